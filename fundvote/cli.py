@@ -1,0 +1,14 @@
+"""The ``fundvote`` command line.
+
+Bad input exits with status 2 and one line on stderr naming the file, line and problem.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fundvote")
+def main() -> None:
+    """fundvote: owner decisions and maintenance-fund ledger."""

@@ -1,0 +1,71 @@
+"""Configuration read from environment variables, with embedded defaults.
+
+Every setting has a default that works on a developer machine: an SQLite database and key
+files under ``instance/`` in the current directory. Production sets at least
+``FUNDVOTE_DATABASE_URL`` and ``FUNDVOTE_SECRET_KEY`` (see README, "Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one process."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    signing_key_file: Path
+    data_key_file: Path
+    log_origin: str
+    outbox_dir: Path
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    session_cookie_secure: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _secret_key(instance: Path, env: Mapping[str, str]) -> str:
+    """Return the session secret: from the environment, else a random one kept in instance/."""
+    value = env.get("FUNDVOTE_SECRET_KEY")
+    if value:
+        return value
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    instance = Path(env.get("FUNDVOTE_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+    database_url = env.get("FUNDVOTE_DATABASE_URL") or f"sqlite:///{instance / 'fundvote.db'}"
+    return Settings(
+        instance_path=instance,
+        database_url=database_url,
+        secret_key=_secret_key(instance, env),
+        signing_key_file=Path(env.get("FUNDVOTE_SIGNING_KEY_FILE") or instance / "signing.key"),
+        data_key_file=Path(env.get("FUNDVOTE_DATA_KEY_FILE") or instance / "data.key"),
+        log_origin=env.get("FUNDVOTE_LOG_ORIGIN") or "fundvote.local",
+        outbox_dir=Path(env.get("FUNDVOTE_OUTBOX_DIR") or instance / "outbox"),
+        login_max_failures=int(env.get("FUNDVOTE_LOGIN_MAX_FAILURES") or 5),
+        login_lockout_minutes=int(env.get("FUNDVOTE_LOGIN_LOCKOUT_MINUTES") or 15),
+        session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
+        in {"1", "true", "yes"},
+    )

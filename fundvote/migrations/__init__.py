@@ -1,0 +1,1 @@
+"""Alembic migrations of the fundvote schema (found from the package by ``fundvote init``)."""

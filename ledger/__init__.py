@@ -1,0 +1,1 @@
+"""The double-entry ledger: maintenance-fund sub-accounts, public income, projects, draws."""

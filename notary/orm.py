@@ -1,0 +1,24 @@
+"""The declarative base shared by every package's tables.
+
+Imported only by modules that persist (services and models), never by the pure modules,
+so the offline verifier can run without SQLAlchemy installed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base class of all mapped tables; one MetaData for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

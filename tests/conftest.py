@@ -1,0 +1,100 @@
+"""Shared fixtures: a fresh database per test run (SQLite, or PostgreSQL when
+``FUNDVOTE_TEST_DATABASE_URL`` is set), emptied after every test; a fixed clock; keys in tmp."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from fundvote.config import Settings, load_settings
+from fundvote.runtime import Runtime, build_runtime
+from fundvote.schema import load_metadata, upgrade
+from notary.clock import FixedClock
+
+PG_URL = os.environ.get("FUNDVOTE_TEST_DATABASE_URL")
+
+requires_postgres = pytest.mark.skipif(
+    not PG_URL, reason="set FUNDVOTE_TEST_DATABASE_URL to run PostgreSQL tests"
+)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for this test run only: created here, dropped at the end."""
+    if not PG_URL:
+        path = tmp_path_factory.mktemp("db") / "fundvote-test.db"
+        yield f"sqlite:///{path}"
+        return
+    server = make_url(PG_URL)
+    name = f"fundvote_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    """The test database with the schema created by the real migrations."""
+    from fundvote.db import make_engine
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    return database_url
+
+
+def _settings(url: str, tmp: Path) -> Settings:
+    return load_settings(
+        {
+            "FUNDVOTE_INSTANCE_PATH": str(tmp / "instance"),
+            "FUNDVOTE_DATABASE_URL": url,
+            "FUNDVOTE_SECRET_KEY": "test-secret-key",
+            "FUNDVOTE_LOG_ORIGIN": "fundvote.test",
+        }
+    )
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(migrated_url: str, tmp_path: Path) -> Settings:
+    return _settings(migrated_url, tmp_path)
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    """A runtime on the migrated test database; every table is emptied afterwards."""
+    rt = build_runtime(settings, clock=clock)
+    try:
+        yield rt
+    finally:
+        _empty_all_tables(rt)
+        rt.engine.dispose()
+
+
+def _empty_all_tables(rt: Runtime) -> None:
+    tables = list(reversed(load_metadata().sorted_tables))
+    with rt.engine.begin() as conn:
+        if rt.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            if names:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())

@@ -1,0 +1,1 @@
+"""Rolls and voting members, ballots, credentials, casting, tally rules, receipts, publication."""
