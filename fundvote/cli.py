@@ -12,3 +12,10 @@ import click
 @click.version_option(package_name="fundvote")
 def main() -> None:
     """fundvote: owner decisions and maintenance-fund ledger."""
+
+
+from fundvote.cli_admin import demo_command, init_command, serve_command  # noqa: E402
+
+main.add_command(init_command)
+main.add_command(demo_command)
+main.add_command(serve_command)

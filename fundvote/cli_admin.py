@@ -1,0 +1,72 @@
+"""Set-up and serving commands: ``init``, ``demo``, ``serve``."""
+
+from __future__ import annotations
+
+import click
+
+from fundvote.config import load_settings
+from fundvote.runtime import Runtime, build_runtime
+from fundvote.schema import upgrade
+
+
+def _initialised_runtime() -> Runtime:
+    runtime = build_runtime(load_settings())
+    upgrade(runtime.engine)
+    return runtime
+
+
+@click.command("init")
+def init_command() -> None:
+    """Create or upgrade the schema; create the signing and data keys if missing."""
+    runtime = _initialised_runtime()
+    s = runtime.settings
+    click.echo(f"database ready: {runtime.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"signing key: {s.signing_key_file} (key id {runtime.keyring.active_key_id})")
+    click.echo(f"data key: {s.data_key_file}")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Load only when the demo community is absent.")
+def demo_command(if_empty: bool) -> None:
+    """Initialise when needed and load the demo community 江滨花园 with staff of every role."""
+    from fundvote.demo import DEMO_STAFF, load_demo
+
+    runtime = _initialised_runtime()
+    report = load_demo(runtime)
+    if report.loaded:
+        click.echo(f"demo community loaded: {report.units} units, {report.owners} owners")
+    elif not if_empty:
+        click.echo("demo community already present; nothing loaded")
+    click.echo("staff logins (demo only):")
+    for username, role, _name, password in DEMO_STAFF:
+        click.echo(f"  {role:<10} {username:<11} password: {password}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int, envvar="PORT")
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the web application with gunicorn (the production server)."""
+    from gunicorn.app.base import BaseApplication
+
+    runtime = _initialised_runtime()
+    runtime.engine.dispose()
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            assert self.cfg is not None
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')
+
+        def load(self) -> object:
+            from fundvote.app import create_app
+
+            return create_app()
+
+    click.echo(f"fundvote serving on http://{host}:{port}/")
+    _App().run()

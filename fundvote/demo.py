@@ -1,0 +1,75 @@
+"""Load the demo community 江滨花园 (code ``demo``) and one staff user of every role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from fundvote.demo_roll import DEMO_ADDRESS, DEMO_BUILDING_NAMES, DEMO_CODE, DEMO_NAME, demo_roll_csv
+from fundvote.runtime import Runtime
+
+# Demo-only credentials, printed by `fundvote demo`; never use them on a real deployment.
+DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
+    ("admin", "admin", "系统管理员", "demo-admin-2026"),
+    ("committee", "committee", "业委会主任 林志远", "demo-committee-2026"),
+    ("committee2", "committee", "业委会委员 陈秀英", "demo-committee2-2026"),
+    ("manager", "manager", "物业经理 黄建国", "demo-manager-2026"),
+    ("authority", "authority", "台商区住建局 郑振宏", "demo-authority-2026"),
+    ("auditor", "auditor", "闽审会计师事务所 吴佳琪", "demo-auditor-2026"),
+)
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """What ``load_demo`` did: whether it loaded anything, and how much."""
+
+    loaded: bool
+    units: int
+    owners: int
+
+
+def demo_exists(runtime: Runtime) -> bool:
+    """True when the demo community is already in the database."""
+    from estate.models import Community
+
+    with runtime.session_factory() as s:
+        return s.scalar(select(Community.id).where(Community.code == DEMO_CODE)) is not None
+
+
+def load_demo(runtime: Runtime) -> DemoReport:
+    """Create the demo community, import its roll and add the demo staff.
+
+    Does nothing (and says so) when the demo community exists already.
+    """
+    from estate import services as estate_services
+    from fundvote import auth
+
+    if demo_exists(runtime):
+        return DemoReport(loaded=False, units=0, owners=0)
+    estate_services.create_community(
+        runtime.session_factory,
+        code=DEMO_CODE,
+        name=DEMO_NAME,
+        address=DEMO_ADDRESS,
+        clock=runtime.clock,
+    )
+    summary = estate_services.import_roll_file(
+        runtime.session_factory,
+        community_code=DEMO_CODE,
+        data=demo_roll_csv(),
+        filename="jiangbin-roll.csv",
+        cipher=runtime.cipher,
+        clock=runtime.clock,
+        building_names=DEMO_BUILDING_NAMES,
+    )
+    for username, role, display_name, password in DEMO_STAFF:
+        auth.add_user(
+            runtime.session_factory,
+            username=username,
+            password=password,
+            role=role,
+            communities=[] if role == "admin" else [DEMO_CODE],
+            display_name=display_name,
+        )
+    return DemoReport(loaded=True, units=summary.units_created, owners=summary.owners_created)
