@@ -1,1 +1,121 @@
-"""(being written)"""
+"""Tables of the property register: community, building, unit, owner, unit_owner.
+
+Uniqueness and value checks are database constraints, so a race or a bug cannot store a
+duplicate unit code or a zero area. Areas are integer 0.01 m². Owners' phone and ID numbers
+are stored encrypted (``estate.personal.DataCipher``, purpose ``owner.<field>:<ref>``); names
+are in clear so the committee can search them. ``owner.ref`` is a random opaque id used
+wherever an owner must be named outside the register (the Merkle log, application logs).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from notary.orm import Base
+
+UNIT_KINDS = ("flat", "shop", "parking")
+OWNER_KINDS = ("person", "organisation")
+BINDING_RESULTS = ("plain", "deemed")
+FUND_HOLDERS = ("authority", "assembly")
+
+# 64-bit ids on PostgreSQL; SQLite only auto-increments a plain INTEGER primary key.
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Community(Base):
+    __tablename__ = "community"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    address: Mapped[str] = mapped_column(sa.String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    publicity_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    deemed_majority_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    binding_result: Mapped[str] = mapped_column(
+        sa.String(16), default="plain", server_default="plain"
+    )
+    fund_holder: Mapped[str] = mapped_column(
+        sa.String(16), default="authority", server_default="authority"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("publicity_days >= 0", name="publicity_days_non_negative"),
+        sa.CheckConstraint(_in("binding_result", BINDING_RESULTS), name="binding_result"),
+        sa.CheckConstraint(_in("fund_holder", FUND_HOLDERS), name="fund_holder"),
+    )
+
+
+class Building(Base):
+    __tablename__ = "building"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("community.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200))
+
+    __table_args__ = (sa.UniqueConstraint("community_id", "code"),)
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("community.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("building.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(64))
+    area_centi: Mapped[int] = mapped_column(sa.BigInteger)
+    kind: Mapped[str] = mapped_column(sa.String(16), default="flat", server_default="flat")
+    is_developer_held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    building: Mapped[Building] = relationship(lazy="joined", innerjoin=True)
+    owner_links: Mapped[list[UnitOwner]] = relationship(
+        back_populates="unit", cascade="all, delete-orphan", order_by="UnitOwner.position"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("community_id", "code"),
+        sa.CheckConstraint("area_centi > 0", name="area_positive"),
+        sa.CheckConstraint(_in("kind", UNIT_KINDS), name="kind"),
+    )
+
+
+class Owner(Base):
+    __tablename__ = "owner"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("community.id"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(128))
+    ref: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), default="person", server_default="person")
+    name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    phone_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    id_number_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    __table_args__ = (
+        sa.UniqueConstraint("community_id", "key"),
+        sa.CheckConstraint(_in("kind", OWNER_KINDS), name="kind"),
+        sa.CheckConstraint("key <> ''", name="key_not_empty"),
+    )
+
+
+class UnitOwner(Base):
+    __tablename__ = "unit_owner"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("unit.id", ondelete="CASCADE"))
+    owner_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("owner.id"), index=True)
+    # The owner's place in the roll's owners cell, so exports keep the committee's order.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    unit: Mapped[Unit] = relationship(back_populates="owner_links")
+    owner: Mapped[Owner] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (sa.UniqueConstraint("unit_id", "owner_id"),)

@@ -1,0 +1,71 @@
+"""Named states of the property register. Messages are safe to show: no personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from notary.errors import DomainError
+
+if TYPE_CHECKING:
+    from estate.roll import RollProblem
+
+
+class NegativeAmount(DomainError):
+    code = "negative-amount"
+
+
+class EmptyScope(DomainError):
+    code = "empty-scope"
+
+
+class NonPositiveArea(DomainError):
+    code = "non-positive-area"
+
+
+class BadQuantity(DomainError):
+    """A decimal text (an area in m², an amount in yuan) that is not a valid quantity."""
+
+    code = "bad-quantity"
+
+
+class CommunityNotFound(DomainError):
+    code = "community-not-found"
+
+
+class CommunityExists(DomainError):
+    code = "community-exists"
+
+
+class UnitNotFound(DomainError):
+    code = "unit-not-found"
+
+
+class DuplicateUnit(DomainError):
+    code = "duplicate-unit"
+
+
+class DataKeyMissing(DomainError):
+    code = "data-key-missing"
+
+
+class DataKeyInvalid(DomainError):
+    code = "data-key-invalid"
+
+
+class UndecryptableData(DomainError):
+    code = "undecryptable-data"
+
+
+class RollRejected(DomainError):
+    """A roll file had bad rows; nothing was written. ``problems`` lists every one."""
+
+    code = "roll-rejected"
+
+    def __init__(self, problems: Sequence[RollProblem]) -> None:
+        n = len(problems)
+        super().__init__(
+            f"The roll was rejected: {n} problem{'s' if n != 1 else ''}; nothing was imported.",
+            count=n,
+        )
+        self.problems = list(problems)

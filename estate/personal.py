@@ -1,0 +1,167 @@
+"""Personal-data protection: encryption at rest, masking for display, redaction in logs.
+
+Phones and ID numbers are encrypted in the database with AES-256-GCM under a key kept in a
+file readable by the service user only (0600). Names stay in clear so the committee can search
+them, but every output meant for others masks them (张*明). Nothing here is ever written to the
+Merkle log: the log refers to owners by their opaque ``ref``.
+
+Ciphertext layout: ``version (1 byte) || nonce (12 bytes, random) || AES-GCM(ciphertext+tag)``,
+with ``version || purpose`` as associated data, so a value encrypted for one purpose (for
+example ``owner.phone:<ref>``) does not decrypt as another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from estate.errors import DataKeyInvalid, DataKeyMissing, UndecryptableData
+
+VERSION = b"\x01"
+NONCE_BYTES = 12
+KEY_BYTES = 32
+
+
+class DataCipher:
+    """Encrypts and decrypts short personal values (phones, ID numbers)."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_BYTES:
+            raise DataKeyInvalid("The data key must be 32 bytes.")
+        self._aead = AESGCM(key)
+
+    def __repr__(self) -> str:
+        return "DataCipher(<key hidden>)"
+
+    def encrypt(self, plaintext: str, *, purpose: str) -> bytes:
+        """Encrypt ``plaintext`` bound to ``purpose``; a fresh random nonce every time."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), VERSION + purpose.encode())
+        return VERSION + nonce + sealed
+
+    def decrypt(self, token: bytes, *, purpose: str) -> str:
+        """Decrypt what ``encrypt`` made for the same ``purpose``; raise ``UndecryptableData``
+        if the version, key, purpose or bytes do not match."""
+        if len(token) < 1 + NONCE_BYTES + 16 or token[:1] != VERSION:
+            raise UndecryptableData("A stored personal value cannot be read (bad format).")
+        nonce, sealed = token[1 : 1 + NONCE_BYTES], token[1 + NONCE_BYTES :]
+        try:
+            plain = self._aead.decrypt(nonce, sealed, VERSION + purpose.encode())
+        except InvalidTag:
+            raise UndecryptableData(
+                "A stored personal value cannot be read (wrong key or purpose)."
+            ) from None
+        return plain.decode("utf-8")
+
+
+def load_cipher(path: Path, *, create: bool) -> DataCipher:
+    """Load the data key from ``path`` (base64 of 32 bytes); when missing and ``create``, make
+    a new random key in a file created with mode 0600 (never overwriting an existing one).
+
+    Raises ``DataKeyMissing`` when the file is absent and ``create`` is false, and
+    ``DataKeyInvalid`` when the file does not hold a 32-byte key or others may read it.
+    """
+    if not path.exists():
+        if not create:
+            raise DataKeyMissing(f"The data key file {path} does not exist.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(KEY_BYTES)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return load_cipher(path, create=False)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(base64.b64encode(key).decode("ascii") + "\n")
+        return DataCipher(key)
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        raise DataKeyInvalid(f"The data key file {path} may be read by others: chmod 600 it.")
+    try:
+        key = base64.b64decode(path.read_text(encoding="ascii").strip(), validate=True)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise DataKeyInvalid(f"The data key file {path} is not base64.") from None
+    if len(key) != KEY_BYTES:
+        raise DataKeyInvalid(f"The data key file {path} does not hold a 32-byte key.")
+    return DataCipher(key)
+
+
+def mask_name(name: str) -> str:
+    """Mask a name for others to see: ``张三明 -> 张*明``, ``张三 -> 张*``, ``欧阳娜娜 -> 欧**娜``.
+
+    Keeps the first character and, for names of three or more characters, the last; every
+    other character becomes ``*``. Surrounding spaces are dropped; an empty name stays empty.
+    """
+    n = name.strip()
+    if len(n) <= 1:
+        return n
+    if len(n) == 2:
+        return n[0] + "*"
+    return n[0] + "*" * (len(n) - 2) + n[-1]
+
+
+def mask_phone(phone: str) -> str:
+    """Mask a phone number: ``13812341234 -> 138****1234``. Keeps the first 3 and last 4
+    digits when there are at least 8, else shows only the last 2."""
+    return _mask_keep(phone, 3, 4)
+
+
+def mask_id_number(id_number: str) -> str:
+    """Mask an ID number keeping the first 3 and last 4 characters:
+    ``110101199003071234 -> 110***********1234``."""
+    return _mask_keep(id_number, 3, 4)
+
+
+def _mask_keep(value: str, head: int, tail: int) -> str:
+    v = value.strip()
+    if len(v) < head + tail + 1:
+        return "*" * max(len(v) - 2, 0) + v[-2:] if len(v) > 2 else "*" * len(v)
+    return v[:head] + "*" * (len(v) - head - tail) + v[-tail:]
+
+
+# Mainland ID numbers (18 characters, or the old 15 digits), mobile numbers with an optional
+# +86/86 prefix, and landlines written with an area code and a hyphen.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])0[0-9]{2,3}-[0-9]{7,8}(?![0-9])")
+
+
+def redact(text: str) -> str:
+    """Replace ID-number- and phone-looking digit runs in ``text`` with placeholders."""
+    text = _ID_NUMBER.sub("[id-number]", text)
+    text = _MOBILE.sub("[phone]", text)
+    return _LANDLINE.sub("[phone]", text)
+
+
+class RedactPersonalData(logging.Filter):
+    """A logging filter that rewrites phone and ID numbers in every record it sees.
+
+    It formats the message with its arguments, redacts it, and stores the result as the
+    record's message (with no arguments left); exception and stack text are redacted too.
+    Install it on handlers so records from every logger pass through it. Never drops records.
+    """
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info:
+            if not record.exc_text:
+                record.exc_text = self._formatter.formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True

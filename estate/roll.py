@@ -1,0 +1,283 @@
+"""The roll file: parsing and validating the property register's import format (pure).
+
+The format is a contract (see docs/roll-format.md). CSV in UTF-8 (a BOM is accepted) or the
+first sheet of an XLSX workbook, with the header::
+
+    unit,building,area,owners,developer[,owner_names][,owner_phones][,kind]
+
+- ``unit``: the unit code, non-empty, unique in the file.
+- ``building``: the building code, non-empty.
+- ``area``: m² with at most two decimals, > 0, stored as integer 0.01 m² (centi-m²).
+- ``owners``: owner keys separated by ``;`` (trimmed, no empty keys, no repeats in a cell);
+  required unless the unit is developer-held.
+- ``developer``: ``1`` when the developer still holds the unit, else empty or ``0``.
+- ``owner_names`` / ``owner_phones`` (optional): ``;``-separated, aligned position by
+  position with ``owners``. An empty cell gives nothing for that row; an empty position gives
+  nothing for that owner. One owner key must not get two different names (or phones).
+- ``kind`` (optional): ``flat`` (default), ``shop`` or ``parking``.
+
+Column names are matched after trimming, case-insensitively; an unknown column is a problem
+(a misspelt ``owner_phones`` would otherwise be dropped silently). ``parse_roll`` collects
+every problem, in line order, instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from estate.errors import BadQuantity
+from estate.quantities import parse_hundredths
+from estate.tables import Table, UnreadableTable, read_table
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("unit", "building", "area", "owners", "developer")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("owner_names", "owner_phones", "kind")
+UNIT_KINDS: tuple[str, ...] = ("flat", "shop", "parking")
+SEPARATOR = ";"
+
+_PHONE = re.compile(r"(?:\+86)?[0-9]{7,12}")
+
+
+@dataclass(frozen=True)
+class RollProblem:
+    """One thing wrong with a roll file: where (file, line, field) and what, in plain English."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RollRow:
+    """One valid unit row. ``owner_names``/``owner_phones`` are ``None`` when the column or the
+    cell is empty, else aligned with ``owner_keys`` (``None`` for an empty position).
+    Phones are normalised: spaces and hyphens removed, a ``+86`` prefix dropped."""
+
+    line: int
+    unit: str
+    building: str
+    area_centi: int
+    owner_keys: tuple[str, ...]
+    is_developer_held: bool
+    kind: str = "flat"
+    owner_names: tuple[str | None, ...] | None = None
+    owner_phones: tuple[str | None, ...] | None = None
+
+
+def format_problem(p: RollProblem) -> str:
+    """One line: ``roll.csv:5: area: '12.345' has more than two decimals``."""
+    field = f" {p.field}:" if p.field else ""
+    return f"{p.file}:{p.line}:{field} {p.message}"
+
+
+def normalise_phone(text: str) -> str | None:
+    """Return the phone number without spaces, hyphens or ``+86``; ``None`` if it is not one."""
+    compact = re.sub(r"[\s-]", "", text)
+    if not _PHONE.fullmatch(compact):
+        return None
+    return compact.removeprefix("+86")
+
+
+def parse_roll(data: bytes, filename: str) -> tuple[list[RollRow], list[RollProblem]]:
+    """Parse and validate a roll file (CSV or XLSX, told apart by name or content).
+
+    Guarantees: when the problem list is empty, every row obeys the format above and unit
+    codes are unique; otherwise the problems name every bad row and field, sorted by line
+    (a problem with the whole file, such as a missing column, is on line 1). Never raises
+    for bad content.
+    """
+    try:
+        table = read_table(data, filename)
+    except UnreadableTable as exc:
+        return [], [RollProblem(filename, 1, "", f"the file {exc}")]
+    return validate_table(table, filename)
+
+
+def validate_table(table: Table, filename: str) -> tuple[list[RollRow], list[RollProblem]]:
+    """Validate an already read table; see ``parse_roll``."""
+    header = [h.strip().lower() for h in table.header]
+    problems = _check_header(header, filename)
+    if problems:
+        return [], problems
+    if not table.records:
+        return [], [RollProblem(filename, 1, "", "the roll has no unit rows")]
+    checker = _RowChecker(filename, header)
+    rows = [row for line, cells in table.records if (row := checker.check(line, cells))]
+    problems = sorted(checker.problems, key=lambda p: p.line)
+    return (rows if not problems else []), problems
+
+
+def _check_header(header: list[str], filename: str) -> list[RollProblem]:
+    problems = []
+    if not header:
+        return [RollProblem(filename, 1, "", "the file is empty: expected a header line")]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        problems.append(
+            RollProblem(
+                filename,
+                1,
+                "",
+                f"missing column{'s' if len(missing) > 1 else ''}: "
+                + ", ".join(missing)
+                + " (the header must be "
+                + ",".join(REQUIRED_COLUMNS)
+                + ")",
+            )
+        )
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    unknown = [h or "(blank)" for h in header if h not in known]
+    if unknown:
+        problems.append(RollProblem(filename, 1, "", "unknown column: " + ", ".join(unknown)))
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        problems.append(RollProblem(filename, 1, "", "repeated column: " + ", ".join(repeated)))
+    return problems
+
+
+class _RowChecker:
+    """Checks rows one by one, remembering what earlier rows said (units, owner names)."""
+
+    def __init__(self, filename: str, header: list[str]) -> None:
+        self.filename = filename
+        self.header = header
+        self.problems: list[RollProblem] = []
+        self.unit_lines: dict[str, int] = {}
+        self.names: dict[str, tuple[str, int]] = {}
+        self.phones: dict[str, tuple[str, int]] = {}
+
+    def problem(self, line: int, field: str, message: str) -> None:
+        self.problems.append(RollProblem(self.filename, line, field, message))
+
+    def check(self, line: int, cells: list[str]) -> RollRow | None:
+        before = len(self.problems)
+        if len(cells) > len(self.header) and any(c.strip() for c in cells[len(self.header) :]):
+            self.problem(
+                line, "", f"the row has {len(cells)} cells but the header has {len(self.header)}"
+            )
+        value = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(self.header)}
+        unit = self._unit(line, value["unit"])
+        building = value["building"]
+        if not building:
+            self.problem(line, "building", "the building is missing")
+        area = self._area(line, value["area"])
+        developer = self._developer(line, value["developer"])
+        keys = self._owners(line, value["owners"], developer)
+        kind = value.get("kind", "") or "flat"
+        if kind not in UNIT_KINDS:
+            self.problem(line, "kind", f"'{kind}' is not one of {', '.join(UNIT_KINDS)}")
+        names = self._aligned(line, "owner_names", value.get("owner_names", ""), keys)
+        phones = self._aligned(line, "owner_phones", value.get("owner_phones", ""), keys)
+        if phones is not None:
+            phones = self._phones(line, phones)
+        if keys is not None:
+            self._consistent(line, "owner_names", "name", keys, names, self.names)
+            self._consistent(line, "owner_phones", "phone", keys, phones, self.phones)
+        if len(self.problems) > before:
+            return None
+        assert unit is not None and area is not None and keys is not None
+        return RollRow(line, unit, building, area, keys, bool(developer), kind, names, phones)
+
+    def _unit(self, line: int, unit: str) -> str | None:
+        if not unit:
+            self.problem(line, "unit", "the unit code is missing")
+            return None
+        first = self.unit_lines.setdefault(unit, line)
+        if first != line:
+            self.problem(line, "unit", f"unit '{unit}' already appears on line {first}")
+            return None
+        return unit
+
+    def _area(self, line: int, text: str) -> int | None:
+        if not text:
+            self.problem(line, "area", "the area is missing")
+            return None
+        try:
+            area = parse_hundredths(text)
+        except BadQuantity as exc:
+            self.problem(line, "area", f"{exc.message} (expected m² like 89.37)")
+            return None
+        if area <= 0:
+            self.problem(line, "area", f"'{text}' is not greater than zero")
+            return None
+        return area
+
+    def _developer(self, line: int, text: str) -> bool | None:
+        if text in ("", "0"):
+            return False
+        if text == "1":
+            return True
+        self.problem(line, "developer", f"'{text}' is not 1 (developer-held) or empty")
+        return None
+
+    def _owners(self, line: int, text: str, developer: bool | None) -> tuple[str, ...] | None:
+        if not text:
+            if developer is False:
+                self.problem(
+                    line, "owners", "no owners are given and the unit is not developer-held"
+                )
+                return None
+            return ()
+        keys = [k.strip() for k in text.split(SEPARATOR)]
+        if any(not k for k in keys):
+            self.problem(line, "owners", f"'{text}' has an empty owner key")
+            return None
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            self.problem(line, "owners", f"owner key '{repeated[0]}' is listed twice")
+            return None
+        return tuple(keys)
+
+    def _aligned(
+        self, line: int, field: str, text: str, keys: tuple[str, ...] | None
+    ) -> tuple[str | None, ...] | None:
+        if not text:
+            return None
+        parts = tuple(p.strip() or None for p in text.split(SEPARATOR))
+        if keys is not None and len(parts) != len(keys):
+            self.problem(
+                line,
+                field,
+                f"{len(parts)} value{'s' if len(parts) != 1 else ''} "
+                f"for {len(keys)} owner{'s' if len(keys) != 1 else ''}: they must "
+                "be aligned with owners",
+            )
+            return None
+        return parts if keys is not None else None
+
+    def _phones(self, line: int, phones: tuple[str | None, ...]) -> tuple[str | None, ...] | None:
+        out: list[str | None] = []
+        for position, phone in enumerate(phones, start=1):
+            if phone is None:
+                out.append(None)
+                continue
+            normal = normalise_phone(phone)
+            if normal is None:
+                # Do not echo the value: it is personal data and may be nearly right.
+                self.problem(
+                    line, "owner_phones", f"value {position} does not look like a phone number"
+                )
+                return None
+            out.append(normal)
+        return tuple(out)
+
+    def _consistent(
+        self,
+        line: int,
+        field: str,
+        what: str,
+        keys: tuple[str, ...],
+        values: tuple[str | None, ...] | None,
+        seen: dict[str, tuple[str, int]],
+    ) -> None:
+        if values is None:
+            return
+        for key, value in zip(keys, values, strict=True):
+            if value is None:
+                continue
+            first = seen.setdefault(key, (value, line))
+            if first[0] != value:
+                self.problem(
+                    line, field, f"owner '{key}' has a different {what} on line {first[1]}"
+                )
