@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fundvote.config import Settings
 from fundvote.db import make_engine, make_session_factory
+from estate.personal import DataCipher, load_cipher
 from notary.clock import Clock, SystemClock
 
 
@@ -20,6 +21,7 @@ class Runtime:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    cipher: DataCipher  # encrypts owners' phone and ID numbers at rest
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -31,4 +33,5 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         engine=engine,
         session_factory=make_session_factory(engine),
         clock=clock or SystemClock(),
+        cipher=load_cipher(settings.data_key_file, create=True),
     )
