@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint bench system-deps system-deps-test clean
+.PHONY: run test lint bench messages system-deps system-deps-test clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "fundvote: Python 3.11 or newer is needed (apt-get install python3)"; exit 1; }
@@ -38,6 +38,17 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Translations: extract msgids, merge them into every catalogue, compile the .mo files.
+# Translate the new entries in fundvote/translations/zh_Hans/LC_MESSAGES/messages.po (and en),
+# then run `make messages` again to compile. Tests fail on untranslated or stale catalogues.
+messages: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
+		--project fundvote --copyright-holder "fundvote contributors" \
+		-o fundvote/translations/messages.pot .
+	$(BIN)/pybabel update -i fundvote/translations/messages.pot -d fundvote/translations \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d fundvote/translations --statistics
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench

@@ -1,14 +1,23 @@
-"""The Flask application factory."""
+"""The Flask application factory: wires configuration, security, languages, errors and views."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
 
 from fundvote.config import Settings, load_settings
 from fundvote.runtime import Runtime, build_runtime
 from notary.clock import Clock
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(
@@ -18,7 +27,11 @@ def create_app(
     runtime: Runtime | None = None,
     clock: Clock | None = None,
 ) -> Flask:
-    """Build the web application on the given runtime (or one built from the environment)."""
+    """Build the web application on the given runtime (or one built from the environment).
+
+    ``test_config`` overrides Flask settings, e.g. ``RATELIMIT_ENABLED=False`` or
+    ``WTF_CSRF_ENABLED=False``.
+    """
     import fundvote_templates
 
     if runtime is None:
@@ -29,11 +42,81 @@ def create_app(
         static_folder=str(fundvote_templates.STATIC_DIR),
         instance_path=str(runtime.settings.instance_path),
     )
-    app.config.update(SECRET_KEY=runtime.settings.secret_key)
+    app.config.update(
+        SECRET_KEY=runtime.settings.secret_key,
+        SESSION_COOKIE_NAME="fundvote_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=runtime.settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=runtime.settings.session_cookie_secure,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # CSRF is checked by fundvote.access for every non-API unsafe request.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the session's life: old people fill forms slowly
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        FUNDVOTE_LOGIN_RATE_LIMIT="10 per minute",
+    )
     if test_config:
         app.config.update(test_config)
     app.extensions["fundvote"] = runtime
+
+    _init_extensions(app, runtime)
     return app
+
+
+def _init_extensions(app: Flask, runtime: Runtime) -> None:
+    from fundvote.access import init_access
+    from fundvote.api import init_api
+    from fundvote.auth import load_principal
+    from fundvote.errors import init_errors
+    from fundvote.i18n import init_i18n
+    from fundvote.views import auth as auth_views
+    from fundvote.views import home as home_views
+
+    init_i18n(app)
+    CSRFProtect(app)
+
+    login_manager = LoginManager(app)
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Any:
+        if not user_id.isdigit():
+            return None
+        return load_principal(runtime.session_factory, int(user_id))
+
+    app.register_blueprint(home_views.bp)
+    app.register_blueprint(auth_views.bp)
+    init_api(app)
+
+    limiter = Limiter(get_remote_address, app=app, default_limits=[])
+    limiter.limit(
+        lambda: str(app.config["FUNDVOTE_LOGIN_RATE_LIMIT"]), methods=["POST"]
+    )(app.view_functions["auth.login"])
+    app.extensions["fundvote_limiter"] = limiter
+
+    init_access(app)
+    init_errors(app)
+    app.after_request(_security_headers)
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "public, max-age=3600")
+    else:
+        # Pages may carry names and amounts: keep them out of shared caches and the back button.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def runtime_of(app: Flask) -> Runtime:

@@ -1,0 +1,117 @@
+"""The JSON API: flask-smorest under ``/api/v1``, its OpenAPI document at ``/api/openapi.json``.
+
+Every operation authenticates with ``Authorization: Bearer <token>`` (see
+:mod:`fundvote.access`); the session cookie is ignored under ``/api`` so the API needs no CSRF
+token. Errors are ``application/problem+json`` (:mod:`fundvote.errors`).
+
+Adding endpoints: make a ``flask_smorest.Blueprint``, declare access under the route
+decorator as for HTML views, and register it in :func:`init_api`::
+
+    @blp.route("/things", methods=["GET"])
+    @blp.response(200, ThingSchema(many=True))
+    @staff("committee")
+    def things() -> list[dict[str, object]]: ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields
+
+from fundvote.access import PUBLIC, current_runtime, declare, require_staff, staff
+from fundvote.auth import communities_for
+
+API_PREFIX = "/api/v1"
+BEARER = "bearerAuth"
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "Field errors of invalid input"})
+
+
+class CommunitySchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class MeSchema(Schema):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    is_admin = fields.Boolean(
+        required=True, metadata={"description": "Admins may act for every community"}
+    )
+    communities = fields.List(fields.Nested(CommunitySchema), required=True)
+
+
+blp = Blueprint("api_v1", __name__, url_prefix=API_PREFIX, description="Staff API, version 1")
+
+
+def _communities() -> list[dict[str, str]]:
+    rt = current_runtime()
+    return [
+        {"code": c.code, "name": c.name}
+        for c in communities_for(rt.session_factory, require_staff())
+    ]
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, MeSchema)
+@blp.alt_response(401, schema=ProblemSchema, description="Missing, wrong or revoked token")
+@staff()
+def me() -> dict[str, Any]:
+    """Who the token belongs to, and the communities they may act for."""
+    principal = require_staff()
+    return {
+        "username": principal.username,
+        "display_name": principal.display_name,
+        "role": principal.role,
+        "is_admin": principal.is_admin,
+        "communities": _communities(),
+    }
+
+
+@blp.route("/communities", methods=["GET"])
+@blp.response(200, CommunitySchema(many=True))
+@blp.alt_response(401, schema=ProblemSchema, description="Missing, wrong or revoked token")
+@staff()
+def communities() -> list[dict[str, str]]:
+    """The communities the caller may act for (every community for an admin)."""
+    return _communities()
+
+
+def init_api(app: Flask) -> Api:
+    """Mount the API and its OpenAPI document (no Swagger UI: it would load from a CDN)."""
+    app.config.update(
+        API_TITLE="fundvote",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {"description": "Owner decisions and maintenance-fund ledgers."},
+            "security": [{BEARER: []}],
+        },
+    )
+    api.spec.components.security_scheme(
+        BEARER,
+        {"type": "http", "scheme": "bearer", "description": "From `fundvote user token`."},
+    )
+    api.register_blueprint(blp)
+    for endpoint in list(app.view_functions):
+        if endpoint.startswith("api-docs."):
+            declare(app, endpoint, PUBLIC)
+    return api

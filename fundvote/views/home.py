@@ -1,0 +1,20 @@
+"""The home page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from fundvote.access import current_runtime, current_staff, public
+from fundvote.auth import CommunityRef, communities_for
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@public
+def index() -> str:
+    principal = current_staff()
+    communities: list[CommunityRef] = []
+    if principal is not None:
+        communities = communities_for(current_runtime().session_factory, principal)
+    return render_template("home.html", communities=communities)
