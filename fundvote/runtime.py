@@ -11,6 +11,7 @@ from fundvote.config import Settings
 from fundvote.db import make_engine, make_session_factory
 from estate.personal import DataCipher, load_cipher
 from notary.clock import Clock, SystemClock
+from notary.keys import KeyRing, load_keyring
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Runtime:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    keyring: KeyRing
     cipher: DataCipher  # encrypts owners' phone and ID numbers at rest
 
 
@@ -33,5 +35,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         engine=engine,
         session_factory=make_session_factory(engine),
         clock=clock or SystemClock(),
+        keyring=load_keyring(settings.signing_key_file, create=True),
         cipher=load_cipher(settings.data_key_file, create=True),
     )

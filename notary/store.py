@@ -1,1 +1,404 @@
-"""(being written)"""
+"""The append-only Merkle log in the database: entries, perfect subtrees, heads, checkpoints.
+
+Every function takes a ``Session`` already inside the caller's transaction: the service that
+records an event appends its entry in the same transaction as the event itself, so both
+commit or neither does. Rows are only ever inserted, except the one ``log_head`` row per log,
+which is the per-log lock and caches the current size and root.
+
+Storage keeps every perfect subtree (``log_node``, about two rows per entry), so an append
+writes ``O(log n)`` rows and reads ``O(log n)`` nodes, and a root or proof reads at most
+``O(log² n)`` nodes, fetched in one query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from notary.canonical import canonical_bytes
+from notary.checkpoint import Checkpoint, log_origin, parse_checkpoint, sign_checkpoint
+from notary.envelope import refuse_personal_data
+from notary.errors import DomainError
+from notary.merkle import (
+    EMPTY_ROOT,
+    BeyondTreeSize,
+    Getter,
+    completed_nodes,
+    leaf_hash,
+    tree_root,
+    verify_consistency,
+)
+from notary.merkle import consistency_proof as merkle_consistency_proof
+from notary.merkle import inclusion_proof as merkle_inclusion_proof
+from notary.note import Signer, split_note
+from notary.orm import Base
+
+T = TypeVar("T")
+LOG_NAME_MAX = 64
+_LOG_NAME = re.compile(r"[^\s+/]{1,64}")
+
+
+class LogCorrupt(DomainError):
+    """Stored log data contradicts itself (a node is missing or a root does not match)."""
+
+    code = "log-corrupt"
+
+
+class EntryNotFound(DomainError):
+    """The log has no entry at that index."""
+
+    code = "entry-not-found"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LogHead(Base):
+    """One row per log: its current size and root; locked by every append."""
+
+    __tablename__ = "log_head"
+
+    log: Mapped[str] = mapped_column(String(LOG_NAME_MAX), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogEntry(Base):
+    """One leaf: the canonical JSON of the entry and its RFC 6962 leaf hash."""
+
+    __tablename__ = "log_entry"
+
+    log: Mapped[str] = mapped_column(ForeignKey("log_head.log"), primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class LogNode(Base):
+    """The hash of one perfect subtree: ``2**level`` leaves from leaf ``idx * 2**level``."""
+
+    __tablename__ = "log_node"
+
+    log: Mapped[str] = mapped_column(ForeignKey("log_head.log"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogCheckpoint(Base):
+    """A signed checkpoint (a C2SP signed note) of a log at one size; one per size."""
+
+    __tablename__ = "log_checkpoint"
+
+    log: Mapped[str] = mapped_column(ForeignKey("log_head.log"), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an entry landed: its index, its leaf hash and the exact bytes that were hashed."""
+
+    index: int
+    leaf_hash: bytes
+    body_bytes: bytes
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry read back from the log."""
+
+    index: int
+    leaf_hash: bytes
+    body_bytes: bytes
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The entry as a dict."""
+        parsed: dict[str, Any] = json.loads(self.body_bytes)
+        return parsed
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A checkpoint as issued: the parsed body, the signed note text and when it was made."""
+
+    log: str
+    checkpoint: Checkpoint
+    note: str
+    created_at: datetime
+
+    @property
+    def size(self) -> int:
+        """The tree size the checkpoint commits to."""
+        return self.checkpoint.size
+
+    @property
+    def root(self) -> bytes:
+        """The root hash the checkpoint commits to."""
+        return self.checkpoint.root
+
+    @property
+    def origin(self) -> str:
+        """The checkpoint's origin line."""
+        return self.checkpoint.origin
+
+
+def append(session: Session, log: str, entry: Mapping[str, Any]) -> Appended:
+    """Append ``entry`` to ``log`` inside the caller's transaction; return where it landed.
+
+    Refuses personal data (:class:`notary.envelope.PersonalDataInEntry`) and anything that is
+    not canonical JSON (``TypeError``/``ValueError``) before touching the database. Holds the
+    log's lock until the caller's transaction ends, so concurrent appenders get consecutive
+    indices and never fork the log (PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row;
+    SQLite: transactions begin with ``BEGIN IMMEDIATE``). If the transaction rolls back the
+    entry is gone and its index is reused.
+    """
+    refuse_personal_data(entry)
+    body = canonical_bytes(entry)
+    leaf = leaf_hash(body)
+    index, _ = _lock_head(session, log)
+    nodes = _with_nodes(session, log, lambda get: completed_nodes(index, leaf, get))
+    session.execute(
+        insert(LogEntry).values(log=log, idx=index, leaf_hash=leaf, body=body.decode("utf-8"))
+    )
+    session.execute(
+        insert(LogNode),
+        [{"log": log, "level": n.level, "idx": n.index, "hash": n.hash} for n in nodes],
+    )
+    new_nodes = {(n.level, n.index): n.hash for n in nodes}
+    new_root = _with_nodes(session, log, lambda get: tree_root(get, index + 1), new_nodes)
+    session.execute(
+        update(LogHead).where(LogHead.log == log).values(size=index + 1, root=new_root)
+    )
+    return Appended(index, leaf, body)
+
+
+def tree_size(session: Session, log: str) -> int:
+    """The number of entries in ``log`` as this transaction sees it (0 for an unknown log)."""
+    size = session.execute(select(LogHead.size).where(LogHead.log == log)).scalar_one_or_none()
+    return size or 0
+
+
+def root(session: Session, log: str, size: int | None = None) -> bytes:
+    """The root hash of ``log`` at ``size`` entries (default: now); raises
+    :class:`notary.merkle.BeyondTreeSize` for a size the log has not reached."""
+    head = _head(session, log)
+    if size is None or size == head[0]:
+        return head[1]
+    _check_size(size, head[0])
+    return _with_nodes(session, log, lambda get: tree_root(get, size))
+
+
+def entry(session: Session, log: str, index: int) -> StoredEntry:
+    """The entry at ``index``; raises :class:`EntryNotFound` if there is none."""
+    row = session.execute(
+        select(LogEntry.leaf_hash, LogEntry.body).where(LogEntry.log == log, LogEntry.idx == index)
+    ).one_or_none()
+    if row is None:
+        raise EntryNotFound("The log has no entry at that index.", log=log, index=index)
+    return StoredEntry(index, row.leaf_hash, row.body.encode("utf-8"))
+
+
+def entries(session: Session, log: str, start: int = 0, stop: int | None = None) -> Iterator[
+    StoredEntry
+]:
+    """The entries with ``start <= index < stop`` (default: to the end), in index order."""
+    query = select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.body).where(
+        LogEntry.log == log, LogEntry.idx >= start
+    )
+    if stop is not None:
+        query = query.where(LogEntry.idx < stop)
+    for row in session.execute(query.order_by(LogEntry.idx)):
+        yield StoredEntry(row.idx, row.leaf_hash, row.body.encode("utf-8"))
+
+
+def inclusion_proof(session: Session, log: str, index: int, size: int) -> list[bytes]:
+    """The RFC 9162 inclusion proof of entry ``index`` in ``log`` at ``size`` entries; raises
+    :class:`notary.merkle.BeyondTreeSize` unless ``0 <= index < size <= tree size``."""
+    _check_size(size, tree_size(session, log))
+    return _with_nodes(session, log, lambda get: merkle_inclusion_proof(get, index, size))
+
+
+def consistency_proof(session: Session, log: str, old: int, new: int) -> list[bytes]:
+    """The RFC 9162 consistency proof from ``old`` to ``new`` entries of ``log``; raises
+    :class:`notary.merkle.BeyondTreeSize` unless ``0 <= old <= new <= tree size``."""
+    _check_size(new, tree_size(session, log))
+    return _with_nodes(session, log, lambda get: merkle_consistency_proof(get, old, new))
+
+
+def latest_checkpoint(session: Session, log: str) -> SignedCheckpoint | None:
+    """The checkpoint of ``log`` with the largest size, or None if none was issued."""
+    row = session.execute(
+        select(LogCheckpoint)
+        .where(LogCheckpoint.log == log)
+        .order_by(LogCheckpoint.size.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if row is None else _signed(row)
+
+
+def checkpoint_at(session: Session, log: str, size: int) -> SignedCheckpoint | None:
+    """The checkpoint of ``log`` issued at exactly ``size`` entries, if any."""
+    row = session.execute(
+        select(LogCheckpoint).where(LogCheckpoint.log == log, LogCheckpoint.size == size)
+    ).scalar_one_or_none()
+    return None if row is None else _signed(row)
+
+
+def issue_checkpoint(
+    session: Session, log: str, keyring: Signer, origin_prefix: str, at: datetime
+) -> SignedCheckpoint:
+    """Sign and store a checkpoint of ``log`` at its current size, origin
+    ``<origin_prefix>/<log>``; if the size has not changed since the latest checkpoint, that
+    one is returned unchanged (even if the key was rotated since).
+
+    Before signing it proves the new head consistent with the latest checkpoint from the
+    stored nodes and raises :class:`LogCorrupt` if it is not, so the log never signs two
+    inconsistent checkpoints. Takes the log's lock, like :func:`append`.
+    """
+    if at.tzinfo is None:
+        raise ValueError("checkpoint times must be timezone-aware")
+    size, head_root = _lock_head(session, log)
+    latest = latest_checkpoint(session, log)
+    if latest is not None:
+        if latest.size == size:
+            return latest
+        proof = consistency_proof(session, log, latest.size, size)
+        if not verify_consistency(latest.size, size, latest.root, head_root, proof):
+            raise LogCorrupt("The log head is not consistent with its last checkpoint.", log=log)
+    checkpoint = Checkpoint(log_origin(origin_prefix, log), size, head_root)
+    note = sign_checkpoint(checkpoint, keyring)
+    session.execute(
+        insert(LogCheckpoint).values(log=log, size=size, root=head_root, note=note, created_at=at)
+    )
+    return SignedCheckpoint(log, checkpoint, note, at.astimezone(UTC))
+
+
+def _signed(row: LogCheckpoint) -> SignedCheckpoint:
+    text, _ = split_note(row.note)
+    return SignedCheckpoint(row.log, parse_checkpoint(text), row.note, row.created_at)
+
+
+def _check_log_name(log: str) -> None:
+    if not _LOG_NAME.fullmatch(log):
+        raise ValueError("a log name is 1 to 64 characters without spaces, '+' or '/'")
+
+
+def _check_size(size: int, current: int) -> None:
+    if not 0 <= size <= current:
+        raise BeyondTreeSize("The log has not reached that size.", size=size, current=current)
+
+
+def _head(session: Session, log: str) -> tuple[int, bytes]:
+    row = session.execute(
+        select(LogHead.size, LogHead.root).where(LogHead.log == log)
+    ).one_or_none()
+    return (0, EMPTY_ROOT) if row is None else (row.size, row.root)
+
+
+def _lock_head(session: Session, log: str) -> tuple[int, bytes]:
+    """Create the log's head row if missing, lock it for this transaction, return it."""
+    _check_log_name(log)
+    dialect = session.get_bind().dialect.name
+    values = {"log": log, "size": 0, "root": EMPTY_ROOT}
+    if dialect == "postgresql":
+        session.execute(pg_insert(LogHead).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(LogHead).values(values).on_conflict_do_nothing())
+    else:  # pragma: no cover - fundvote supports these two
+        raise NotImplementedError(f"no log lock for {dialect}")
+    row = session.execute(
+        select(LogHead.size, LogHead.root).where(LogHead.log == log).with_for_update()
+    ).one()
+    return row.size, row.root
+
+
+def _with_nodes(
+    session: Session,
+    log: str,
+    compute: Callable[[Getter], T],
+    known: Mapping[tuple[int, int], bytes] | None = None,
+) -> T:
+    """Run ``compute`` over the stored perfect subtrees of ``log`` with one query.
+
+    Which nodes a root or proof reads depends only on sizes and indices, never on hash values,
+    so a first dry run with placeholder hashes collects the keys to fetch.
+    """
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level: int, index: int) -> bytes:
+        wanted.add((level, index))
+        return bytes(32)
+
+    compute(record)
+    nodes = dict(known or {})
+    missing = wanted - nodes.keys()
+    if missing:
+        nodes.update(_fetch_nodes(session, log, missing))
+
+    def get(level: int, index: int) -> bytes:
+        try:
+            return nodes[(level, index)]
+        except KeyError:
+            raise LogCorrupt("A stored tree node is missing.", log=log) from None
+
+    return compute(get)
+
+
+def _fetch_nodes(
+    session: Session, log: str, keys: set[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    by_level: dict[int, list[int]] = {}
+    for level, index in keys:
+        by_level.setdefault(level, []).append(index)
+    condition = or_(
+        *(and_(LogNode.level == lvl, LogNode.idx.in_(ids)) for lvl, ids in by_level.items())
+    )
+    rows = session.execute(
+        select(LogNode.level, LogNode.idx, LogNode.hash).where(LogNode.log == log, condition)
+    )
+    return {(row.level, row.idx): row.hash for row in rows}

@@ -1,0 +1,99 @@
+"""The one envelope every log entry wears, and the guard that keeps personal data out.
+
+Entries are public evidence: owners appear in them by opaque id only, never by name, phone,
+ID number or e-mail address. :func:`refuse_personal_data` enforces that on key names at any
+depth; the log store applies it to every entry it appends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from notary.canonical import canonical_bytes
+from notary.errors import DomainError
+
+ENVELOPE_VERSION = 1
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# Key names (normalized to snake_case) that name personal data.
+PERSONAL_DATA_KEYS = frozenset(
+    {
+        "name", "names", "full_name", "real_name",
+        "owner_name", "owner_names", "member_name", "member_names",
+        "phone", "phones", "phone_number", "phone_numbers", "owner_phone", "owner_phones",
+        "mobile", "mobiles", "telephone", "tel",
+        "email", "emails", "e_mail", "email_address",
+        "id_number", "id_numbers", "id_card", "id_card_number", "id_no", "passport",
+        "wechat", "birthday", "date_of_birth",
+    }
+)  # fmt: skip
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+class PersonalDataInEntry(DomainError):
+    """A log entry carries a key that names personal data; owners go by opaque id only."""
+
+    code = "personal-data-in-entry"
+
+
+class NaiveTimestamp(DomainError):
+    """An entry time has no timezone, so the instant it names is unknown."""
+
+    code = "naive-timestamp"
+
+
+def format_time(at: datetime) -> str:
+    """Return ``at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; raise :class:`NaiveTimestamp`
+    for a datetime without timezone."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise NaiveTimestamp("Entry times must carry a timezone.")
+    return at.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def make_entry(
+    event_type: str, at: datetime, community: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the entry ``{"v": 1, "type", "at", "community", "data"}`` for an event.
+
+    Guarantees the result canonicalizes (no floats, string keys, safe integers: else
+    ``TypeError``/``ValueError`` naming the path), has its time in the fixed UTC format
+    (:class:`NaiveTimestamp` otherwise) and holds no personal-data key
+    (:class:`PersonalDataInEntry` otherwise).
+    """
+    if not event_type or not community:
+        raise ValueError("An entry needs an event type and a community.")
+    entry = {
+        "v": ENVELOPE_VERSION,
+        "type": event_type,
+        "at": format_time(at),
+        "community": community,
+        "data": dict(data),
+    }
+    refuse_personal_data(entry)
+    canonical_bytes(entry)
+    return entry
+
+
+def refuse_personal_data(value: Any, path: str = "$") -> None:
+    """Raise :class:`PersonalDataInEntry` if any mapping key in ``value``, at any depth
+    (through mappings, lists and tuples), names personal data. The error names the key's path,
+    never its value."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            here = f"{path}.{key}"
+            if isinstance(key, str) and _normalize(key) in PERSONAL_DATA_KEYS:
+                raise PersonalDataInEntry(
+                    f"The entry holds personal data at {here}; refer to owners by id.", path=here
+                )
+            refuse_personal_data(item, here)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            refuse_personal_data(item, f"{path}[{i}]")
+
+
+def _normalize(key: str) -> str:
+    return _CAMEL.sub("_", key).lower().replace("-", "_").strip()
