@@ -69,3 +69,13 @@ class RollRejected(DomainError):
             count=n,
         )
         self.problems = list(problems)
+
+
+class UnitWithoutOwners(DomainError):
+    """A unit that is not developer-held must list at least one owner."""
+
+    code = "unit-without-owners"
+
+
+class BadCommunityCode(DomainError):
+    code = "bad-community-code"

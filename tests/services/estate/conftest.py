@@ -1,0 +1,16 @@
+"""Fixtures for the property register's service tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from estate.services import create_community
+from fundvote.runtime import Runtime
+
+
+@pytest.fixture
+def community(runtime: Runtime) -> str:
+    create_community(
+        runtime.session_factory, code="JB01", name="Jiangbin Garden", clock=runtime.clock
+    )
+    return "JB01"
