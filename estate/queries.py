@@ -2,7 +2,8 @@
 
 Names are returned in clear (the committee keeps the register and searches it by name);
 phone numbers only ever leave here masked (138****1234); ID numbers not at all.
-Searches use SQL LIKE with the user's ``%`` and ``_`` escaped; pages are bounded.
+Searches are case-insensitive SQL LIKE (ILIKE) with the user's ``%`` and ``_`` escaped;
+pages are bounded.
 """
 
 from __future__ import annotations
@@ -105,13 +106,13 @@ def list_units(
         named = (
             sa.select(UnitOwner.unit_id)
             .join(Owner, Owner.id == UnitOwner.owner_id)
-            .where(Owner.community_id == community.id, Owner.name.like(pattern, escape="\\"))
+            .where(Owner.community_id == community.id, Owner.name.ilike(pattern, escape="\\"))
         )
         query = query.where(
             sa.or_(
-                Unit.code.like(pattern, escape="\\"),
-                Building.code.like(pattern, escape="\\"),
-                Building.name.like(pattern, escape="\\"),
+                Unit.code.ilike(pattern, escape="\\"),
+                Building.code.ilike(pattern, escape="\\"),
+                Building.name.ilike(pattern, escape="\\"),
                 Unit.id.in_(named),
             )
         )
@@ -186,7 +187,7 @@ def list_owners(
     if search and search.strip():
         pattern = _like(search)
         query = query.where(
-            sa.or_(Owner.name.like(pattern, escape="\\"), Owner.key.like(pattern, escape="\\"))
+            sa.or_(Owner.name.ilike(pattern, escape="\\"), Owner.key.ilike(pattern, escape="\\"))
         )
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     owners = session.scalars(
