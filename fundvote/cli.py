@@ -19,3 +19,7 @@ from fundvote.cli_admin import demo_command, init_command, serve_command  # noqa
 main.add_command(init_command)
 main.add_command(demo_command)
 main.add_command(serve_command)
+
+from fundvote.cli_keys import keys_group  # noqa: E402
+
+main.add_command(keys_group)

@@ -211,9 +211,7 @@ def append(session: Session, log: str, entry: Mapping[str, Any]) -> Appended:
     )
     new_nodes = {(n.level, n.index): n.hash for n in nodes}
     new_root = _with_nodes(session, log, lambda get: tree_root(get, index + 1), new_nodes)
-    session.execute(
-        update(LogHead).where(LogHead.log == log).values(size=index + 1, root=new_root)
-    )
+    session.execute(update(LogHead).where(LogHead.log == log).values(size=index + 1, root=new_root))
     return Appended(index, leaf, body)
 
 
@@ -243,9 +241,9 @@ def entry(session: Session, log: str, index: int) -> StoredEntry:
     return StoredEntry(index, row.leaf_hash, row.body.encode("utf-8"))
 
 
-def entries(session: Session, log: str, start: int = 0, stop: int | None = None) -> Iterator[
-    StoredEntry
-]:
+def entries(
+    session: Session, log: str, start: int = 0, stop: int | None = None
+) -> Iterator[StoredEntry]:
     """The entries with ``start <= index < stop`` (default: to the end), in index order."""
     query = select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.body).where(
         LogEntry.log == log, LogEntry.idx >= start

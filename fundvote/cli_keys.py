@@ -1,0 +1,61 @@
+"""``fundvote keys``: show the signing keys and rotate the active one.
+
+The key file is ``FUNDVOTE_SIGNING_KEY_FILE`` (default ``instance/signing.key``); retired
+public keys are kept in ``<key file>.retired`` so earlier checkpoints stay verifiable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import click
+
+from fundvote.config import load_settings
+from notary.errors import DomainError
+from notary.keys import KeyRecord, load_keyring, rotate_key
+
+
+class KeyProblem(click.ClickException):
+    """A key file is missing or unreadable: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Show or rotate the key that signs log checkpoints."""
+
+
+@keys_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print the key records as JSON.")
+def show_command(as_json: bool) -> None:
+    """Print every key, the active one first: key ID, name, status and verifier key."""
+    path = load_settings().signing_key_file
+    try:
+        records = load_keyring(path, create=False).public_keys()
+    except DomainError as exc:
+        raise KeyProblem(f"{path}: {exc.message}") from exc
+    _print(records, as_json)
+
+
+@keys_group.command("rotate")
+@click.option("--json", "as_json", is_flag=True, help="Print the key records as JSON.")
+def rotate_command(as_json: bool) -> None:
+    """Make a new active signing key and retire the current one (kept for verifying)."""
+    path = load_settings().signing_key_file
+    try:
+        records = rotate_key(path).public_keys()
+    except DomainError as exc:
+        raise KeyProblem(f"{path}: {exc.message}") from exc
+    if not as_json:
+        click.echo(f"new signing key {records[0].key_id}; restart running servers to use it")
+    _print(records, as_json)
+
+
+def _print(records: list[KeyRecord], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(r) for r in records], indent=2))
+        return
+    for r in records:
+        click.echo(f"{r.key_id}  {r.status:<7}  {r.algorithm}  {r.verifier_key}")
