@@ -148,6 +148,7 @@ def import_roll(
     clock: Clock,
     source_name: str,
     source_sha256: str | None = None,
+    building_names: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Bring the register in line with validated roll rows, in one transaction.
 
@@ -155,14 +156,16 @@ def import_roll(
     developer flag and owners (in the row's order); owners get the names and phones the rows
     give (phones encrypted; a missing name or phone leaves the stored one as it is); units and
     owners not in ``rows`` are untouched; one ``estate.roll_imported`` event, naming owners by
-    ref only, is appended to the community's log in the same transaction. Importing the same
+    ref only, is appended to the community's log in the same transaction. ``building_names``
+    (building code -> display name) names buildings; a building without one is named by its
+    code when created and keeps its name otherwise. Importing the same
     rows twice changes nothing the second time (except appending a second event). Raises
     ``CommunityNotFound``, ``DuplicateUnit`` or ``UnitWithoutOwners`` before writing anything.
     """
     _check_rows(rows)
     with session_factory.begin() as s:
         community = _community(s, community_code, for_update=True)
-        writer = _RollWriter(s, community, cipher)
+        writer = _RollWriter(s, community, cipher, building_names or {})
         for row in rows:
             writer.owners_of(row)
         for row in rows:
@@ -197,21 +200,21 @@ def import_roll_file(
     session_factory: sessionmaker[Session],
     *,
     community_code: str,
-    source: bytes | Path,
+    data: bytes | Path,
     filename: str | None = None,
     cipher: DataCipher,
     clock: Clock,
+    building_names: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Parse a roll file (CSV or XLSX) and import it.
 
     Guarantees: if any row is bad, raises ``RollRejected`` carrying every problem and writes
     nothing; otherwise behaves as ``import_roll`` with the file's SHA-256 in the log event.
     """
-    if isinstance(source, Path):
-        data = source.read_bytes()
-        name = filename or source.name
+    if isinstance(data, Path):
+        name = filename or data.name
+        data = data.read_bytes()
     else:
-        data = source
         name = filename or "roll.csv"
     rows, problems = parse_roll(data, name)
     if problems:
@@ -224,6 +227,7 @@ def import_roll_file(
         clock=clock,
         source_name=name,
         source_sha256=hashlib.sha256(data).hexdigest(),
+        building_names=building_names,
     )
 
 
@@ -305,8 +309,11 @@ def _log_event(
 class _RollWriter:
     """Applies roll rows to one community inside the caller's transaction, counting changes."""
 
-    def __init__(self, s: Session, community: Community, cipher: DataCipher) -> None:
+    def __init__(
+        self, s: Session, community: Community, cipher: DataCipher, names: Mapping[str, str]
+    ) -> None:
         self.s = s
+        self.building_names = names
         self.community = community
         self.cipher = cipher
         cid = community.id
@@ -366,12 +373,15 @@ class _RollWriter:
 
     def _building(self, code: str) -> Building:
         building = self.buildings.get(code)
+        name = self.building_names.get(code)
         if building is None:
-            building = Building(community_id=self.community.id, code=code, name=code)
+            building = Building(community_id=self.community.id, code=code, name=name or code)
             self.s.add(building)
             self.s.flush()
             self.buildings[code] = building
             self.created["buildings"] += 1
+        elif name and building.name != name:
+            building.name = name
         return building
 
     def unit(self, row: RollRow) -> None:

@@ -26,7 +26,7 @@ def loaded(runtime: Runtime, community: str) -> Runtime:
     import_roll_file(
         runtime.session_factory,
         community_code=community,
-        source=ROLL,
+        data=ROLL,
         filename="roll.csv",
         cipher=runtime.cipher,
         clock=runtime.clock,
@@ -65,7 +65,7 @@ def test_export_reimports_without_changes(loaded: Runtime, fmt: str) -> None:
     summary = import_roll_file(
         loaded.session_factory,
         community_code="JB01",
-        source=data,
+        data=data,
         filename=f"export.{fmt}",
         cipher=loaded.cipher,
         clock=loaded.clock,
@@ -133,7 +133,7 @@ def test_search_is_case_insensitive_on_every_database(runtime: Runtime, communit
     import_roll_file(
         runtime.session_factory,
         community_code=community,
-        source=b"unit,building,area,owners,developer,owner_names\nA-1,B,1,k1,,Alice Ltd\n",
+        data=b"unit,building,area,owners,developer,owner_names\nA-1,B,1,k1,,Alice Ltd\n",
         filename="r.csv",
         cipher=runtime.cipher,
         clock=runtime.clock,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ def imp(rt: Runtime, data: bytes, name: str = "roll.csv", code: str = "JB01"):  
     return import_roll_file(
         rt.session_factory,
         community_code=code,
-        source=data,
+        data=data,
         filename=name,
         cipher=rt.cipher,
         clock=rt.clock,
@@ -226,3 +227,22 @@ def test_owner_keys_are_per_community(runtime: Runtime, community: str) -> None:
         "estate.community_created",
         "estate.roll_imported",
     ]
+
+
+def test_import_from_a_path_with_building_names(
+    runtime: Runtime, community: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "江滨.csv"
+    path.write_bytes(GOOD)
+    summary = import_roll_file(
+        runtime.session_factory,
+        community_code=community,
+        data=path,
+        cipher=runtime.cipher,
+        clock=runtime.clock,
+        building_names={"1": "1号楼"},
+    )
+    assert summary.source_name == "江滨.csv" and summary.units_created == 4
+    with runtime.session_factory() as s:
+        names = {b.code: b.name for b in s.scalars(sa.select(Building))}
+    assert names == {"1": "1号楼", "2": "2"}
