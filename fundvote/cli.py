@@ -23,3 +23,9 @@ main.add_command(serve_command)
 from fundvote.cli_keys import keys_group  # noqa: E402
 
 main.add_command(keys_group)
+
+from fundvote.cli_roll import apportion_command, community_group, roll_group  # noqa: E402
+
+main.add_command(apportion_command)
+main.add_command(community_group)
+main.add_command(roll_group)

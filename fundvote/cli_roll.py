@@ -1,0 +1,227 @@
+"""Property-register commands: ``apportion``, ``community add``, ``roll import|export``.
+
+Bad input exits with status 2. ``apportion`` prints ONE line on stderr naming the file, line,
+field and problem (the first in line order, then how many more there are); ``roll import``
+prints every problem, one per line, and writes nothing. No traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from estate.apportion import METHOD, apportion
+from estate.errors import BadQuantity, RollRejected
+from estate.quantities import format_hundredths, parse_hundredths
+from estate.roll import RollProblem, RollRow, format_problem, parse_roll
+from fundvote.config import load_settings
+from fundvote.runtime import Runtime, build_runtime
+from notary.errors import DomainError
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _read(path_text: str) -> bytes:
+    path = Path(path_text)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        _fail(f"{path_text}: no such file")
+    except IsADirectoryError:
+        _fail(f"{path_text}: is a directory, not a roll file")
+    except OSError as exc:
+        _fail(f"{path_text}: cannot be read ({exc.strerror})")
+
+
+def _one_line(problems: Sequence[RollProblem]) -> str:
+    first = format_problem(problems[0])
+    more = len(problems) - 1
+    return first if not more else f"{first} (and {more} more problem{'s' if more > 1 else ''})"
+
+
+def _parse_amount(text: str | None) -> int:
+    if text is None:
+        _fail("fundvote apportion: --amount is required (yuan, e.g. --amount 12345.67)")
+    try:
+        return parse_hundredths(text)
+    except BadQuantity as exc:
+        _fail(f"fundvote apportion: --amount: {exc.message} (expected yuan like 12345.67)")
+
+
+def _scope(rows: list[RollRow], buildings: str | None, filename: str) -> list[RollRow]:
+    if buildings is None:
+        return rows
+    wanted = [b.strip() for b in buildings.split(",")]
+    if not any(wanted) or not all(wanted):
+        _fail(f"fundvote apportion: --scope-buildings: '{buildings}' has an empty building code")
+    known = {r.building for r in rows}
+    unknown = [b for b in wanted if b not in known]
+    if unknown:
+        _fail(
+            f"{filename}: --scope-buildings: building '{unknown[0]}' is not in the roll"
+            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+        )
+    return [r for r in rows if r.building in set(wanted)]
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - _width(cell))
+            cells.append(pad + cell if i in right else cell + pad)
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+@click.command("apportion")
+@click.argument("roll")
+@click.option("--amount", help="The amount to apportion, in yuan with at most 2 decimals.")
+@click.option("--scope-buildings", help="Comma-separated building codes (default: all units).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def apportion_command(
+    roll: str, amount: str | None, scope_buildings: str | None, as_json: bool
+) -> None:
+    """Split an amount among the units of ROLL in proportion to their area.
+
+    Largest-remainder method in integer fen: shares add up exactly; spare fen go to the
+    largest remainders, ties to the smaller unit code (code-point order).
+    """
+    amount_fen = _parse_amount(amount)
+    data = _read(roll)
+    rows, problems = parse_roll(data, roll)
+    if problems:
+        _fail(_one_line(problems))
+    in_scope = sorted(_scope(rows, scope_buildings, roll), key=lambda r: r.unit)
+    shares = apportion(amount_fen, {r.unit: r.area_centi for r in in_scope})
+    if as_json:
+        doc = {
+            "total_fen": amount_fen,
+            "method": METHOD,
+            "shares": [
+                {"unit": r.unit, "area": format_hundredths(r.area_centi), "fen": shares[r.unit]}
+                for r in in_scope
+            ],
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    body = [
+        [r.unit, r.building, format_hundredths(r.area_centi), format_hundredths(shares[r.unit])]
+        for r in in_scope
+    ]
+    total_area = sum(r.area_centi for r in in_scope)
+    body.append(["total", "", format_hundredths(total_area), format_hundredths(amount_fen)])
+    click.echo(_table(["unit", "building", "area m²", "share yuan"], body, right={2, 3}))
+    click.echo(f"{len(in_scope)} units; method: {METHOD}, ties to the smaller unit code")
+
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    """The runtime from the environment; a domain error becomes one line and status 2."""
+    try:
+        runtime = build_runtime(load_settings())
+    except DomainError as exc:
+        _fail(f"fundvote: {exc.message}")
+    try:
+        yield runtime
+    except RollRejected:
+        raise
+    except DomainError as exc:
+        _fail(f"fundvote: {exc.message}")
+    finally:
+        runtime.engine.dispose()
+
+
+@click.group("community")
+def community_group() -> None:
+    """Communities (小区)."""
+
+
+@community_group.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--address", default="", help="Postal address.")
+def community_add(code: str, name: str, address: str) -> None:
+    """Create community CODE named NAME (the code also names its evidence log)."""
+    from estate.services import create_community
+
+    with _runtime() as rt:
+        info = create_community(
+            rt.session_factory, code=code, name=name, address=address, clock=rt.clock
+        )
+    click.echo(f"community {info.code} created: {info.name}")
+
+
+@click.group("roll")
+def roll_group() -> None:
+    """The property register's roll file (units, areas, owners)."""
+
+
+@roll_group.command("import")
+@click.argument("code")
+@click.argument("file")
+def roll_import(code: str, file: str) -> None:
+    """Import FILE (CSV or XLSX) into community CODE: all rows or none."""
+    from estate.services import import_roll_file
+
+    data = _read(file)
+    with _runtime() as rt:
+        try:
+            s = import_roll_file(
+                rt.session_factory,
+                community_code=code,
+                data=data,
+                filename=file,
+                cipher=rt.cipher,
+                clock=rt.clock,
+            )
+        except RollRejected as exc:
+            for problem in exc.problems:
+                click.echo(format_problem(problem), err=True)
+            _fail(f"{file}: rejected, nothing imported ({exc.params['count']} problems)")
+    click.echo(
+        f"{file}: imported into {code}: units {s.units_created} new, {s.units_updated} changed,"
+        f" {s.units_unchanged} unchanged; owners {s.owners_created} new,"
+        f" {s.owners_updated} changed; buildings {s.buildings_created} new;"
+        f" log entry {s.log_index}"
+    )
+
+
+@roll_group.command("export")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None)
+@click.option("-o", "--output", default=None, help="Write to this file (default: stdout).")
+def roll_export(code: str, fmt: str | None, output: str | None) -> None:
+    """Export community CODE's roll (names included; never phone or ID numbers)."""
+    from estate.services import export_roll
+
+    if fmt is None:
+        fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
+    with _runtime() as rt, rt.session_factory() as s:
+        data = export_roll(s, code, fmt)
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        _fail(f"{output}: cannot be written ({exc.strerror})")
+    click.echo(f"{output}: {fmt} roll of {code} written", err=True)
