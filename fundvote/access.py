@@ -193,11 +193,7 @@ def _enforce() -> ResponseReturnValue | None:
         if api:
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if (
-        not api
-        and request.method in _UNSAFE_METHODS
-        and app.config.get("WTF_CSRF_ENABLED", True)
-    ):
+    if not api and request.method in _UNSAFE_METHODS and app.config.get("WTF_CSRF_ENABLED", True):
         csrf: CSRFProtect = app.extensions["csrf"]
         csrf.protect()
     return None

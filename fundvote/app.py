@@ -94,9 +94,11 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     init_api(app)
 
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
-    limiter.limit(
+    # flask-limiter checks inside the wrapper it returns, so the wrapper must be the view.
+    login_view: Any = app.view_functions["auth.login"]
+    app.view_functions["auth.login"] = limiter.limit(
         lambda: str(app.config["FUNDVOTE_LOGIN_RATE_LIMIT"]), methods=["POST"]
-    )(app.view_functions["auth.login"])
+    )(login_view)
     app.extensions["fundvote_limiter"] = limiter
 
     init_access(app)

@@ -310,9 +310,7 @@ def load_principal(session_factory: sessionmaker[Session], user_id: int) -> Prin
         return _principal(user)
 
 
-def set_password(
-    session_factory: sessionmaker[Session], *, username: str, password: str
-) -> None:
+def set_password(session_factory: sessionmaker[Session], *, username: str, password: str) -> None:
     """Replace a user's password (policy checked) and clear any lockout."""
     check_password_policy(password)
     password_hash = _hasher.hash(password)
@@ -329,7 +327,8 @@ def list_users(session_factory: sessionmaker[Session]) -> list[UserSummary]:
     """Every staff user with their role and community codes, by username."""
     with session_factory.begin() as s:
         users = list(s.scalars(select(StaffUser).order_by(StaffUser.username)))
-        names = dict(s.execute(select(Community.id, Community.code)).tuples().all())
+        rows = s.execute(select(Community.id, Community.code))
+        names: dict[int, str] = {row.id: row.code for row in rows}
         return [
             UserSummary(
                 username=u.username,
@@ -363,7 +362,9 @@ def issue_token(
         if user is None or not user.is_active:
             raise UnknownUser(N_("No active user is called %(username)s."), username=username)
         token = ApiToken(
-            user_id=user.id, token_hash=_token_hash(secret), label=label[:100],
+            user_id=user.id,
+            token_hash=_token_hash(secret),
+            label=label[:100],
             created_at=clock.now(),
         )
         s.add(token)
@@ -371,9 +372,7 @@ def issue_token(
         return IssuedToken(token_id=token.id, secret=secret, label=token.label)
 
 
-def revoke_token(
-    session_factory: sessionmaker[Session], *, token_id: int, clock: Clock
-) -> None:
+def revoke_token(session_factory: sessionmaker[Session], *, token_id: int, clock: Clock) -> None:
     """Revoke a token for good; revoking twice is harmless (the first time is kept)."""
     with session_factory.begin() as s:
         token = s.get(ApiToken, token_id)

@@ -70,8 +70,7 @@ ADVICE: dict[int, Any] = {
         "administrator of fundvote."
     ),
     404: lazy_gettext(
-        "There is no page at this address. Check the address, or start again from the "
-        "home page."
+        "There is no page at this address. Check the address, or start again from the home page."
     ),
     405: lazy_gettext("This address cannot be used this way. Start again from the home page."),
     409: lazy_gettext("This clashes with something that already exists. Check and try again."),
@@ -210,7 +209,11 @@ def _log_unexpected(error: BaseException) -> str:
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
     log.error(
         "unexpected %s at %s (reference %s, %s %s)",
-        type(error).__name__, where, reference, request.method, request.endpoint,
+        type(error).__name__,
+        where,
+        reference,
+        request.method,
+        request.endpoint,
     )
     return reference
 

@@ -24,8 +24,16 @@ LANGUAGES: dict[str, str] = {"zh_Hans": "中文", "en": "English"}
 """Supported locales and the name each language calls itself (shown in the switch)."""
 
 _ALIASES = {
-    "zh": "zh_Hans", "zh_hans": "zh_Hans", "zh-hans": "zh_Hans", "zh_cn": "zh_Hans",
-    "zh-cn": "zh_Hans", "en": "en", "en_us": "en", "en-us": "en", "en_gb": "en", "en-gb": "en",
+    "zh": "zh_Hans",
+    "zh_hans": "zh_Hans",
+    "zh-hans": "zh_Hans",
+    "zh_cn": "zh_Hans",
+    "zh-cn": "zh_Hans",
+    "en": "en",
+    "en_us": "en",
+    "en-us": "en",
+    "en_gb": "en",
+    "en-gb": "en",
 }
 COOKIE = "lang"
 
@@ -100,6 +108,7 @@ def init_i18n(app: Flask) -> None:
         return {
             "current_language": current,
             "html_lang": html_lang(),
-            "other_languages": [(code, name) for code, name in LANGUAGES.items()
-                                if code != current],
+            "other_languages": [
+                (code, name) for code, name in LANGUAGES.items() if code != current
+            ],
         }

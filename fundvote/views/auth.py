@@ -12,15 +12,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from fundvote.access import current_runtime, public, safe_next, staff
-from fundvote.auth import InvalidCredentials, authenticate
+from fundvote.auth import InvalidCredentials, authenticate, list_users
 
 bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField(
-        lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)]
-    )
+    username = StringField(lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(
         lazy_gettext("Password"), validators=[DataRequired(), Length(max=1024)]
     )
@@ -67,3 +65,10 @@ def logout() -> ResponseReturnValue:
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("home.index"))
+
+
+@bp.get("/staff")
+@staff("admin")
+def users() -> ResponseReturnValue:
+    """The staff list, for the administrator (accounts are added with ``fundvote user add``)."""
+    return render_template("auth/users.html", users=list_users(current_runtime().session_factory))

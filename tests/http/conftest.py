@@ -63,15 +63,27 @@ def make_user(runtime: Runtime, community: int) -> UserFactory:
     """Create a user of ``role`` scoped to the test community (admins to none)."""
     serial = count(1)
 
-    def make(role: str, *, username: str | None = None, communities: list[str] | None = None,
-             password: str = PASSWORD) -> Principal:
+    def make(
+        role: str,
+        *,
+        username: str | None = None,
+        communities: list[str] | None = None,
+        password: str = PASSWORD,
+    ) -> Principal:
         name = username or f"{role}{next(serial)}"
-        scope = communities if communities is not None else (
-            [] if role == "admin" else [COMMUNITY_CODE]
+        scope = (
+            communities
+            if communities is not None
+            else ([] if role == "admin" else [COMMUNITY_CODE])
         )
         return add_user(
-            runtime.session_factory, username=name, password=password, role=role,
-            communities=scope, display_name=f"Test {role}", clock=runtime.clock,
+            runtime.session_factory,
+            username=name,
+            password=password,
+            role=role,
+            communities=scope,
+            display_name=f"Test {role}",
+            clock=runtime.clock,
         )
 
     return make
@@ -86,8 +98,11 @@ def login(client: FlaskClient, make_user: UserFactory) -> Login:
         user = make_user(role, **kwargs)
         response = target.post(
             "/login",
-            data={"username": user.username, "password": PASSWORD,
-                  "csrf_token": csrf_token(target)},
+            data={
+                "username": user.username,
+                "password": PASSWORD,
+                "csrf_token": csrf_token(target),
+            },
         )
         assert response.status_code == 302, response.get_data(as_text=True)
         return user

@@ -1,0 +1,235 @@
+"""Staff accounts against a real database: users, passwords, lockout, tokens, scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from fundvote import auth
+from fundvote.accounts import ApiToken, StaffUser
+from fundvote.runtime import Runtime
+from notary.clock import FixedClock
+from tests.http.conftest import make_community
+
+PASSWORD = "correct horse battery"
+
+
+def _add(
+    runtime: Runtime,
+    username: str = "lin",
+    role: str = "committee",
+    communities: tuple[str, ...] = ("demo",),
+    password: str = PASSWORD,
+) -> auth.Principal:
+    return auth.add_user(
+        runtime.session_factory,
+        username=username,
+        password=password,
+        role=role,
+        communities=list(communities),
+        display_name="林志远",
+        clock=runtime.clock,
+    )
+
+
+def _login(runtime: Runtime, username: str = "lin", password: str = PASSWORD) -> auth.Principal:
+    return auth.authenticate(
+        runtime.session_factory,
+        username=username,
+        password=password,
+        clock=runtime.clock,
+        max_failures=3,
+        lockout_minutes=15,
+    )
+
+
+def test_add_user_stores_an_argon2id_hash_and_the_scope(runtime: Runtime, community: int) -> None:
+    principal = _add(runtime, username="Lin")
+    assert principal.username == "lin"
+    assert principal.community_ids == frozenset({community})
+    assert not principal.is_admin and principal.may_act_for(community)
+    assert not principal.may_act_for(community + 1)
+    with runtime.session_factory() as s:
+        user = s.scalars(select(StaffUser)).one()
+        assert user.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in user.password_hash
+        assert user.created_at == runtime.clock.now()
+        assert user.is_active and user.failed_logins == 0 and user.locked_until is None
+
+
+def test_admin_sees_every_community_without_links(runtime: Runtime, community: int) -> None:
+    admin = _add(runtime, username="root", role="admin", communities=("demo",))
+    assert admin.community_ids == frozenset()
+    other = make_community(runtime, "other", "其他小区")
+    assert admin.may_act_for(other)
+    assert [c.code for c in auth.communities_for(runtime.session_factory, admin)] == [
+        "demo",
+        "other",
+    ]
+    committee = _add(runtime)
+    assert [c.code for c in auth.communities_for(runtime.session_factory, committee)] == ["demo"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"password": "short"}, auth.WeakPassword),
+        ({"password": "123456789"}, auth.WeakPassword),
+        ({"role": "owner"}, auth.UnknownRole),
+        ({"communities": ()}, auth.CommunityRequired),
+        ({"communities": ("nowhere",)}, auth.UnknownCommunity),
+        ({"username": "x"}, auth.InvalidUsername),
+        ({"username": "has space"}, auth.InvalidUsername),
+    ],
+)
+def test_add_user_refuses_bad_input(
+    runtime: Runtime, community: int, kwargs: dict[str, object], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        _add(runtime, **kwargs)  # type: ignore[arg-type]
+    with runtime.session_factory() as s:
+        assert s.scalars(select(StaffUser)).all() == []
+
+
+def test_ten_characters_is_enough(runtime: Runtime, community: int) -> None:
+    _add(runtime, password="0123456789")
+
+
+def test_usernames_are_unique(runtime: Runtime, community: int) -> None:
+    _add(runtime)
+    with pytest.raises(auth.UsernameTaken):
+        _add(runtime, username="LIN")
+
+
+def test_role_is_a_database_check(runtime: Runtime) -> None:
+    with pytest.raises(IntegrityError), runtime.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff_user (username, display_name, role, password_hash, "
+                "is_active, failed_logins, created_at) VALUES "
+                "('x1', 'x', 'owner', 'h', true, 0, :at)"
+            ),
+            {"at": runtime.clock.now().replace(tzinfo=None)},
+        )
+
+
+def test_authenticate_accepts_the_right_password(runtime: Runtime, community: int) -> None:
+    added = _add(runtime)
+    assert _login(runtime, username="LIN ") == added
+
+
+def test_wrong_password_unknown_user_and_disabled_user_look_the_same(
+    runtime: Runtime, community: int
+) -> None:
+    _add(runtime)
+    _add(runtime, username="gone")
+    with runtime.session_factory.begin() as s:
+        s.scalars(select(StaffUser).where(StaffUser.username == "gone")).one().is_active = False
+    messages = set()
+    for username, password in [
+        ("lin", "wrong password!"),
+        ("nobody", PASSWORD),
+        ("gone", PASSWORD),
+    ]:
+        with pytest.raises(auth.InvalidCredentials) as caught:
+            _login(runtime, username=username, password=password)
+        messages.add((caught.value.message, tuple(caught.value.params.items())))
+    assert len(messages) == 1
+
+
+def test_lockout_after_repeated_failures_then_expiry(
+    runtime: Runtime, clock: FixedClock, community: int
+) -> None:
+    _add(runtime)
+    for _ in range(3):
+        with pytest.raises(auth.InvalidCredentials):
+            _login(runtime, password="wrong password!")
+    with runtime.session_factory() as s:
+        user = s.scalars(select(StaffUser)).one()
+        assert user.locked_until == clock.now() + timedelta(minutes=15)
+    # Locked: even the right password is refused, with the same message.
+    with pytest.raises(auth.InvalidCredentials):
+        _login(runtime)
+    clock.advance(minutes=14, seconds=59)
+    with pytest.raises(auth.InvalidCredentials):
+        _login(runtime)
+    clock.advance(seconds=1)
+    assert _login(runtime).username == "lin"
+    with runtime.session_factory() as s:
+        user = s.scalars(select(StaffUser)).one()
+        assert user.locked_until is None and user.failed_logins == 0
+
+
+def test_success_resets_the_failure_count(runtime: Runtime, community: int) -> None:
+    _add(runtime)
+    for _ in range(2):
+        with pytest.raises(auth.InvalidCredentials):
+            _login(runtime, password="wrong password!")
+    _login(runtime)
+    for _ in range(2):
+        with pytest.raises(auth.InvalidCredentials):
+            _login(runtime, password="wrong password!")
+    assert _login(runtime).username == "lin"
+
+
+def test_set_password_checks_policy_and_unlocks(runtime: Runtime, community: int) -> None:
+    _add(runtime)
+    for _ in range(3):
+        with pytest.raises(auth.InvalidCredentials):
+            _login(runtime, password="wrong password!")
+    with pytest.raises(auth.WeakPassword):
+        auth.set_password(runtime.session_factory, username="lin", password="short")
+    auth.set_password(runtime.session_factory, username="lin", password="a new password")
+    assert _login(runtime, password="a new password").username == "lin"
+
+
+def test_tokens_are_stored_hashed_and_shown_once(
+    runtime: Runtime, clock: FixedClock, community: int
+) -> None:
+    user = _add(runtime)
+    issued = auth.issue_token(runtime.session_factory, username="lin", label="laptop", clock=clock)
+    assert issued.secret.startswith("fvt_") and len(issued.secret) > 40
+    with runtime.session_factory() as s:
+        row = s.get_one(ApiToken, issued.token_id)
+        assert issued.secret not in row.token_hash and len(row.token_hash) == 64
+        assert row.label == "laptop" and row.last_used_at is None
+    assert auth.user_for_token(runtime.session_factory, secret=issued.secret, clock=clock) == user
+    with runtime.session_factory() as s:
+        assert s.get_one(ApiToken, issued.token_id).last_used_at == clock.now()
+    assert (
+        auth.user_for_token(runtime.session_factory, secret=issued.secret + "x", clock=clock)
+        is None
+    )
+    assert auth.user_for_token(runtime.session_factory, secret="nonsense", clock=clock) is None
+
+
+def test_revoked_tokens_and_disabled_users_are_refused(
+    runtime: Runtime, clock: FixedClock, community: int
+) -> None:
+    _add(runtime)
+    first = auth.issue_token(runtime.session_factory, username="lin", clock=clock)
+    second = auth.issue_token(runtime.session_factory, username="lin", clock=clock)
+    auth.revoke_token(runtime.session_factory, token_id=first.token_id, clock=clock)
+    auth.revoke_token(runtime.session_factory, token_id=first.token_id, clock=clock)
+    assert auth.user_for_token(runtime.session_factory, secret=first.secret, clock=clock) is None
+    assert auth.user_for_token(runtime.session_factory, secret=second.secret, clock=clock)
+    with runtime.session_factory.begin() as s:
+        s.scalars(select(StaffUser)).one().is_active = False
+    assert auth.user_for_token(runtime.session_factory, secret=second.secret, clock=clock) is None
+    with pytest.raises(auth.UnknownToken):
+        auth.revoke_token(runtime.session_factory, token_id=999_999, clock=clock)
+    with pytest.raises(auth.UnknownUser):
+        auth.issue_token(runtime.session_factory, username="lin", clock=clock)
+
+
+def test_list_users(runtime: Runtime, community: int) -> None:
+    _add(runtime)
+    _add(runtime, username="admin", role="admin")
+    listed = auth.list_users(runtime.session_factory)
+    assert [(u.username, u.role, u.community_codes) for u in listed] == [
+        ("admin", "admin", ()),
+        ("lin", "committee", ("demo",)),
+    ]
