@@ -29,3 +29,7 @@ from fundvote.cli_roll import apportion_command, community_group, roll_group  # 
 main.add_command(apportion_command)
 main.add_command(community_group)
 main.add_command(roll_group)
+
+from fundvote.cli_users import user_group  # noqa: E402
+
+main.add_command(user_group)
