@@ -35,6 +35,7 @@ from estate.personal import DataCipher
 from estate.quantities import format_hundredths
 from estate.roll import REQUIRED_COLUMNS, RollRow, parse_roll
 from estate.tables import write_table
+from notary import envelope, store
 from notary.clock import Clock
 
 COMMUNITY_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -61,7 +62,7 @@ class ImportSummary:
     buildings_created: int
     owners_created: int
     owners_updated: int
-    log_index: int | None
+    log_index: int
 
 
 def phone_purpose(ref: str) -> str:
@@ -168,6 +169,7 @@ def import_roll(
         writer = _RollWriter(s, community, cipher, building_names or {})
         for row in rows:
             writer.owners_of(row)
+        s.flush()  # owners need ids before units link to them
         for row in rows:
             writer.unit(row)
         s.flush()
@@ -297,13 +299,9 @@ def _settings(c: Community) -> dict[str, Any]:
 
 def _log_event(
     s: Session, community_code: str, event_type: str, clock: Clock, data: Mapping[str, Any]
-) -> int | None:
-    from notary import envelope, store
-
+) -> int:
     entry = envelope.make_entry(event_type, clock.now(), community_code, dict(data))
-    appended = store.append(s, community_code, entry)
-    index: int = appended.index
-    return index
+    return store.append(s, community_code, entry).index
 
 
 class _RollWriter:
@@ -331,7 +329,8 @@ class _RollWriter:
                 .options(selectinload(Unit.owner_links))
             )
         }
-        self.created = {"units": 0, "buildings": 0, "owners": 0}
+        self.created = {"units": 0, "buildings": 0}
+        self.created_owners: set[str] = set()
         self.updated_units: set[str] = set()
         self.updated_owners: set[str] = set()
 
@@ -341,7 +340,7 @@ class _RollWriter:
             "units_updated": len(self.updated_units),
             "units_unchanged": total_units - self.created["units"] - len(self.updated_units),
             "buildings_created": self.created["buildings"],
-            "owners_created": self.created["owners"],
+            "owners_created": len(self.created_owners),
             "owners_updated": len(self.updated_owners),
         }
 
@@ -352,7 +351,7 @@ class _RollWriter:
                 owner = Owner(community_id=self.community.id, key=key, ref=new_owner_ref(), name="")
                 self.s.add(owner)
                 self.owners[key] = owner
-                self.created["owners"] += 1
+                self.created_owners.add(key)
             name = row.owner_names[position] if row.owner_names else None
             phone = row.owner_phones[position] if row.owner_phones else None
             changed = False
@@ -362,9 +361,8 @@ class _RollWriter:
             if phone is not None and self._phone(owner) != phone:
                 owner.phone_enc = self.cipher.encrypt(phone, purpose=phone_purpose(owner.ref))
                 changed = True
-            if changed and owner.id is not None:
+            if changed and key not in self.created_owners:
                 self.updated_owners.add(key)
-        self.s.flush()
 
     def _phone(self, owner: Owner) -> str | None:
         if owner.phone_enc is None:

@@ -140,8 +140,6 @@ def _runtime() -> Iterator[Runtime]:
         _fail(f"fundvote: {exc.message}")
     try:
         yield runtime
-    except RollRejected:
-        raise
     except DomainError as exc:
         _fail(f"fundvote: {exc.message}")
     finally:

@@ -246,3 +246,20 @@ def test_import_from_a_path_with_building_names(
     with runtime.session_factory() as s:
         names = {b.code: b.name for b in s.scalars(sa.select(Building))}
     assert names == {"1": "1号楼", "2": "2"}
+
+
+def test_changed_name_and_phone_count_as_owner_updates(runtime: Runtime, community: str) -> None:
+    imp(runtime, GOOD)
+    change = (
+        "unit,building,area,owners,developer,owner_names,owner_phones\n"
+        "1-102,1,89.37,o3,,王五一,13912345678\n"  # new name, same phone
+        "1-101,1,89.37,o1;o2,,,;13700000000\n"  # o2 gets a phone
+    ).encode()
+    summary = imp(runtime, change)
+    assert (summary.owners_created, summary.owners_updated, summary.units_updated) == (0, 2, 0)
+    with runtime.session_factory() as s:
+        o2 = s.scalars(sa.select(Owner).where(Owner.key == "o2")).one()
+        assert o2.phone_enc is not None
+        assert runtime.cipher.decrypt(o2.phone_enc, purpose=f"owner.phone:{o2.ref}") == (
+            "13700000000"
+        )
