@@ -108,6 +108,9 @@ def init_i18n(app: Flask) -> None:
         return {
             "current_language": current,
             "html_lang": html_lang(),
+            # The product's name in the other language, shown under the brand.
+            "brand_alt": "fundvote" if current == "zh_Hans" else "业主共决",
+            "brand_alt_lang": "en" if current == "zh_Hans" else "zh-Hans",
             "other_languages": [
                 (code, name) for code, name in LANGUAGES.items() if code != current
             ],
