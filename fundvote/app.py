@@ -81,7 +81,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     CSRFProtect(app)
 
     login_manager = LoginManager(app)
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": strong drops the session whenever the client's IP changes, which
+    # on phones (Wi-Fi <-> mobile data) would throw people out in the middle of a form.
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
