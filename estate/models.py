@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from notary.orm import Base
+from notary.orm import ID, Base, UTCDateTime
 
 UNIT_KINDS = ("flat", "shop", "parking")
 OWNER_KINDS = ("person", "organisation")
@@ -22,7 +22,6 @@ BINDING_RESULTS = ("plain", "deemed")
 FUND_HOLDERS = ("authority", "assembly")
 
 # 64-bit ids on PostgreSQL; SQLite only auto-increments a plain INTEGER primary key.
-ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -36,7 +35,7 @@ class Community(Base):
     code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     address: Mapped[str] = mapped_column(sa.String(400), default="")
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     publicity_days: Mapped[int] = mapped_column(default=7, server_default="7")
     deemed_majority_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     binding_result: Mapped[str] = mapped_column(

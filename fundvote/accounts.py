@@ -6,52 +6,26 @@ the property manager, the housing authority, auditors and administrators.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     String,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from notary.orm import Base
+from notary.orm import ID, Base, UTCDateTime
 
 ROLES: tuple[str, ...] = ("admin", "committee", "manager", "authority", "auditor")
 """Every staff role. Only ``admin`` is not scoped to communities."""
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every database (SQLite stores it naive)."""
 
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ID
 
 
 class StaffUser(Base):

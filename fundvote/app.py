@@ -33,7 +33,9 @@ def create_app(
     ``WTF_CSRF_ENABLED=False``.
     """
     import fundvote_templates
+    from fundvote.logs import configure_logging
 
+    configure_logging()
     if runtime is None:
         runtime = build_runtime(settings or load_settings(), clock=clock)
     app = Flask(
@@ -76,6 +78,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.i18n import init_i18n
     from fundvote.views import auth as auth_views
     from fundvote.views import home as home_views
+    from fundvote.views import wellknown as wellknown_views
 
     init_i18n(app)
     CSRFProtect(app)
@@ -93,6 +96,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
 
     app.register_blueprint(home_views.bp)
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(wellknown_views.bp)
     init_api(app)
 
     limiter = Limiter(get_remote_address, app=app, default_limits=[])

@@ -12,6 +12,9 @@ import click
 @click.version_option(package_name="fundvote")
 def main() -> None:
     """fundvote: owner decisions and maintenance-fund ledger."""
+    from fundvote.logs import configure_logging
+
+    configure_logging()
 
 
 from fundvote.cli_admin import demo_command, init_command, serve_command  # noqa: E402
@@ -29,6 +32,10 @@ from fundvote.cli_roll import apportion_command, community_group, roll_group  # 
 main.add_command(apportion_command)
 main.add_command(community_group)
 main.add_command(roll_group)
+
+from fundvote.cli_tally import tally_command  # noqa: E402
+
+main.add_command(tally_command)
 
 from fundvote.cli_users import user_group  # noqa: E402
 

@@ -54,7 +54,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     runtime = _initialised_runtime()
     runtime.engine.dispose()
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             assert self.cfg is not None
             self.cfg.set("bind", f"{host}:{port}")
@@ -62,6 +62,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')
+            self.cfg.set("logger_class", "fundvote.logs.GunicornLogger")
 
         def load(self) -> object:
             from fundvote.app import create_app

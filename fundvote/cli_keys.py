@@ -31,9 +31,10 @@ def keys_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the key records as JSON.")
 def show_command(as_json: bool) -> None:
     """Print every key, the active one first: key ID, name, status and verifier key."""
-    path = load_settings().signing_key_file
+    settings = load_settings()
+    path = settings.signing_key_file
     try:
-        records = load_keyring(path, create=False).public_keys()
+        records = load_keyring(path, create=False, name=settings.log_origin).public_keys()
     except DomainError as exc:
         raise KeyProblem(f"{path}: {exc.message}") from exc
     _print(records, as_json)
@@ -43,9 +44,10 @@ def show_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the key records as JSON.")
 def rotate_command(as_json: bool) -> None:
     """Make a new active signing key and retire the current one (kept for verifying)."""
-    path = load_settings().signing_key_file
+    settings = load_settings()
+    path = settings.signing_key_file
     try:
-        records = rotate_key(path).public_keys()
+        records = rotate_key(path, name=settings.log_origin).public_keys()
     except DomainError as exc:
         raise KeyProblem(f"{path}: {exc.message}") from exc
     if not as_json:

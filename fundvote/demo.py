@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from fundvote.demo_roll import DEMO_ADDRESS, DEMO_BUILDING_NAMES, DEMO_CODE, DEMO_NAME, demo_roll_csv
+from fundvote.demo_roll import (
+    DEMO_ADDRESS,
+    DEMO_BUILDING_NAMES,
+    DEMO_CODE,
+    DEMO_NAME,
+    demo_roll_csv,
+)
 from fundvote.runtime import Runtime
 
 # Demo-only credentials, printed by `fundvote demo`; never use them on a real deployment.

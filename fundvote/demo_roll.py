@@ -17,8 +17,15 @@ DEMO_CODE = "demo"
 DEMO_NAME = "江滨花园"
 DEMO_ADDRESS = "福建省泉州市台商投资区江滨路88号"
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶蒋杜苏魏程吕丁沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严赖覃洪武莫孔"
-_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国文辉鹏红梅志海燕俊峰春晓雪琳婷宇浩然欣怡子涵梓轩思远佳琪雨泽嘉明振宏淑珍秀英德胜"
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余"
+    "叶蒋杜苏魏程吕丁沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段"
+    "雷黎史龙陶贺顾毛郝龚邵万钱严赖覃洪武莫孔"
+)
+_GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国文辉鹏红梅志海燕俊峰春"
+    "晓雪琳婷宇浩然欣怡子涵梓轩思远佳琪雨泽嘉明振宏淑珍秀英德胜"
+)
 _COMPANIES = (
     "泉州海丝商贸有限公司",
     "福建闽台餐饮管理有限公司",
@@ -57,8 +64,10 @@ def _shops(rng: random.Random) -> list[_Unit]:
 
 
 def _parking(rng: random.Random) -> list[_Unit]:
-    return [_Unit(f"P-{i:03d}", "P", rng.choice((1250, 1320, 1380, 1500))) for i in
-            range(1, PARKING_COUNT + 1)]
+    return [
+        _Unit(f"P-{i:03d}", "P", rng.choice((1250, 1320, 1380, 1500)))
+        for i in range(1, PARKING_COUNT + 1)
+    ]
 
 
 def _person_name(rng: random.Random) -> str:
@@ -125,8 +134,9 @@ def demo_roll_csv(seed: int = 20261122) -> bytes:
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["unit", "building", "area", "owners", "developer", "owner_names",
-                     "owner_phones"])
+    writer.writerow(
+        ["unit", "building", "area", "owners", "developer", "owner_names", "owner_phones"]
+    )
     for unit, holders, is_developer in rows:
         writer.writerow(
             [

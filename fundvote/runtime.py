@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from estate.personal import DataCipher, load_cipher
 from fundvote.config import Settings
 from fundvote.db import make_engine, make_session_factory
-from estate.personal import DataCipher, load_cipher
 from notary.clock import Clock, SystemClock
 from notary.keys import KeyRing, load_keyring
 
@@ -35,6 +35,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         engine=engine,
         session_factory=make_session_factory(engine),
         clock=clock or SystemClock(),
-        keyring=load_keyring(settings.signing_key_file, create=True),
+        keyring=load_keyring(settings.signing_key_file, create=True, name=settings.log_origin),
         cipher=load_cipher(settings.data_key_file, create=True),
     )

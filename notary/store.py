@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     ForeignKey,
     LargeBinary,
     SmallInteger,
@@ -35,9 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, log_origin, parse_checkpoint, sign_checkpoint
@@ -55,7 +52,7 @@ from notary.merkle import (
 from notary.merkle import consistency_proof as merkle_consistency_proof
 from notary.merkle import inclusion_proof as merkle_inclusion_proof
 from notary.note import Signer, split_note
-from notary.orm import Base
+from notary.orm import Base, UTCDateTime
 
 T = TypeVar("T")
 LOG_NAME_MAX = 64
@@ -73,25 +70,6 @@ class EntryNotFound(DomainError):
 
     code = "entry-not-found"
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("timestamps must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class LogHead(Base):

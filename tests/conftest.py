@@ -52,8 +52,6 @@ def migrated_url(database_url: str) -> str:
 
     engine = make_engine(database_url)
     upgrade(engine)
-    # Interim while the first migration is being written: create what migrations lack.
-    load_metadata().create_all(engine)
     engine.dispose()
     return database_url
 

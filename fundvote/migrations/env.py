@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from fundvote.schema import load_metadata
+from notary.orm import UTCDateTime
 
 config = context.config
 target_metadata = load_metadata()
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render fundvote's own column types as plain SQLAlchemy types in migration scripts."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+OPTIONS: dict[str, Any] = {"render_as_batch": True, "render_item": render_item}
 
 
 def run_offline() -> None:
@@ -16,7 +29,7 @@ def run_offline() -> None:
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
         literal_binds=True,
-        render_as_batch=True,
+        **OPTIONS,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -25,9 +38,7 @@ def run_offline() -> None:
 def run_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
-        )
+        context.configure(connection=connection, target_metadata=target_metadata, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -37,7 +48,7 @@ def run_online() -> None:
         poolclass=pool.NullPool,
     )
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=conn, target_metadata=target_metadata, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
 

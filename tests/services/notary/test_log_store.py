@@ -207,7 +207,7 @@ def test_checkpoints_signed_before_a_rotation_still_verify(runtime: Runtime) -> 
     append_many(runtime, 2)
     with runtime.session_factory.begin() as s:
         old = store.issue_checkpoint(s, LOG, runtime.keyring, "fundvote.test", AT)
-    rotated = rotate_key(runtime.settings.signing_key_file)
+    rotated = rotate_key(runtime.settings.signing_key_file, name=runtime.keyring.name)
     assert rotated.key_id != runtime.keyring.key_id
     assert open_checkpoint(old.note, rotated.verifiers()).size == 2
     with runtime.session_factory.begin() as s:
