@@ -33,6 +33,7 @@ def create_app(
     ``WTF_CSRF_ENABLED=False``.
     """
     import fundvote_templates
+
     from fundvote.logs import configure_logging
 
     configure_logging()
