@@ -9,44 +9,24 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
 from estate.apportion import METHOD, apportion
 from estate.errors import BadQuantity, RollRejected
 from estate.quantities import format_hundredths, parse_hundredths
-from estate.roll import RollProblem, RollRow, format_problem, parse_roll
+from estate.roll import RollRow, format_problem, parse_roll
+from fundvote.cli_common import fail as _fail
+from fundvote.cli_common import one_line as _one_line
+from fundvote.cli_common import read_file as _read
+from fundvote.cli_common import scope_rows
+from fundvote.cli_common import text_table as _table
 from fundvote.config import load_settings
 from fundvote.runtime import Runtime, build_runtime
 from notary.errors import DomainError
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(2)
-
-
-def _read(path_text: str) -> bytes:
-    path = Path(path_text)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        _fail(f"{path_text}: no such file")
-    except IsADirectoryError:
-        _fail(f"{path_text}: is a directory, not a roll file")
-    except OSError as exc:
-        _fail(f"{path_text}: cannot be read ({exc.strerror})")
-
-
-def _one_line(problems: Sequence[RollProblem]) -> str:
-    first = format_problem(problems[0])
-    more = len(problems) - 1
-    return first if not more else f"{first} (and {more} more problem{'s' if more > 1 else ''})"
 
 
 def _parse_amount(text: str | None) -> int:
@@ -59,35 +39,7 @@ def _parse_amount(text: str | None) -> int:
 
 
 def _scope(rows: list[RollRow], buildings: str | None, filename: str) -> list[RollRow]:
-    if buildings is None:
-        return rows
-    wanted = [b.strip() for b in buildings.split(",")]
-    if not any(wanted) or not all(wanted):
-        _fail(f"fundvote apportion: --scope-buildings: '{buildings}' has an empty building code")
-    known = {r.building for r in rows}
-    unknown = [b for b in wanted if b not in known]
-    if unknown:
-        _fail(
-            f"{filename}: --scope-buildings: building '{unknown[0]}' is not in the roll"
-            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
-        )
-    return [r for r in rows if r.building in set(wanted)]
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
-            cells.append(pad + cell if i in right else cell + pad)
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    return scope_rows(rows, buildings, filename, "apportion")
 
 
 @click.command("apportion")
