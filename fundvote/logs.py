@@ -55,6 +55,8 @@ def configure_logging(level: int = logging.INFO) -> None:
         root.setLevel(level)
     for handler in root.handlers:
         protect_handler(handler)
+    # Migration chatter is not news on every start.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class GunicornLogger(Logger):

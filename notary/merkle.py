@@ -159,6 +159,24 @@ def completed_nodes(index: int, leaf: bytes, get: Getter) -> list[PerfectNode]:
     return nodes
 
 
+def frontier_keys(size: int) -> list[tuple[int, int]]:
+    """The (level, index) of the perfect subtrees that together make a tree of ``size`` leaves.
+
+    One per set bit of ``size``, largest first: the "compact range" of RFC 9162 trees. Their
+    hashes are all an append needs, so a log can keep them beside its head and append
+    without reading any stored node.
+    """
+    if size < 0:
+        raise BeyondTreeSize("A tree size cannot be negative.", size=size)
+    keys: list[tuple[int, int]] = []
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            keys.append((level, start >> level))
+            start += 1 << level
+    return keys
+
+
 def verify_inclusion(
     leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> bool:

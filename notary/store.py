@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -25,11 +25,11 @@ from sqlalchemy import (
     LargeBinary,
     SmallInteger,
     String,
+    Table,
     Text,
-    and_,
     insert,
-    or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -45,6 +45,7 @@ from notary.merkle import (
     BeyondTreeSize,
     Getter,
     completed_nodes,
+    frontier_keys,
     leaf_hash,
     tree_root,
     verify_consistency,
@@ -71,15 +72,20 @@ class EntryNotFound(DomainError):
     code = "entry-not-found"
 
 
-
 class LogHead(Base):
-    """One row per log: its current size and root; locked by every append."""
+    """One row per log: its current size, root and frontier; locked by every append.
+
+    ``frontier`` holds the hashes of the perfect subtrees that make up the current tree
+    (:func:`notary.merkle.frontier_keys`), 32 bytes each, largest first, so an append reads
+    nothing but this row.
+    """
 
     __tablename__ = "log_head"
 
     log: Mapped[str] = mapped_column(String(LOG_NAME_MAX), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LogEntry(Base):
@@ -114,6 +120,12 @@ class LogCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Core tables for the hot paths (appends and node reads): no ORM overhead per statement.
+_HEAD_TABLE = cast(Table, LogHead.__table__)
+_ENTRY_TABLE = cast(Table, LogEntry.__table__)
+_NODE_TABLE = cast(Table, LogNode.__table__)
 
 
 @dataclass(frozen=True)
@@ -178,18 +190,25 @@ def append(session: Session, log: str, entry: Mapping[str, Any]) -> Appended:
     refuse_personal_data(entry)
     body = canonical_bytes(entry)
     leaf = leaf_hash(body)
-    index, _ = _lock_head(session, log)
-    nodes = _with_nodes(session, log, lambda get: completed_nodes(index, leaf, get))
+    index, _, frontier = _lock_head(session, log)
+    known = _frontier_nodes(log, index, frontier)
+    nodes = completed_nodes(index, leaf, _getter(log, known))
     session.execute(
-        insert(LogEntry).values(log=log, idx=index, leaf_hash=leaf, body=body.decode("utf-8"))
+        insert(_ENTRY_TABLE).values(log=log, idx=index, leaf_hash=leaf, body=body.decode("utf-8"))
     )
     session.execute(
-        insert(LogNode),
+        insert(_NODE_TABLE),
         [{"log": log, "level": n.level, "idx": n.index, "hash": n.hash} for n in nodes],
     )
-    new_nodes = {(n.level, n.index): n.hash for n in nodes}
-    new_root = _with_nodes(session, log, lambda get: tree_root(get, index + 1), new_nodes)
-    session.execute(update(LogHead).where(LogHead.log == log).values(size=index + 1, root=new_root))
+    known.update({(n.level, n.index): n.hash for n in nodes})
+    new_root = tree_root(_getter(log, known), index + 1)
+    new_frontier = b"".join(known[key] for key in frontier_keys(index + 1))
+    head = _HEAD_TABLE.c
+    session.execute(
+        update(_HEAD_TABLE)
+        .where(head.log == log)
+        .values(size=index + 1, root=new_root, frontier=new_frontier)
+    )
     return Appended(index, leaf, body)
 
 
@@ -278,7 +297,7 @@ def issue_checkpoint(
     """
     if at.tzinfo is None:
         raise ValueError("checkpoint times must be timezone-aware")
-    size, head_root = _lock_head(session, log)
+    size, head_root, _ = _lock_head(session, log)
     latest = latest_checkpoint(session, log)
     if latest is not None:
         if latest.size == size:
@@ -316,21 +335,42 @@ def _head(session: Session, log: str) -> tuple[int, bytes]:
     return (0, EMPTY_ROOT) if row is None else (row.size, row.root)
 
 
-def _lock_head(session: Session, log: str) -> tuple[int, bytes]:
-    """Create the log's head row if missing, lock it for this transaction, return it."""
+def _lock_head(session: Session, log: str) -> tuple[int, bytes, bytes]:
+    """Lock the log's head row for this transaction (creating it on first use); return its
+    size, root and frontier."""
     _check_log_name(log)
+    head = _HEAD_TABLE.c  # Core columns: this runs on every append
+    locked = select(head.size, head.root, head.frontier).where(head.log == log).with_for_update()
+    row = session.execute(locked).one_or_none()
+    if row is not None:
+        return row.size, row.root, row.frontier
     dialect = session.get_bind().dialect.name
-    values = {"log": log, "size": 0, "root": EMPTY_ROOT}
+    values = {"log": log, "size": 0, "root": EMPTY_ROOT, "frontier": b""}
     if dialect == "postgresql":
         session.execute(pg_insert(LogHead).values(values).on_conflict_do_nothing())
     elif dialect == "sqlite":
         session.execute(sqlite_insert(LogHead).values(values).on_conflict_do_nothing())
     else:  # pragma: no cover - fundvote supports these two
         raise NotImplementedError(f"no log lock for {dialect}")
-    row = session.execute(
-        select(LogHead.size, LogHead.root).where(LogHead.log == log).with_for_update()
-    ).one()
-    return row.size, row.root
+    row = session.execute(locked).one()
+    return row.size, row.root, row.frontier
+
+
+def _frontier_nodes(log: str, size: int, frontier: bytes) -> dict[tuple[int, int], bytes]:
+    keys = frontier_keys(size)
+    if len(frontier) != 32 * len(keys):
+        raise LogCorrupt("The log head's frontier does not match its size.", log=log)
+    return {key: frontier[32 * i : 32 * (i + 1)] for i, key in enumerate(keys)}
+
+
+def _getter(log: str, nodes: Mapping[tuple[int, int], bytes]) -> Getter:
+    def get(level: int, index: int) -> bytes:
+        try:
+            return nodes[(level, index)]
+        except KeyError:
+            raise LogCorrupt("A stored tree node is missing.", log=log) from None
+
+    return get
 
 
 def _with_nodes(
@@ -355,26 +395,28 @@ def _with_nodes(
     missing = wanted - nodes.keys()
     if missing:
         nodes.update(_fetch_nodes(session, log, missing))
-
-    def get(level: int, index: int) -> bytes:
-        try:
-            return nodes[(level, index)]
-        except KeyError:
-            raise LogCorrupt("A stored tree node is missing.", log=log) from None
-
-    return compute(get)
+    return compute(_getter(log, nodes))
 
 
 def _fetch_nodes(
     session: Session, log: str, keys: set[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
+    """Read the stored perfect-subtree hashes named by ``keys`` in one statement.
+
+    One ``SELECT`` per level joined by ``UNION ALL``: each part is a primary-key range lookup.
+    (A single ``WHERE (level = a AND idx IN ...) OR (level = b ...)`` makes SQLite scan every
+    node of the log, which turns each append into O(n).)
+    """
     by_level: dict[int, list[int]] = {}
     for level, index in keys:
         by_level.setdefault(level, []).append(index)
-    condition = or_(
-        *(and_(LogNode.level == lvl, LogNode.idx.in_(ids)) for lvl, ids in by_level.items())
-    )
-    rows = session.execute(
-        select(LogNode.level, LogNode.idx, LogNode.hash).where(LogNode.log == log, condition)
-    )
+    c = _NODE_TABLE.c  # Core columns: building the statement is on the hot path
+    parts = [
+        select(c.level, c.idx, c.hash).where(c.log == log, c.level == lvl, c.idx.in_(ids))
+        for lvl, ids in by_level.items()
+    ]
+    if not parts:
+        return {}
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    rows = session.execute(statement)
     return {(row.level, row.idx): row.hash for row in rows}

@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('log', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('root', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('frontier', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('log', name=op.f('pk_log_head'))
     )
     op.create_table('staff_user',

@@ -418,3 +418,20 @@ def test_roots_of_arbitrary_leaves_match_reference(leaves: list[bytes]) -> None:
     for data in leaves:
         tree.append(data)
     assert tree.root() == reference_root([leaf_hash(d) for d in leaves])
+
+
+def test_frontier_keys_are_the_perfect_subtrees_of_the_size() -> None:
+    from notary.merkle import frontier_keys
+
+    assert frontier_keys(0) == []
+    assert frontier_keys(1) == [(0, 0)]
+    assert frontier_keys(6) == [(2, 0), (1, 2)]
+    assert frontier_keys(7) == [(2, 0), (1, 2), (0, 6)]
+    assert frontier_keys(8) == [(3, 0)]
+    for size in range(0, 200):
+        keys = frontier_keys(size)
+        assert sum(1 << level for level, _ in keys) == size
+        start = 0
+        for level, index in keys:  # contiguous, aligned, largest first
+            assert index << level == start
+            start += 1 << level
