@@ -13,6 +13,7 @@ from sqlalchemy import Engine, MetaData
 MODEL_MODULES: tuple[str, ...] = (
     "notary.store",
     "estate.models",
+    "voting.models",
     "fundvote.accounts",
 )
 

@@ -1,0 +1,300 @@
+"""Tables of voting: ballots and their questions, the frozen roll, credentials, cast ballots,
+paper entries, proxies, decisions and objections.
+
+What must be unique is a database constraint: one cast ballot per member per ballot, one live
+credential per member, one live proxy per represented member, one decision per question.
+Owners appear here by member id and owner *refs* (``estate.models.Owner.ref``); names, phone and
+ID numbers stay in the register. Times are aware UTC. Money is integer fen, area integer
+0.01 m².
+
+Lifecycle (``ballot.status``)::
+
+    draft -> open -> closed -> tallied -> published -> final
+    draft|open -> cancelled            published -> annulled (objection upheld)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from notary.orm import ID, Base, UTCDateTime
+
+BALLOT_STATUSES = (
+    "draft",
+    "open",
+    "closed",
+    "tallied",
+    "published",
+    "final",
+    "cancelled",
+    "annulled",
+)
+SCOPE_KINDS = ("community", "buildings", "units")
+DISCLOSURE_MODES = ("tracker", "named")
+IDENTITY_CHECKS = ("none", "id_last4", "phone_last4")
+CHANNELS = ("online", "paper", "proxy")
+CHOICES = ("agree", "oppose", "abstain")
+PAPER_STATUSES = ("pending", "counted", "mismatch", "conflict", "void")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Ballot(Base):
+    """One ballot (表决): a set of questions put to the members of a scope in a window."""
+
+    __tablename__ = "ballot"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("community.id"), index=True)
+    ref: Mapped[str] = mapped_column(sa.String(32), unique=True)  # public id used in URLs
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    scope_kind: Mapped[str] = mapped_column(sa.String(16), default="community")
+    scope_codes: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON list of codes
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    publicity_days: Mapped[int] = mapped_column(default=7)
+    disclosure: Mapped[str] = mapped_column(sa.String(16), default="tracker")
+    is_consultation: Mapped[bool] = mapped_column(default=False)
+    identity_check: Mapped[str] = mapped_column(sa.String(16), default="none")
+    # Copied from the community when the ballot opens, so later changes cannot move a result.
+    deemed_majority_enabled: Mapped[bool] = mapped_column(default=False)
+    binding_result: Mapped[str] = mapped_column(sa.String(16), default="plain")
+    # The frozen roll: totals and the SHA-256 commitment logged when the ballot opened.
+    roll_commitment: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    roll_heads: Mapped[int] = mapped_column(default=0)
+    roll_area_centi: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The checkpoint printed on the results notice (set when published).
+    notice_tree_size: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
+    notice_root: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    notice_key_id: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    annul_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ID, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    tallied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    annulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", BALLOT_STATUSES), name="status"),
+        sa.CheckConstraint(_in("scope_kind", SCOPE_KINDS), name="scope_kind"),
+        sa.CheckConstraint(_in("disclosure", DISCLOSURE_MODES), name="disclosure"),
+        sa.CheckConstraint(_in("identity_check", IDENTITY_CHECKS), name="identity_check"),
+        sa.CheckConstraint("publicity_days >= 0", name="publicity_days"),
+        sa.CheckConstraint("closes_at > opens_at", name="window"),
+    )
+
+
+class Question(Base):
+    """One agree/oppose/abstain question; ``matter`` sets its thresholds (voting.matters).
+
+    A ``fund_use`` question carries its use plan as canonical JSON:
+    ``{"repair": str, "budget_fen": int, "sources": {"subsidy": int, "maintenance_fund": int,
+    "social_capital": int, "public_income": int, "owners_direct": int}, "emergency": str}``
+    with the sources adding up to the budget.
+    """
+
+    __tablename__ = "ballot_question"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    position: Mapped[int] = mapped_column()  # 1, 2, ... in the order shown
+    matter: Mapped[str] = mapped_column(sa.String(32))
+    text: Mapped[str] = mapped_column(sa.Text)
+    use_plan: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("ballot_id", "position"),
+        sa.CheckConstraint("position >= 1", name="position"),
+    )
+
+
+class Attachment(Base):
+    """A document of a ballot (the use plan PDF, quotes), stored with its SHA-256."""
+
+    __tablename__ = "ballot_attachment"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("ballot_id", "sha256"),)
+
+
+class RollMember(Base):
+    """A voting member of a ballot's frozen roll (snapshot taken when the ballot opens)."""
+
+    __tablename__ = "roll_member"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    position: Mapped[int] = mapped_column()  # order of voting.members.group_members
+    member_key: Mapped[str] = mapped_column(sa.String(64))  # opaque: "m" + sha256 prefix
+    is_developer: Mapped[bool] = mapped_column(default=False)
+    heads: Mapped[int] = mapped_column(default=1)
+    area_centi: Mapped[int] = mapped_column(sa.BigInteger)
+    owner_refs: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON list of Owner.ref
+
+    __table_args__ = (
+        sa.UniqueConstraint("ballot_id", "member_key"),
+        sa.UniqueConstraint("ballot_id", "position"),
+        sa.CheckConstraint("area_centi > 0", name="area_positive"),
+        sa.CheckConstraint("heads = 1", name="one_head"),
+    )
+
+
+class RollUnit(Base):
+    """A unit of a frozen roll member, with its in-scope area at opening."""
+
+    __tablename__ = "roll_unit"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(sa.String(64))
+    building_code: Mapped[str] = mapped_column(sa.String(64))
+    area_centi: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        sa.UniqueConstraint("ballot_id", "unit_code"),
+        sa.CheckConstraint("area_centi > 0", name="area_positive"),
+    )
+
+
+class Credential(Base):
+    """A member's personal link for one ballot, stored only as the SHA-256 of its token."""
+
+    __tablename__ = "credential"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    identity_failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    identity_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        # At most one live credential per member: reissuing revokes the old one first.
+        sa.Index(
+            "uq_credential_live_member",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
+
+
+class Proxy(Base):
+    """A member represented by another member for one ballot (委托投票)."""
+
+    __tablename__ = "proxy"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))  # represented
+    acting_member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))
+    authorization_sha256: Mapped[str] = mapped_column(sa.String(64))
+    recorded_by: Mapped[int | None] = mapped_column(ID, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        sa.Index(
+            "uq_proxy_live_member",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+        sa.CheckConstraint("member_id <> acting_member_id", name="not_self"),
+    )
+
+
+class CastBallot(Base):
+    """A member's counted ballot: one per member per ballot, final once cast."""
+
+    __tablename__ = "cast_ballot"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    choices: Mapped[str] = mapped_column(sa.Text)  # JSON {"1": "agree", "2": "abstain"}
+    tracker: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    proxy_id: Mapped[int | None] = mapped_column(ID, sa.ForeignKey("proxy.id"), nullable=True)
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    log_index: Mapped[int] = mapped_column(sa.BigInteger)
+    leaf_hash: Mapped[str] = mapped_column(sa.String(64))
+    receipt: Mapped[str] = mapped_column(sa.Text)  # the signed receipt, canonical JSON
+
+    __table_args__ = (
+        sa.UniqueConstraint("ballot_id", "member_id"),
+        sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
+    )
+
+
+class PaperEntry(Base):
+    """One committee member's keying of a paper ballot; counts once a second, different
+    committee member keys the same choices for the same member."""
+
+    __tablename__ = "paper_entry"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"), index=True)
+    entered_by: Mapped[int] = mapped_column(ID)  # staff_user.id
+    scan_sha256: Mapped[str] = mapped_column(sa.String(64))
+    choices: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.CheckConstraint(_in("status", PAPER_STATUSES), name="status"),)
+
+
+class Decision(Base):
+    """The tally of one question: figures, each threshold met or not, the outcome (JSON)."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot_question.id"), unique=True)
+    record: Mapped[str] = mapped_column(sa.Text)  # canonical JSON of the decision record
+    log_index: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Objection(Base):
+    """An owner's objection during the publicity period, and the committee's answer."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    lodged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str] = mapped_column(sa.Text, default="")
+    is_upheld: Mapped[bool | None] = mapped_column(nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(ID, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
