@@ -111,6 +111,9 @@ def init_api(app: Flask) -> Api:
         {"type": "http", "scheme": "bearer", "description": "From `fundvote user token`."},
     )
     api.register_blueprint(blp)
+    from fundvote.api_register import blp as register_blp
+
+    api.register_blueprint(register_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

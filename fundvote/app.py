@@ -79,6 +79,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.i18n import init_i18n
     from fundvote.views import auth as auth_views
     from fundvote.views import home as home_views
+    from fundvote.views import register as register_views
     from fundvote.views import wellknown as wellknown_views
 
     init_i18n(app)
@@ -97,6 +98,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
 
     app.register_blueprint(home_views.bp)
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(register_views.bp)
     app.register_blueprint(wellknown_views.bp)
     init_api(app)
 
