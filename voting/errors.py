@@ -69,3 +69,150 @@ class BadSignature(DomainError):
     """A receipt or note signature does not verify."""
 
     code = "bad-signature"
+
+
+# --- ballot lifecycle and publication (voting.ballots, voting.publication) -----------------
+
+
+class InvalidUsePlan(InvalidBallot):
+    """A use plan whose funding sources are unknown, negative or do not add up to the budget."""
+
+    code = "invalid-use-plan"
+
+
+class WindowNotOver(DomainError):
+    """The voting window has not ended yet, so the ballot cannot be closed."""
+
+    code = "window-not-over"
+
+
+class WindowPassed(DomainError):
+    """The voting window has already ended, so the ballot can no longer be opened."""
+
+    code = "window-passed"
+
+
+class UnresolvedPaperBallots(DomainError):
+    """Paper ballots still wait for a second keying or a resolution; count them first."""
+
+    code = "unresolved-paper-ballots"
+
+
+class PublicityNotOver(DomainError):
+    """The publicity period of the results has not ended yet."""
+
+    code = "publicity-not-over"
+
+
+class ObjectionsPending(DomainError):
+    """Objections to the results have not all been answered yet."""
+
+    code = "objections-pending"
+
+
+class ObjectionUpheld(DomainError):
+    """An objection was upheld: the result cannot become final (it may be annulled)."""
+
+    code = "objection-upheld"
+
+
+class NoUpheldObjection(DomainError):
+    """A ballot is annulled only on an upheld objection."""
+
+    code = "no-upheld-objection"
+
+
+class ObjectionNotFound(DomainError):
+    """No objection with that number on this ballot."""
+
+    code = "objection-not-found"
+
+
+class ObjectionAnswered(DomainError):
+    """The objection already has an answer; answers are published and not rewritten."""
+
+    code = "objection-answered"
+
+
+class AttachmentNotFound(DomainError):
+    """No document with that number on this ballot."""
+
+    code = "attachment-not-found"
+
+
+class ResultsNotPublished(DomainError):
+    """The results of this ballot are not published yet."""
+
+    code = "results-not-published"
+
+
+class LinkAlreadyIssued(DomainError):
+    """The member already has a live personal link: reissue it instead (the old one stops)."""
+
+    code = "link-already-issued"
+
+
+class InvalidChoices(DomainError):
+    """The choices do not answer every question with agree, oppose or abstain."""
+
+    code = "invalid-choices"
+
+
+class IdentityCheckRequired(DomainError):
+    """This ballot asks for the identity check before a vote is accepted."""
+
+    code = "identity-check-required"
+
+
+class MalformedReceipt(DomainError):
+    """The text given is not a fundvote receipt (not JSON, or fields missing)."""
+
+    code = "malformed-receipt"
+
+
+class ProxyExists(DomainError):
+    """The member is already represented by someone for this ballot."""
+
+    code = "proxy-exists"
+
+
+class ProxyNotFound(DomainError):
+    """No live proxy with that id for this ballot."""
+
+    code = "proxy-not-found"
+
+
+class ProxyInvalid(DomainError):
+    """The proxy cannot be recorded (same member, a chain of proxies, or a bad document hash)."""
+
+    code = "proxy-invalid"
+
+
+class ProxyUsed(DomainError):
+    """A ballot was already cast for the represented member: the proxy cannot change now."""
+
+    code = "proxy-used"
+
+
+class PaperEntryInvalid(DomainError):
+    """A paper-ballot entry cannot be accepted (bad scan hash, or the entry is not pending)."""
+
+    code = "paper-entry-invalid"
+
+
+class PaperEntryNotFound(DomainError):
+    """No paper-ballot entry with that id for this ballot."""
+
+    code = "paper-entry-not-found"
+
+
+class NotInPublicity(DomainError):
+    """Objections are taken only while the result is published for objections (公示期)."""
+
+    code = "not-in-publicity"
+
+
+class InvalidObjection(DomainError):
+    """An objection must say something, in at most 2,000 characters."""
+
+    code = "invalid-objection"
