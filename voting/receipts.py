@@ -1,0 +1,360 @@
+"""Signed voting receipts, and checking them against the log.
+
+A receipt is canonical JSON (RFC 8785, :mod:`notary.canonical`)::
+
+    {"v": 1, "type": "fundvote.receipt", "community": code, "ballot": ref,
+     "questions": [{"position": 1, "choice": "agree"}, ...], "tracker": "7K3M-...",
+     "weights": {"heads": 1, "area": "123.45"}, "cast_at": "2026-11-01T02:00:00.000000Z",
+     "channel": "online"|"paper"|"proxy",
+     "log": {"origin": "<prefix>/<community>", "index": 17, "leaf_hash": "<hex>"},
+     "signature": {"key_id": "<8 hex>", "alg": "Ed25519", "sig": "<base64>"}}
+
+The signature is Ed25519 by the service's log key over the canonical bytes of everything but
+``signature``. ``log`` points at the ``voting.ballot_cast`` entry recorded in the same
+transaction as the vote, so a receipt proves both that the service accepted the ballot
+(signature) and that the ballot is in the append-only log (inclusion proof against a signed
+checkpoint). The printed receipt's QR code holds the whole receipt, so it can be checked even
+from paper.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from notary import store
+from notary.canonical import canonical_bytes
+from notary.checkpoint import MalformedCheckpoint, log_origin, open_checkpoint
+from notary.clock import Clock
+from notary.errors import DomainError
+from notary.keys import ALGORITHM, KeyRing
+from notary.merkle import verify_inclusion
+from voting.errors import MalformedReceipt
+
+RECEIPT_TYPE = "fundvote.receipt"
+RECEIPT_VERSION = 1
+CAST_EVENT = "voting.ballot_cast"
+
+
+def N_(s: str) -> str:
+    return s
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A signed receipt: its fields (``data``, signature included) and its canonical text."""
+
+    data: Mapping[str, Any]
+
+    @property
+    def text(self) -> str:
+        """The canonical JSON of the whole receipt (what is stored and downloaded)."""
+        return canonical_bytes(dict(self.data)).decode("utf-8")
+
+    @property
+    def tracker(self) -> str:
+        return str(self.data["tracker"])
+
+    @property
+    def ballot(self) -> str:
+        return str(self.data["ballot"])
+
+    @property
+    def log_index(self) -> int:
+        return int(self.data["log"]["index"])
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 hex of the canonical receipt: a short name for this exact receipt."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_text(cls, text: str | bytes) -> Receipt:
+        return cls(parse_receipt(text))
+
+
+def build_receipt(
+    *,
+    community: str,
+    ballot: str,
+    choices: Mapping[int, str],
+    tracker: str,
+    area: str,
+    cast_at: str,
+    channel: str,
+    origin: str,
+    index: int,
+    leaf_hash_hex: str,
+    keyring: KeyRing,
+) -> Receipt:
+    """Assemble and sign a receipt (see the module docstring for the fields)."""
+    body: dict[str, Any] = {
+        "v": RECEIPT_VERSION,
+        "type": RECEIPT_TYPE,
+        "community": community,
+        "ballot": ballot,
+        "questions": [{"position": p, "choice": choices[p]} for p in sorted(choices)],
+        "tracker": tracker,
+        "weights": {"heads": 1, "area": area},
+        "cast_at": cast_at,
+        "channel": channel,
+        "log": {"origin": origin, "index": index, "leaf_hash": leaf_hash_hex},
+    }
+    signature = keyring.sign(canonical_bytes(body))
+    body["signature"] = {
+        "key_id": keyring.active_key_id,
+        "alg": ALGORITHM,
+        "sig": base64.b64encode(signature).decode("ascii"),
+    }
+    return Receipt(body)
+
+
+_REQUIRED: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    ("v", int),
+    ("type", str),
+    ("community", str),
+    ("ballot", str),
+    ("questions", list),
+    ("tracker", str),
+    ("weights", dict),
+    ("cast_at", str),
+    ("channel", str),
+    ("log", dict),
+    ("signature", dict),
+)
+
+
+def parse_receipt(text: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """Read a receipt (JSON text, bytes or an already-parsed mapping) and check its shape.
+
+    Raises ``MalformedReceipt`` when it is not JSON, not a fundvote receipt of version 1, or a
+    field is missing or of the wrong type. Says nothing about whether it is genuine.
+    """
+    if isinstance(text, Mapping):
+        data: Any = dict(text)
+    else:
+        try:
+            if isinstance(text, bytes):
+                text = text.decode("utf-8-sig")
+            data = json.loads(text.strip().lstrip("\ufeff"))
+        except (UnicodeDecodeError, ValueError):
+            raise MalformedReceipt(N_("This is not a receipt: it is not JSON.")) from None
+    if not isinstance(data, dict):
+        raise MalformedReceipt(N_("This is not a receipt."))
+    for key, kind in _REQUIRED:
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            raise MalformedReceipt(
+                N_("The receipt lacks the field %(field)s or it has the wrong type."), field=key
+            )
+    if data["type"] != RECEIPT_TYPE or data["v"] != RECEIPT_VERSION:
+        raise MalformedReceipt(N_("This is not a fundvote receipt of version 1."))
+    log = data["log"]
+    sig = data["signature"]
+    if not (
+        isinstance(log.get("origin"), str)
+        and isinstance(log.get("index"), int)
+        and not isinstance(log.get("index"), bool)
+        and isinstance(log.get("leaf_hash"), str)
+        and all(isinstance(sig.get(k), str) for k in ("key_id", "alg", "sig"))
+    ):
+        raise MalformedReceipt(N_("The receipt's log or signature fields are incomplete."))
+    for q in data["questions"]:
+        if not (
+            isinstance(q, dict)
+            and isinstance(q.get("position"), int)
+            and isinstance(q.get("choice"), str)
+        ):
+            raise MalformedReceipt(N_("The receipt's questions are malformed."))
+    return data
+
+
+def signed_body(data: Mapping[str, Any]) -> bytes:
+    """The canonical bytes the signature covers: the receipt without ``signature``."""
+    return canonical_bytes({k: v for k, v in data.items() if k != "signature"})
+
+
+def signature_ok(data: Mapping[str, Any], keyring: KeyRing) -> bool:
+    """Whether the receipt's signature is valid under the ring's key with its key id."""
+    sig = data["signature"]
+    if sig.get("alg") != ALGORITHM:
+        return False
+    try:
+        raw = base64.b64decode(sig["sig"], validate=True)
+        body = signed_body(data)
+    except (binascii.Error, ValueError, TypeError):
+        return False
+    return keyring.verify(sig["key_id"], body, raw)
+
+
+# Problem codes a check can report (views translate them).
+PROBLEMS: Mapping[str, str] = {
+    "signature": N_("The signature does not verify with fundvote's keys."),
+    "origin": N_("The receipt names a log that is not this service's."),
+    "entry-missing": N_("The log has no entry at the receipt's index."),
+    "leaf-hash": N_("The log entry at that index is not the one the receipt names."),
+    "inclusion": N_("The entry is not proven to be in the signed log."),
+    "contents": N_("The log entry does not record the ballot as the receipt says."),
+}
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """The outcome of checking one receipt; ``problems`` holds codes of :data:`PROBLEMS`."""
+
+    community: str
+    ballot: str
+    tracker: str
+    channel: str
+    choices: tuple[tuple[int, str], ...]
+    log_index: int
+    is_signature_valid: bool
+    is_entry_found: bool
+    is_included: bool
+    is_matching: bool
+    checkpoint_size: int | None = None
+    checkpoint_root: str | None = None  # base64, as in the checkpoint
+    checkpoint_note: str | None = None
+    proof: tuple[str, ...] = ()  # base64 hashes
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.problems
+
+
+def verify_receipt(
+    session: Session,
+    receipt_json: str | bytes | Mapping[str, Any],
+    keyring: KeyRing,
+    *,
+    at: datetime | None = None,
+) -> ReceiptCheck:
+    """Check a receipt against this service's keys and log, inside the caller's transaction.
+
+    Checks: the signature verifies with the key named by ``key_id``; the log origin is this
+    service's log of the receipt's community; the entry at ``log.index`` has the receipt's
+    leaf hash; an inclusion proof of that entry against the latest signed checkpoint verifies
+    (a checkpoint covering the entry is issued first if there is none yet, at ``at``); and the
+    entry is a ``voting.ballot_cast`` of the same community, ballot, tracker, channel, choices
+    and area. Raises ``MalformedReceipt`` for something that is not a receipt at all; every
+    other failure is reported in ``problems``.
+    """
+    data = parse_receipt(receipt_json)
+    problems: list[str] = []
+    community, log = data["community"], data["log"]
+    index: int = log["index"]
+    choices = tuple(sorted((int(q["position"]), str(q["choice"])) for q in data["questions"]))
+    is_sig = signature_ok(data, keyring)
+    if not is_sig:
+        problems.append("signature")
+    try:
+        expected_origin = log_origin(keyring.name, community)
+    except MalformedCheckpoint:  # a community code no log could have
+        expected_origin = ""
+    base = {
+        "community": community,
+        "ballot": data["ballot"],
+        "tracker": data["tracker"],
+        "channel": data["channel"],
+        "choices": choices,
+        "log_index": index,
+        "is_signature_valid": is_sig,
+    }
+    if log["origin"] != expected_origin or not expected_origin:
+        problems.append("origin")
+        return ReceiptCheck(
+            **base, is_entry_found=False, is_included=False, is_matching=False,
+            problems=tuple(problems),
+        )  # fmt: skip
+    try:
+        stored = store.entry(session, community, index) if index >= 0 else None
+    except store.EntryNotFound:
+        stored = None
+    if stored is None:
+        problems.append("entry-missing")
+        return ReceiptCheck(
+            **base, is_entry_found=False, is_included=False, is_matching=False,
+            problems=tuple(problems),
+        )  # fmt: skip
+    if stored.leaf_hash.hex() != log["leaf_hash"].lower():
+        problems.append("leaf-hash")
+    checkpoint = store.latest_checkpoint(session, community)
+    if checkpoint is None or checkpoint.size <= index:
+        checkpoint = store.issue_checkpoint(
+            session, community, keyring, keyring.name, at or datetime.now(UTC)
+        )
+    is_included = False
+    proof: list[bytes] = []
+    try:
+        open_checkpoint(checkpoint.note, keyring.verifiers())
+        proof = store.inclusion_proof(session, community, index, checkpoint.size)
+        is_included = (
+            verify_inclusion(stored.leaf_hash, index, checkpoint.size, proof, checkpoint.root)
+            and stored.leaf_hash.hex() == log["leaf_hash"].lower()
+        )
+    except DomainError:  # a bad note or proof is reported as a problem, never raised
+        is_included = False
+    if not is_included:
+        problems.append("inclusion")
+    is_matching = _entry_matches(stored.data, data, choices)
+    if not is_matching:
+        problems.append("contents")
+    return ReceiptCheck(
+        **base,
+        is_entry_found=True,
+        is_included=is_included,
+        is_matching=is_matching,
+        checkpoint_size=checkpoint.size,
+        checkpoint_root=base64.b64encode(checkpoint.root).decode("ascii"),
+        checkpoint_note=checkpoint.note,
+        proof=tuple(base64.b64encode(p).decode("ascii") for p in proof),
+        problems=tuple(problems),
+    )
+
+
+def check_receipt(
+    session_factory: sessionmaker[Session],
+    *,
+    receipt_json: str | bytes | Mapping[str, Any],
+    keyring: KeyRing,
+    clock: Clock,
+) -> ReceiptCheck:
+    """:func:`verify_receipt` in its own transaction (it may issue a checkpoint)."""
+    with session_factory.begin() as s:
+        return verify_receipt(s, receipt_json, keyring, at=clock.now())
+
+
+def _entry_matches(
+    entry: Mapping[str, Any], receipt: Mapping[str, Any], choices: Sequence[tuple[int, str]]
+) -> bool:
+    body = entry.get("data")
+    if entry.get("type") != CAST_EVENT or not isinstance(body, dict):
+        return False
+    logged = body.get("choices")
+    if not isinstance(logged, dict):
+        return False
+    weights = body.get("weights") or {}
+    return (
+        entry.get("community") == receipt["community"]
+        and body.get("ballot") == receipt["ballot"]
+        and body.get("tracker") == receipt["tracker"]
+        and body.get("channel") == receipt["channel"]
+        and sorted((int(k), v) for k, v in logged.items()) == list(choices)
+        and _area_text(weights.get("area_centi")) == receipt["weights"].get("area")
+        and receipt["weights"].get("heads") == 1
+    )
+
+
+def _area_text(value: Any) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    whole, frac = divmod(value, 100)
+    return f"{whole}.{frac:02d}"
