@@ -1,0 +1,161 @@
+"""Helpers for the ballot service tests: a small register, a ballot, cast ballots inserted
+directly (the casting service is tested on its own)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from estate.roll import RollRow
+from estate.services import create_community, import_roll
+from fundvote.runtime import Runtime
+from notary import store
+from voting import ballots
+from voting.ballots import QuestionDraft, UsePlan
+from voting.models import CastBallot, RollMember, RollUnit
+
+CODE = "JB01"
+ORIGIN = "fundvote.test"
+
+# Units: building 1 has four flats; building 2 has two flats and the developer's shop.
+# o1 holds 1-101 and 2-101 (one member over two buildings); o2+o3 hold 1-102 together.
+ROWS = (
+    ("1-101", "1", 8937, ("o1",), False),
+    ("1-102", "1", 8937, ("o2", "o3"), False),
+    ("1-103", "1", 10000, ("o4",), False),
+    ("1-104", "1", 12005, ("o5",), False),
+    ("2-101", "2", 12000, ("o1",), False),
+    ("2-102", "2", 6400, ("o6",), False),
+    ("2-S01", "2", 20000, (), True),
+)
+
+
+def make_register(rt: Runtime, *, code: str = CODE, **settings: Any) -> str:
+    create_community(rt.session_factory, code=code, name="江滨花园", clock=rt.clock, **settings)
+    rows = [
+        RollRow(line=i + 2, unit=u, building=b, area_centi=a, owner_keys=o, is_developer_held=d)
+        for i, (u, b, a, o, d) in enumerate(ROWS)
+    ]
+    import_roll(
+        rt.session_factory,
+        community_code=code,
+        rows=rows,
+        cipher=rt.cipher,
+        clock=rt.clock,
+        source_name="test",
+    )
+    return code
+
+
+def plan(budget: int = 1_000_000, **sources: int) -> UsePlan:
+    return UsePlan(
+        repair="更换3号楼电梯",
+        budget_fen=budget,
+        sources=sources or {"maintenance_fund": budget},
+        emergency="电梯故障时先行停运并通知物业",
+    )
+
+
+def window(rt: Runtime, *, start_hours: int = 1, days: int = 7) -> tuple[datetime, datetime]:
+    now = rt.clock.now()
+    return now + timedelta(hours=start_hours), now + timedelta(hours=start_hours, days=days)
+
+
+def draft(
+    rt: Runtime,
+    *,
+    questions: Sequence[QuestionDraft] | None = None,
+    code: str = CODE,
+    **kwargs: Any,
+) -> ballots.BallotInfo:
+    opens, closes = window(rt)
+    kwargs.setdefault("opens_at", opens)
+    kwargs.setdefault("closes_at", closes)
+    kwargs.setdefault("title", "电梯更新")
+    kwargs.setdefault("description", "三号楼电梯更新改造")
+    if questions is None:
+        questions = [QuestionDraft("fund_use", "同意使用维修资金更换电梯?", plan())]
+    return ballots.create_ballot(
+        rt.session_factory,
+        community_code=code,
+        questions=questions,
+        clock=rt.clock,
+        **kwargs,
+    )
+
+
+def members(rt: Runtime, ref: str) -> list[RollMember]:
+    with rt.session_factory() as s:
+        bid = ballots.ballot_id_for_ref(s, ref)
+        rows = s.scalars(
+            sa.select(RollMember).where(RollMember.ballot_id == bid).order_by(RollMember.position)
+        ).all()
+        s.expunge_all()
+        return list(rows)
+
+
+def member_by_unit(rt: Runtime, ref: str, unit: str) -> RollMember:
+    with rt.session_factory() as s:
+        bid = ballots.ballot_id_for_ref(s, ref)
+        row = s.scalar(
+            sa.select(RollMember)
+            .join(RollUnit, RollUnit.member_id == RollMember.id)
+            .where(RollUnit.ballot_id == bid, RollUnit.unit_code == unit)
+        )
+        assert row is not None, unit
+        s.expunge(row)
+        return row
+
+
+def cast(rt: Runtime, ref: str, unit: str, choices: Mapping[str, str] | str, **kw: Any) -> str:
+    """Insert a CastBallot for the member holding ``unit`` (as the casting service would)."""
+    if isinstance(choices, str):
+        choices = {"1": choices}
+    member = member_by_unit(rt, ref, unit)
+    tracker = kw.pop("tracker", None) or secrets.token_hex(8)
+    with rt.session_factory.begin() as s:
+        bid = ballots.ballot_id_for_ref(s, ref)
+        s.add(
+            CastBallot(
+                ballot_id=bid,
+                member_id=member.id,
+                channel=kw.pop("channel", "online"),
+                choices=json.dumps(dict(choices)),
+                tracker=tracker,
+                cast_at=rt.clock.now(),
+                log_index=0,
+                leaf_hash="0" * 64,
+                receipt="{}",
+            )
+        )
+    return tracker
+
+
+def at(rt: Runtime, when: datetime) -> None:
+    rt.clock.set(when)  # type: ignore[attr-defined]
+
+
+def log(rt: Runtime, code: str = CODE, prefix: str = "voting.") -> list[dict[str, Any]]:
+    with rt.session_factory() as s:
+        return [e.data for e in store.entries(s, code) if e.data["type"].startswith(prefix)]
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def run_to_tallied(rt: Runtime, info: ballots.BallotInfo, votes: Mapping[str, Any]) -> Any:
+    """Open the draft, cast ``votes`` (unit -> choice or choices), close and tally."""
+    sf, clock = rt.session_factory, rt.clock
+    ballots.open_ballot(sf, ballot_ref=info.ref, clock=clock)
+    at(rt, info.opens_at)
+    for unit, choice in votes.items():
+        cast(rt, info.ref, unit, choice)
+    at(rt, info.closes_at)
+    ballots.close_ballot(sf, ballot_ref=info.ref, clock=clock)
+    return ballots.tally_ballot(sf, ballot_ref=info.ref, clock=clock)

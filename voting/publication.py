@@ -1,0 +1,225 @@
+"""What is published about a ballot, and the committee's side of objections.
+
+- The **board** lists every counted ballot with its choices so anyone can recount: in
+  ``tracker`` mode each row shows the voter's tracker (only the voter knows which is theirs),
+  in ``named`` mode the member's unit codes. Never a name, phone or owner ref. Rows are sorted
+  by tracker or unit code, never by time, so the order tells nothing about who voted when.
+- The **participation list** names the units whose member took part, not how they voted.
+- **Objections** lodged by owners (``voting.objections``) are answered by the committee here;
+  the objection text and the answer are published, never who lodged it. An answer is given
+  once (``ObjectionAnswered``) and logged as ``voting.objection_answered`` with the answer's
+  SHA-256 and whether the objection was upheld.
+
+Board and participation are public once the results are published (``published``, ``final``,
+``annulled``); before that only the committee sees them (``public=False``), and only from
+``tallied`` on (``ResultsNotPublished`` otherwise), so running results never leak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from notary import store
+from notary.clock import Clock
+from notary.envelope import make_entry
+from voting.ballots import BallotInfo, ballot_id_for_ref, get_ballot
+from voting.errors import (
+    IllegalTransition,
+    InvalidBallot,
+    ObjectionAnswered,
+    ObjectionNotFound,
+    ResultsNotPublished,
+)
+from voting.models import CastBallot, Objection, RollUnit
+
+COMMITTEE_VISIBLE = ("tallied", "published", "final", "annulled")
+PUBLIC_VISIBLE = ("published", "final", "annulled")
+ANSWERABLE = ("published",)
+MAX_ANSWER = 5000
+
+
+def N_(s: str) -> str:
+    return s
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One counted ballot: its tracker (tracker mode) or unit codes (named mode) and the
+    choice for each question (position order; ``""`` where the ballot left it blank)."""
+
+    tracker: str | None
+    units: tuple[str, ...]
+    choices: tuple[str, ...]
+    channel: str
+
+
+@dataclass(frozen=True)
+class Board:
+    ballot: BallotInfo
+    mode: str
+    rows: tuple[BoardRow, ...]
+
+
+@dataclass(frozen=True)
+class ObjectionInfo:
+    id: int
+    text: str
+    lodged_at: datetime
+    answer: str
+    is_upheld: bool | None
+    answered_at: datetime | None
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
+def _visible(info: BallotInfo, public: bool) -> None:
+    allowed = PUBLIC_VISIBLE if public else COMMITTEE_VISIBLE
+    if info.status not in allowed:
+        raise ResultsNotPublished(
+            N_("The results of this ballot are not published yet."), ref=info.ref
+        )
+
+
+def board(session: Session, ballot_ref: str, *, public: bool = True) -> Board:
+    """The board of counted ballots (see the module docstring for what it shows).
+
+    Guarantees: one row per ``CastBallot``; tracker mode rows carry no unit, named mode rows
+    no tracker; sorted by tracker or first unit code. Raises ``ResultsNotPublished`` before
+    the results may be seen.
+    """
+    info = get_ballot(session, ballot_ref)
+    _visible(info, public)
+    ballot_id = ballot_id_for_ref(session, ballot_ref)
+    positions = [str(q.position) for q in info.questions]
+    units = _units_by_member(session, ballot_id)
+    rows = []
+    for c in session.execute(
+        sa.select(
+            CastBallot.member_id, CastBallot.tracker, CastBallot.choices, CastBallot.channel
+        ).where(CastBallot.ballot_id == ballot_id)
+    ):
+        choices = json.loads(c.choices)
+        chosen = tuple(str(choices.get(p) or "") for p in positions)
+        if info.disclosure == "named":
+            rows.append(BoardRow(None, tuple(units.get(c.member_id, ())), chosen, c.channel))
+        else:
+            rows.append(BoardRow(c.tracker, (), chosen, c.channel))
+    rows.sort(key=lambda r: r.tracker if r.tracker is not None else (r.units or ("",))[0])
+    return Board(info, info.disclosure, tuple(rows))
+
+
+def participation(session: Session, ballot_ref: str, *, public: bool = True) -> tuple[str, ...]:
+    """The unit codes (ordinal order) whose member took part; not how they voted.
+
+    Raises ``ResultsNotPublished`` before the results may be seen."""
+    info = get_ballot(session, ballot_ref)
+    _visible(info, public)
+    ballot_id = ballot_id_for_ref(session, ballot_ref)
+    codes = session.scalars(
+        sa.select(RollUnit.unit_code)
+        .join(CastBallot, CastBallot.member_id == RollUnit.member_id)
+        .where(RollUnit.ballot_id == ballot_id, CastBallot.ballot_id == ballot_id)
+    )
+    return tuple(sorted(codes))
+
+
+def list_objections(session: Session, ballot_ref: str) -> list[ObjectionInfo]:
+    """The objections to a ballot's results with their answers, in the order lodged."""
+    ballot_id = ballot_id_for_ref(session, ballot_ref)
+    rows = session.scalars(
+        sa.select(Objection).where(Objection.ballot_id == ballot_id).order_by(Objection.id)
+    ).all()
+    return [_objection_info(o) for o in rows]
+
+
+def answer_objection(
+    session_factory: sessionmaker[Session],
+    *,
+    ballot_ref: str,
+    objection_id: int,
+    answer: str,
+    is_upheld: bool,
+    clock: Clock,
+    actor: int | None = None,
+) -> ObjectionInfo:
+    """Record the committee's answer to an objection and log ``voting.objection_answered``.
+
+    Guarantees: the ballot is published (``IllegalTransition`` otherwise: a final or annulled
+    ballot's objections are closed); the objection belongs to it (``ObjectionNotFound``); it
+    was not answered before (``ObjectionAnswered``, also under a race: the UPDATE is guarded by
+    ``answered_at IS NULL``); the answer is not blank (``InvalidBallot``).
+    """
+    text = (answer or "").strip()
+    if not text:
+        raise InvalidBallot(N_("Write the committee's answer."))
+    if len(text) > MAX_ANSWER:
+        raise InvalidBallot(N_("The answer may be at most 5000 characters."))
+    with session_factory.begin() as s:
+        info = get_ballot(s, ballot_ref)
+        if info.status not in ANSWERABLE:
+            raise IllegalTransition(
+                N_("Objections can be answered only while the results are published."),
+                ref=ballot_ref,
+                status=info.status,
+            )
+        ballot_id = ballot_id_for_ref(s, ballot_ref)
+        now = clock.now()
+        result = s.execute(
+            sa.update(Objection)
+            .where(
+                Objection.id == objection_id,
+                Objection.ballot_id == ballot_id,
+                Objection.answered_at.is_(None),
+            )
+            .values(answer=text, is_upheld=is_upheld, answered_by=actor, answered_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            exists = s.scalar(
+                sa.select(Objection.id).where(
+                    Objection.id == objection_id, Objection.ballot_id == ballot_id
+                )
+            )
+            if exists is None:
+                raise ObjectionNotFound(N_("There is no such objection."), id=objection_id)
+            raise ObjectionAnswered(N_("This objection has already been answered."))
+        entry = make_entry(
+            "voting.objection_answered",
+            now,
+            info.community_code,
+            {
+                "ballot": ballot_ref,
+                "objection": objection_id,
+                "upheld": is_upheld,
+                "answer_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                "by": actor,
+            },
+        )
+        store.append(s, info.community_code, entry)
+        row = s.get(Objection, objection_id)
+        assert row is not None
+        s.refresh(row)
+        return _objection_info(row)
+
+
+def _objection_info(o: Objection) -> ObjectionInfo:
+    return ObjectionInfo(o.id, o.text, o.lodged_at, o.answer, o.is_upheld, o.answered_at)
+
+
+def _units_by_member(session: Session, ballot_id: int) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for member_id, code in session.execute(
+        sa.select(RollUnit.member_id, RollUnit.unit_code).where(RollUnit.ballot_id == ballot_id)
+    ):
+        out.setdefault(member_id, []).append(code)
+    for codes in out.values():
+        codes.sort()
+    return out

@@ -1,0 +1,140 @@
+"""Live turnout of a ballot: who has taken part so far, by heads and area, against the 2/3 lines.
+
+Taking part means having a ``CastBallot`` (online, counted paper or proxy), whatever its
+choices. Overall figures are the legal quorum test (DOMAIN.md §3). Per-building figures help
+the committee see where to canvass: a member counts as a head in every building where they
+hold an in-scope unit, and a building's area is the area of its units on the frozen roll, so
+the building lines do not add up to the overall line when members span buildings; the legal
+test is the overall one only. Arithmetic is integer: the 2/3 tests use
+``voting.matters.QUORUM``; the permille widths are for drawing bars only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from voting.ballots import get_ballot
+from voting.errors import BallotNotFound
+from voting.matters import QUORUM
+from voting.models import Ballot, CastBallot, RollMember, RollUnit
+from voting.tally import Figure
+
+
+@dataclass(frozen=True)
+class TurnoutLine:
+    """Participation against the roll for one group (overall, or one building)."""
+
+    label: str
+    roll: Figure
+    participated: Figure
+
+    @property
+    def heads_met(self) -> bool:
+        """Whether participants hold >= 2/3 of the heads (exact)."""
+        return self.roll.heads > 0 and QUORUM.holds(self.participated.heads, self.roll.heads)
+
+    @property
+    def area_met(self) -> bool:
+        """Whether participants hold >= 2/3 of the area (exact)."""
+        return self.roll.area_centi > 0 and QUORUM.holds(
+            self.participated.area_centi, self.roll.area_centi
+        )
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.heads_met and self.area_met
+
+    @property
+    def heads_permille(self) -> int:
+        """Participation in heads, in thousandths rounded down (for bar widths)."""
+        return _permille(self.participated.heads, self.roll.heads)
+
+    @property
+    def area_permille(self) -> int:
+        """Participation in area, in thousandths rounded down (for bar widths)."""
+        return _permille(self.participated.area_centi, self.roll.area_centi)
+
+    @property
+    def heads_needed(self) -> int:
+        """How many more heads must take part to reach 2/3 (0 when reached)."""
+        return max(0, -(-2 * self.roll.heads // 3) - self.participated.heads)
+
+    @property
+    def area_needed_centi(self) -> int:
+        """How much more area (centi-m²) must take part to reach 2/3 (0 when reached)."""
+        return max(0, -(-2 * self.roll.area_centi // 3) - self.participated.area_centi)
+
+
+@dataclass(frozen=True)
+class Turnout:
+    ballot_ref: str
+    status: str
+    cast: int
+    overall: TurnoutLine
+    buildings: tuple[TurnoutLine, ...]
+
+    @property
+    def line_permille(self) -> int:
+        """Where the 2/3 line is drawn on a bar (666‰)."""
+        return 1000 * QUORUM.numerator // QUORUM.denominator
+
+
+def turnout(session: Session, ballot_ref: str) -> Turnout:
+    """The participation so far on a ballot's frozen roll, overall and per building.
+
+    Guarantees: ``overall.roll`` equals the ballot's roll totals; participated never exceeds
+    the roll; before opening (no frozen roll) every figure is zero. Raises ``BallotNotFound``.
+    """
+    info = get_ballot(session, ballot_ref)
+    ballot_id = session.scalar(sa.select(Ballot.id).where(Ballot.ref == ballot_ref))
+    if ballot_id is None:  # pragma: no cover - get_ballot raised already
+        raise BallotNotFound("There is no such ballot.", ref=ballot_ref)
+    voted = set(
+        session.scalars(sa.select(CastBallot.member_id).where(CastBallot.ballot_id == ballot_id))
+    )
+    members = session.execute(
+        sa.select(RollMember.id, RollMember.heads, RollMember.area_centi).where(
+            RollMember.ballot_id == ballot_id
+        )
+    ).all()
+    roll_h = sum(m.heads for m in members)
+    roll_a = sum(m.area_centi for m in members)
+    part_h = sum(m.heads for m in members if m.id in voted)
+    part_a = sum(m.area_centi for m in members if m.id in voted)
+    units = session.execute(
+        sa.select(RollUnit.member_id, RollUnit.building_code, RollUnit.area_centi).where(
+            RollUnit.ballot_id == ballot_id
+        )
+    ).all()
+    heads: dict[str, set[int]] = {}
+    area: dict[str, int] = {}
+    area_part: dict[str, int] = {}
+    for u in units:
+        heads.setdefault(u.building_code, set()).add(u.member_id)
+        area[u.building_code] = area.get(u.building_code, 0) + u.area_centi
+        if u.member_id in voted:
+            area_part[u.building_code] = area_part.get(u.building_code, 0) + u.area_centi
+    lines = tuple(
+        TurnoutLine(
+            label=code,
+            roll=Figure(len(heads[code]), area[code]),
+            participated=Figure(len(heads[code] & voted), area_part.get(code, 0)),
+        )
+        for code in sorted(area)
+    )
+    return Turnout(
+        ballot_ref=info.ref,
+        status=info.status,
+        cast=len(voted),
+        overall=TurnoutLine("", Figure(roll_h, roll_a), Figure(part_h, part_a)),
+        buildings=lines,
+    )
+
+
+def _permille(part: int, total: int) -> int:
+    if total <= 0:
+        return 0
+    return min(1000, 1000 * part // total)
