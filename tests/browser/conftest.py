@@ -1,0 +1,80 @@
+"""Browser journeys: the real app served on a loopback port, driven by Debian's Chromium.
+
+Playwright drives ``/usr/bin/chromium`` (installed by ``make test``); it never downloads a
+browser. The server runs in a thread on the test database with the test clock, so a journey
+can open, close and publish ballots by moving the clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from fundvote.app import create_app
+from fundvote.runtime import Runtime
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    runtime: Runtime
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[LiveServer]:
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False}, runtime=runtime)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", runtime)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def phone(chromium: object, tmp_path: Path) -> Iterator[object]:
+    """A fresh phone-sized browser context (its own cookies) that accepts downloads."""
+    context = chromium.new_context(accept_downloads=True, **PHONE)  # type: ignore[attr-defined]
+    try:
+        yield context
+    finally:
+        context.close()
