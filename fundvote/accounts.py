@@ -24,7 +24,6 @@ ROLES: tuple[str, ...] = ("admin", "committee", "manager", "authority", "auditor
 """Every staff role. Only ``admin`` is not scoped to communities."""
 
 
-
 _ID = ID
 
 

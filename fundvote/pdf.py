@@ -36,4 +36,3 @@ def qr_png(text: str, *, scale: int = 6) -> bytes:
     out = io.BytesIO()
     segno.make(text, error="m").save(out, kind="png", scale=scale, border=2)
     return out.getvalue()
-
