@@ -614,8 +614,9 @@ def member_labels(s: Session, members: Sequence[RollMember]) -> dict[int, str]:
     wanted = {r for rs in refs.values() for r in rs}
     names: dict[str, str] = {}
     if wanted:
-        rows = s.execute(sa.select(Owner.ref, Owner.name).where(Owner.ref.in_(sorted(wanted))))
-        names = {ref: name for ref, name in rows}
+        query = sa.select(Owner.ref, Owner.name).where(Owner.ref.in_(sorted(wanted)))
+        for ref, name in s.execute(query):
+            names[ref] = name
     return {
         m.id: (
             ""

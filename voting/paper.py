@@ -120,6 +120,7 @@ def enter_paper_ballot(
                 entered_at=now,
             )
             s.add(entry)
+            s.flush()
             receipt: Receipt | None = None
             cast = s.scalar(
                 sa.select(CastBallot).where(
@@ -133,6 +134,7 @@ def enter_paper_ballot(
                         PaperEntry.ballot_id == ballot.id,
                         PaperEntry.member_id == member.id,
                         PaperEntry.status.in_(("pending", "mismatch")),
+                        PaperEntry.id != entry.id,
                     )
                     .order_by(PaperEntry.id)
                     .with_for_update()
@@ -148,7 +150,6 @@ def enter_paper_ballot(
                 others = [o for o in others if o.entered_by != entered_by]
                 match = next((o for o in others if _load(o.choices) == picked), None)
                 if match is not None:
-                    s.flush()
                     entry.status = match.status = "counted"
                     for o in others:
                         if o is not match:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from voting.errors import (
     UnknownLink,
 )
 from voting.models import CastBallot
+from voting.receipts import Receipt
 
 BOTH = {1: "agree", 2: "abstain"}
 
@@ -45,14 +47,14 @@ def opened(runtime: Runtime) -> tuple[ballots.BallotInfo, dict[str, str]]:
     return info, tokens_by_unit(issue_all(runtime, info.ref))
 
 
-def cast(runtime: Runtime, token: str, choices: dict[int, str] | None = None, **kw: object):  # type: ignore[no-untyped-def]
+def cast(runtime: Runtime, token: str, choices: dict[int, str] | None = None, **kw: Any) -> Receipt:
     return cast_ballot(
         runtime.session_factory,
         token=token,
         choices=choices or BOTH,
         clock=runtime.clock,
         keyring=runtime.keyring,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

@@ -1,0 +1,190 @@
+"""Receipts: canonical signed JSON, and verification against the log."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from fundvote.runtime import Runtime
+from notary import store
+from notary.canonical import canonical_bytes
+from notary.keys import rotate_key
+from tests.services.voting.owner_helpers import (
+    BASE_URL,
+    CODE,
+    issue_all,
+    make_register,
+    member_id_of,
+    open_ballot,
+    token_of,
+    tokens_by_unit,
+)
+from voting.casting import cast_ballot
+from voting.credentials import reissue_link
+from voting.errors import MalformedReceipt
+from voting.receipts import Receipt, check_receipt, parse_receipt, signature_ok, verify_receipt
+
+
+@pytest.fixture
+def receipt(runtime: Runtime) -> Receipt:
+    make_register(runtime)
+    info = open_ballot(runtime)
+    tokens = tokens_by_unit(issue_all(runtime, info.ref))
+    first = cast_ballot(
+        runtime.session_factory,
+        token=tokens["1-101"],
+        choices={1: "agree", 2: "oppose"},
+        clock=runtime.clock,
+        keyring=runtime.keyring,
+    )
+    cast_ballot(  # a later entry, so the receipt's entry is not the last one
+        runtime.session_factory,
+        token=tokens["1-102"],
+        choices={1: "oppose", 2: "oppose"},
+        clock=runtime.clock,
+        keyring=runtime.keyring,
+    )
+    return first
+
+
+def check(runtime: Runtime, data: Any) -> Any:
+    return check_receipt(
+        runtime.session_factory, receipt_json=data, keyring=runtime.keyring, clock=runtime.clock
+    )
+
+
+def test_receipt_is_canonical_and_signed(runtime: Runtime, receipt: Receipt) -> None:
+    text = receipt.text
+    assert canonical_bytes(json.loads(text)).decode() == text
+    data = json.loads(text)
+    assert list(data) == sorted(data)
+    assert set(data) == {
+        "v", "type", "community", "ballot", "questions", "tracker", "weights", "cast_at",
+        "channel", "log", "signature",
+    }  # fmt: skip
+    assert data["signature"]["key_id"] == runtime.keyring.active_key_id
+    assert len(base64.b64decode(data["signature"]["sig"])) == 64
+    assert signature_ok(data, runtime.keyring)
+    assert Receipt.from_text(text).digest == receipt.digest
+
+
+def test_a_genuine_receipt_verifies_and_a_checkpoint_is_issued(
+    runtime: Runtime, receipt: Receipt
+) -> None:
+    with runtime.session_factory() as s:
+        assert store.latest_checkpoint(s, CODE) is None
+    result = check(runtime, receipt.text)
+    assert result.is_valid, result.problems
+    assert result.is_signature_valid and result.is_entry_found
+    assert result.is_included and result.is_matching
+    assert result.choices == ((1, "agree"), (2, "oppose"))
+    with runtime.session_factory() as s:
+        cp = store.latest_checkpoint(s, CODE)
+        assert cp is not None and cp.size == store.tree_size(s, CODE)
+    assert result.checkpoint_size == cp.size
+    # Bytes, a BOM and surrounding spaces are fine; a second check reuses the checkpoint.
+    again = check(runtime, b"\xef\xbb\xbf  " + receipt.text.encode() + b"\n")
+    assert again.is_valid and again.checkpoint_size == cp.size
+
+
+def test_a_checkpoint_that_does_not_cover_the_entry_is_replaced(
+    runtime: Runtime, receipt: Receipt
+) -> None:
+    with runtime.session_factory.begin() as s:
+        old = store.issue_checkpoint(s, CODE, runtime.keyring, "fundvote.test", runtime.clock.now())
+    link = reissue_link(
+        runtime.session_factory,
+        ballot_ref=receipt.ballot,
+        member_id=member_id_of(runtime, receipt.ballot, "2-102"),
+        clock=runtime.clock,
+        base_url=BASE_URL,
+    ).links[0]
+    newer = cast_ballot(
+        runtime.session_factory,
+        token=token_of(link.url),
+        choices={1: "abstain", 2: "abstain"},
+        clock=runtime.clock,
+        keyring=runtime.keyring,
+    )
+    assert newer.log_index >= old.size
+    result = check(runtime, newer.text)
+    assert result.is_valid and result.checkpoint_size is not None
+    assert result.checkpoint_size > newer.log_index
+    assert check(runtime, receipt.text).checkpoint_size == result.checkpoint_size
+
+
+def tamper(receipt: Receipt, change: Any) -> dict[str, Any]:
+    data = copy.deepcopy(dict(receipt.data))
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: d["questions"][0].update(choice="oppose"), "signature"),
+        (lambda d: d.update(tracker="0000-0000-0000-0000-0000"), "signature"),
+        (lambda d: d["signature"].update(sig=base64.b64encode(bytes(64)).decode()), "signature"),
+        (lambda d: d["signature"].update(key_id="00000000"), "signature"),
+        (lambda d: d["log"].update(index=10_000), "entry-missing"),
+        (lambda d: d["log"].update(origin="elsewhere/JB01"), "origin"),
+        (lambda d: d["log"].update(leaf_hash="00" * 32), "leaf-hash"),
+    ],
+)
+def test_tampered_receipts_fail(
+    runtime: Runtime, receipt: Receipt, change: Any, problem: str
+) -> None:
+    result = check(runtime, tamper(receipt, change))
+    assert not result.is_valid
+    assert problem in result.problems
+
+
+def test_a_validly_signed_receipt_for_another_entry_does_not_match(
+    runtime: Runtime, receipt: Receipt
+) -> None:
+    """Re-signing with the service key (as an insider could) still fails against the log."""
+    data = tamper(receipt, lambda d: d["questions"][1].update(choice="agree"))
+    body = {k: v for k, v in data.items() if k != "signature"}
+    data["signature"]["sig"] = base64.b64encode(
+        runtime.keyring.sign(canonical_bytes(body))
+    ).decode()
+    result = check(runtime, data)
+    assert result.is_signature_valid and result.is_included
+    assert result.problems == ("contents",)
+
+
+def test_receipts_stay_valid_after_key_rotation(runtime: Runtime, receipt: Receipt) -> None:
+    ring = rotate_key(runtime.settings.signing_key_file, name=runtime.settings.log_origin)
+    with runtime.session_factory.begin() as s:
+        result = verify_receipt(s, receipt.text, ring, at=runtime.clock.now())
+    assert result.is_valid, result.problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "[]",
+        '{"v": 1}',
+        json.dumps({"v": 2, "type": "fundvote.receipt"}),
+    ],
+)
+def test_malformed_receipts_are_refused(runtime: Runtime, text: str) -> None:
+    with pytest.raises(MalformedReceipt):
+        parse_receipt(text)
+    with pytest.raises(MalformedReceipt):
+        check(runtime, text)
+
+
+def test_missing_nested_fields_are_malformed(receipt: Receipt) -> None:
+    data = tamper(receipt, lambda d: d["log"].pop("index"))
+    with pytest.raises(MalformedReceipt):
+        parse_receipt(data)
+    data = tamper(receipt, lambda d: d["questions"].append("x"))
+    with pytest.raises(MalformedReceipt):
+        parse_receipt(data)
