@@ -114,6 +114,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api_register import blp as register_blp
 
     api.register_blueprint(register_blp)
+    from fundvote.api_ballots import blp as ballots_blp
+
+    api.register_blueprint(ballots_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

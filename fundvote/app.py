@@ -75,11 +75,14 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.access import init_access
     from fundvote.api import init_api
     from fundvote.auth import load_principal
+    from fundvote.ballot_labels import init_ballot_labels
     from fundvote.errors import init_errors
     from fundvote.i18n import init_i18n
     from fundvote.views import auth as auth_views
+    from fundvote.views import ballots as ballot_views
     from fundvote.views import home as home_views
     from fundvote.views import register as register_views
+    from fundvote.views import results as results_views
     from fundvote.views import wellknown as wellknown_views
 
     init_i18n(app)
@@ -99,6 +102,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(home_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register_views.bp)
+    app.register_blueprint(ballot_views.bp)
+    app.register_blueprint(results_views.bp)
+    init_ballot_labels(app)
     app.register_blueprint(wellknown_views.bp)
     init_api(app)
 

@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from fundvote import auth
 from fundvote.access import is_api_path
 from notary.errors import DomainError
+from voting import errors as voting_errors
 
 log = logging.getLogger("fundvote.web")
 
@@ -45,6 +46,22 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     auth.UnknownRole: 422,
     auth.CommunityRequired: 422,
     # Other packages add their errors here (most specific first is not needed: MRO decides).
+    # voting, committee side: ballots, lifecycle, publication
+    voting_errors.BallotNotFound: 404,
+    voting_errors.AttachmentNotFound: 404,
+    voting_errors.ObjectionNotFound: 404,
+    voting_errors.IllegalTransition: 409,
+    voting_errors.BallotFrozen: 409,
+    voting_errors.WindowNotOver: 409,
+    voting_errors.WindowPassed: 409,
+    voting_errors.UnresolvedPaperBallots: 409,
+    voting_errors.PublicityNotOver: 409,
+    voting_errors.ObjectionsPending: 409,
+    voting_errors.ObjectionUpheld: 409,
+    voting_errors.NoUpheldObjection: 409,
+    voting_errors.ObjectionAnswered: 409,
+    voting_errors.ResultsNotPublished: 409,
+    voting_errors.InvalidBallot: 422,
     DomainError: 422,
 }
 """HTTP status of each domain error class (looked up along the MRO)."""

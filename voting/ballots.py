@@ -132,7 +132,8 @@ class UsePlan:
     def __post_init__(self) -> None:
         problems = use_plan_problems(self.repair, self.budget_fen, self.sources)
         if problems:
-            raise InvalidUsePlan(problems[0], problems=tuple(problems))
+            message, params = problems[0]
+            raise InvalidUsePlan(message, **params)
         full = {k: int(self.sources.get(k, 0)) for k in FUNDING_SOURCES}
         object.__setattr__(self, "repair", self.repair.strip())
         object.__setattr__(self, "emergency", (self.emergency or "").strip())
@@ -170,29 +171,34 @@ class UsePlan:
         )
 
 
-def use_plan_problems(repair: str, budget_fen: Any, sources: Mapping[str, Any]) -> list[str]:
-    """Everything wrong with a use plan, as English sentences (empty when it is valid)."""
-    problems: list[str] = []
+def use_plan_problems(
+    repair: str, budget_fen: Any, sources: Mapping[str, Any]
+) -> list[tuple[str, dict[str, str]]]:
+    """Everything wrong with a use plan as (English message with ``%(name)s`` placeholders,
+    params) pairs, in a fixed order; empty when the plan is valid."""
+    problems: list[tuple[str, dict[str, str]]] = []
     if not isinstance(repair, str) or not repair.strip():
-        problems.append(N_("The use plan must say what repair it pays for."))
+        problems.append((N_("The use plan must say what repair it pays for."), {}))
     if isinstance(budget_fen, bool) or not isinstance(budget_fen, int) or budget_fen <= 0:
-        problems.append(N_("The budget must be a positive amount."))
+        problems.append((N_("The budget must be a positive amount."), {}))
         budget_fen = None
     unknown = sorted(set(sources) - set(FUNDING_SOURCES))
     if unknown:
-        problems.append(N_("Unknown funding source: %(source)s.") % {"source": ", ".join(unknown)})
+        problems.append((N_("Unknown funding source: %(source)s."), {"source": ", ".join(unknown)}))
     total = 0
     for key in FUNDING_SOURCES:
         value = sources.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             problems.append(
-                N_("The amount of funding source %(source)s must not be negative.")
-                % {"source": key}
+                (
+                    N_("The amount of funding source %(source)s must not be negative."),
+                    {"source": key},
+                )
             )
             continue
         total += value
     if budget_fen is not None and not problems and total != budget_fen:
-        problems.append(N_("The funding sources must add up to the budget exactly."))
+        problems.append((N_("The funding sources must add up to the budget exactly."), {}))
     return problems
 
 
@@ -769,8 +775,7 @@ def tally_ballot(
         )
         if ballot.status == "closed" and unresolved:
             raise UnresolvedPaperBallots(
-                N_("%(count)s paper ballots still need a second entry or a resolution.")
-                % {"count": unresolved},
+                N_("%(count)s paper ballots still need a second entry or a resolution."),
                 count=unresolved,
             )
         now = clock.now()
@@ -1174,8 +1179,7 @@ def _move(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         s.refresh(ballot)
         raise IllegalTransition(
-            N_("A ballot that is %(status)s cannot be %(step)s.")
-            % {"status": ballot.status, "step": to},
+            N_("This step is not possible while the ballot is %(status)s."),
             ref=ballot.ref,
             status=ballot.status,
             to=to,
@@ -1291,7 +1295,7 @@ def _check_scope_rules(
     missing = [c for c in codes if c not in known]
     if missing:
         raise InvalidBallot(
-            N_("Not in the register: %(codes)s.") % {"codes": ", ".join(missing)},
+            N_("Not in the register: %(codes)s."),
             codes=", ".join(missing),
         )
     return codes

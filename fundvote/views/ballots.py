@@ -1,0 +1,616 @@
+"""The committee's ballot pages under ``/c/<code>/ballots``.
+
+Who may do what:
+
+- every staff role of the community (committee, admin, manager, authority, auditor) reads:
+  the list, a ballot, its documents, live turnout and the tally;
+- the committee and the administrator act: create and edit drafts, attach documents, open,
+  close, cancel, tally, publish, finalize, answer objections and annul.
+
+Every action is a CSRF-protected POST that calls one service (one transaction) and redirects
+back to the ballot with a message; a refused step shows the domain error in the user's
+language. Times in forms are Asia/Shanghai local times; money is entered in yuan and
+converted exactly to fen (no float).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from estate.errors import BadQuantity
+from estate.models import Building, Community
+from estate.quantities import parse_hundredths
+from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.ballot_labels import SHANGHAI, error_text, local_time
+from notary.errors import DomainError
+from voting import ballots as svc
+from voting import publication
+from voting.ballots import FUNDING_SOURCES, BallotInfo, QuestionDraft, UsePlan
+from voting.errors import BallotNotFound, ResultsNotPublished
+from voting.matters import MATTER_KEYS
+from voting.models import DISCLOSURE_MODES, IDENTITY_CHECKS
+from voting.turnout import turnout as turnout_of
+
+bp = Blueprint("ballots", __name__, url_prefix="/c/<code>/ballots")
+
+ACTORS = ("committee", "admin")
+MAX_UPLOAD = svc.MAX_ATTACHMENT_BYTES
+MIN_QUESTION_SLOTS = 2
+MAX_QUESTION_SLOTS = svc.MAX_QUESTIONS
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _may_act() -> bool:
+    return require_staff().role in ACTORS
+
+
+def _community(code: str) -> Community:
+    return require_community(code)
+
+
+def _ballot(code: str, ref: str) -> BallotInfo:
+    with current_runtime().session_factory() as s:
+        try:
+            return svc.ballot_in_community(s, code, ref)
+        except BallotNotFound:
+            abort(404)
+
+
+def _back(code: str, ref: str) -> ResponseReturnValue:
+    return redirect(url_for("ballots.detail", code=code, ref=ref))
+
+
+# --- list, detail ------------------------------------------------------------------------
+
+
+@bp.get("/")
+@staff()
+def index(code: str) -> str:
+    community = _community(code)
+    with current_runtime().session_factory() as s:
+        items = svc.list_ballots(s, code)
+    return render_template(
+        "ballots/index.html", community=community, ballots=items, may_act=_may_act()
+    )
+
+
+@bp.get("/<ref>")
+@staff()
+def detail(code: str, ref: str) -> str:
+    community = _community(code)
+    info = _ballot(code, ref)
+    rt = current_runtime()
+    return render_template(
+        "ballots/detail.html",
+        community=community,
+        ballot=info,
+        may_act=_may_act(),
+        now=rt.clock.now(),
+        accepts_votes=svc.accepts_votes(info, rt.clock.now()),
+    )
+
+
+# --- the draft form ----------------------------------------------------------------------
+
+
+@dataclass
+class DraftForm:
+    """What the form holds, as text, so a refused form comes back as the user typed it."""
+
+    title: str = ""
+    description: str = ""
+    opens_at: str = ""
+    closes_at: str = ""
+    scope_kind: str = "community"
+    buildings: list[str] = field(default_factory=list)
+    units: str = ""
+    publicity_days: str = ""
+    disclosure: str = "tracker"
+    is_consultation: bool = False
+    identity_check: str = "none"
+    questions: list[dict[str, str]] = field(default_factory=list)
+
+
+def _form_from_ballot(info: BallotInfo) -> DraftForm:
+    qs = []
+    for q in info.questions:
+        row = {"matter": q.matter, "text": q.text}
+        if q.use_plan is not None:
+            row.update(
+                repair=q.use_plan.repair,
+                budget=_yuan_text(q.use_plan.budget_fen),
+                emergency=q.use_plan.emergency,
+            )
+            for key in FUNDING_SOURCES:
+                amount = q.use_plan.sources[key]
+                row[f"src_{key}"] = _yuan_text(amount) if amount else ""
+        qs.append(row)
+    return DraftForm(
+        title=info.title,
+        description=info.description,
+        opens_at=local_time(info.opens_at, LOCAL_FORMAT),
+        closes_at=local_time(info.closes_at, LOCAL_FORMAT),
+        scope_kind=info.scope_kind,
+        buildings=list(info.scope_codes) if info.scope_kind == "buildings" else [],
+        units=" ".join(info.scope_codes) if info.scope_kind == "units" else "",
+        publicity_days=str(info.publicity_days),
+        disclosure=info.disclosure,
+        is_consultation=info.is_consultation,
+        identity_check=info.identity_check,
+        questions=qs,
+    )
+
+
+def _yuan_text(fen: int) -> str:
+    whole, frac = divmod(fen, 100)
+    return f"{whole}.{frac:02d}"
+
+
+def _form_from_request() -> DraftForm:
+    f = request.form
+    slots = min(int(f.get("slots", "0") or 0) if f.get("slots", "").isdigit() else 0, 50)
+    questions = []
+    for i in range(1, max(slots, 1) + 1):
+        row = {"matter": f.get(f"q{i}_matter", "").strip(), "text": f.get(f"q{i}_text", "")}
+        for name in ("repair", "budget", "emergency", *(f"src_{k}" for k in FUNDING_SOURCES)):
+            row[name] = f.get(f"q{i}_{name}", "")
+        questions.append(row)
+    return DraftForm(
+        title=f.get("title", "")[:400],
+        description=f.get("description", "")[:20000],
+        opens_at=f.get("opens_at", ""),
+        closes_at=f.get("closes_at", ""),
+        scope_kind=f.get("scope_kind", "community"),
+        buildings=f.getlist("buildings"),
+        units=f.get("units", "")[:5000],
+        publicity_days=f.get("publicity_days", "").strip(),
+        disclosure=f.get("disclosure", "tracker"),
+        is_consultation=f.get("is_consultation") == "1",
+        identity_check=f.get("identity_check", "none"),
+        questions=questions,
+    )
+
+
+class FormProblem(Exception):
+    """A field that could not be read; the message is already translated."""
+
+
+def _local(text: str, label: str) -> datetime:
+    try:
+        naive = datetime.strptime(text.strip(), LOCAL_FORMAT)
+    except ValueError:
+        raise FormProblem(_("%(field)s: enter a date and time.", field=label)) from None
+    return naive.replace(tzinfo=SHANGHAI)
+
+
+def _fen(text: str, label: str, *, blank_is_zero: bool) -> int:
+    cleaned = text.strip().replace(",", "").replace("，", "")
+    if not cleaned and blank_is_zero:
+        return 0
+    try:
+        return parse_hundredths(cleaned)
+    except BadQuantity:
+        raise FormProblem(
+            _("%(field)s: enter an amount in yuan with at most two decimals.", field=label)
+        ) from None
+
+
+def _questions(form: DraftForm) -> list[QuestionDraft]:
+    out = []
+    for n, row in enumerate((r for r in form.questions if r["matter"] or r["text"].strip()), 1):
+        if row["matter"] not in MATTER_KEYS:
+            raise FormProblem(_("Question %(n)s: choose its matter.", n=n))
+        plan = None
+        if row["matter"] == "fund_use":
+            sources = {
+                key: _fen(
+                    row.get(f"src_{key}", ""),
+                    _("Question %(n)s, funding source", n=n),
+                    blank_is_zero=True,
+                )
+                for key in FUNDING_SOURCES
+            }
+            budget = _fen(
+                row.get("budget", ""), _("Question %(n)s, budget", n=n), blank_is_zero=False
+            )
+            plan = UsePlan(
+                repair=row.get("repair", ""),
+                budget_fen=budget,
+                sources=sources,
+                emergency=row.get("emergency", ""),
+            )
+        out.append(QuestionDraft(row["matter"], row["text"], plan))
+    return out
+
+
+def _service_args(form: DraftForm) -> dict[str, Any]:
+    if form.scope_kind == "buildings":
+        codes: list[str] = form.buildings
+    elif form.scope_kind == "units":
+        codes = form.units.replace(",", " ").replace("，", " ").replace("、", " ").split()
+    else:
+        codes = []
+    days = form.publicity_days
+    if days and not (days.isdigit() and len(days) < 5):
+        raise FormProblem(_("Publicity period: enter a whole number of days."))
+    return {
+        "title": form.title,
+        "description": form.description,
+        "opens_at": _local(form.opens_at, _("Voting opens")),
+        "closes_at": _local(form.closes_at, _("Voting closes")),
+        "questions": _questions(form),
+        "scope_kind": form.scope_kind,
+        "scope_codes": codes,
+        "publicity_days": int(days) if days else None,
+        "disclosure": form.disclosure,
+        "is_consultation": form.is_consultation,
+        "identity_check": form.identity_check,
+    }
+
+
+def _render_form(
+    community: Community,
+    form: DraftForm,
+    *,
+    ballot: BallotInfo | None,
+    error: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    with current_runtime().session_factory() as s:
+        buildings = [
+            (row.code, row.name)
+            for row in s.execute(
+                sa.select(Building.code, Building.name)
+                .where(Building.community_id == community.id)
+                .order_by(Building.code)
+            )
+        ]
+    slots = min(max(len(form.questions) + 1, MIN_QUESTION_SLOTS), MAX_QUESTION_SLOTS)
+    if request.form.get("more"):
+        slots = min(slots + 2, MAX_QUESTION_SLOTS)
+    while len(form.questions) < slots:
+        form.questions.append({})
+    html = render_template(
+        "ballots/form.html",
+        community=community,
+        ballot=ballot,
+        form=form,
+        error=error,
+        buildings=buildings,
+        matters=MATTER_KEYS,
+        sources=FUNDING_SOURCES,
+        disclosures=DISCLOSURE_MODES,
+        identity_checks=IDENTITY_CHECKS,
+        default_days=community.publicity_days,
+    )
+    return html, status
+
+
+def _save(community: Community, ballot: BallotInfo | None, form: DraftForm) -> ResponseReturnValue:
+    if request.form.get("more"):
+        return _render_form(community, form, ballot=ballot)
+    rt = current_runtime()
+    actor = require_staff().user_id
+    try:
+        args = _service_args(form)
+        if ballot is None:
+            info = svc.create_ballot(
+                rt.session_factory,
+                community_code=community.code,
+                clock=rt.clock,
+                created_by=actor,
+                **args,
+            )
+            flash(_("The draft is saved. Check it, attach the documents, then open it."), "ok")
+        else:
+            if args["publicity_days"] is None:
+                args["publicity_days"] = community.publicity_days
+            info = svc.update_draft(
+                rt.session_factory, ballot_ref=ballot.ref, clock=rt.clock, actor=actor, **args
+            )
+            flash(_("The draft is saved."), "ok")
+    except FormProblem as exc:
+        return _render_form(community, form, ballot=ballot, error=str(exc), status=422)
+    except DomainError as exc:
+        return _render_form(community, form, ballot=ballot, error=error_text(exc), status=422)
+    return _back(community.code, info.ref)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff(*ACTORS)
+def new(code: str) -> ResponseReturnValue:
+    community = _community(code)
+    if request.method == "POST":
+        return _save(community, None, _form_from_request())
+    now = current_runtime().clock.now().astimezone(SHANGHAI)
+    start = now.replace(minute=0, second=0, microsecond=0)
+    form = DraftForm(
+        opens_at=(start.replace(hour=8) if start.hour < 8 else start).strftime(LOCAL_FORMAT),
+        publicity_days=str(community.publicity_days),
+    )
+    from datetime import timedelta
+
+    form.closes_at = (datetime.strptime(form.opens_at, LOCAL_FORMAT) + timedelta(days=14)).strftime(
+        LOCAL_FORMAT
+    )
+    return _render_form(community, form, ballot=None)
+
+
+@bp.route("/<ref>/edit", methods=["GET", "POST"])
+@staff(*ACTORS)
+def edit(code: str, ref: str) -> ResponseReturnValue:
+    community = _community(code)
+    info = _ballot(code, ref)
+    if info.status != "draft":
+        flash(_("Only a draft can be changed. This ballot has opened."), "error")
+        return _back(code, ref)
+    if request.method == "POST":
+        return _save(community, info, _form_from_request())
+    return _render_form(community, _form_from_ballot(info), ballot=info)
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+@bp.post("/<ref>/documents")
+@staff(*ACTORS)
+def upload(code: str, ref: str) -> ResponseReturnValue:
+    _community(code)
+    info = _ballot(code, ref)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash(_("Choose a file first."), "error")
+        return _back(code, ref)
+    data = file.stream.read(MAX_UPLOAD + 1)
+    rt = current_runtime()
+    try:
+        svc.add_attachment(
+            rt.session_factory,
+            ballot_ref=info.ref,
+            filename=file.filename,
+            content_type=file.mimetype or "application/octet-stream",
+            data=data,
+            clock=rt.clock,
+            actor=require_staff().user_id,
+        )
+        flash(_("The document is attached."), "ok")
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    return _back(code, ref)
+
+
+@bp.post("/<ref>/documents/<int:attachment_id>/delete")
+@staff(*ACTORS)
+def remove_document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
+    _community(code)
+    info = _ballot(code, ref)
+    rt = current_runtime()
+    try:
+        svc.remove_attachment(
+            rt.session_factory,
+            ballot_ref=info.ref,
+            attachment_id=attachment_id,
+            clock=rt.clock,
+            actor=require_staff().user_id,
+        )
+        flash(_("The document is removed."), "ok")
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    return _back(code, ref)
+
+
+@bp.get("/<ref>/documents/<int:attachment_id>")
+@staff()
+def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
+    _community(code)
+    info = _ballot(code, ref)
+    return send_document(info.ref, attachment_id)
+
+
+def send_document(ref: str, attachment_id: int) -> ResponseReturnValue:
+    """Send a ballot document as a download (never rendered inline: it is uploaded data)."""
+    with current_runtime().session_factory() as s:
+        try:
+            meta, data = svc.get_attachment(s, ref, attachment_id)
+        except DomainError:
+            abort(404)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=meta.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Document-SHA256"] = meta.sha256
+    return response
+
+
+# --- lifecycle steps ---------------------------------------------------------------------
+
+
+def _step_open(ref: str, actor: int) -> str:
+    rt = current_runtime()
+    svc.open_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    return _("The ballot is open. The roll is frozen and its commitment is in the log.")
+
+
+def _step_close(ref: str, actor: int) -> str:
+    rt = current_runtime()
+    svc.close_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    return _("The ballot is closed. No more votes are accepted.")
+
+
+def _step_cancel(ref: str, actor: int) -> str:
+    rt = current_runtime()
+    reason = request.form.get("reason", "")[:2000]
+    svc.cancel_ballot(
+        rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor, reason=reason
+    )
+    return _("The ballot is cancelled.")
+
+
+def _step_tally(ref: str, actor: int) -> str:
+    rt = current_runtime()
+    svc.tally_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    return _("The votes are counted and the decisions are recorded in the log.")
+
+
+def _step_publish(ref: str, actor: int) -> str:
+    rt = current_runtime()
+    svc.publish_ballot(
+        rt.session_factory,
+        ballot_ref=ref,
+        clock=rt.clock,
+        keyring=rt.keyring,
+        origin_prefix=rt.settings.log_origin,
+        actor=actor,
+    )
+    return _("The results are published. Print the notice and post it where owners see it.")
+
+
+def _step_finalize(ref: str, actor: int) -> str:
+    rt = current_runtime()
+    svc.finalize_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    return _("The result is final.")
+
+
+def _step_annul(ref: str, actor: int) -> str:
+    rt = current_runtime()
+    svc.annul_ballot(
+        rt.session_factory,
+        ballot_ref=ref,
+        clock=rt.clock,
+        reason=request.form.get("reason", "")[:5000],
+        actor=actor,
+    )
+    return _("The ballot is annulled. The reasons are published with the results.")
+
+
+STEPS: Mapping[str, Callable[[str, int], str]] = {
+    "open": _step_open,
+    "close": _step_close,
+    "cancel": _step_cancel,
+    "tally": _step_tally,
+    "publish": _step_publish,
+    "finalize": _step_finalize,
+    "annul": _step_annul,
+}
+
+
+@bp.post("/<ref>/steps/<step>")
+@staff(*ACTORS)
+def step(code: str, ref: str, step: str) -> ResponseReturnValue:
+    _community(code)
+    info = _ballot(code, ref)
+    action = STEPS.get(step)
+    if action is None:
+        abort(404)
+    try:
+        flash(action(info.ref, require_staff().user_id), "ok")
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    if step == "tally":
+        return redirect(url_for("ballots.tally", code=code, ref=ref))
+    return _back(code, ref)
+
+
+# --- turnout, tally, objections ----------------------------------------------------------
+
+
+@bp.get("/<ref>/turnout")
+@staff()
+def turnout(code: str, ref: str) -> str:
+    community = _community(code)
+    info = _ballot(code, ref)
+    with current_runtime().session_factory() as s:
+        figures = turnout_of(s, info.ref)
+    return render_template(
+        "ballots/turnout.html",
+        community=community,
+        ballot=info,
+        turnout=figures,
+        now=current_runtime().clock.now(),
+    )
+
+
+@bp.get("/<ref>/tally")
+@staff()
+def tally(code: str, ref: str) -> str:
+    community = _community(code)
+    info = _ballot(code, ref)
+    with current_runtime().session_factory() as s:
+        report = svc.get_tally(s, info.ref)
+        try:
+            board = publication.board(s, info.ref, public=False)
+        except ResultsNotPublished:
+            board = None
+    return render_template(
+        "ballots/tally.html",
+        community=community,
+        ballot=info,
+        report=report,
+        board=board,
+        may_act=_may_act(),
+    )
+
+
+@bp.get("/<ref>/objections")
+@staff()
+def objections(code: str, ref: str) -> str:
+    community = _community(code)
+    info = _ballot(code, ref)
+    with current_runtime().session_factory() as s:
+        items = publication.list_objections(s, info.ref)
+    return render_template(
+        "ballots/objections.html",
+        community=community,
+        ballot=info,
+        objections=items,
+        may_act=_may_act(),
+        now=current_runtime().clock.now(),
+    )
+
+
+@bp.post("/<ref>/objections/<int:objection_id>/answer")
+@staff(*ACTORS)
+def answer(code: str, ref: str, objection_id: int) -> ResponseReturnValue:
+    _community(code)
+    info = _ballot(code, ref)
+    upheld = request.form.get("upheld")
+    rt = current_runtime()
+    if upheld not in ("yes", "no"):
+        flash(_("Say whether the objection is upheld."), "error")
+    else:
+        try:
+            publication.answer_objection(
+                rt.session_factory,
+                ballot_ref=info.ref,
+                objection_id=objection_id,
+                answer=request.form.get("answer", "")[:6000],
+                is_upheld=upheld == "yes",
+                clock=rt.clock,
+                actor=require_staff().user_id,
+            )
+            flash(_("The answer is recorded and published."), "ok")
+        except DomainError as exc:
+            flash(error_text(exc), "error")
+    return redirect(url_for("ballots.objections", code=code, ref=ref))

@@ -1,0 +1,162 @@
+"""Public results pages under ``/r/<code>``: no login, nothing personal.
+
+- ``/r/<code>/`` the community's ballots that are open or decided (never drafts);
+- ``/r/<code>/<ref>/`` one ballot: scope, roll totals, window; once published the figures,
+  each test met or not, the outcome, the log checkpoint and the publicity period;
+- ``/r/<code>/<ref>/board`` the counted ballots (trackers or unit numbers, by the ballot's
+  disclosure mode), ``/participation`` the units that took part, ``/objections`` the
+  objections and the committee's answers, ``/notice.pdf`` the printable notice (公告);
+- ``/r/<code>/<ref>/documents/<id>`` a ballot's documents once it has opened.
+
+A ballot that is a draft, or belongs to another community, is a 404; results, board and
+participation wait for publication (the page says so). Never a name, phone or owner ref.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from estate.models import Community
+from fundvote.access import current_runtime, public
+from fundvote.ballot_labels import local_time
+from fundvote.pdf import qr_data_uri, render_pdf
+from fundvote.views.ballots import send_document
+from voting import ballots as svc
+from voting import publication
+from voting.ballots import BallotInfo
+from voting.errors import BallotNotFound, ResultsNotPublished
+
+bp = Blueprint("results", __name__, url_prefix="/r/<code>")
+
+HIDDEN = ("draft",)
+
+
+def _community(code: str) -> Community:
+    with current_runtime().session_factory() as s:
+        community = s.scalar(sa.select(Community).where(Community.code == code))
+        if community is None:
+            abort(404)
+        s.expunge(community)
+        return community
+
+
+def _ballot(code: str, ref: str) -> BallotInfo:
+    with current_runtime().session_factory() as s:
+        try:
+            info = svc.ballot_in_community(s, code, ref)
+        except BallotNotFound:
+            abort(404)
+    if info.status in HIDDEN:
+        abort(404)
+    return info
+
+
+def _context(code: str, ref: str) -> dict[str, Any]:
+    community = _community(code)
+    info = _ballot(code, ref)
+    return {"community": community, "ballot": info}
+
+
+@bp.get("/")
+@public
+def index(code: str) -> str:
+    community = _community(code)
+    with current_runtime().session_factory() as s:
+        items = [b for b in svc.list_ballots(s, code) if b.status not in HIDDEN]
+    return render_template("results/index.html", community=community, ballots=items)
+
+
+@bp.get("/<ref>/")
+@public
+def ballot(code: str, ref: str) -> str:
+    ctx = _context(code, ref)
+    info: BallotInfo = ctx["ballot"]
+    report = None
+    if info.is_results_public:
+        with current_runtime().session_factory() as s:
+            report = svc.get_tally(s, info.ref)
+    return render_template(
+        "results/ballot.html",
+        report=report,
+        now=current_runtime().clock.now(),
+        page_url=_absolute(url_for("results.ballot", code=code, ref=ref)),
+        **ctx,
+    )
+
+
+@bp.get("/<ref>/board")
+@public
+def board(code: str, ref: str) -> str:
+    ctx = _context(code, ref)
+    with current_runtime().session_factory() as s:
+        try:
+            listing = publication.board(s, ctx["ballot"].ref)
+        except ResultsNotPublished:
+            listing = None
+    return render_template("results/board.html", board=listing, **ctx)
+
+
+@bp.get("/<ref>/participation")
+@public
+def participation(code: str, ref: str) -> str:
+    ctx = _context(code, ref)
+    with current_runtime().session_factory() as s:
+        try:
+            units: tuple[str, ...] | None = publication.participation(s, ctx["ballot"].ref)
+        except ResultsNotPublished:
+            units = None
+    return render_template("results/participation.html", units=units, **ctx)
+
+
+@bp.get("/<ref>/objections")
+@public
+def objections(code: str, ref: str) -> str:
+    ctx = _context(code, ref)
+    with current_runtime().session_factory() as s:
+        items = publication.list_objections(s, ctx["ballot"].ref)
+    return render_template("results/objections.html", objections=items, **ctx)
+
+
+@bp.get("/<ref>/documents/<int:attachment_id>")
+@public
+def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
+    info = _ballot(code, ref)
+    if info.status == "cancelled" and info.opened_at is None:
+        abort(404)
+    return send_document(info.ref, attachment_id)
+
+
+@bp.get("/<ref>/notice.pdf")
+@public
+def notice(code: str, ref: str) -> Response:
+    ctx = _context(code, ref)
+    info: BallotInfo = ctx["ballot"]
+    if not info.is_results_public:
+        abort(404)
+    with current_runtime().session_factory() as s:
+        report = svc.get_tally(s, info.ref)
+    url = _absolute(url_for("results.ballot", code=code, ref=ref))
+    html = render_template(
+        "print/notice.html",
+        report=report,
+        page_url=url,
+        qr=qr_data_uri(url),
+        issued_on=local_time(info.published_at, "%Y-%m-%d"),
+        **ctx,
+    )
+    pdf = render_pdf(html)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="notice-{info.ref}.pdf"'
+    return response
+
+
+def _absolute(path: str) -> str:
+    """The public address of a page: the ``PUBLIC_URL`` app setting when set, else this host."""
+    from flask import current_app
+
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return str(base).rstrip("/") + path
