@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from fundvote.config import load_settings
@@ -27,9 +29,16 @@ def init_command() -> None:
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Load only when the demo community is absent.")
-def demo_command(if_empty: bool) -> None:
+@click.option(
+    "--base-url",
+    default=lambda: f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+    show_default="http://127.0.0.1:$PORT",
+    help="Address the printed owner links point at.",
+)
+def demo_command(if_empty: bool, base_url: str) -> None:
     """Initialise when needed and load the demo community 江滨花园 with staff of every role."""
     from fundvote.demo import DEMO_STAFF, load_demo
+    from fundvote.demo_ballots import demo_owner_links
 
     runtime = _initialised_runtime()
     report = load_demo(runtime)
@@ -40,6 +49,11 @@ def demo_command(if_empty: bool) -> None:
     click.echo("staff logins (demo only):")
     for username, role, _name, password in DEMO_STAFF:
         click.echo(f"  {role:<10} {username:<11} password: {password}")
+    links = demo_owner_links(runtime, base_url)
+    if links:
+        click.echo("owner links to try (open ballot 消防设施改造; demo only):")
+        for link in links:
+            click.echo(f"  {link}")
 
 
 @click.command("serve")

@@ -44,7 +44,7 @@ def demo_exists(runtime: Runtime) -> bool:
 
 
 def load_demo(runtime: Runtime) -> DemoReport:
-    """Create the demo community, import its roll and add the demo staff.
+    """Create the demo community, import its roll, add the demo staff and its ballots.
 
     Does nothing (and says so) when the demo community exists already.
     """
@@ -78,4 +78,7 @@ def load_demo(runtime: Runtime) -> DemoReport:
             communities=[] if role == "admin" else [DEMO_CODE],
             display_name=display_name,
         )
+    from fundvote.demo_ballots import load_demo_ballots
+
+    load_demo_ballots(runtime)
     return DemoReport(loaded=True, units=summary.units_created, owners=summary.owners_created)

@@ -1,0 +1,51 @@
+"""The demo community loads completely: register, staff, a finished and an open ballot."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from estate.models import Unit
+from fundvote.demo import DEMO_STAFF, demo_exists, load_demo
+from fundvote.demo_ballots import demo_owner_links
+from fundvote.runtime import Runtime
+from notary import store
+from voting import ballots
+from voting.models import Ballot, CastBallot
+
+
+def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
+    report = load_demo(runtime)
+    assert report.loaded and report.units == 1296
+    assert demo_exists(runtime)
+    assert load_demo(runtime).loaded is False  # loading twice changes nothing
+
+    with runtime.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Unit)) == 1296
+        developer = s.scalar(select(func.count()).where(Unit.is_developer_held.is_(True)))
+        assert developer is not None and 0.02 < developer / 1296 < 0.05
+        listed = ballots.list_ballots(s, "demo")
+        by_status = {b.status: b for b in listed}
+        assert set(by_status) == {"final", "open"}
+        finished, current = by_status["final"], by_status["open"]
+        assert finished.scope_codes == ("03",)
+        notice = s.get(Ballot, ballots.ballot_id_for_ref(s, finished.ref))
+        assert notice is not None and notice.notice_tree_size is not None
+        assert store.checkpoint_at(s, "demo", notice.notice_tree_size) is not None
+        report_ = ballots.get_tally(s, finished.ref)
+        assert report_ is not None and report_.questions[0].plain.passed
+        cast_open = s.scalar(
+            select(func.count()).where(
+                CastBallot.ballot_id == ballots.ballot_id_for_ref(s, current.ref)
+            )
+        )
+        assert cast_open is not None and 0 < cast_open < current.roll_heads
+
+    links = demo_owner_links(runtime, "http://127.0.0.1:8000")
+    assert len(links) == 5 and all(link.startswith("http://127.0.0.1:8000/v/") for link in links)
+    assert {role for _u, role, _n, _p in DEMO_STAFF} == {
+        "admin",
+        "committee",
+        "manager",
+        "authority",
+        "auditor",
+    }
