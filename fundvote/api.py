@@ -117,6 +117,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api_ballots import blp as ballots_blp
 
     api.register_blueprint(ballots_blp)
+    from fundvote.api_voting import blp as voting_blp
+
+    api.register_blueprint(voting_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

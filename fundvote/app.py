@@ -81,8 +81,11 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.views import auth as auth_views
     from fundvote.views import ballots as ballot_views
     from fundvote.views import home as home_views
+    from fundvote.views import owner as owner_views
     from fundvote.views import register as register_views
     from fundvote.views import results as results_views
+    from fundvote.views import verify as verify_views
+    from fundvote.views import voting_desk as voting_desk_views
     from fundvote.views import wellknown as wellknown_views
 
     init_i18n(app)
@@ -106,6 +109,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(results_views.bp)
     init_ballot_labels(app)
     app.register_blueprint(wellknown_views.bp)
+    app.register_blueprint(owner_views.bp)
+    app.register_blueprint(verify_views.bp)
+    app.register_blueprint(voting_desk_views.bp)
     init_api(app)
 
     limiter = Limiter(get_remote_address, app=app, default_limits=[])

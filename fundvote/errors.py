@@ -31,6 +31,7 @@ from fundvote import auth
 from fundvote.access import is_api_path
 from notary.errors import DomainError
 from voting import errors as voting_errors
+from voting.outbox import OutboxMisconfigured
 
 log = logging.getLogger("fundvote.web")
 
@@ -46,6 +47,26 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     auth.UnknownRole: 422,
     auth.CommunityRequired: 422,
     # Other packages add their errors here (most specific first is not needed: MRO decides).
+    # voting, owner side: links, casting, receipts, paper ballots, proxies, objections
+    voting_errors.UnknownLink: 404,
+    voting_errors.AlreadyVoted: 409,
+    voting_errors.BallotClosed: 409,
+    voting_errors.LinkAlreadyIssued: 409,
+    voting_errors.InvalidChoices: 422,
+    voting_errors.IdentityCheckRequired: 403,
+    voting_errors.IdentityCheckFailed: 422,
+    voting_errors.IdentityLocked: 429,
+    voting_errors.MalformedReceipt: 422,
+    voting_errors.NotEligible: 422,
+    voting_errors.ProxyExists: 409,
+    voting_errors.ProxyNotFound: 404,
+    voting_errors.ProxyInvalid: 422,
+    voting_errors.ProxyUsed: 409,
+    voting_errors.PaperEntryInvalid: 422,
+    voting_errors.PaperEntryNotFound: 404,
+    voting_errors.NotInPublicity: 409,
+    voting_errors.InvalidObjection: 422,
+    OutboxMisconfigured: 503,
     # voting, committee side: ballots, lifecycle, publication
     voting_errors.BallotNotFound: 404,
     voting_errors.AttachmentNotFound: 404,

@@ -36,6 +36,11 @@ ROWS: tuple[tuple[str, str, int, tuple[str, ...], bool, tuple[str, ...], tuple[s
 
 def make_register(rt: Runtime, code: str = CODE) -> str:
     create_community(rt.session_factory, code=code, name="江滨花园", clock=rt.clock)
+    return import_rows(rt, code)
+
+
+def import_rows(rt: Runtime, code: str = CODE) -> str:
+    """Import the test units into an existing community."""
     rows = [
         RollRow(
             line=i + 2,

@@ -1,0 +1,558 @@
+"""Voting in the JSON API: owners' links, casting, receipts, paper ballots and proxies.
+
+Staff operations live under ``/api/v1/communities/<code>/ballots/<ref>/...`` (bearer token;
+reading: committee, admin, auditor, authority; acting: committee, admin). Owners' operations
+are public and take the personal link's token in the request *body* (never in the URL, so it
+stays out of logs): ``POST /api/v1/cast``, ``POST /api/v1/receipt``; anyone may check a
+receipt with ``POST /api/v1/receipts/verify``.
+
+Issuing returns the links in clear once; they are not stored and cannot be fetched again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from fundvote.access import current_runtime, public, require_community, require_staff, staff
+from fundvote.api import API_PREFIX, ProblemSchema
+from fundvote.views.voting_desk import compose_message, outbox
+from voting import ballots as ballot_service
+from voting.casting import cast_ballot, receipt_for_link
+from voting.credentials import IssuedLinks, deliver_links, issue_links, reissue_link
+from voting.errors import BallotNotFound
+from voting.models import CHOICES
+from voting.paper import enter_paper_ballot, list_paper_entries, void_paper_entry
+from voting.proxies import list_proxies, member_id_for_unit, record_proxy, revoke_proxy
+from voting.receipts import PROBLEMS, Receipt, check_receipt
+
+READERS = ("committee", "admin", "auditor", "authority")
+ACTORS = ("committee", "admin")
+AREA = {"description": "m² with exactly two decimals, as a string", "example": "89.37"}
+SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
+
+blp = Blueprint(
+    "api_voting", __name__, url_prefix=API_PREFIX, description="Voting: links, casting, receipts"
+)
+
+
+# -- schemas --------------------------------------------------------------------------------
+
+
+class LinkSchema(Schema):
+    member_id = fields.Integer(required=True)
+    member_key = fields.String(required=True)
+    units = fields.List(fields.String(), required=True)
+    holder = fields.String(required=True, metadata={"description": "Masked names (张*明)"})
+    is_developer = fields.Boolean(required=True)
+    area = fields.String(required=True, metadata=AREA)
+    url = fields.String(required=True, metadata={"description": "The personal link, once"})
+
+
+class DeliverySchema(Schema):
+    sent = fields.Integer(required=True)
+    failed_member_keys = fields.List(fields.String(), required=True)
+
+
+class IssuedSchema(Schema):
+    ballot = fields.String(required=True)
+    links = fields.List(fields.Nested(LinkSchema), required=True)
+    delivery = fields.Nested(DeliverySchema, allow_none=True)
+
+
+class IssueRequestSchema(Schema):
+    members = fields.List(
+        fields.Integer(),
+        load_default=None,
+        metadata={"description": "Roll member ids; all members when absent"},
+    )
+    base_url = fields.Url(
+        load_default=None, require_tld=False, metadata={"description": "Where links point"}
+    )
+    send = fields.Boolean(
+        load_default=False, metadata={"description": "Also send through the outbox"}
+    )
+
+
+class ReissueRequestSchema(Schema):
+    member_id = fields.Integer(load_default=None)
+    unit = fields.String(load_default=None, metadata={"description": "Or a unit of the member"})
+    base_url = fields.Url(load_default=None, require_tld=False)
+    send = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _one_of(self, data: dict[str, Any], **_kw: Any) -> None:
+        if (data.get("member_id") is None) == (not data.get("unit")):
+            raise ValidationError("Give member_id or unit.", "member_id")
+
+
+def _choices_field() -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}$")),
+        values=fields.String(validate=validate.OneOf(CHOICES)),
+        required=True,
+        metadata={"description": 'Question position -> choice, e.g. {"1": "agree"}'},
+    )
+
+
+class CastRequestSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=20, max=100))
+    choices = _choices_field()
+    client_entropy = fields.String(load_default=None, validate=validate.Length(max=512))
+    for_member = fields.Integer(
+        load_default=None, metadata={"description": "A member this link's member represents"}
+    )
+
+
+class ReceiptRequestSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=20, max=100))
+    for_member = fields.Integer(load_default=None)
+
+
+class ReceiptQuestionSchema(Schema):
+    position = fields.Integer(required=True)
+    choice = fields.String(required=True)
+
+
+class WeightsSchema(Schema):
+    heads = fields.Integer(required=True)
+    area = fields.String(required=True, metadata=AREA)
+
+
+class ReceiptLogSchema(Schema):
+    origin = fields.String(required=True)
+    index = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True, metadata={"description": "hex"})
+
+
+class SignatureSchema(Schema):
+    key_id = fields.String(required=True)
+    alg = fields.String(required=True)
+    sig = fields.String(required=True, metadata={"description": "base64 Ed25519 signature"})
+
+
+class ReceiptSchema(Schema):
+    """A signed receipt; the signature covers the canonical JSON (RFC 8785) of every field
+    but ``signature``."""
+
+    v = fields.Integer(required=True)
+    type = fields.String(required=True)
+    community = fields.String(required=True)
+    ballot = fields.String(required=True)
+    questions = fields.List(fields.Nested(ReceiptQuestionSchema), required=True)
+    tracker = fields.String(required=True)
+    weights = fields.Nested(WeightsSchema, required=True)
+    cast_at = fields.String(required=True)
+    channel = fields.String(required=True)
+    log = fields.Nested(ReceiptLogSchema, required=True)
+    signature = fields.Nested(SignatureSchema, required=True)
+
+
+class VerifyRequestSchema(Schema):
+    receipt = fields.Raw(
+        required=True, metadata={"description": "The receipt, as an object or as its JSON text"}
+    )
+
+
+class CheckSchema(Schema):
+    is_valid = fields.Boolean(required=True)
+    is_signature_valid = fields.Boolean(required=True)
+    is_entry_found = fields.Boolean(required=True)
+    is_included = fields.Boolean(required=True)
+    is_matching = fields.Boolean(required=True)
+    problems = fields.List(fields.String(), required=True)
+    messages = fields.List(fields.String(), required=True)
+    community = fields.String(required=True)
+    ballot = fields.String(required=True)
+    tracker = fields.String(required=True)
+    log_index = fields.Integer(required=True)
+    checkpoint_size = fields.Integer(allow_none=True)
+    checkpoint_root = fields.String(allow_none=True)
+    checkpoint = fields.String(allow_none=True, metadata={"description": "Signed note"})
+    inclusion_proof = fields.List(fields.String(), required=True)
+
+
+class PaperRequestSchema(Schema):
+    member_id = fields.Integer(load_default=None)
+    unit = fields.String(load_default=None)
+    choices = _choices_field()
+    scan_sha256 = fields.String(required=True, validate=SHA256)
+
+    @validates_schema
+    def _one_of(self, data: dict[str, Any], **_kw: Any) -> None:
+        if (data.get("member_id") is None) == (not data.get("unit")):
+            raise ValidationError("Give member_id or unit.", "member_id")
+
+
+class PaperOutcomeSchema(Schema):
+    entry_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    receipt = fields.Nested(ReceiptSchema, allow_none=True)
+
+
+class PaperEntrySchema(Schema):
+    entry_id = fields.Integer(required=True)
+    member_id = fields.Integer(required=True)
+    member_key = fields.String(required=True)
+    units = fields.List(fields.String(), required=True)
+    entered_by = fields.Integer(required=True)
+    scan_sha256 = fields.String(required=True)
+    choices = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    status = fields.String(required=True)
+    note = fields.String(required=True)
+    entered_at = fields.DateTime(required=True)
+
+
+class VoidRequestSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ProxyRequestSchema(Schema):
+    member_id = fields.Integer(load_default=None)
+    unit = fields.String(load_default=None)
+    acting_member_id = fields.Integer(load_default=None)
+    acting_unit = fields.String(load_default=None)
+    authorization_sha256 = fields.String(required=True, validate=SHA256)
+
+    @validates_schema
+    def _one_of(self, data: dict[str, Any], **_kw: Any) -> None:
+        if (data.get("member_id") is None) == (not data.get("unit")):
+            raise ValidationError("Give member_id or unit.", "member_id")
+        if (data.get("acting_member_id") is None) == (not data.get("acting_unit")):
+            raise ValidationError("Give acting_member_id or acting_unit.", "acting_member_id")
+
+
+class ProxySchema(Schema):
+    proxy_id = fields.Integer(required=True)
+    member_id = fields.Integer(required=True)
+    member_key = fields.String(required=True)
+    units = fields.List(fields.String(), required=True)
+    acting_member_id = fields.Integer(required=True)
+    acting_member_key = fields.String(required=True)
+    acting_units = fields.List(fields.String(), required=True)
+    authorization_sha256 = fields.String(required=True)
+    recorded_at = fields.DateTime(required=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    is_used = fields.Boolean(required=True)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _ballot(code: str, ref: str) -> None:
+    """404 unless the ballot exists in a community the caller may act for."""
+    require_community(code)
+    with current_runtime().session_factory() as s:
+        try:
+            ballot_service.ballot_in_community(s, code, ref)
+        except BallotNotFound:
+            abort(404)
+
+
+def _base_url(given: str | None) -> str:
+    from fundvote.views.voting_desk import base_url
+
+    return (given or base_url()).rstrip("/")
+
+
+def _issued(issued: IssuedLinks, send: bool) -> dict[str, Any]:
+    delivery = None
+    if send:
+        rt = current_runtime()
+        report = deliver_links(
+            rt.session_factory,
+            issued=issued,
+            cipher=rt.cipher,
+            outbox=outbox(),
+            compose=compose_message,
+        )
+        delivery = {"sent": report.sent, "failed_member_keys": list(report.failed_member_keys)}
+    return {
+        "ballot": issued.ballot_ref,
+        "links": [
+            {
+                "member_id": link.member_id,
+                "member_key": link.member_key,
+                "units": list(link.unit_codes),
+                "holder": link.holder_label,
+                "is_developer": link.is_developer,
+                "area": f"{link.area_centi // 100}.{link.area_centi % 100:02d}",
+                "url": link.url,
+            }
+            for link in issued.links
+        ],
+        "delivery": delivery,
+    }
+
+
+def _member(ref: str, member_id: int | None, unit: str | None) -> int:
+    if member_id is not None:
+        return member_id
+    return member_id_for_unit(
+        current_runtime().session_factory, ballot_ref=ref, unit_code=str(unit)
+    )
+
+
+# -- staff: links ---------------------------------------------------------------------------
+
+
+@blp.route("/communities/<code>/ballots/<ref>/links", methods=["POST"])
+@blp.arguments(IssueRequestSchema)
+@blp.response(201, IssuedSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="A member already has a live link")
+@staff(*ACTORS)
+def issue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+    """Issue one personal link per roll member (or per listed member), returned only now."""
+    _ballot(code, ref)
+    rt = current_runtime()
+    issued = issue_links(
+        rt.session_factory,
+        ballot_ref=ref,
+        clock=rt.clock,
+        base_url=_base_url(args["base_url"]),
+        members=args["members"],
+        actor=require_staff().user_id,
+    )
+    return _issued(issued, args["send"])
+
+
+@blp.route("/communities/<code>/ballots/<ref>/links/reissue", methods=["POST"])
+@blp.arguments(ReissueRequestSchema)
+@blp.response(201, IssuedSchema)
+@staff(*ACTORS)
+def reissue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+    """Revoke a member's link and issue a new one (returned only now)."""
+    _ballot(code, ref)
+    rt = current_runtime()
+    issued = reissue_link(
+        rt.session_factory,
+        ballot_ref=ref,
+        member_id=_member(ref, args["member_id"], args["unit"]),
+        clock=rt.clock,
+        base_url=_base_url(args["base_url"]),
+        actor=require_staff().user_id,
+    )
+    return _issued(issued, args["send"])
+
+
+# -- owners: cast and receipt (public; the token is in the body) ------------------------------
+
+
+@blp.route("/cast", methods=["POST"])
+@blp.arguments(CastRequestSchema)
+@blp.response(201, ReceiptSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="Already voted, or voting closed")
+@blp.doc(security=[])
+@public
+def cast(args: dict[str, Any]) -> dict[str, Any]:
+    """Cast the ballot of the personal link's member; returns the signed receipt."""
+    rt = current_runtime()
+    receipt = cast_ballot(
+        rt.session_factory,
+        token=args["token"],
+        choices=args["choices"],
+        clock=rt.clock,
+        keyring=rt.keyring,
+        client_entropy=args["client_entropy"],
+        for_member=args["for_member"],
+    )
+    return dict(receipt.data)
+
+
+@blp.route("/receipt", methods=["POST"])
+@blp.arguments(ReceiptRequestSchema)
+@blp.response(200, ReceiptSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="Unknown link, or no ballot cast")
+@blp.doc(security=[])
+@public
+def receipt(args: dict[str, Any]) -> dict[str, Any]:
+    """The signed receipt of the link's member (or of a member it represents)."""
+    found = receipt_for_link(
+        current_runtime().session_factory, token=args["token"], for_member=args["for_member"]
+    )
+    if found is None:
+        abort(404)
+    return dict(found.data)
+
+
+@blp.route("/receipts/verify", methods=["POST"])
+@blp.arguments(VerifyRequestSchema)
+@blp.response(200, CheckSchema)
+@blp.alt_response(422, schema=ProblemSchema, description="Not a receipt at all")
+@blp.doc(security=[])
+@public
+def verify(args: dict[str, Any]) -> dict[str, Any]:
+    """Check a receipt: signature, log entry, inclusion proof against a signed checkpoint,
+    and that the log records the same ballot."""
+    rt = current_runtime()
+    raw = args["receipt"]
+    if not isinstance(raw, dict | str):
+        abort(422)
+    result = check_receipt(rt.session_factory, receipt_json=raw, keyring=rt.keyring, clock=rt.clock)
+    return {
+        "is_valid": result.is_valid,
+        "is_signature_valid": result.is_signature_valid,
+        "is_entry_found": result.is_entry_found,
+        "is_included": result.is_included,
+        "is_matching": result.is_matching,
+        "problems": list(result.problems),
+        "messages": [PROBLEMS[p] for p in result.problems],
+        "community": result.community,
+        "ballot": result.ballot,
+        "tracker": result.tracker,
+        "log_index": result.log_index,
+        "checkpoint_size": result.checkpoint_size,
+        "checkpoint_root": result.checkpoint_root,
+        "checkpoint": result.checkpoint_note,
+        "inclusion_proof": list(result.proof),
+    }
+
+
+# -- staff: paper ballots -------------------------------------------------------------------
+
+
+@blp.route("/communities/<code>/ballots/<ref>/paper", methods=["GET"])
+@blp.response(200, PaperEntrySchema(many=True))
+@staff(*READERS)
+def paper_entries(code: str, ref: str) -> list[dict[str, Any]]:
+    """Every paper-ballot entry of the ballot, newest first."""
+    _ballot(code, ref)
+    return [
+        {
+            "entry_id": e.entry_id,
+            "member_id": e.member_id,
+            "member_key": e.member_key,
+            "units": list(e.unit_codes),
+            "entered_by": e.entered_by,
+            "scan_sha256": e.scan_sha256,
+            "choices": {str(k): v for k, v in e.choices.items()},
+            "status": e.status,
+            "note": e.note,
+            "entered_at": e.entered_at,
+        }
+        for e in list_paper_entries(current_runtime().session_factory, ballot_ref=ref)
+    ]
+
+
+@blp.route("/communities/<code>/ballots/<ref>/paper", methods=["POST"])
+@blp.arguments(PaperRequestSchema)
+@blp.response(201, PaperOutcomeSchema)
+@staff(*ACTORS)
+def paper_enter(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+    """Key one paper ballot; it counts when a different committee member keyed the same."""
+    _ballot(code, ref)
+    rt = current_runtime()
+    outcome = enter_paper_ballot(
+        rt.session_factory,
+        ballot_ref=ref,
+        member_id=_member(ref, args["member_id"], args["unit"]),
+        choices=args["choices"],
+        scan_sha256=args["scan_sha256"],
+        entered_by=require_staff().user_id,
+        clock=rt.clock,
+        keyring=rt.keyring,
+    )
+    found: Receipt | None = outcome.receipt
+    return {
+        "entry_id": outcome.entry_id,
+        "status": outcome.status,
+        "receipt": dict(found.data) if found is not None else None,
+    }
+
+
+@blp.route("/communities/<code>/ballots/<ref>/paper/<int:entry_id>/void", methods=["POST"])
+@blp.arguments(VoidRequestSchema)
+@blp.response(200, PaperEntrySchema)
+@staff(*ACTORS)
+def paper_void(args: dict[str, Any], code: str, ref: str, entry_id: int) -> dict[str, Any]:
+    """Void a pending, mismatched or conflicting entry."""
+    _ballot(code, ref)
+    rt = current_runtime()
+    e = void_paper_entry(
+        rt.session_factory,
+        ballot_ref=ref,
+        entry_id=entry_id,
+        voided_by=require_staff().user_id,
+        clock=rt.clock,
+        note=args["note"],
+    )
+    return {
+        "entry_id": e.entry_id,
+        "member_id": e.member_id,
+        "member_key": e.member_key,
+        "units": list(e.unit_codes),
+        "entered_by": e.entered_by,
+        "scan_sha256": e.scan_sha256,
+        "choices": {str(k): v for k, v in e.choices.items()},
+        "status": e.status,
+        "note": e.note,
+        "entered_at": e.entered_at,
+    }
+
+
+# -- staff: proxies -------------------------------------------------------------------------
+
+
+def _proxy_dict(p: Any) -> dict[str, Any]:
+    return {
+        "proxy_id": p.proxy_id,
+        "member_id": p.member_id,
+        "member_key": p.member_key,
+        "units": list(p.member_units),
+        "acting_member_id": p.acting_member_id,
+        "acting_member_key": p.acting_member_key,
+        "acting_units": list(p.acting_units),
+        "authorization_sha256": p.authorization_sha256,
+        "recorded_at": p.recorded_at,
+        "revoked_at": p.revoked_at,
+        "is_used": p.is_used,
+    }
+
+
+@blp.route("/communities/<code>/ballots/<ref>/proxies", methods=["GET"])
+@blp.response(200, ProxySchema(many=True))
+@staff(*READERS)
+def proxies(code: str, ref: str) -> list[dict[str, Any]]:
+    """Every proxy of the ballot, live and revoked."""
+    _ballot(code, ref)
+    return [_proxy_dict(p) for p in list_proxies(current_runtime().session_factory, ballot_ref=ref)]
+
+
+@blp.route("/communities/<code>/ballots/<ref>/proxies", methods=["POST"])
+@blp.arguments(ProxyRequestSchema)
+@blp.response(201, ProxySchema)
+@staff(*ACTORS)
+def proxy_record(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+    """Record that one member represents another on this ballot."""
+    _ballot(code, ref)
+    rt = current_runtime()
+    info = record_proxy(
+        rt.session_factory,
+        ballot_ref=ref,
+        member_id=_member(ref, args["member_id"], args["unit"]),
+        acting_member_id=_member(ref, args["acting_member_id"], args["acting_unit"]),
+        authorization_sha256=args["authorization_sha256"],
+        clock=rt.clock,
+        recorded_by=require_staff().user_id,
+    )
+    return _proxy_dict(info)
+
+
+@blp.route("/communities/<code>/ballots/<ref>/proxies/<int:proxy_id>/revoke", methods=["POST"])
+@blp.response(200, ProxySchema)
+@staff(*ACTORS)
+def proxy_revoke(code: str, ref: str, proxy_id: int) -> dict[str, Any]:
+    """Revoke a live proxy that has not been used."""
+    _ballot(code, ref)
+    rt = current_runtime()
+    info = revoke_proxy(
+        rt.session_factory,
+        ballot_ref=ref,
+        proxy_id=proxy_id,
+        clock=rt.clock,
+        revoked_by=require_staff().user_id,
+    )
+    return _proxy_dict(info)

@@ -1,0 +1,343 @@
+"""The owner's pages behind a personal link: ``/v/<token>`` (public; the token is the key).
+
+Flow, all without JavaScript: the ballot page (matter, documents, units and area, the
+member's share of a fund-use plan, one choice per question) -> the confirm page (a summary)
+-> cast -> the receipt (tracker, downloads, how to check it; during the publicity period an
+objection form). Where JavaScript runs, ``owner.js`` adds browser randomness to the tracker.
+
+Every response carries ``Referrer-Policy: no-referrer`` (the token is in the address) and is
+never cached. An unknown or replaced link gets a friendly page with status 404.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from fundvote.access import current_runtime, public
+from fundvote.ballot_labels import error_text
+from fundvote.pdf import qr_data_uri, render_pdf
+from notary.envelope import TIME_FORMAT
+from voting.casting import cast_ballot, receipt_for_link
+from voting.credentials import (
+    LinkView,
+    MemberView,
+    QuestionView,
+    attachment_for_link,
+    open_link,
+    verify_identity,
+)
+from voting.errors import (
+    AlreadyVoted,
+    BallotClosed,
+    BallotNotFound,
+    IdentityCheckFailed,
+    IdentityCheckRequired,
+    IdentityLocked,
+    InvalidChoices,
+    InvalidObjection,
+    NotEligible,
+    NotInPublicity,
+    UnknownLink,
+)
+from voting.models import CHOICES
+from voting.objections import lodge_objection, objections_for_link
+from voting.receipts import Receipt
+
+bp = Blueprint("owner", __name__, url_prefix="/v")
+
+_SAFE_FILENAME = re.compile(r"[^\w.\-() ]+")
+
+
+@bp.after_request
+def _owner_headers(response: Response) -> Response:
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(UnknownLink)
+def _unknown_link(exc: UnknownLink) -> ResponseReturnValue:
+    return render_template("owner/unknown.html", reason=exc.params.get("reason")), 404
+
+
+def _for_member() -> int | None:
+    value = request.values.get("for", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _target(
+    view: LinkView, for_member: int | None
+) -> tuple[MemberView, tuple[QuestionView, ...], str | None, bool]:
+    """Whose ballot the page is about: the link's member, or a member they represent."""
+    if for_member is None or for_member == view.member.member_id:
+        return view.member, view.questions, view.receipt, False
+    for rep in view.represented:
+        if rep.member.member_id == for_member:
+            return rep.member, rep.questions, rep.receipt, True
+    abort(404)
+
+
+def _choices_from(values: Mapping[str, str], questions: tuple[QuestionView, ...]) -> dict[int, str]:
+    picked: dict[int, str] = {}
+    for q in questions:
+        value = values.get(f"q{q.position}", "")
+        if value in CHOICES:
+            picked[q.position] = value
+    return picked
+
+
+def _page(
+    token: str,
+    view: LinkView,
+    for_member: int | None,
+    *,
+    choices: Mapping[int, str] | None = None,
+    errors: Mapping[int, str] | None = None,
+    status: int = 200,
+    identity_error: str | None = None,
+) -> ResponseReturnValue:
+    member, questions, receipt_text, is_proxy = _target(view, for_member)
+    common: dict[str, Any] = {
+        "token": token,
+        "view": view,
+        "member": member,
+        "questions": questions,
+        "is_proxy": is_proxy,
+        "for_member": member.member_id if is_proxy else None,
+    }
+    if receipt_text is not None:
+        receipt = Receipt.from_text(receipt_text)
+        objections = objections_for_link(current_runtime().session_factory, token=token)
+        return render_template(
+            "owner/receipt.html",
+            receipt=receipt,
+            cast_at=cast_time(receipt),
+            objections=objections,
+            **common,
+        ), status
+    if view.needs_identity:
+        return render_template("owner/identity.html", identity_error=identity_error, **common), (
+            429 if view.locked_until else status
+        )
+    if not view.is_accepting:
+        return render_template(
+            "owner/closed.html", now=current_runtime().clock.now(), **common
+        ), status
+    return render_template(
+        "owner/ballot.html", choices=choices or {}, errors=errors or {}, **common
+    ), status
+
+
+@bp.get("/<token>")
+@public
+def ballot(token: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    _member, questions, _receipt, _proxy = _target(view, _for_member())
+    return _page(token, view, _for_member(), choices=_choices_from(request.args, questions))
+
+
+@bp.post("/<token>/identity")
+@public
+def identity(token: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    digits = request.form.get("digits", "")[:32]
+    message: str | None = None
+    try:
+        verify_identity(
+            rt.session_factory, token=token, digits=digits, cipher=rt.cipher, clock=rt.clock
+        )
+    except IdentityLocked:
+        message = None
+    except IdentityCheckFailed as exc:
+        if exc.params.get("reason") == "no-data":
+            message = _("No number is on record for this check. Please ask the owners' committee.")
+        else:
+            message = _(
+                "The digits do not match. %(remaining)s tries left.",
+                remaining=exc.params.get("remaining", 0),
+            )
+    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    if message is None and not view.needs_identity:
+        return redirect(url_for("owner.ballot", token=token), 303)
+    return _page(token, view, None, identity_error=message, status=422)
+
+
+@bp.post("/<token>/confirm")
+@public
+def confirm(token: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    for_member = _for_member()
+    member, questions, receipt_text, is_proxy = _target(view, for_member)
+    if receipt_text is not None or view.needs_identity or not view.is_accepting:
+        return redirect(_ballot_url(token, for_member), 303)
+    picked = _choices_from(request.form, questions)
+    missing = {q.position: _("Please choose one.") for q in questions if q.position not in picked}
+    if missing:
+        return _page(token, view, for_member, choices=picked, errors=missing, status=422)
+    return render_template(
+        "owner/confirm.html",
+        token=token,
+        view=view,
+        member=member,
+        questions=questions,
+        choices=picked,
+        is_proxy=is_proxy,
+        for_member=member.member_id if is_proxy else None,
+        change_url=_ballot_url(token, for_member, picked),
+    )
+
+
+@bp.post("/<token>/cast")
+@public
+def cast(token: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    for_member = _for_member()
+    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    _member, questions, _receipt, _proxy = _target(view, for_member)
+    picked = _choices_from(request.form, questions)
+    entropy = request.form.get("client_entropy", "")[:512] or None
+    try:
+        cast_ballot(
+            rt.session_factory,
+            token=token,
+            choices=picked,
+            clock=rt.clock,
+            keyring=rt.keyring,
+            client_entropy=entropy,
+            for_member=for_member,
+        )
+    except (AlreadyVoted, BallotClosed, IdentityCheckRequired):
+        return redirect(_ballot_url(token, for_member), 303)
+    except InvalidChoices:
+        missing = {
+            q.position: _("Please choose one.") for q in questions if q.position not in picked
+        }
+        return _page(token, view, for_member, choices=picked, errors=missing, status=422)
+    except NotEligible:
+        abort(404)
+    return redirect(_ballot_url(token, for_member) + "#receipt", 303)
+
+
+@bp.get("/<token>/receipt.json")
+@public
+def receipt_json(token: str) -> ResponseReturnValue:
+    receipt = _receipt_or_404(token)
+    return send_file(
+        io.BytesIO(receipt.text.encode("utf-8")),
+        mimetype="application/json",
+        as_attachment=True,
+        download_name=f"receipt-{receipt.ballot}-{receipt.tracker}.json",
+    )
+
+
+@bp.get("/<token>/receipt.pdf")
+@public
+def receipt_pdf(token: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    receipt = _receipt_or_404(token)
+    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    pdf = render_receipt_pdf(receipt, view)
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"receipt-{receipt.ballot}-{receipt.tracker}.pdf",
+    )
+
+
+def render_receipt_pdf(receipt: Receipt, view: LinkView) -> bytes:
+    """The one-page printable receipt: the facts, and a QR code holding the whole receipt."""
+    html = render_template(
+        "print/receipt.html",
+        receipt=receipt,
+        view=view,
+        qr=qr_data_uri(receipt.text, scale=3),
+        cast_at=cast_time(receipt),
+        verify_url=url_for("verify.index", _external=True),
+    )
+    return render_pdf(html)
+
+
+@bp.post("/<token>/objection")
+@public
+def objection(token: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    text = request.form.get("text", "")
+    try:
+        lodge_objection(rt.session_factory, token=token, text=text[:5000], clock=rt.clock)
+    except (NotInPublicity, InvalidObjection) as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("Your objection was received. The owners' committee will answer it."), "ok")
+    return redirect(_ballot_url(token, None) + "#objection", 303)
+
+
+@bp.get("/<token>/documents/<int:attachment_id>")
+@public
+def document(token: str, attachment_id: int) -> ResponseReturnValue:
+    rt = current_runtime()
+    try:
+        doc = attachment_for_link(rt.session_factory, token=token, attachment_id=attachment_id)
+    except BallotNotFound:
+        abort(404)
+    name = _SAFE_FILENAME.sub("_", doc.filename)[:120] or "document"
+    inline = doc.content_type in ("application/pdf", "image/png", "image/jpeg")
+    response = send_file(
+        io.BytesIO(doc.data),
+        mimetype=doc.content_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=name,
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def cast_time(receipt: Receipt) -> datetime | None:
+    """The receipt's ``cast_at`` as an aware datetime (None if unreadable)."""
+    try:
+        return datetime.strptime(str(receipt.data["cast_at"]), TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _receipt_or_404(token: str) -> Receipt:
+    rt = current_runtime()
+    try:
+        receipt = receipt_for_link(rt.session_factory, token=token, for_member=_for_member())
+    except NotEligible:
+        abort(404)
+    if receipt is None:
+        abort(404)
+    return receipt
+
+
+def _ballot_url(
+    token: str, for_member: int | None, choices: Mapping[int, str] | None = None
+) -> str:
+    values: dict[str, Any] = {"token": token}
+    if for_member is not None:
+        values["for"] = for_member
+    for position, choice in (choices or {}).items():
+        values[f"q{position}"] = choice
+    return url_for("owner.ballot", **values)

@@ -1,0 +1,45 @@
+"""``/verify``: anyone pastes or uploads a receipt and sees whether it is genuine and counted in
+the log (public, works without JavaScript)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from fundvote.access import current_runtime, public
+from fundvote.ballot_labels import error_text
+from voting.errors import MalformedReceipt
+from voting.receipts import PROBLEMS, check_receipt
+
+bp = Blueprint("verify", __name__)
+
+MAX_RECEIPT_BYTES = 64 * 1024
+
+
+@bp.get("/verify")
+@public
+def index() -> ResponseReturnValue:
+    return render_template("verify/index.html", text="", error=None)
+
+
+@bp.post("/verify")
+@public
+def check() -> ResponseReturnValue:
+    text = request.form.get("receipt", "")
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        raw = upload.read(MAX_RECEIPT_BYTES + 1)
+        if len(raw) > MAX_RECEIPT_BYTES:
+            return render_template(
+                "verify/index.html", text="", error=MalformedReceipt("too large")
+            ), 413
+        text = raw.decode("utf-8", errors="replace")
+    text = text[:MAX_RECEIPT_BYTES]
+    rt = current_runtime()
+    try:
+        result = check_receipt(
+            rt.session_factory, receipt_json=text, keyring=rt.keyring, clock=rt.clock
+        )
+    except MalformedReceipt as exc:
+        return render_template("verify/index.html", text=text, error=error_text(exc)), 422
+    return render_template("verify/result.html", result=result, problems=PROBLEMS)

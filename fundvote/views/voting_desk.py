@@ -1,0 +1,471 @@
+"""The committee's voting desk for one ballot: personal links, paper ballots, proxies.
+
+Routes under ``/c/<code>/ballots/<ref>/`` (reading: committee, admin, auditor, authority;
+acting: committee and admin, as on the ballot pages):
+
+- ``links``: how many links are live and used; **issue** every link once: the response is a
+  ZIP with ``links.csv`` (units, masked owners, link) and ``slips.pdf`` (A4, cut lines, a QR
+  code per member), and each member with a phone on record is sent the link through the
+  outbox; **reissue** one member's link (by unit code): the new link is shown once.
+- ``paper``: key a paper ballot with the scan's SHA-256 (upload the scan or type the hash);
+  the list of entries, with mismatches and conflicts to resolve (void an entry).
+- ``proxies``: record a proxy with the authorization's SHA-256, revoke it while unused.
+
+Links exist in clear only in the response that issues them; nothing here stores them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, lazy_gettext
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+
+from estate.models import Community
+from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.ballot_labels import error_text, local_time
+from fundvote.pdf import qr_data_uri, render_pdf
+from notary.errors import DomainError
+from voting import ballots as ballot_service
+from voting.credentials import (
+    IssuedLink,
+    IssuedLinks,
+    deliver_links,
+    issue_links,
+    links_csv,
+    reissue_link,
+)
+from voting.errors import BallotNotFound
+from voting.models import CastBallot, Credential, RollMember
+from voting.outbox import DeliveryReport, Outbox, Sender, sender_from_env
+from voting.paper import enter_paper_ballot, list_paper_entries, void_paper_entry
+from voting.proxies import list_proxies, member_id_for_unit, record_proxy, revoke_proxy
+
+bp = Blueprint("voting_desk", __name__, url_prefix="/c/<code>/ballots/<ref>")
+
+READERS = ("committee", "admin", "auditor", "authority")
+ACTORS = ("committee", "admin")
+MAX_SCAN_BYTES = 20 * 1024 * 1024
+SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def outbox() -> Outbox:
+    """The outbox of this application (``app.extensions["fundvote_outbox"]`` if a test or the
+    composition root set one, else the sender named by ``FUNDVOTE_OUTBOX``)."""
+    sender: Sender | None = current_app.extensions.get("fundvote_outbox")
+    if sender is None:
+        sender = sender_from_env(os.environ, outbox_dir=current_runtime().settings.outbox_dir)
+    return Outbox(sender)
+
+
+def base_url() -> str:
+    """Where owners' links point: ``FUNDVOTE_PUBLIC_URL`` config if set, else this host."""
+    configured = current_app.config.get("FUNDVOTE_PUBLIC_URL") or os.environ.get(
+        "FUNDVOTE_PUBLIC_URL"
+    )
+    return str(configured or request.url_root).rstrip("/")
+
+
+def _context(code: str, ref: str) -> dict[str, Any]:
+    community = require_community(code)
+    with current_runtime().session_factory() as s:
+        try:
+            info = ballot_service.ballot_in_community(s, code, ref)
+        except BallotNotFound:
+            abort(404)
+    return {
+        "community": community,
+        "ballot": info,
+        "may_act": require_staff().role in ACTORS,
+    }
+
+
+def _back(endpoint: str, code: str, ref: str) -> ResponseReturnValue:
+    return redirect(url_for(endpoint, code=code, ref=ref), 303)
+
+
+# -- links ----------------------------------------------------------------------------------
+
+
+@bp.get("/links")
+@staff(*READERS)
+def links(code: str, ref: str) -> ResponseReturnValue:
+    ctx = _context(code, ref)
+    with current_runtime().session_factory() as s:
+        ballot_id = ballot_service.ballot_id_for_ref(s, ref)
+        members = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(RollMember)
+            .where(RollMember.ballot_id == ballot_id)
+        )
+        live = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Credential)
+            .where(Credential.ballot_id == ballot_id, Credential.revoked_at.is_(None))
+        )
+        revoked = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Credential)
+            .where(Credential.ballot_id == ballot_id, Credential.revoked_at.is_not(None))
+        )
+        cast = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(CastBallot)
+            .where(CastBallot.ballot_id == ballot_id)
+        )
+    return render_template(
+        "desk/links.html",
+        members=members or 0,
+        live=live or 0,
+        revoked=revoked or 0,
+        cast=cast or 0,
+        **ctx,
+    )
+
+
+@bp.post("/links/issue")
+@staff(*ACTORS)
+def issue(code: str, ref: str) -> ResponseReturnValue:
+    ctx = _context(code, ref)
+    rt = current_runtime()
+    principal = require_staff()
+    try:
+        issued = issue_links(
+            rt.session_factory,
+            ballot_ref=ref,
+            clock=rt.clock,
+            base_url=base_url(),
+            actor=principal.user_id,
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+        return _back("voting_desk.links", code, ref)
+    report = _send(issued) if request.form.get("send", "1") == "1" else None
+    csv_bytes = links_csv(
+        issued,
+        header=(_("units"), _("owners"), _("area (m²)"), _("link")),
+        developer_label=_("The developer"),
+    )
+    pdf = render_slips_pdf(issued)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"links-{ref}.csv", csv_bytes)
+        archive.writestr(f"slips-{ref}.pdf", pdf)
+        archive.writestr("README.txt", _readme(issued, report, ctx["community"]))
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"links-{ref}.zip",
+    )
+
+
+@bp.post("/links/reissue")
+@staff(*ACTORS)
+def reissue(code: str, ref: str) -> ResponseReturnValue:
+    ctx = _context(code, ref)
+    rt = current_runtime()
+    unit = request.form.get("unit", "").strip()[:64]
+    try:
+        member_id = member_id_for_unit(rt.session_factory, ballot_ref=ref, unit_code=unit)
+        issued = reissue_link(
+            rt.session_factory,
+            ballot_ref=ref,
+            member_id=member_id,
+            clock=rt.clock,
+            base_url=base_url(),
+            actor=require_staff().user_id,
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+        return _back("voting_desk.links", code, ref)
+    report = _send(issued) if request.form.get("send") == "1" else None
+    link = issued.links[0]
+    return render_template(
+        "desk/reissued.html",
+        link=link,
+        qr=qr_data_uri(link.url, scale=5),
+        report=report,
+        **ctx,
+    )
+
+
+def render_slips_pdf(issued: IssuedLinks) -> bytes:
+    """A4 slips, several per page with cut lines: community, ballot, units, QR code of the
+    link, the link, plain instructions and the closing time. Always in Chinese (owners')."""
+    with force_locale("zh_Hans"):
+        html = render_template(
+            "print/slips.html",
+            issued=issued,
+            slips=[(link, qr_data_uri(link.url, scale=3)) for link in issued.links],
+            closes=local_time(issued.closes_at),
+            current_language="zh-Hans",
+        )
+    return render_pdf(html)
+
+
+def compose_message(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
+    """The text message with a member's link, in Chinese (what owners read)."""
+    with force_locale("zh_Hans"):
+        subject = _(
+            "%(community)s: vote on “%(title)s”",
+            community=issued.community_name,
+            title=issued.ballot_title,
+        )
+        body = _(
+            "%(community)s owners' vote “%(title)s” for units %(units)s. Open your personal "
+            "link to read the proposal and vote: %(url)s . Voting closes at %(closes)s (Beijing "
+            "time). Do not forward this link. Nobody will ask you for a password.",
+            community=issued.community_name,
+            title=issued.ballot_title,
+            units=" ".join(link.unit_codes),
+            url=link.url,
+            closes=local_time(issued.closes_at),
+        )
+    return subject, body
+
+
+def _send(issued: IssuedLinks) -> DeliveryReport:
+    rt = current_runtime()
+    return deliver_links(
+        rt.session_factory,
+        issued=issued,
+        cipher=rt.cipher,
+        outbox=outbox(),
+        compose=compose_message,
+    )
+
+
+def _readme(issued: IssuedLinks, report: DeliveryReport | None, community: Community) -> str:
+    lines = [
+        _(
+            "Personal voting links for “%(title)s” (%(community)s).",
+            title=issued.ballot_title,
+            community=community.name,
+        ),
+        _(
+            "%(count)s links. They are shown only this once: keep this file safe, print the "
+            "slips, then delete the file.",
+            count=len(issued.links),
+        ),
+        _(
+            "A lost link cannot be shown again: reissue it on the links page (the old one "
+            "stops working)."
+        ),
+    ]
+    if report is not None:
+        lines.append(
+            _(
+                "Messages sent: %(sent)s; failed: %(failed)s.",
+                sent=report.sent,
+                failed=len(report.failed_member_keys),
+            )
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
+# -- paper ballots --------------------------------------------------------------------------
+
+
+@bp.get("/paper")
+@staff(*READERS)
+def paper(code: str, ref: str) -> ResponseReturnValue:
+    ctx = _context(code, ref)
+    entries = list_paper_entries(current_runtime().session_factory, ballot_ref=ref)
+    to_resolve = [e for e in entries if e.status in ("mismatch", "conflict")]
+    return render_template(
+        "desk/paper.html",
+        entries=entries,
+        to_resolve=to_resolve,
+        me=require_staff().user_id,
+        paper_status_labels=PAPER_STATUS_LABELS,
+        **ctx,
+    )
+
+
+@bp.post("/paper")
+@staff(*ACTORS)
+def paper_enter(code: str, ref: str) -> ResponseReturnValue:
+    ctx = _context(code, ref)
+    rt = current_runtime()
+    choices = {q.position: request.form.get(f"q{q.position}", "") for q in ctx["ballot"].questions}
+    try:
+        digest = _document_hash(request.files.get("scan"), request.form.get("scan_sha256", ""))
+        member_id = member_id_for_unit(
+            rt.session_factory, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
+        )
+        outcome = enter_paper_ballot(
+            rt.session_factory,
+            ballot_ref=ref,
+            member_id=member_id,
+            choices=choices,
+            scan_sha256=digest,
+            entered_by=require_staff().user_id,
+            clock=rt.clock,
+            keyring=rt.keyring,
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+        return _back("voting_desk.paper", code, ref)
+    flash(
+        PAPER_OUTCOMES.get(outcome.status, outcome.status),
+        "error" if outcome.status in ("mismatch", "conflict") else "ok",
+    )
+    return _back("voting_desk.paper", code, ref)
+
+
+@bp.post("/paper/<int:entry_id>/void")
+@staff(*ACTORS)
+def paper_void(code: str, ref: str, entry_id: int) -> ResponseReturnValue:
+    _context(code, ref)
+    rt = current_runtime()
+    try:
+        void_paper_entry(
+            rt.session_factory,
+            ballot_ref=ref,
+            entry_id=entry_id,
+            voided_by=require_staff().user_id,
+            clock=rt.clock,
+            note=request.form.get("note", "")[:500],
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("The entry was voided."), "ok")
+    return _back("voting_desk.paper", code, ref)
+
+
+# -- proxies --------------------------------------------------------------------------------
+
+
+@bp.get("/proxies")
+@staff(*READERS)
+def proxies(code: str, ref: str) -> ResponseReturnValue:
+    ctx = _context(code, ref)
+    items = list_proxies(current_runtime().session_factory, ballot_ref=ref)
+    return render_template("desk/proxies.html", proxies=items, **ctx)
+
+
+@bp.post("/proxies")
+@staff(*ACTORS)
+def proxy_record(code: str, ref: str) -> ResponseReturnValue:
+    _context(code, ref)
+    rt = current_runtime()
+    try:
+        digest = _document_hash(
+            request.files.get("authorization"), request.form.get("authorization_sha256", "")
+        )
+        member_id = member_id_for_unit(
+            rt.session_factory, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
+        )
+        acting_id = member_id_for_unit(
+            rt.session_factory, ballot_ref=ref, unit_code=request.form.get("acting_unit", "")[:64]
+        )
+        record_proxy(
+            rt.session_factory,
+            ballot_ref=ref,
+            member_id=member_id,
+            acting_member_id=acting_id,
+            authorization_sha256=digest,
+            clock=rt.clock,
+            recorded_by=require_staff().user_id,
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(
+            _(
+                "The proxy was recorded. The acting owner's link now offers the represented "
+                "owner's ballot too."
+            ),
+            "ok",
+        )
+    return _back("voting_desk.proxies", code, ref)
+
+
+@bp.post("/proxies/<int:proxy_id>/revoke")
+@staff(*ACTORS)
+def proxy_revoke(code: str, ref: str, proxy_id: int) -> ResponseReturnValue:
+    _context(code, ref)
+    rt = current_runtime()
+    try:
+        revoke_proxy(
+            rt.session_factory,
+            ballot_ref=ref,
+            proxy_id=proxy_id,
+            clock=rt.clock,
+            revoked_by=require_staff().user_id,
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("The proxy was revoked."), "ok")
+    return _back("voting_desk.proxies", code, ref)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+class MissingDocument(DomainError):
+    """Neither a file nor a SHA-256 was given for a scan or an authorization."""
+
+    code = "missing-document"
+
+
+def _document_hash(upload: FileStorage | None, typed: str) -> str:
+    """SHA-256 hex of an uploaded file (read, hashed, never stored), else the typed hash."""
+    if upload is not None and upload.filename:
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := upload.stream.read(64 * 1024):
+            size += len(chunk)
+            if size > MAX_SCAN_BYTES:
+                abort(413)
+            digest.update(chunk)
+        return digest.hexdigest()
+    typed = typed.strip().lower()
+    if not typed:
+        raise MissingDocument("Upload the scanned document or type its SHA-256.")
+    return typed
+
+
+PAPER_STATUS_LABELS: Mapping[str, Any] = {
+    "pending": lazy_gettext("waiting for the second entry"),
+    "counted": lazy_gettext("counted"),
+    "mismatch": lazy_gettext("entries differ"),
+    "conflict": lazy_gettext("already voted"),
+    "void": lazy_gettext("void"),
+}
+PAPER_OUTCOMES: Mapping[str, Any] = {
+    "pending": lazy_gettext(
+        "First entry saved. It counts once a different committee member enters the same form."
+    ),
+    "counted": lazy_gettext("Second entry matches: the paper ballot is counted."),
+    "mismatch": lazy_gettext(
+        "The entries do not match. Check the paper form and void the wrong entry."
+    ),
+    "conflict": lazy_gettext(
+        "This owner has already voted: the paper form is not counted and is listed as a conflict."
+    ),
+}

@@ -1,0 +1,195 @@
+"""The committee's voting desk: issuing links (ZIP once), reissuing, paper entry, proxies."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from fundvote.runtime import Runtime
+from tests.http.conftest import COMMUNITY_CODE, Login, csrf_token
+from tests.services.voting.owner_helpers import import_rows, open_ballot
+from voting.models import CastBallot, Credential, Proxy
+from voting.outbox import FileSender
+
+
+@pytest.fixture
+def ref(runtime: Runtime, community: int, app: Flask, tmp_path: Path) -> str:
+    import_rows(runtime, COMMUNITY_CODE)
+    app.extensions["fundvote_outbox"] = FileSender(tmp_path / "outbox")
+    return open_ballot(runtime, code=COMMUNITY_CODE).ref
+
+
+def url(ref: str, tail: str) -> str:
+    return f"/c/{COMMUNITY_CODE}/ballots/{ref}/{tail}"
+
+
+def test_issue_links_once_as_zip_and_send(
+    client: FlaskClient, login: Login, runtime: Runtime, ref: str, tmp_path: Path
+) -> None:
+    login("committee")
+    page = client.get(url(ref, "links"))
+    assert page.status_code == 200 and "Issue and download the links" in page.get_data(as_text=True)
+    response = client.post(
+        url(ref, "links/issue"), data={"csrf_token": csrf_token(client), "send": "1"}
+    )
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = set(archive.namelist())
+    assert {f"links-{ref}.csv", f"slips-{ref}.pdf", "README.txt"} == names
+    rows = list(csv.reader(io.StringIO(archive.read(f"links-{ref}.csv").decode("utf-8-sig"))))
+    assert len(rows) == 6  # header + 5 members
+    assert rows[1][3].startswith("http://localhost/v/")
+    assert "张三明" not in archive.read(f"links-{ref}.csv").decode("utf-8-sig")
+    assert archive.read(f"slips-{ref}.pdf").startswith(b"%PDF")
+    sent = list((tmp_path / "outbox").iterdir())
+    assert len(sent) == 4
+    # Once: a second issue is refused and the page offers reissue only.
+    response = client.post(url(ref, "links/issue"), data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    text = client.get(url(ref, "links")).get_data(as_text=True)
+    assert "already have a live link" in text and "Reissue one member" in text
+    assert "Issue and download the links" not in text
+    tokens = {row[3].rsplit("/", 1)[1] for row in rows[1:]}
+    with runtime.session_factory() as s:
+        stored = set(s.scalars(sa.select(Credential.token_hash)))
+    assert stored == {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
+
+
+def test_reissue_shows_the_new_link_once(
+    client: FlaskClient, login: Login, runtime: Runtime, ref: str
+) -> None:
+    login("committee")
+    client.post(url(ref, "links/issue"), data={"csrf_token": csrf_token(client), "send": "0"})
+    response = client.post(
+        url(ref, "links/reissue"), data={"csrf_token": csrf_token(client), "unit": "2-101"}
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    match = re.search(r"http://localhost/v/([A-Za-z0-9_-]{32})", page)
+    assert match and "data:image/svg+xml" in page
+    assert client.get(f"/v/{match.group(1)}").status_code == 200
+    response = client.post(
+        url(ref, "links/reissue"), data={"csrf_token": csrf_token(client), "unit": "9-999"}
+    )
+    assert response.status_code == 303
+
+
+def test_readers_see_but_cannot_act(client: FlaskClient, login: Login, ref: str) -> None:
+    login("auditor")
+    assert client.get(url(ref, "links")).status_code == 200
+    assert "Issue and download" not in client.get(url(ref, "links")).get_data(as_text=True)
+    assert client.get(url(ref, "paper")).status_code == 200
+    assert (
+        client.post(url(ref, "links/issue"), data={"csrf_token": csrf_token(client)}).status_code
+        == 403
+    )
+
+
+def test_manager_may_not_see_the_desk(client: FlaskClient, login: Login, ref: str) -> None:
+    login("manager")
+    assert client.get(url(ref, "paper")).status_code == 403
+
+
+def test_paper_double_entry_through_the_pages(
+    app: Flask, login: Login, runtime: Runtime, ref: str
+) -> None:
+    first, second = app.test_client(), app.test_client()
+    login("committee", on=first)
+    login("committee", on=second)
+    form = {"unit": "1-103", "q1": "agree", "q2": "oppose"}
+    scan = (io.BytesIO(b"%PDF scan of the form"), "form.pdf")
+    response = first.post(
+        url(ref, "paper"),
+        data={**form, "csrf_token": csrf_token(first), "scan": scan},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    with runtime.session_factory() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(CastBallot)) == 0
+    digest = hashlib.sha256(b"%PDF scan of the form").hexdigest()
+    response = second.post(
+        url(ref, "paper"), data={**form, "csrf_token": csrf_token(second), "scan_sha256": digest}
+    )
+    assert response.status_code == 303
+    with runtime.session_factory() as s:
+        row = s.scalars(sa.select(CastBallot)).one()
+    assert row.channel == "paper"
+    page = second.get(url(ref, "paper")).get_data(as_text=True)
+    assert "Second entry matches" in page and "counted" in page
+    # A mismatch shows up to be resolved.
+    second.post(
+        url(ref, "paper"),
+        data={
+            "unit": "2-102",
+            "q1": "agree",
+            "q2": "agree",
+            "csrf_token": csrf_token(second),
+            "scan_sha256": digest,
+        },
+    )
+    first.post(
+        url(ref, "paper"),
+        data={
+            "unit": "2-102",
+            "q1": "oppose",
+            "q2": "agree",
+            "csrf_token": csrf_token(first),
+            "scan_sha256": digest,
+        },
+    )
+    page = first.get(url(ref, "paper")).get_data(as_text=True)
+    assert "To resolve" in page and "Void this entry" in page
+    # No hash and no file: refused with a message.
+    response = first.post(
+        url(ref, "paper"), data={**form, "unit": "1-101", "csrf_token": csrf_token(first)}
+    )
+    assert response.status_code == 303
+    assert "SHA-256" in first.get(url(ref, "paper")).get_data(as_text=True)
+
+
+def test_proxy_record_and_revoke(
+    client: FlaskClient, login: Login, runtime: Runtime, ref: str
+) -> None:
+    login("committee")
+    response = client.post(
+        url(ref, "proxies"),
+        data={
+            "csrf_token": csrf_token(client),
+            "unit": "1-103",
+            "acting_unit": "1-101",
+            "authorization": (io.BytesIO(b"signed authorization"), "auth.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    with runtime.session_factory() as s:
+        proxy = s.scalars(sa.select(Proxy)).one()
+    assert proxy.authorization_sha256 == hashlib.sha256(b"signed authorization").hexdigest()
+    page = client.get(url(ref, "proxies")).get_data(as_text=True)
+    assert "1-103" in page and "Revoke" in page
+    response = client.post(
+        url(ref, f"proxies/{proxy.id}/revoke"), data={"csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 303
+    with runtime.session_factory() as s:
+        assert s.get_one(Proxy, proxy.id).revoked_at is not None
+
+
+def test_other_community_is_refused(
+    client: FlaskClient, login: Login, runtime: Runtime, ref: str
+) -> None:
+    from tests.http.conftest import make_community
+
+    make_community(runtime, "other", "其他小区")
+    login("committee", communities=["other"])
+    assert client.get(url(ref, "links")).status_code == 403
+    assert client.get(f"/c/other/ballots/{ref}/links").status_code == 404

@@ -1,0 +1,81 @@
+"""The public receipt check: ``/verify`` (paste or upload, no JavaScript)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from fundvote.runtime import Runtime
+from tests.http.conftest import COMMUNITY_CODE
+from tests.services.voting.owner_helpers import import_rows, issue_all, open_ballot, tokens_by_unit
+from voting.casting import cast_ballot
+from voting.receipts import Receipt
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def receipt(runtime: Runtime, community: int) -> Receipt:
+    import_rows(runtime, COMMUNITY_CODE)
+    info = open_ballot(runtime, code=COMMUNITY_CODE)
+    token = tokens_by_unit(issue_all(runtime, info.ref))["1-101"]
+    return cast_ballot(
+        runtime.session_factory,
+        token=token,
+        choices={1: "agree", 2: "abstain"},
+        clock=runtime.clock,
+        keyring=runtime.keyring,
+    )
+
+
+def csrf(client: FlaskClient) -> str:
+    match = _CSRF.search(client.get("/verify").get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def test_verify_page_is_public_and_needs_no_script(client: FlaskClient) -> None:
+    response = client.get("/verify")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'name="receipt"' in page and 'type="file"' in page and "<script" not in page
+
+
+def test_pasted_receipt_verifies(client: FlaskClient, receipt: Receipt) -> None:
+    response = client.post("/verify", data={"csrf_token": csrf(client), "receipt": receipt.text})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "This receipt is genuine" in page and receipt.tracker in page
+
+
+def test_uploaded_receipt_verifies(client: FlaskClient, receipt: Receipt) -> None:
+    response = client.post(
+        "/verify",
+        data={
+            "csrf_token": csrf(client),
+            "file": (io.BytesIO(receipt.text.encode()), "receipt.json"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert "This receipt is genuine" in response.get_data(as_text=True)
+
+
+def test_tampered_receipt_is_flagged(client: FlaskClient, receipt: Receipt) -> None:
+    data = json.loads(receipt.text)
+    data["questions"][1]["choice"] = "oppose"
+    response = client.post(
+        "/verify", data={"csrf_token": csrf(client), "receipt": json.dumps(data)}
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "does not check out" in page and "signature does not verify" in page
+
+
+def test_garbage_is_refused_kindly(client: FlaskClient) -> None:
+    response = client.post("/verify", data={"csrf_token": csrf(client), "receipt": "hello"})
+    assert response.status_code == 422
+    assert "not JSON" in response.get_data(as_text=True)
