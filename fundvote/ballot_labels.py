@@ -12,8 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext
 
 from estate.quantities import format_hundredths
 from notary.errors import DomainError
@@ -23,56 +22,56 @@ from voting.tally import TallyResult
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 STATUS_LABELS: Mapping[str, Any] = {
-    "draft": _l("draft"),
-    "open": _l("open"),
-    "closed": _l("closed"),
-    "tallied": _l("counted"),
-    "published": _l("published"),
-    "final": _l("final"),
-    "cancelled": _l("cancelled"),
-    "annulled": _l("annulled"),
+    "draft": lazy_gettext("draft"),
+    "open": lazy_gettext("open"),
+    "closed": lazy_gettext("closed"),
+    "tallied": lazy_gettext("counted"),
+    "published": lazy_gettext("published"),
+    "final": lazy_gettext("final"),
+    "cancelled": lazy_gettext("cancelled"),
+    "annulled": lazy_gettext("annulled"),
 }
 MATTER_LABELS: Mapping[str, Any] = {
-    "rules": _l("Assembly or management rules"),
-    "committee": _l("Elect or replace the committee"),
-    "manager": _l("Hire or dismiss the property manager"),
-    "fund_use": _l("Use the maintenance fund"),
-    "fund_raise": _l("Raise the maintenance fund"),
-    "rebuild": _l("Alter or rebuild buildings and facilities"),
-    "change_use": _l("Change the use of common parts"),
-    "other": _l("Other major matters"),
+    "rules": lazy_gettext("Assembly or management rules"),
+    "committee": lazy_gettext("Elect or replace the committee"),
+    "manager": lazy_gettext("Hire or dismiss the property manager"),
+    "fund_use": lazy_gettext("Use the maintenance fund"),
+    "fund_raise": lazy_gettext("Raise the maintenance fund"),
+    "rebuild": lazy_gettext("Alter or rebuild buildings and facilities"),
+    "change_use": lazy_gettext("Change the use of common parts"),
+    "other": lazy_gettext("Other major matters"),
 }
 SOURCE_LABELS: Mapping[str, Any] = {
-    "subsidy": _l("Government subsidy"),
-    "maintenance_fund": _l("Maintenance fund"),
-    "social_capital": _l("Social capital"),
-    "public_income": _l("Public income"),
-    "owners_direct": _l("Owners pay directly"),
+    "subsidy": lazy_gettext("Government subsidy"),
+    "maintenance_fund": lazy_gettext("Maintenance fund"),
+    "social_capital": lazy_gettext("Social capital"),
+    "public_income": lazy_gettext("Public income"),
+    "owners_direct": lazy_gettext("Owners pay directly"),
 }
 SCOPE_LABELS: Mapping[str, Any] = {
-    "community": _l("Whole community"),
-    "buildings": _l("Buildings"),
-    "units": _l("Units"),
+    "community": lazy_gettext("Whole community"),
+    "buildings": lazy_gettext("Buildings"),
+    "units": lazy_gettext("Units"),
 }
 DISCLOSURE_LABELS: Mapping[str, Any] = {
-    "tracker": _l("Trackers (each voter can find their own ballot)"),
-    "named": _l("Unit numbers"),
+    "tracker": lazy_gettext("Trackers"),
+    "named": lazy_gettext("Unit numbers"),
 }
 IDENTITY_LABELS: Mapping[str, Any] = {
-    "none": _l("None"),
-    "id_last4": _l("Last four digits of the ID number"),
-    "phone_last4": _l("Last four digits of the phone number"),
+    "none": lazy_gettext("None"),
+    "id_last4": lazy_gettext("Last four digits of the ID number"),
+    "phone_last4": lazy_gettext("Last four digits of the phone number"),
 }
 CHOICE_LABELS: Mapping[str, Any] = {
-    "agree": _l("agree"),
-    "oppose": _l("oppose"),
-    "abstain": _l("abstain"),
-    "": _l("(blank)"),
+    "agree": lazy_gettext("agree"),
+    "oppose": lazy_gettext("oppose"),
+    "abstain": lazy_gettext("abstain"),
+    "": lazy_gettext("(blank)"),
 }
 CHANNEL_LABELS: Mapping[str, Any] = {
-    "online": _l("online"),
-    "paper": _l("paper"),
-    "proxy": _l("proxy"),
+    "online": lazy_gettext("online"),
+    "paper": lazy_gettext("paper"),
+    "proxy": lazy_gettext("proxy"),
 }
 
 
@@ -108,41 +107,41 @@ def threshold_rows(result: TallyResult) -> list[dict[str, Any]]:
     p = result.participated
     return [
         {
-            "test": _l("Took part, by heads"),
+            "test": lazy_gettext("Took part, by heads"),
             "kind": "heads",
             "part": p.heads,
             "total": result.roll.heads,
-            "of": _l("of the roll"),
+            "of": lazy_gettext("of the roll"),
             "rule": q.label,
             "needed": needed(q, result.roll.heads),
             "met": result.quorum_heads_met,
         },
         {
-            "test": _l("Took part, by area"),
+            "test": lazy_gettext("Took part, by area"),
             "kind": "area",
             "part": p.area_centi,
             "total": result.roll.area_centi,
-            "of": _l("of the roll"),
+            "of": lazy_gettext("of the roll"),
             "rule": q.label,
             "needed": needed(q, result.roll.area_centi),
             "met": result.quorum_area_met,
         },
         {
-            "test": _l("Agree, by heads"),
+            "test": lazy_gettext("Agree, by heads"),
             "kind": "heads",
             "part": result.agree.heads,
             "total": p.heads,
-            "of": _l("of those who took part"),
+            "of": lazy_gettext("of those who took part"),
             "rule": a.label,
             "needed": needed(a, p.heads),
             "met": result.approval_heads_met,
         },
         {
-            "test": _l("Agree, by area"),
+            "test": lazy_gettext("Agree, by area"),
             "kind": "area",
             "part": result.agree.area_centi,
             "total": p.area_centi,
-            "of": _l("of those who took part"),
+            "of": lazy_gettext("of those who took part"),
             "rule": a.label,
             "needed": needed(a, p.area_centi),
             "met": result.approval_area_met,

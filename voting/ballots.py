@@ -43,9 +43,9 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer, sessionmaker
@@ -1359,6 +1359,14 @@ def _objection_counts(s: Session, ballot_id: int) -> tuple[int, int]:
     return upheld, pending
 
 
+@overload
+def _utc(at: datetime) -> datetime: ...
+@overload
+def _utc(at: None) -> None: ...
+def _utc(at: datetime | None) -> datetime | None:
+    return None if at is None else at.astimezone(UTC)
+
+
 def _attachment_info(a: Attachment) -> AttachmentInfo:
     return AttachmentInfo(a.id, a.filename, a.content_type, a.sha256, a.size, a.created_at)
 
@@ -1378,8 +1386,8 @@ def _info(s: Session, b: Ballot, community: Community) -> BallotInfo:
         status=b.status,
         scope_kind=b.scope_kind,
         scope_codes=tuple(json.loads(b.scope_codes)),
-        opens_at=b.opens_at,
-        closes_at=b.closes_at,
+        opens_at=_utc(b.opens_at),
+        closes_at=_utc(b.closes_at),
         publicity_days=b.publicity_days,
         disclosure=b.disclosure,
         is_consultation=b.is_consultation,
@@ -1392,14 +1400,14 @@ def _info(s: Session, b: Ballot, community: Community) -> BallotInfo:
         questions=tuple(_questions(s, b.id)),
         community_name=community.name,
         attachments=tuple(_attachment_info(a) for a in attachments),
-        created_at=b.created_at,
-        opened_at=b.opened_at,
-        closed_at=b.closed_at,
-        tallied_at=b.tallied_at,
-        published_at=b.published_at,
-        final_at=b.final_at,
-        cancelled_at=b.cancelled_at,
-        annulled_at=b.annulled_at,
+        created_at=_utc(b.created_at),
+        opened_at=_utc(b.opened_at),
+        closed_at=_utc(b.closed_at),
+        tallied_at=_utc(b.tallied_at),
+        published_at=_utc(b.published_at),
+        final_at=_utc(b.final_at),
+        cancelled_at=_utc(b.cancelled_at),
+        annulled_at=_utc(b.annulled_at),
         notice_tree_size=b.notice_tree_size,
         notice_root=b.notice_root,
         notice_key_id=b.notice_key_id,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -341,15 +341,11 @@ def new(code: str) -> ResponseReturnValue:
     if request.method == "POST":
         return _save(community, None, _form_from_request())
     now = current_runtime().clock.now().astimezone(SHANGHAI)
-    start = now.replace(minute=0, second=0, microsecond=0)
+    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     form = DraftForm(
-        opens_at=(start.replace(hour=8) if start.hour < 8 else start).strftime(LOCAL_FORMAT),
+        opens_at=start.strftime(LOCAL_FORMAT),
+        closes_at=(start + timedelta(days=14)).strftime(LOCAL_FORMAT),
         publicity_days=str(community.publicity_days),
-    )
-    from datetime import timedelta
-
-    form.closes_at = (datetime.strptime(form.opens_at, LOCAL_FORMAT) + timedelta(days=14)).strftime(
-        LOCAL_FORMAT
     )
     return _render_form(community, form, ballot=None)
 
