@@ -63,8 +63,11 @@ TOKEN_BYTES = 24  # 192 bits
 LINK_PATH = "/v/"
 MAX_IDENTITY_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
-ROLL_STATUSES = ("open", "closed", "tallied", "published", "final")
-"""Statuses in which a ballot has a frozen roll, so links may be reissued and resolved."""
+REISSUE_STATUSES = ("open", "closed", "tallied", "published", "final")
+"""Statuses in which links may be reissued (the roll is frozen and the ballot still matters)."""
+ROLL_STATUSES = (*REISSUE_STATUSES, "cancelled", "annulled")
+"""Statuses in which a ballot has a frozen roll, so its links still open (read only once
+cancelled or annulled)."""
 
 
 def N_(s: str) -> str:
@@ -135,7 +138,7 @@ def issue_links(
         ballot = _ballot_for_update(s, ballot_ref)
         if ballot.status != "open":
             raise IllegalTransition(
-                "Links are issued while the ballot is open.", status=ballot.status
+                N_("Links are issued while the ballot is open."), status=ballot.status
             )
         roll = _roll_members(s, ballot.id)
         if members is None:
@@ -144,7 +147,7 @@ def issue_links(
             wanted = list(dict.fromkeys(members))
             missing = [m for m in wanted if m not in roll]
             if missing:
-                raise NotEligible("A member is not on this ballot's roll.", member=missing[0])
+                raise NotEligible(N_("A member is not on this ballot's roll."), member=missing[0])
             chosen = [roll[m] for m in wanted]
         live = set(
             s.scalars(
@@ -156,7 +159,7 @@ def issue_links(
         already = [m for m in chosen if m.id in live]
         if already:
             raise LinkAlreadyIssued(
-                "%(count)s member(s) already have a live link: reissue those one by one.",
+                N_("%(count)s member(s) already have a live link: reissue those one by one."),
                 count=len(already),
             )
         now = clock.now()
@@ -176,7 +179,7 @@ def issue_links(
             s.flush()
         except IntegrityError:
             raise LinkAlreadyIssued(
-                "A member already has a live link: reissue it instead.", count=1
+                N_("A member already has a live link: reissue it instead."), count=1
             ) from None
         community = _community(s, ballot)
         _log(
@@ -214,13 +217,13 @@ def reissue_link(
     """
     with session_factory.begin() as s:
         ballot = _ballot_for_update(s, ballot_ref)
-        if ballot.status not in ROLL_STATUSES:
+        if ballot.status not in REISSUE_STATUSES:
             raise IllegalTransition(
-                "Links exist only once the ballot has opened.", status=ballot.status
+                N_("Links exist only once the ballot has opened."), status=ballot.status
             )
         member = s.get(RollMember, member_id)
         if member is None or member.ballot_id != ballot.id:
-            raise NotEligible("The member is not on this ballot's roll.", member=member_id)
+            raise NotEligible(N_("The member is not on this ballot's roll."), member=member_id)
         now = clock.now()
         old = s.scalars(
             sa.select(Credential)
@@ -486,7 +489,7 @@ def attachment_for_link(
         credential = live_credential(s, token)
         attachment = s.get(Attachment, attachment_id)
         if attachment is None or attachment.ballot_id != credential.ballot_id:
-            raise BallotNotFound("The ballot has no such document.", attachment=attachment_id)
+            raise BallotNotFound(N_("The ballot has no such document."), attachment=attachment_id)
         return AttachmentFile(
             attachment.filename, attachment.content_type, attachment.sha256, attachment.data
         )
@@ -519,14 +522,14 @@ def verify_identity(
         now = clock.now()
         if credential.locked_until is not None and credential.locked_until > now:
             raise IdentityLocked(
-                "Too many wrong answers. Try again after %(until)s.",
+                N_("Too many wrong answers. Try again after %(until)s."),
                 until=credential.locked_until.isoformat(),
             )
         member = s.get_one(RollMember, credential.member_id)
         expected = _identity_values(s, member, ballot.identity_check, cipher)
         if not expected:
             raise IdentityCheckFailed(
-                "No number is on record for this check: ask the owners' committee.",
+                N_("No number is on record for this check: ask the owners' committee."),
                 reason="no-data",
                 remaining=MAX_IDENTITY_FAILURES,
             )
@@ -545,12 +548,12 @@ def verify_identity(
             credential.identity_failures = 0
             credential.locked_until = now + LOCKOUT
             outcome = IdentityLocked(
-                "Too many wrong answers. Try again after %(until)s.",
+                N_("Too many wrong answers. Try again after %(until)s."),
                 until=credential.locked_until.isoformat(),
             )
         else:
             outcome = IdentityCheckFailed(
-                "The digits do not match. %(remaining)s tries left.",
+                N_("The digits do not match. %(remaining)s tries left."),
                 reason="mismatch",
                 remaining=MAX_IDENTITY_FAILURES - credential.identity_failures,
             )
@@ -566,18 +569,18 @@ DomainErrorLike = IdentityLocked | IdentityCheckFailed
 def live_credential(s: Session, token: str, *, for_update: bool = False) -> Credential:
     """The live credential of ``token`` whose ballot has a frozen roll, else ``UnknownLink``."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
-        raise UnknownLink("This link is not valid.", reason="unknown")
+        raise UnknownLink(N_("This link is not valid."), reason="unknown")
     query = sa.select(Credential).where(Credential.token_hash == token_hash(token))
     if for_update:
         query = query.with_for_update()
     credential = s.scalars(query).one_or_none()
     if credential is None:
-        raise UnknownLink("This link is not valid.", reason="unknown")
+        raise UnknownLink(N_("This link is not valid."), reason="unknown")
     if credential.revoked_at is not None:
-        raise UnknownLink("This link was replaced by a new one.", reason="revoked")
+        raise UnknownLink(N_("This link was replaced by a new one."), reason="revoked")
     status = s.scalar(sa.select(Ballot.status).where(Ballot.id == credential.ballot_id))
     if status not in ROLL_STATUSES:
-        raise UnknownLink("This link is not valid any more.", reason="unknown")
+        raise UnknownLink(N_("This link is not valid any more."), reason="unknown")
     return credential
 
 
@@ -600,7 +603,7 @@ def ballot_by_ref(s: Session, ref: str, *, for_update: bool = False) -> Ballot:
         query = query.with_for_update()
     ballot = s.scalars(query).one_or_none()
     if ballot is None:
-        raise BallotNotFound("There is no ballot %(ref)s.", ref=ref)
+        raise BallotNotFound(N_("There is no such ballot."), ref=ref)
     return ballot
 
 

@@ -218,3 +218,17 @@ def test_objection_during_publicity(
     assert 'name="text"' in client.get(f"/v/{tokens['2-102']}").get_data(as_text=True)
     runtime.clock.advance(days=8)  # type: ignore[attr-defined]
     assert 'name="text"' not in client.get(f"/v/{token}").get_data(as_text=True)
+
+
+def test_cancelled_ballot_link_says_so(
+    client: FlaskClient, runtime: Runtime, tokens: dict[str, str]
+) -> None:
+    with runtime.session_factory() as s:
+        ref = s.scalars(sa.select(Ballot.ref)).one()
+    ballots.cancel_ballot(
+        runtime.session_factory, ballot_ref=ref, clock=runtime.clock, reason="重新表决"
+    )
+    response = client.get(f"/v/{tokens['1-101']}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "cancelled by the committee" in page and 'type="radio"' not in page
