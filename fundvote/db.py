@@ -1,12 +1,17 @@
 """Database engine and transaction factory.
 
 Services open one transaction per use case with ``with session_factory.begin() as s:``.
-SQLite transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the
-database lock instead of failing when they upgrade a read lock; foreign keys are enforced.
+On SQLite those write transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers
+queue on the database lock instead of failing when they upgrade a read lock; plain read
+sessions (``with session_factory() as s:``) begin deferred, so in WAL mode they never wait for
+a writer and never hold one up (and a view that reads while calling a service cannot lock
+itself out). Foreign keys are enforced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -32,12 +37,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            is_write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+WRITE_OPTION = "fundvote_write_transaction"
+
+
+class SessionFactory(sessionmaker[Session]):
+    """A sessionmaker whose ``begin()`` marks its transaction as a write transaction."""
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self() as session, session.begin():
+            session.connection(execution_options={WRITE_OPTION: True})
+            yield session
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory services receive; objects stay readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+    return SessionFactory(engine, expire_on_commit=False)
