@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fundvote.access import current_runtime, public, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
+from fundvote.urls import public_base_url
 from fundvote.views.voting_desk import compose_message, outbox
 from voting import ballots as ballot_service
 from voting.casting import cast_ballot, receipt_for_link
@@ -253,9 +254,7 @@ def _ballot(code: str, ref: str) -> None:
 
 
 def _base_url(given: str | None) -> str:
-    from fundvote.views.voting_desk import base_url
-
-    return (given or base_url()).rstrip("/")
+    return (given or public_base_url()).rstrip("/")
 
 
 def _issued(issued: IssuedLinks, send: bool) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Settings:
     data_key_file: Path
     log_origin: str
     outbox_dir: Path
+    public_url: str = ""
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     session_cookie_secure: bool = False
@@ -64,6 +65,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_key_file=Path(env.get("FUNDVOTE_DATA_KEY_FILE") or instance / "data.key"),
         log_origin=env.get("FUNDVOTE_LOG_ORIGIN") or "fundvote.local",
         outbox_dir=Path(env.get("FUNDVOTE_OUTBOX_DIR") or instance / "outbox"),
+        public_url=(env.get("FUNDVOTE_PUBLIC_URL") or "").rstrip("/"),
         login_max_failures=int(env.get("FUNDVOTE_LOGIN_MAX_FAILURES") or 5),
         login_lockout_minutes=int(env.get("FUNDVOTE_LOGIN_LOCKOUT_MINUTES") or 15),
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()

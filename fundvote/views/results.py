@@ -17,13 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from estate.models import Community
 from fundvote.access import current_runtime, public
 from fundvote.ballot_labels import local_time
 from fundvote.pdf import qr_data_uri, render_pdf
+from fundvote.urls import public_url
 from fundvote.views.ballots import send_document
 from voting import ballots as svc
 from voting import publication
@@ -83,7 +84,7 @@ def ballot(code: str, ref: str) -> str:
         "results/ballot.html",
         report=report,
         now=current_runtime().clock.now(),
-        page_url=_absolute(url_for("results.ballot", code=code, ref=ref)),
+        page_url=public_url(url_for("results.ballot", code=code, ref=ref)),
         **ctx,
     )
 
@@ -139,7 +140,7 @@ def notice(code: str, ref: str) -> Response:
         abort(404)
     with current_runtime().session_factory() as s:
         report = svc.get_tally(s, info.ref)
-    url = _absolute(url_for("results.ballot", code=code, ref=ref))
+    url = public_url(url_for("results.ballot", code=code, ref=ref))
     html = render_template(
         "print/notice.html",
         report=report,
@@ -152,11 +153,3 @@ def notice(code: str, ref: str) -> Response:
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="notice-{info.ref}.pdf"'
     return response
-
-
-def _absolute(path: str) -> str:
-    """The public address of a page: the ``PUBLIC_URL`` app setting when set, else this host."""
-    from flask import current_app
-
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return str(base).rstrip("/") + path

@@ -45,6 +45,7 @@ from estate.models import Community
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.ballot_labels import error_text, local_time
 from fundvote.pdf import qr_data_uri, render_pdf
+from fundvote.urls import public_base_url
 from notary.errors import DomainError
 from voting import ballots as ballot_service
 from voting.credentials import (
@@ -76,14 +77,6 @@ def outbox() -> Outbox:
     if sender is None:
         sender = sender_from_env(os.environ, outbox_dir=current_runtime().settings.outbox_dir)
     return Outbox(sender)
-
-
-def base_url() -> str:
-    """Where owners' links point: ``FUNDVOTE_PUBLIC_URL`` config if set, else this host."""
-    configured = current_app.config.get("FUNDVOTE_PUBLIC_URL") or os.environ.get(
-        "FUNDVOTE_PUBLIC_URL"
-    )
-    return str(configured or request.url_root).rstrip("/")
 
 
 def _context(code: str, ref: str) -> dict[str, Any]:
@@ -154,7 +147,7 @@ def issue(code: str, ref: str) -> ResponseReturnValue:
             rt.session_factory,
             ballot_ref=ref,
             clock=rt.clock,
-            base_url=base_url(),
+            base_url=public_base_url(),
             actor=principal.user_id,
         )
     except DomainError as exc:
@@ -194,7 +187,7 @@ def reissue(code: str, ref: str) -> ResponseReturnValue:
             ballot_ref=ref,
             member_id=member_id,
             clock=rt.clock,
-            base_url=base_url(),
+            base_url=public_base_url(),
             actor=require_staff().user_id,
         )
     except DomainError as exc:

@@ -192,7 +192,7 @@ def test_links_csv(runtime: Runtime, ballot: ballots.BallotInfo) -> None:
     assert data.startswith("\ufeffunits,owners,area,link\r\n")
     assert "1-101 2-101,张*明,209.37,https://vote.example/v/" in data
     assert "2-S01,建设单位,200.00," in data
-    assert "张三明" not in data and "138" not in data
+    assert "张三明" not in data and "13812341234" not in data
 
 
 def test_deliver_links_to_file_outbox(
@@ -216,7 +216,7 @@ def test_deliver_links_to_file_outbox(
     assert any("To: 13812341234" in t for t in texts)
     urls = {link.url for link in issued.links}
     assert all(any(u in t for u in urls) for t in texts)
-    assert all("张三明" not in f.name and "138" not in f.name for f in files)
+    assert all("张三明" not in f.name and "13812341234" not in f.name for f in files)
 
 
 def test_console_and_smtp_senders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
