@@ -27,7 +27,7 @@ system-deps-test:
 	@scripts/system-deps.sh test
 
 run: system-deps $(VENV)/.installed
-	$(BIN)/fundvote demo --if-empty
+	$(BIN)/fundvote demo --if-empty --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/fundvote serve --host 127.0.0.1 --port $(PORT)
 
 test: system-deps-test $(VENV)/.installed-test
