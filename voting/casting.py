@@ -33,13 +33,6 @@ from notary.checkpoint import log_origin
 from notary.clock import Clock
 from notary.envelope import format_time
 from notary.keys import KeyRing
-from voting.credentials import (
-    community_of,
-    is_accepting,
-    live_credential,
-    log_event,
-    question_rows,
-)
 from voting.errors import (
     AlreadyVoted,
     BallotClosed,
@@ -49,6 +42,8 @@ from voting.errors import (
 )
 from voting.models import CHOICES, Ballot, CastBallot, Proxy, RollMember
 from voting.receipts import CAST_EVENT, Receipt, build_receipt
+from voting.rows import community_of, is_accepting, log_event, question_rows
+from voting.tokens import live_credential
 
 TRACKER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TRACKER_CHARS = 20  # 100 bits

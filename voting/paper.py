@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from notary.clock import Clock
 from notary.keys import KeyRing
 from voting.casting import normalise_choices, record_cast
-from voting.credentials import ballot_by_ref, community_of, log_event, member_labels, question_rows
 from voting.errors import (
     AlreadyVoted,
     IllegalTransition,
@@ -37,6 +36,7 @@ from voting.errors import (
 )
 from voting.models import Ballot, CastBallot, PaperEntry, RollMember, RollUnit
 from voting.receipts import Receipt
+from voting.rows import ballot_by_ref, community_of, log_event, member_labels, question_rows
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 PAPER_BALLOT_STATUSES = ("open", "closed")

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notary.clock import Clock
 from voting.casting import has_voted
-from voting.credentials import ballot_by_ref, community_of, log_event, member_labels
 from voting.errors import (
     AlreadyVoted,
     IllegalTransition,
@@ -30,6 +29,7 @@ from voting.errors import (
     ProxyUsed,
 )
 from voting.models import CastBallot, Proxy, RollMember, RollUnit
+from voting.rows import ballot_by_ref, community_of, log_event, member_labels
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 PROXY_STATUSES = ("open",)

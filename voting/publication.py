@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from notary import store
 from notary.clock import Clock
 from notary.envelope import make_entry
-from voting.ballots import BallotInfo, ballot_id_for_ref, get_ballot
+from voting.ballot_info import BallotInfo, ballot_id_for_ref, get_ballot
 from voting.errors import (
     IllegalTransition,
     InvalidBallot,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from voting.ballots import get_ballot
+from voting.ballot_info import get_ballot
 from voting.errors import BallotNotFound
 from voting.matters import QUORUM
 from voting.models import Ballot, CastBallot, RollMember, RollUnit

@@ -1,0 +1,246 @@
+"""Ballots as the outside sees them: ``BallotInfo`` and the read-only queries.
+
+Reads only; nothing here writes or logs. A ballot ref from another community is reported as
+``BallotNotFound``, never disclosed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import overload
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, defer
+
+from estate.models import Community
+from voting.errors import AttachmentNotFound, BallotNotFound
+from voting.matters import CONSULTATION, Matter, matter_by_key
+from voting.models import Attachment, Ballot
+from voting.rows import N_, ballot_by_ref, community_of, question_rows
+from voting.use_plans import UsePlan
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    position: int
+    matter: str
+    text: str
+    use_plan: UsePlan | None = None
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BallotInfo:
+    """A ballot as the outside sees it (no roll members, no votes)."""
+
+    ref: str
+    community_code: str
+    title: str
+    description: str
+    status: str
+    scope_kind: str
+    scope_codes: tuple[str, ...]
+    opens_at: datetime
+    closes_at: datetime
+    publicity_days: int
+    disclosure: str
+    is_consultation: bool
+    identity_check: str
+    deemed_majority_enabled: bool
+    binding_result: str
+    roll_heads: int
+    roll_area_centi: int
+    roll_commitment: str | None
+    questions: tuple[QuestionInfo, ...]
+    community_name: str = ""
+    attachments: tuple[AttachmentInfo, ...] = ()
+    created_at: datetime | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    tallied_at: datetime | None = None
+    published_at: datetime | None = None
+    final_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    annulled_at: datetime | None = None
+    notice_tree_size: int | None = None
+    notice_root: str | None = None
+    notice_key_id: str | None = None
+    annul_reason: str = ""
+
+    @property
+    def publicity_ends_at(self) -> datetime | None:
+        """When the publicity period ends (``None`` until published)."""
+        if self.published_at is None:
+            return None
+        return self.published_at + timedelta(days=self.publicity_days)
+
+    @property
+    def is_whole_community(self) -> bool:
+        return self.scope_kind == "community"
+
+    @property
+    def binding(self) -> str:
+        """``deemed_majority`` when the community's rules make that result binding, else
+        ``plain``."""
+        return binding_of(self.deemed_majority_enabled, self.binding_result)
+
+    @property
+    def is_results_public(self) -> bool:
+        return self.status in ("published", "final", "annulled")
+
+
+def binding_of(deemed_majority_enabled: bool, binding_result: str) -> str:
+    return "deemed_majority" if deemed_majority_enabled and binding_result == "deemed" else "plain"
+
+
+def accepts_votes(info: BallotInfo, now: datetime) -> bool:
+    """Whether the ballot takes votes at ``now``: open, and ``opens_at <= now < closes_at``."""
+    return info.status == "open" and info.opens_at <= now < info.closes_at
+
+
+def in_publicity_period(info: BallotInfo, now: datetime) -> bool:
+    """Whether ``now`` is inside the publicity period of published results (objections)."""
+    ends = info.publicity_ends_at
+    return info.status == "published" and ends is not None and now < ends
+
+
+def matter_of(is_consultation: bool, matter_key: str) -> Matter:
+    """The matter whose thresholds apply: ``CONSULTATION`` for an advisory ballot."""
+    return CONSULTATION if is_consultation else matter_by_key(matter_key)
+
+
+def get_ballot(session: Session, ballot_ref: str) -> BallotInfo:
+    """The ballot with this ref (``BallotNotFound`` if none)."""
+    ballot = ballot_by_ref(session, ballot_ref)
+    return info_of(session, ballot, community_of(session, ballot))
+
+
+def list_ballots(session: Session, community_code: str) -> list[BallotInfo]:
+    """The community's ballots, newest first (``BallotNotFound`` never; unknown community:
+    empty list)."""
+    community = session.scalar(sa.select(Community).where(Community.code == community_code))
+    if community is None:
+        return []
+    rows = session.scalars(
+        sa.select(Ballot)
+        .where(Ballot.community_id == community.id)
+        .order_by(Ballot.created_at.desc(), Ballot.id.desc())
+    ).all()
+    return [info_of(session, b, community) for b in rows]
+
+
+def ballot_id_for_ref(session: Session, ref: str) -> int:
+    """The database id of the ballot with this ref (``BallotNotFound`` if none)."""
+    ballot_id = session.scalar(sa.select(Ballot.id).where(Ballot.ref == ref))
+    if ballot_id is None:
+        raise BallotNotFound(N_("There is no such ballot."), ref=ref)
+    return int(ballot_id)
+
+
+def ballot_in_community(session: Session, community_code: str, ballot_ref: str) -> BallotInfo:
+    """The ballot with this ref if it belongs to the community (``BallotNotFound`` otherwise:
+    a ref from another community is not disclosed)."""
+    info = get_ballot(session, ballot_ref)
+    if info.community_code != community_code:
+        raise BallotNotFound(N_("There is no such ballot."), ref=ballot_ref)
+    return info
+
+
+def get_attachment(
+    session: Session, ballot_ref: str, attachment_id: int
+) -> tuple[AttachmentInfo, bytes]:
+    """A document of a ballot and its bytes; ``AttachmentNotFound`` if there is none."""
+    ballot = ballot_by_ref(session, ballot_ref)
+    row = session.scalar(
+        sa.select(Attachment).where(
+            Attachment.ballot_id == ballot.id, Attachment.id == attachment_id
+        )
+    )
+    if row is None:
+        raise AttachmentNotFound(N_("There is no such document."), id=attachment_id)
+    return attachment_info(row), bytes(row.data)
+
+
+# --- shared with the writing services -----------------------------------------------------
+
+
+def question_infos(s: Session, ballot_id: int) -> list[QuestionInfo]:
+    """The ballot's questions in position order, with their use plans."""
+    return [
+        QuestionInfo(
+            position=q.position,
+            matter=q.matter,
+            text=q.text,
+            use_plan=None if q.use_plan is None else UsePlan.from_dict(json.loads(q.use_plan)),
+        )
+        for q in question_rows(s, ballot_id)
+    ]
+
+
+def attachment_info(a: Attachment) -> AttachmentInfo:
+    """What may be shown of an attachment (never its bytes)."""
+    return AttachmentInfo(a.id, a.filename, a.content_type, a.sha256, a.size, a.created_at)
+
+
+def info_of(s: Session, b: Ballot, community: Community) -> BallotInfo:
+    """The ``BallotInfo`` of a loaded ballot row; times are UTC-aware."""
+    attachments = s.scalars(
+        sa.select(Attachment)
+        .where(Attachment.ballot_id == b.id)
+        .options(defer(Attachment.data))
+        .order_by(Attachment.id)
+    ).all()
+    return BallotInfo(
+        ref=b.ref,
+        community_code=community.code,
+        title=b.title,
+        description=b.description,
+        status=b.status,
+        scope_kind=b.scope_kind,
+        scope_codes=tuple(json.loads(b.scope_codes)),
+        opens_at=_utc(b.opens_at),
+        closes_at=_utc(b.closes_at),
+        publicity_days=b.publicity_days,
+        disclosure=b.disclosure,
+        is_consultation=b.is_consultation,
+        identity_check=b.identity_check,
+        deemed_majority_enabled=b.deemed_majority_enabled,
+        binding_result=b.binding_result,
+        roll_heads=b.roll_heads,
+        roll_area_centi=b.roll_area_centi,
+        roll_commitment=b.roll_commitment,
+        questions=tuple(question_infos(s, b.id)),
+        community_name=community.name,
+        attachments=tuple(attachment_info(a) for a in attachments),
+        created_at=_utc(b.created_at),
+        opened_at=_utc(b.opened_at),
+        closed_at=_utc(b.closed_at),
+        tallied_at=_utc(b.tallied_at),
+        published_at=_utc(b.published_at),
+        final_at=_utc(b.final_at),
+        cancelled_at=_utc(b.cancelled_at),
+        annulled_at=_utc(b.annulled_at),
+        notice_tree_size=b.notice_tree_size,
+        notice_root=b.notice_root,
+        notice_key_id=b.notice_key_id,
+        annul_reason=b.annul_reason,
+    )
+
+
+@overload
+def _utc(at: datetime) -> datetime: ...
+@overload
+def _utc(at: None) -> None: ...
+def _utc(at: datetime | None) -> datetime | None:
+    return None if at is None else at.astimezone(UTC)

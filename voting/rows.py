@@ -1,0 +1,166 @@
+"""What voting services share: loading a ballot, its community, its questions and its
+members' masked labels, the guarded status move, and appending events to the log.
+
+Every function here runs inside the caller's session and transaction; none commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from estate.models import Community, Owner
+from estate.personal import mask_name
+from notary import envelope, store
+from notary.clock import Clock
+from voting.errors import BallotNotFound, IllegalTransition
+from voting.models import Ballot, Question, RollMember, RollUnit
+
+
+def N_(s: str) -> str:
+    """Mark a message for extraction; the web layer translates it when shown."""
+    return s
+
+
+def ballot_by_ref(s: Session, ref: str, *, for_update: bool = False) -> Ballot:
+    """The ballot with ``ref``; ``BallotNotFound`` otherwise."""
+    query = sa.select(Ballot).where(Ballot.ref == ref)
+    if for_update:
+        query = query.with_for_update()
+    ballot = s.scalars(query).one_or_none()
+    if ballot is None:
+        raise BallotNotFound(N_("There is no such ballot."), ref=ref)
+    return ballot
+
+
+def community_of(s: Session, ballot: Ballot) -> Community:
+    """The community the ballot belongs to."""
+    return s.get_one(Community, ballot.community_id)
+
+
+def community_by_code(s: Session, code: str) -> Community:
+    """The community with ``code``; ``CommunityNotFound`` otherwise."""
+    community = s.scalar(sa.select(Community).where(Community.code == code))
+    if community is None:
+        from estate.errors import CommunityNotFound
+
+        raise CommunityNotFound(f"There is no community {code}.", code=code)
+    return community
+
+
+def question_rows(s: Session, ballot_id: int) -> list[Question]:
+    """The ballot's questions in position order."""
+    return list(
+        s.scalars(
+            sa.select(Question).where(Question.ballot_id == ballot_id).order_by(Question.position)
+        )
+    )
+
+
+def member_labels(s: Session, members: Sequence[RollMember]) -> dict[int, str]:
+    """Masked holder labels (``张*明、李*``) by member id; empty for the developer."""
+    refs = {m.id: list(json.loads(m.owner_refs or "[]")) for m in members}
+    wanted = {r for rs in refs.values() for r in rs}
+    names: dict[str, str] = {}
+    if wanted:
+        query = sa.select(Owner.ref, Owner.name).where(Owner.ref.in_(sorted(wanted)))
+        for ref, name in s.execute(query):
+            names[ref] = name
+    return {
+        m.id: (
+            ""
+            if m.is_developer
+            else "、".join(mask_name(names.get(r, "")) or "*" for r in refs[m.id])
+        )
+        for m in members
+    }
+
+
+def units_by_member(
+    s: Session, ballot_id: int, member_ids: Sequence[int]
+) -> dict[int, list[RollUnit]]:
+    """The frozen roll units of each member (every id in ``member_ids`` a key), by unit code."""
+    result: dict[int, list[RollUnit]] = {m: [] for m in member_ids}
+    if not member_ids:
+        return result
+    for unit in s.scalars(
+        sa.select(RollUnit)
+        .where(RollUnit.ballot_id == ballot_id, RollUnit.member_id.in_(list(member_ids)))
+        .order_by(RollUnit.unit_code)
+    ):
+        result[unit.member_id].append(unit)
+    return result
+
+
+def owners_of(s: Session, member: RollMember) -> list[Owner]:
+    """The register owners behind a roll member, by ref (none for the developer)."""
+    refs = list(json.loads(member.owner_refs or "[]"))
+    if not refs:
+        return []
+    return list(s.scalars(sa.select(Owner).where(Owner.ref.in_(refs)).order_by(Owner.ref)))
+
+
+def is_accepting(ballot: Ballot, now: datetime) -> bool:
+    """Whether the ballot takes votes at ``now``: open, and ``opens_at <= now < closes_at``."""
+    return ballot.status == "open" and ballot.opens_at <= now < ballot.closes_at
+
+
+def publicity_end(ballot: Ballot) -> datetime | None:
+    """When the objection period of a published ballot ends (None before publication)."""
+    if ballot.published_at is None:
+        return None
+    return ballot.published_at + timedelta(days=ballot.publicity_days)
+
+
+def log_event(
+    s: Session, community_code: str, event_type: str, clock: Clock, data: Mapping[str, Any]
+) -> store.Appended:
+    """Append a voting event to the community's log inside the caller's transaction."""
+    entry = envelope.make_entry(event_type, clock.now(), community_code, dict(data))
+    return store.append(s, community_code, entry)
+
+
+def log_ballot_event(
+    s: Session,
+    community_code: str,
+    clock: Clock,
+    event: str,
+    ballot: Ballot,
+    actor: int | None,
+    data: Mapping[str, Any],
+) -> int:
+    """Append ``event`` about the ballot to the community's log, inside the caller's
+    transaction: its ref, status and actor, then ``data``. Returns the entry's index."""
+    body = {"ballot": ballot.ref, "status": ballot.status, "by": actor, **data}
+    return log_event(s, community_code, event, clock, body).index
+
+
+def move_status(
+    s: Session,
+    ballot: Ballot,
+    expected: str | tuple[str, ...],
+    to: str,
+    **stamps: datetime,
+) -> None:
+    """Move the ballot from ``expected`` to ``to`` with a guarded UPDATE (race-safe)."""
+    allowed = (expected,) if isinstance(expected, str) else expected
+    result = s.execute(
+        sa.update(Ballot)
+        .where(Ballot.id == ballot.id, Ballot.status.in_(allowed))
+        .values(status=to, **stamps)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        s.refresh(ballot)
+        raise IllegalTransition(
+            N_("This step is not possible while the ballot is %(status)s."),
+            ref=ballot.ref,
+            status=ballot.status,
+            to=to,
+        )
+    s.refresh(ballot)
