@@ -8,6 +8,7 @@ pages are bounded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -102,7 +103,7 @@ def list_units(
     page, page_size = _bounds(page, page_size)
     query = sa.select(Unit).join(Unit.building).where(Unit.community_id == community.id)
     if search and search.strip():
-        pattern = _like(search)
+        pattern = like_pattern(search)
         named = (
             sa.select(UnitOwner.unit_id)
             .join(Owner, Owner.id == UnitOwner.owner_id)
@@ -119,7 +120,7 @@ def list_units(
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     units = session.scalars(
         query.options(selectinload(Unit.owner_links))
-        .order_by(_ordinal(session, Unit.code))
+        .order_by(code_point_order(session, Unit.code))
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
@@ -185,22 +186,17 @@ def list_owners(
     page, page_size = _bounds(page, page_size)
     query = sa.select(Owner).where(Owner.community_id == community.id)
     if search and search.strip():
-        pattern = _like(search)
+        pattern = like_pattern(search)
         query = query.where(
             sa.or_(Owner.name.ilike(pattern, escape="\\"), Owner.key.ilike(pattern, escape="\\"))
         )
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     owners = session.scalars(
-        query.order_by(_ordinal(session, Owner.key)).limit(page_size).offset((page - 1) * page_size)
+        query.order_by(code_point_order(session, Owner.key))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     ).all()
-    units: dict[int, list[str]] = {o.id: [] for o in owners}
-    if owners:
-        for owner_id, code in session.execute(
-            sa.select(UnitOwner.owner_id, Unit.code)
-            .join(Unit, Unit.id == UnitOwner.unit_id)
-            .where(UnitOwner.owner_id.in_(list(units)))
-        ):
-            units[owner_id].append(code)
+    units = unit_codes_of_owners(session, [o.id for o in owners])
     items = [OwnerListItem(o.ref, o.key, o.kind, o.name, sorted(units[o.id])) for o in owners]
     return Page(items, page, page_size, total)
 
@@ -227,9 +223,25 @@ def community_totals(session: Session, community_code: str) -> CommunityTotals:
 def list_communities(session: Session) -> list[tuple[str, str]]:
     """(code, name) of every community, in ordinal code order."""
     rows = session.execute(
-        sa.select(Community.code, Community.name).order_by(_ordinal(session, Community.code))
+        sa.select(Community.code, Community.name).order_by(
+            code_point_order(session, Community.code)
+        )
     )
     return [(code, name) for code, name in rows]
+
+
+def unit_codes_of_owners(session: Session, owner_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The codes of the units each owner holds (every id in ``owner_ids`` a key; codes in no
+    particular order)."""
+    units: dict[int, list[str]] = {owner_id: [] for owner_id in owner_ids}
+    if units:
+        for owner_id, code in session.execute(
+            sa.select(UnitOwner.owner_id, Unit.code)
+            .join(Unit, Unit.id == UnitOwner.unit_id)
+            .where(UnitOwner.owner_id.in_(list(units)))
+        ):
+            units[owner_id].append(code)
+    return units
 
 
 def _community(session: Session, code: str) -> Community:
@@ -243,12 +255,14 @@ def _bounds(page: int, page_size: int) -> tuple[int, int]:
     return max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
 
 
-def _like(search: str) -> str:
+def like_pattern(search: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern matching ``search`` (stripped) as a substring, with
+    ``%``, ``_`` and the backslash taken literally."""
     escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _ordinal(session: Session, column: Any) -> Any:
+def code_point_order(session: Session, column: Any) -> Any:
     """Order by code point: PostgreSQL's default collation is linguistic, SQLite's is binary."""
     if session.get_bind().dialect.name == "postgresql":
         return column.collate("C")

@@ -18,18 +18,22 @@ from marshmallow import Schema, fields, validate
 from estate.quantities import format_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
+from fundvote.api_common import ACTORS, AREA, ballot_or_404
 from voting import ballots as svc
 from voting import publication
-from voting.ballots import FUNDING_SOURCES, BallotInfo, QuestionDraft, TallyReport, UsePlan
-from voting.errors import BallotNotFound
+from voting.ballots import (
+    FUNDING_SOURCES,
+    BallotInfo,
+    QuestionDraft,
+    TallyReport,
+    UsePlan,
+    result_dict,
+)
 from voting.matters import MATTER_KEYS
 from voting.models import DISCLOSURE_MODES, IDENTITY_CHECKS, SCOPE_KINDS
 from voting.tally import Figure, TallyResult
 from voting.turnout import Turnout, TurnoutLine
 from voting.turnout import turnout as turnout_of
-
-ACTORS = ("committee", "admin")
-AREA = {"description": "m² with exactly two decimals, as a string", "example": "89.37"}
 
 blp = Blueprint(
     "api_ballots",
@@ -270,24 +274,7 @@ def _fig(f: Figure) -> dict[str, Any]:
 
 
 def result_json(r: TallyResult) -> dict[str, Any]:
-    return {
-        "matter": r.matter,
-        "roll": _fig(r.roll),
-        "participated": _fig(r.participated),
-        "agree": _fig(r.agree),
-        "oppose": _fig(r.oppose),
-        "abstain": _fig(r.abstain),
-        "quorum_area_met": r.quorum_area_met,
-        "quorum_heads_met": r.quorum_heads_met,
-        "approval_area_met": r.approval_area_met,
-        "approval_heads_met": r.approval_heads_met,
-        "quorum_met": r.quorum_met,
-        "approved": r.approved,
-        "passed": r.passed,
-        "non_voters_counted_as": (
-            None if r.non_voters_counted_as is None else str(r.non_voters_counted_as)
-        ),
-    }
+    return {"matter": r.matter, **result_dict(r, fig=_fig)}
 
 
 def tally_json(report: TallyReport) -> dict[str, Any]:
@@ -349,15 +336,6 @@ def _drafts(questions: list[dict[str, Any]]) -> list[QuestionDraft]:
     return out
 
 
-def _info(code: str, ref: str) -> BallotInfo:
-    require_community(code)
-    with current_runtime().session_factory() as s:
-        try:
-            return svc.ballot_in_community(s, code, ref)
-        except BallotNotFound:
-            abort(404)
-
-
 # --- routes ------------------------------------------------------------------------------
 
 _DENIED = "Not logged in, or not allowed for this community"
@@ -412,11 +390,11 @@ def create(body: dict[str, Any], code: str) -> dict[str, Any]:
 @staff()
 def get(code: str, ref: str) -> dict[str, Any]:
     """One ballot."""
-    return ballot_json(_info(code, ref))
+    return ballot_json(ballot_or_404(code, ref))
 
 
 def _step(code: str, ref: str, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    info = _info(code, ref)
+    info = ballot_or_404(code, ref)
     rt = current_runtime()
     actor = require_staff().user_id
     common: dict[str, Any] = {"ballot_ref": info.ref, "clock": rt.clock, "actor": actor}
@@ -474,7 +452,7 @@ def cancel(body: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 @staff(*ACTORS)
 def tally(code: str, ref: str) -> dict[str, Any]:
     """Count a closed ballot and record one logged decision per question."""
-    info = _info(code, ref)
+    info = ballot_or_404(code, ref)
     rt = current_runtime()
     report = svc.tally_ballot(
         rt.session_factory, ballot_ref=info.ref, clock=rt.clock, actor=require_staff().user_id
@@ -488,7 +466,7 @@ def tally(code: str, ref: str) -> dict[str, Any]:
 @staff()
 def get_tally(code: str, ref: str) -> dict[str, Any]:
     """The recorded decisions of a counted ballot."""
-    info = _info(code, ref)
+    info = ballot_or_404(code, ref)
     with current_runtime().session_factory() as s:
         report = svc.get_tally(s, info.ref)
     if report is None:
@@ -529,7 +507,7 @@ def annul(body: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 @staff()
 def turnout(code: str, ref: str) -> dict[str, Any]:
     """Participation so far, overall and per building, against the 2/3 lines."""
-    info = _info(code, ref)
+    info = ballot_or_404(code, ref)
     with current_runtime().session_factory() as s:
         return turnout_json(turnout_of(s, info.ref))
 
@@ -540,7 +518,7 @@ def turnout(code: str, ref: str) -> dict[str, Any]:
 @staff()
 def board(code: str, ref: str) -> dict[str, Any]:
     """The counted ballots (trackers or unit numbers by the ballot's disclosure mode)."""
-    info = _info(code, ref)
+    info = ballot_or_404(code, ref)
     with current_runtime().session_factory() as s:
         listing = publication.board(s, info.ref, public=False)
     return {

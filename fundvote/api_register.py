@@ -22,12 +22,11 @@ from estate.services import import_roll_file
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
+from fundvote.api_common import AREA
 from fundvote.errors import problem_response
 
 ROLL_MAX_BYTES = 5 * 1024 * 1024
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-AREA = {"description": "m² with exactly two decimals, as a string", "example": "89.37"}
 
 
 class BuildingTotalsSchema(Schema):

@@ -17,22 +17,19 @@ from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from fundvote.access import current_runtime, public, require_community, require_staff, staff
+from fundvote.access import current_runtime, public, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
+from fundvote.api_common import ACTORS, AREA, ballot_or_404
 from fundvote.urls import public_base_url
 from fundvote.views.voting_desk import compose_message, outbox
-from voting import ballots as ballot_service
 from voting.casting import cast_ballot, receipt_for_link
 from voting.credentials import IssuedLinks, deliver_links, issue_links, reissue_link
-from voting.errors import BallotNotFound
 from voting.models import CHOICES
-from voting.paper import enter_paper_ballot, list_paper_entries, void_paper_entry
+from voting.paper import PaperEntryInfo, enter_paper_ballot, list_paper_entries, void_paper_entry
 from voting.proxies import list_proxies, member_id_for_unit, record_proxy, revoke_proxy
 from voting.receipts import PROBLEMS, Receipt, check_receipt
 
 READERS = ("committee", "admin", "auditor", "authority")
-ACTORS = ("committee", "admin")
-AREA = {"description": "m² with exactly two decimals, as a string", "example": "89.37"}
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
 
 blp = Blueprint(
@@ -243,16 +240,6 @@ class ProxySchema(Schema):
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _ballot(code: str, ref: str) -> None:
-    """404 unless the ballot exists in a community the caller may act for."""
-    require_community(code)
-    with current_runtime().session_factory() as s:
-        try:
-            ballot_service.ballot_in_community(s, code, ref)
-        except BallotNotFound:
-            abort(404)
-
-
 def _base_url(given: str | None) -> str:
     return (given or public_base_url()).rstrip("/")
 
@@ -305,7 +292,7 @@ def _member(ref: str, member_id: int | None, unit: str | None) -> int:
 @staff(*ACTORS)
 def issue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Issue one personal link per roll member (or per listed member), returned only now."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     rt = current_runtime()
     issued = issue_links(
         rt.session_factory,
@@ -324,7 +311,7 @@ def issue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 @staff(*ACTORS)
 def reissue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Revoke a member's link and issue a new one (returned only now)."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     rt = current_runtime()
     issued = reissue_link(
         rt.session_factory,
@@ -413,25 +400,29 @@ def verify(args: dict[str, Any]) -> dict[str, Any]:
 # -- staff: paper ballots -------------------------------------------------------------------
 
 
+def _paper_entry_dict(e: PaperEntryInfo) -> dict[str, Any]:
+    return {
+        "entry_id": e.entry_id,
+        "member_id": e.member_id,
+        "member_key": e.member_key,
+        "units": list(e.unit_codes),
+        "entered_by": e.entered_by,
+        "scan_sha256": e.scan_sha256,
+        "choices": {str(k): v for k, v in e.choices.items()},
+        "status": e.status,
+        "note": e.note,
+        "entered_at": e.entered_at,
+    }
+
+
 @blp.route("/communities/<code>/ballots/<ref>/paper", methods=["GET"])
 @blp.response(200, PaperEntrySchema(many=True))
 @staff(*READERS)
 def paper_entries(code: str, ref: str) -> list[dict[str, Any]]:
     """Every paper-ballot entry of the ballot, newest first."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     return [
-        {
-            "entry_id": e.entry_id,
-            "member_id": e.member_id,
-            "member_key": e.member_key,
-            "units": list(e.unit_codes),
-            "entered_by": e.entered_by,
-            "scan_sha256": e.scan_sha256,
-            "choices": {str(k): v for k, v in e.choices.items()},
-            "status": e.status,
-            "note": e.note,
-            "entered_at": e.entered_at,
-        }
+        _paper_entry_dict(e)
         for e in list_paper_entries(current_runtime().session_factory, ballot_ref=ref)
     ]
 
@@ -442,7 +433,7 @@ def paper_entries(code: str, ref: str) -> list[dict[str, Any]]:
 @staff(*ACTORS)
 def paper_enter(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Key one paper ballot; it counts when a different committee member keyed the same."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     rt = current_runtime()
     outcome = enter_paper_ballot(
         rt.session_factory,
@@ -468,7 +459,7 @@ def paper_enter(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 @staff(*ACTORS)
 def paper_void(args: dict[str, Any], code: str, ref: str, entry_id: int) -> dict[str, Any]:
     """Void a pending, mismatched or conflicting entry."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     rt = current_runtime()
     e = void_paper_entry(
         rt.session_factory,
@@ -478,18 +469,7 @@ def paper_void(args: dict[str, Any], code: str, ref: str, entry_id: int) -> dict
         clock=rt.clock,
         note=args["note"],
     )
-    return {
-        "entry_id": e.entry_id,
-        "member_id": e.member_id,
-        "member_key": e.member_key,
-        "units": list(e.unit_codes),
-        "entered_by": e.entered_by,
-        "scan_sha256": e.scan_sha256,
-        "choices": {str(k): v for k, v in e.choices.items()},
-        "status": e.status,
-        "note": e.note,
-        "entered_at": e.entered_at,
-    }
+    return _paper_entry_dict(e)
 
 
 # -- staff: proxies -------------------------------------------------------------------------
@@ -516,7 +496,7 @@ def _proxy_dict(p: Any) -> dict[str, Any]:
 @staff(*READERS)
 def proxies(code: str, ref: str) -> list[dict[str, Any]]:
     """Every proxy of the ballot, live and revoked."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     return [_proxy_dict(p) for p in list_proxies(current_runtime().session_factory, ballot_ref=ref)]
 
 
@@ -526,7 +506,7 @@ def proxies(code: str, ref: str) -> list[dict[str, Any]]:
 @staff(*ACTORS)
 def proxy_record(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Record that one member represents another on this ballot."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     rt = current_runtime()
     info = record_proxy(
         rt.session_factory,
@@ -545,7 +525,7 @@ def proxy_record(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 @staff(*ACTORS)
 def proxy_revoke(code: str, ref: str, proxy_id: int) -> dict[str, Any]:
     """Revoke a live proxy that has not been used."""
-    _ballot(code, ref)
+    ballot_or_404(code, ref)
     rt = current_runtime()
     info = revoke_proxy(
         rt.session_factory,

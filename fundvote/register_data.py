@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from estate.errors import UndecryptableData
 from estate.models import Building, Community, Owner, Unit, UnitOwner
 from estate.personal import DataCipher, mask_id_number, mask_name, mask_phone, redact
-from estate.queries import Page
+from estate.queries import Page, code_point_order, like_pattern, unit_codes_of_owners
 from estate.services import EXPORT_HEADER, export_roll, phone_purpose
 from estate.tables import read_table, write_table
 
@@ -162,7 +162,7 @@ def overview(sf: sessionmaker[Session], code: str) -> Overview | None:
             .outerjoin(Unit, Unit.building_id == Building.id)
             .where(Building.community_id == c.id)
             .group_by(Building.id, Building.code, Building.name)
-            .order_by(_ordinal(s, Building.code))
+            .order_by(code_point_order(s, Building.code))
         ).all()
         buildings = [BuildingRow(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
         owners = s.scalar(sa.select(sa.func.count(Owner.id)).where(Owner.community_id == c.id))
@@ -189,7 +189,7 @@ def building_choices(sf: sessionmaker[Session], code: str) -> list[tuple[str, st
         rows = s.execute(
             sa.select(Building.code, Building.name)
             .where(Building.community_id == c.id)
-            .order_by(_ordinal(s, Building.code))
+            .order_by(code_point_order(s, Building.code))
         )
         return [(b, n) for b, n in rows]
 
@@ -219,7 +219,7 @@ def units_page(
         if developer_only:
             query = query.where(Unit.is_developer_held.is_(True))
         if search and search.strip():
-            pattern = _like(search)
+            pattern = like_pattern(search)
             matches = [
                 Unit.code.ilike(pattern, escape="\\"),
                 Building.code.ilike(pattern, escape="\\"),
@@ -236,7 +236,7 @@ def units_page(
         total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         units = s.scalars(
             query.options(selectinload(Unit.owner_links))
-            .order_by(_ordinal(s, Unit.code))
+            .order_by(code_point_order(s, Unit.code))
             .limit(page_size)
             .offset((page - 1) * page_size)
         ).all()
@@ -307,7 +307,7 @@ def owners_page(
             return Page([], page, page_size, 0)
         query = sa.select(Owner).where(Owner.community_id == c.id)
         if search and search.strip():
-            pattern = _like(search)
+            pattern = like_pattern(search)
             by_unit = (
                 sa.select(UnitOwner.owner_id)
                 .join(Unit, Unit.id == UnitOwner.unit_id)
@@ -319,16 +319,11 @@ def owners_page(
             query = query.where(sa.or_(*matches))
         total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         owners = s.scalars(
-            query.order_by(_ordinal(s, Owner.key)).limit(page_size).offset((page - 1) * page_size)
+            query.order_by(code_point_order(s, Owner.key))
+            .limit(page_size)
+            .offset((page - 1) * page_size)
         ).all()
-        units: dict[int, list[str]] = {o.id: [] for o in owners}
-        if owners:
-            for owner_id, unit_code in s.execute(
-                sa.select(UnitOwner.owner_id, Unit.code)
-                .join(Unit, Unit.id == UnitOwner.unit_id)
-                .where(UnitOwner.owner_id.in_(list(units)))
-            ):
-                units[owner_id].append(unit_code)
+        units = unit_codes_of_owners(s, [o.id for o in owners])
         show = _Shower(clear_names, cipher)
         items = [
             OwnerRow(
@@ -399,15 +394,3 @@ def _member_units(s: Session, community_id: int, unit: Unit) -> list[tuple[str, 
         if uid != unit.id and _member_key(o, dev) == key
     ]
     return sorted(same)
-
-
-def _like(search: str) -> str:
-    escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _ordinal(s: Session, column: Any) -> Any:
-    """Order by code point: PostgreSQL's default collation is linguistic, SQLite's binary."""
-    if s.get_bind().dialect.name == "postgresql":
-        return column.collate("C")
-    return column

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer
 
 from estate.models import Community
-from voting.errors import AttachmentNotFound, BallotNotFound
+from voting.errors import N_, AttachmentNotFound, BallotNotFound
 from voting.matters import CONSULTATION, Matter, matter_by_key
 from voting.models import Attachment, Ballot
-from voting.rows import N_, ballot_by_ref, community_of, question_rows
+from voting.rows import ballot_by_ref, community_of, question_rows
 from voting.use_plans import UsePlan
 
 

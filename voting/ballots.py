@@ -64,6 +64,7 @@ from voting.decisions import (
     TallyReport,
     decision_record,
     get_tally,
+    result_dict,
     tally_ballot,
 )
 from voting.drafts import (
@@ -127,6 +128,7 @@ __all__ = [
     "open_ballot",
     "publish_ballot",
     "remove_attachment",
+    "result_dict",
     "tally_ballot",
     "update_draft",
     "use_plan_problems",

@@ -34,6 +34,7 @@ from notary.clock import Clock
 from notary.envelope import format_time
 from notary.keys import KeyRing
 from voting.errors import (
+    N_,
     AlreadyVoted,
     BallotClosed,
     IdentityCheckRequired,
@@ -48,10 +49,6 @@ from voting.tokens import live_credential
 TRACKER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TRACKER_CHARS = 20  # 100 bits
 MAX_ENTROPY_CHARS = 512
-
-
-def N_(s: str) -> str:
-    return s
 
 
 def new_tracker(client_entropy: str | None = None) -> str:

@@ -9,7 +9,7 @@ question.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +21,10 @@ from notary.canonical import canonical_bytes
 from notary.clock import Clock
 from notary.envelope import make_entry
 from voting.ballot_info import BallotInfo, binding_of, info_of, matter_of
-from voting.errors import UnresolvedPaperBallots
+from voting.errors import N_, UnresolvedPaperBallots
 from voting.matters import CONSULTATION, Matter, matter_by_key
 from voting.models import CastBallot, Decision, PaperEntry, Question, RollMember
-from voting.rows import N_, ballot_by_ref, community_of, move_status, question_rows
+from voting.rows import ballot_by_ref, community_of, move_status, question_rows
 from voting.tally import Ballot as TallyBallot
 from voting.tally import Choice, Figure, Tally, TallyResult, result_from_figures, tally
 
@@ -159,18 +159,25 @@ def decision_record(
             "quorum": matter.quorum.label if matter.quorum else None,
             "approval": matter.approval.label if matter.approval else None,
         },
-        "plain": _result_dict(result.plain),
+        "plain": result_dict(result.plain),
         "deemed_majority": (
-            None if result.deemed_majority is None else _result_dict(result.deemed_majority)
+            None if result.deemed_majority is None else result_dict(result.deemed_majority)
         ),
         "binding": binding if result.deemed_majority is not None else "plain",
     }
 
 
-def _result_dict(r: TallyResult) -> dict[str, Any]:
-    def fig(f: Figure) -> dict[str, int]:
-        return {"heads": f.heads, "area_centi": f.area_centi}
+def figure_dict(f: Figure) -> dict[str, Any]:
+    """A figure as logged: ``{"heads", "area_centi"}`` (integers)."""
+    return {"heads": f.heads, "area_centi": f.area_centi}
 
+
+def result_dict(
+    r: TallyResult, *, fig: Callable[[Figure], dict[str, Any]] = figure_dict
+) -> dict[str, Any]:
+    """A tally result as plain values: the figures (each shaped by ``fig``, logged form by
+    default), every threshold test (``None`` where the matter has none) and the deemed
+    non-voters' choice (``None`` when the rule did not apply)."""
     return {
         "roll": fig(r.roll),
         "participated": fig(r.participated),

@@ -31,7 +31,7 @@ from voting.ballot_info import (
     matter_of,
     question_infos,
 )
-from voting.errors import AttachmentNotFound, BallotFrozen, InvalidBallot, InvalidUsePlan
+from voting.errors import N_, AttachmentNotFound, BallotFrozen, InvalidBallot, InvalidUsePlan
 from voting.matters import MATTER_KEYS, check_scope, matter_by_key
 from voting.models import (
     DISCLOSURE_MODES,
@@ -41,7 +41,7 @@ from voting.models import (
     Ballot,
     Question,
 )
-from voting.rows import N_, ballot_by_ref, community_by_code, community_of, log_ballot_event
+from voting.rows import ballot_by_ref, community_by_code, community_of, log_ballot_event
 from voting.use_plans import UsePlan
 
 MAX_QUESTIONS = 20

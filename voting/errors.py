@@ -5,6 +5,12 @@ from __future__ import annotations
 from notary.errors import DomainError
 
 
+def N_(s: str) -> str:
+    """Mark a message for extraction (``pybabel -k N_``); the web layer translates it when
+    shown. Returns ``s`` unchanged."""
+    return s
+
+
 class BallotNotFound(DomainError):
     """No ballot with that reference in that community."""
 

@@ -16,9 +16,9 @@ from estate.errors import UndecryptableData
 from estate.personal import DataCipher
 from estate.services import id_number_purpose, phone_purpose
 from notary.clock import Clock
-from voting.errors import IdentityCheckFailed, IdentityLocked
+from voting.errors import N_, IdentityCheckFailed, IdentityLocked
 from voting.models import Ballot, RollMember
-from voting.rows import N_, owners_of
+from voting.rows import owners_of
 from voting.tokens import live_credential
 
 MAX_IDENTITY_FAILURES = 5

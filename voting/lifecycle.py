@@ -30,6 +30,7 @@ from voting.ballot_info import BallotInfo, QuestionInfo, binding_of, info_of, qu
 from voting.decisions import outcome_words
 from voting.drafts import check_scope_rules
 from voting.errors import (
+    N_,
     InvalidBallot,
     NoUpheldObjection,
     ObjectionsPending,
@@ -40,7 +41,7 @@ from voting.errors import (
 )
 from voting.models import Attachment, CastBallot, Decision, Objection, Question
 from voting.roll import freeze_roll
-from voting.rows import N_, ballot_by_ref, community_of, log_ballot_event, move_status
+from voting.rows import ballot_by_ref, community_of, log_ballot_event, move_status
 
 
 def open_ballot(

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from estate.apportion import apportion
 from notary.clock import Clock
-from voting.errors import BallotNotFound
+from voting.errors import N_, BallotNotFound
 from voting.models import Attachment, Ballot, CastBallot, Proxy, RollMember, RollUnit
 from voting.rows import (
-    N_,
     community_of,
     is_accepting,
     member_labels,

@@ -13,7 +13,6 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -23,11 +22,10 @@ from estate.errors import UndecryptableData
 from estate.personal import DataCipher
 from estate.services import phone_purpose
 from notary.clock import Clock
-from voting.errors import IllegalTransition, LinkAlreadyIssued, NotEligible
+from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible
 from voting.models import Credential, RollMember
 from voting.outbox import DeliveryReport, Message, Outbox
 from voting.rows import (
-    N_,
     ballot_by_ref,
     community_of,
     log_event,
@@ -114,16 +112,7 @@ def issue_links(
         now = clock.now()
         tokens: dict[int, str] = {}
         for member in chosen:
-            token = new_token()
-            tokens[member.id] = token
-            s.add(
-                Credential(
-                    ballot_id=ballot.id,
-                    member_id=member.id,
-                    token_hash=token_hash(token),
-                    issued_at=now,
-                )
-            )
+            tokens[member.id] = _add_credential(s, ballot.id, member.id, now)
         try:
             s.flush()
         except IntegrityError:
@@ -131,7 +120,7 @@ def issue_links(
                 N_("A member already has a live link: reissue it instead."), count=1
             ) from None
         community = community_of(s, ballot)
-        _log(
+        log_event(
             s,
             community.code,
             "voting.links_issued",
@@ -141,6 +130,7 @@ def issue_links(
                 "members": [m.member_key for m in chosen],
                 "by": actor,
             },
+            omit_none=True,
         )
         links = _issued(s, ballot.id, chosen, tokens, base_url)
         return IssuedLinks(
@@ -182,23 +172,16 @@ def reissue_link(
         for credential in old:
             credential.revoked_at = now
         s.flush()
-        token = new_token()
-        s.add(
-            Credential(
-                ballot_id=ballot.id,
-                member_id=member.id,
-                token_hash=token_hash(token),
-                issued_at=now,
-            )
-        )
+        token = _add_credential(s, ballot.id, member.id, now)
         s.flush()
         community = community_of(s, ballot)
-        _log(
+        log_event(
             s,
             community.code,
             "voting.link_reissued",
             clock,
             {"ballot": ballot.ref, "member": member.member_key, "revoked": len(old), "by": actor},
+            omit_none=True,
         )
         links = _issued(s, ballot.id, [member], {member.id: token}, base_url)
         return IssuedLinks(
@@ -259,8 +242,16 @@ def deliver_links(
 # --- internals -----------------------------------------------------------------------------
 
 
-def _log(s: Session, code: str, event: str, clock: Clock, data: Mapping[str, Any]) -> None:
-    log_event(s, code, event, clock, {k: v for k, v in data.items() if v is not None})
+def _add_credential(s: Session, ballot_id: int, member_id: int, now: datetime) -> str:
+    """Add a live credential for the member, storing only its token's SHA-256; return the
+    token."""
+    token = new_token()
+    s.add(
+        Credential(
+            ballot_id=ballot_id, member_id=member_id, token_hash=token_hash(token), issued_at=now
+        )
+    )
+    return token
 
 
 def _roll_members(s: Session, ballot_id: int) -> dict[int, RollMember]:

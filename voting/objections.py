@@ -16,16 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from notary.clock import Clock
-from voting.errors import InvalidObjection, NotInPublicity
+from voting.errors import N_, InvalidObjection, NotInPublicity
 from voting.models import Ballot, Objection, RollMember
 from voting.rows import community_of, log_event, publicity_end
 from voting.tokens import live_credential
 
 MAX_OBJECTION_CHARS = 2000
-
-
-def N_(s: str) -> str:
-    return s
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from notary.clock import Clock
 from notary.keys import KeyRing
 from voting.casting import normalise_choices, record_cast
 from voting.errors import (
+    N_,
     AlreadyVoted,
     IllegalTransition,
     NotEligible,
@@ -41,10 +42,6 @@ from voting.rows import ballot_by_ref, community_of, log_event, member_labels, q
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 PAPER_BALLOT_STATUSES = ("open", "closed")
 """Paper forms are keyed while the ballot is open or after it closed, before the tally."""
-
-
-def N_(s: str) -> str:
-    return s
 
 
 @dataclass(frozen=True)

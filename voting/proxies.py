@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from notary.clock import Clock
 from voting.casting import has_voted
 from voting.errors import (
+    N_,
     AlreadyVoted,
     IllegalTransition,
     NotEligible,
@@ -33,10 +34,6 @@ from voting.rows import ballot_by_ref, community_of, log_event, member_labels
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 PROXY_STATUSES = ("open",)
-
-
-def N_(s: str) -> str:
-    return s
 
 
 @dataclass(frozen=True)
@@ -124,7 +121,8 @@ def record_proxy(
                 community_of(s, ballot).code,
                 "voting.proxy_recorded",
                 clock,
-                {k: v for k, v in data.items() if v is not None},
+                data,
+                omit_none=True,
             )
             return _infos(s, [proxy])[0]
     except IntegrityError:
@@ -166,7 +164,8 @@ def revoke_proxy(
             community_of(s, ballot).code,
             "voting.proxy_revoked",
             clock,
-            {k: v for k, v in data.items() if v is not None},
+            data,
+            omit_none=True,
         )
         s.flush()
         return _infos(s, [proxy])[0]

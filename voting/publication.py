@@ -30,6 +30,7 @@ from notary.clock import Clock
 from notary.envelope import make_entry
 from voting.ballot_info import BallotInfo, ballot_id_for_ref, get_ballot
 from voting.errors import (
+    N_,
     IllegalTransition,
     InvalidBallot,
     ObjectionAnswered,
@@ -42,10 +43,6 @@ COMMITTEE_VISIBLE = ("tallied", "published", "final", "annulled")
 PUBLIC_VISIBLE = ("published", "final", "annulled")
 ANSWERABLE = ("published",)
 MAX_ANSWER = 5000
-
-
-def N_(s: str) -> str:
-    return s
 
 
 @dataclass(frozen=True)

@@ -37,15 +37,11 @@ from notary.clock import Clock
 from notary.errors import DomainError
 from notary.keys import ALGORITHM, KeyRing
 from notary.merkle import verify_inclusion
-from voting.errors import MalformedReceipt
+from voting.errors import N_, MalformedReceipt
 
 RECEIPT_TYPE = "fundvote.receipt"
 RECEIPT_VERSION = 1
 CAST_EVENT = "voting.ballot_cast"
-
-
-def N_(s: str) -> str:
-    return s
 
 
 @dataclass(frozen=True)

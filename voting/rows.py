@@ -18,13 +18,8 @@ from estate.models import Community, Owner
 from estate.personal import mask_name
 from notary import envelope, store
 from notary.clock import Clock
-from voting.errors import BallotNotFound, IllegalTransition
+from voting.errors import N_, BallotNotFound, IllegalTransition
 from voting.models import Ballot, Question, RollMember, RollUnit
-
-
-def N_(s: str) -> str:
-    """Mark a message for extraction; the web layer translates it when shown."""
-    return s
 
 
 def ballot_by_ref(s: Session, ref: str, *, for_update: bool = False) -> Ballot:
@@ -118,10 +113,18 @@ def publicity_end(ballot: Ballot) -> datetime | None:
 
 
 def log_event(
-    s: Session, community_code: str, event_type: str, clock: Clock, data: Mapping[str, Any]
+    s: Session,
+    community_code: str,
+    event_type: str,
+    clock: Clock,
+    data: Mapping[str, Any],
+    *,
+    omit_none: bool = False,
 ) -> store.Appended:
-    """Append a voting event to the community's log inside the caller's transaction."""
-    entry = envelope.make_entry(event_type, clock.now(), community_code, dict(data))
+    """Append a voting event to the community's log inside the caller's transaction
+    (``omit_none``: without the fields whose value is ``None``)."""
+    body = {k: v for k, v in data.items() if not (omit_none and v is None)}
+    entry = envelope.make_entry(event_type, clock.now(), community_code, body)
     return store.append(s, community_code, entry)
 
 

@@ -12,9 +12,8 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from voting.errors import UnknownLink
+from voting.errors import N_, UnknownLink
 from voting.models import Ballot, Credential
-from voting.rows import N_
 
 TOKEN_BYTES = 24  # 192 bits
 LINK_PATH = "/v/"

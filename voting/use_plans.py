@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from voting.errors import InvalidUsePlan
-from voting.rows import N_
+from voting.errors import N_, InvalidUsePlan
 
 FUNDING_SOURCES: tuple[str, ...] = (
     "subsidy",

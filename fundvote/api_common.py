@@ -1,0 +1,28 @@
+"""What the JSON API modules share: field metadata, the acting roles, and the ballot lookup
+every ballot route starts with."""
+
+from __future__ import annotations
+
+from flask import abort
+
+from fundvote.access import current_runtime, require_community
+from voting import ballots
+from voting.ballots import BallotInfo
+from voting.errors import BallotNotFound
+
+ACTORS = ("committee", "admin")
+"""Staff roles that may change things (the others only read)."""
+AREA = {"description": "m² with exactly two decimals, as a string", "example": "89.37"}
+"""OpenAPI metadata of an area field: a string such as ``"89.37"``, never a float."""
+
+
+def ballot_or_404(code: str, ref: str) -> BallotInfo:
+    """The ballot ``ref`` of community ``code``, after ``require_community(code)`` has
+    checked the caller's access; 404 when the community has no such ballot (a ref from
+    another community is not disclosed)."""
+    require_community(code)
+    with current_runtime().session_factory() as s:
+        try:
+            return ballots.ballot_in_community(s, code, ref)
+        except BallotNotFound:
+            abort(404)
