@@ -21,6 +21,12 @@ from voting.models import CastBallot, Credential, Proxy
 from voting.outbox import FileSender
 
 
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    """These tests read the English wording; without a choice the pages are in Chinese."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def ref(runtime: Runtime, community: int, app: Flask, tmp_path: Path) -> str:
     import_rows(runtime, COMMUNITY_CODE)
@@ -103,6 +109,8 @@ def test_paper_double_entry_through_the_pages(
     app: Flask, login: Login, runtime: Runtime, ref: str
 ) -> None:
     first, second = app.test_client(), app.test_client()
+    for c in (first, second):
+        c.set_cookie("lang", "en")
     login("committee", on=first)
     login("committee", on=second)
     form = {"unit": "1-103", "q1": "agree", "q2": "oppose"}

@@ -25,7 +25,9 @@ def _extracted_msgids() -> set[str]:
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        ids.update([message] if isinstance(message, str) else [m for m in message if m])
+        # A plural message is (singular, plural[, context]); catalogues key it by the singular
+        # and hold every plural form in that one entry (checked through message.string).
+        ids.add(message if isinstance(message, str) else message[0])
     return ids
 
 

@@ -27,6 +27,12 @@ from voting.receipts import check_receipt
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    """These tests read the English wording; without a choice the pages are in Chinese."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def tokens(runtime: Runtime, community: int) -> dict[str, str]:
     import_rows(runtime, COMMUNITY_CODE)

@@ -18,6 +18,12 @@ from voting.receipts import Receipt
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    """These tests read the English wording; without a choice the pages are in Chinese."""
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def receipt(runtime: Runtime, community: int) -> Receipt:
     import_rows(runtime, COMMUNITY_CODE)
