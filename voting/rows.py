@@ -58,22 +58,24 @@ def question_rows(s: Session, ballot_id: int) -> list[Question]:
 
 
 def member_labels(s: Session, members: Sequence[RollMember]) -> dict[int, str]:
-    """Masked holder labels (``张*明、李*``) by member id; empty for the developer."""
+    """Masked holder labels (``张*明、李*``) by member id; empty for the developer.
+
+    Co-owners are listed in the order of their owner keys in the register, so a label reads
+    the same every time (the frozen roll keeps refs, which are random, in sorted order).
+    """
     refs = {m.id: list(json.loads(m.owner_refs or "[]")) for m in members}
     wanted = {r for rs in refs.values() for r in rs}
-    names: dict[str, str] = {}
+    names: dict[str, tuple[str, str]] = {}
     if wanted:
-        query = sa.select(Owner.ref, Owner.name).where(Owner.ref.in_(sorted(wanted)))
-        for ref, name in s.execute(query):
-            names[ref] = name
-    return {
-        m.id: (
-            ""
-            if m.is_developer
-            else "、".join(mask_name(names.get(r, "")) or "*" for r in refs[m.id])
-        )
-        for m in members
-    }
+        query = sa.select(Owner.ref, Owner.key, Owner.name).where(Owner.ref.in_(sorted(wanted)))
+        for ref, key, name in s.execute(query):
+            names[ref] = (key, name)
+
+    def label(member_refs: list[str]) -> str:
+        ordered = sorted(names.get(r, (r, "")) for r in member_refs)
+        return "、".join(mask_name(name) or "*" for _key, name in ordered)
+
+    return {m.id: "" if m.is_developer else label(refs[m.id]) for m in members}
 
 
 def units_by_member(

@@ -365,3 +365,13 @@ def test_identity_check_id_last4(runtime: Runtime) -> None:
             clock=runtime.clock,
         )
     assert exc.value.params["reason"] == "no-data"
+
+
+def test_co_owners_are_labelled_in_register_order(
+    runtime: Runtime, ballot: ballots.BallotInfo
+) -> None:
+    issued = issue_all(runtime, ballot.ref)
+    labels = {link.unit_codes: link.holder_label for link in issued.links}
+    # o2 (李四) before o3 (王五六), whatever their random refs are.
+    assert labels[("1-102",)] == "李*、王*六"
+    assert labels[("2-S01",)] == ""
