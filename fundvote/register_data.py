@@ -18,7 +18,6 @@ Areas stay integer 0.01 m² here; formatting (``89.37``) is the caller's busines
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -29,6 +28,7 @@ from estate.personal import DataCipher, mask_id_number, mask_name, mask_phone, r
 from estate.queries import Page, code_point_order, like_pattern, unit_codes_of_owners
 from estate.services import EXPORT_HEADER, export_roll, phone_purpose
 from estate.tables import read_table, write_table
+from voting.members import Member, UnitHolding, group_members
 
 CLEAR_NAME_ROLES = frozenset({"committee", "admin"})
 """Roles that see owners' names in clear (and may search by them)."""
@@ -375,22 +375,23 @@ def _owner_sets(s: Session, community_id: int) -> dict[int, tuple[frozenset[int]
     return {uid: (frozenset(o), dev, code, area) for uid, (o, dev, code, area) in units.items()}
 
 
-def _member_key(owners: frozenset[int], developer: bool) -> Any:
-    return "developer" if developer else owners
+def _members(s: Session, community_id: int) -> tuple[list[Member], dict[str, int]]:
+    """The community's voting members under the one rule of ``voting.members``, and the area
+    of every unit by code."""
+    sets = _owner_sets(s, community_id).values()
+    members = group_members(
+        UnitHolding(code, area, tuple(str(o) for o in sorted(owners)), developer)
+        for owners, developer, code, area in sets
+    )
+    return members, {code: area for _o, _d, code, area in sets}
 
 
 def _member_count(s: Session, community_id: int) -> int:
-    return len({_member_key(o, dev) for o, dev, _c, _a in _owner_sets(s, community_id).values()})
+    return len(_members(s, community_id)[0])
 
 
 def _member_units(s: Session, community_id: int, unit: Unit) -> list[tuple[str, int]]:
     """(code, area) of the other units of ``unit``'s voting member, in code order."""
-    sets = _owner_sets(s, community_id)
-    owners, developer, _code, _area = sets[unit.id]
-    key = _member_key(owners, developer)
-    same = [
-        (code, area)
-        for uid, (o, dev, code, area) in sets.items()
-        if uid != unit.id and _member_key(o, dev) == key
-    ]
-    return sorted(same)
+    members, areas = _members(s, community_id)
+    mine = next(m for m in members if unit.code in m.unit_codes)
+    return [(code, areas[code]) for code in mine.unit_codes if code != unit.code]
