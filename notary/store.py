@@ -66,6 +66,12 @@ class LogCorrupt(DomainError):
     code = "log-corrupt"
 
 
+class UnsupportedDatabase(DomainError):
+    """The log needs PostgreSQL or SQLite (their upserts and locks)."""
+
+    code = "unsupported-database"
+
+
 class EntryNotFound(DomainError):
     """The log has no entry at that index."""
 
@@ -351,7 +357,7 @@ def _lock_head(session: Session, log: str) -> tuple[int, bytes, bytes]:
     elif dialect == "sqlite":
         session.execute(sqlite_insert(LogHead).values(values).on_conflict_do_nothing())
     else:  # pragma: no cover - fundvote supports these two
-        raise NotImplementedError(f"no log lock for {dialect}")
+        raise UnsupportedDatabase(f"The log supports PostgreSQL and SQLite, not {dialect}.")
     row = session.execute(locked).one()
     return row.size, row.root, row.frontier
 

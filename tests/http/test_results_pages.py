@@ -146,8 +146,7 @@ def test_notice_pdf_has_an_embedded_cjk_font(
     assert pdf.startswith(b"%PDF-")
     path = tmp_path / "notice.pdf"
     path.write_bytes(pdf)
-    if shutil.which("pdffonts") is None:
-        pytest.skip("pdffonts (poppler-utils) is not installed")
+    assert shutil.which("pdffonts"), "pdffonts is missing: `make test` installs poppler-utils"
     fonts = subprocess.run(
         ["pdffonts", str(path)], capture_output=True, text=True, check=True
     ).stdout
