@@ -117,29 +117,36 @@ def freeze_roll(
         for u in units
     ]
     members = group_members(holdings)
-    for position, member in enumerate(members, start=1):
-        owner_refs = sorted(member.owner_keys)
-        row = RollMember(
-            ballot_id=ballot_id,
-            position=position,
-            member_key=member_key(ballot_ref, member.key),
-            is_developer=member.is_developer,
-            heads=1,
-            area_centi=member.area_centi,
-            owner_refs=json.dumps(owner_refs),
-        )
-        s.add(row)
-        s.flush()
-        s.add_all(
-            RollUnit(
-                ballot_id=ballot_id,
-                member_id=row.id,
-                unit_code=code,
-                building_code=by_code[code].building.code,
-                area_centi=by_code[code].area_centi,
-            )
+    # Bulk statements: a 50,000-unit community must freeze within one request.
+    member_ids = s.scalars(
+        sa.insert(RollMember).returning(RollMember.id, sort_by_parameter_order=True),
+        [
+            {
+                "ballot_id": ballot_id,
+                "position": position,
+                "member_key": member_key(ballot_ref, member.key),
+                "is_developer": member.is_developer,
+                "heads": 1,
+                "area_centi": member.area_centi,
+                "owner_refs": json.dumps(sorted(member.owner_keys)),
+            }
+            for position, member in enumerate(members, start=1)
+        ],
+    ).all()
+    s.execute(
+        sa.insert(RollUnit),
+        [
+            {
+                "ballot_id": ballot_id,
+                "member_id": member_id,
+                "unit_code": code,
+                "building_code": by_code[code].building.code,
+                "area_centi": by_code[code].area_centi,
+            }
+            for member_id, member in zip(member_ids, members, strict=True)
             for code in member.unit_codes
-        )
+        ],
+    )
     s.flush()
     document = roll_document(
         s,

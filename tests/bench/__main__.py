@@ -12,7 +12,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from estate.apportion import apportion
@@ -119,6 +119,87 @@ def bench_log_store(size: int) -> None:
         rt.engine.dispose()
 
 
+def bench_voting(units: int, casts: int) -> None:
+    """Import a roll, open a community-wide ballot (freezing the roll), issue every link,
+    cast ballots and tally, on an SQLite file: the costs that grow with a community."""
+    from estate.services import create_community, import_roll_file
+    from fundvote.config import load_settings
+    from fundvote.runtime import build_runtime
+    from fundvote.schema import upgrade
+    from notary.clock import FixedClock
+    from voting import ballots, casting, credentials
+    from voting.ballots import QuestionDraft
+
+    rng = random.Random(11)
+    lines = ["unit,building,area,owners,developer"]
+    for i in range(units):
+        owner = f"o{rng.randrange(units * 9 // 10)}"
+        area = rng.randint(4500, 18000)
+        code = f"{i // 500:02d}-{i % 500:04d}"
+        lines.append(f"{code},{i // 500:02d},{area // 100}.{area % 100:02d},{owner},")
+    roll = ("\n".join(lines) + "\n").encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
+        rt = build_runtime(load_settings({"FUNDVOTE_INSTANCE_PATH": tmp}), clock=clock)
+        upgrade(rt.engine)
+        create_community(rt.session_factory, code="bench", name="bench", clock=clock)
+        start = time.perf_counter()
+        import_roll_file(
+            rt.session_factory,
+            community_code="bench",
+            data=roll,
+            filename="bench.csv",
+            cipher=rt.cipher,
+            clock=clock,
+        )
+        _report("roll import", f"{units} units", time.perf_counter() - start, units)
+        info = ballots.create_ballot(
+            rt.session_factory,
+            community_code="bench",
+            title="bench",
+            description="",
+            opens_at=clock.now(),
+            closes_at=clock.now() + timedelta(days=7),
+            questions=[QuestionDraft(matter="other", text="?")],
+            clock=clock,
+        )
+        start = time.perf_counter()
+        ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=clock)
+        _report("open ballot (freeze roll)", f"{units} units", time.perf_counter() - start)
+        start = time.perf_counter()
+        issued = credentials.issue_links(
+            rt.session_factory, ballot_ref=info.ref, clock=clock, base_url="http://b"
+        )
+        _report(
+            "issue links",
+            f"{len(issued.links)} members",
+            time.perf_counter() - start,
+            len(issued.links),
+        )
+        clock.advance(minutes=1)
+        start = time.perf_counter()
+        for link in issued.links[:casts]:
+            casting.cast_ballot(
+                rt.session_factory,
+                token=link.url.rsplit("/", 1)[1],
+                choices={1: "agree"},
+                clock=clock,
+                keyring=rt.keyring,
+            )
+        _report(
+            "cast ballot (signed receipt, logged)",
+            f"{casts} casts",
+            time.perf_counter() - start,
+            casts,
+        )
+        clock.advance(days=8)
+        ballots.close_ballot(rt.session_factory, ballot_ref=info.ref, clock=clock)
+        start = time.perf_counter()
+        ballots.tally_ballot(rt.session_factory, ballot_ref=info.ref, clock=clock)
+        _report("tally", f"{len(issued.links)} members", time.perf_counter() - start)
+        rt.engine.dispose()
+
+
 def main() -> None:
     print(f"{'benchmark':<44} {'size':>18} {'total':>13}  {'per op':>13}")
     for units in (1_300, 50_000):
@@ -126,6 +207,7 @@ def main() -> None:
     for size in (10_000, 100_000):
         bench_merkle_memory(size)
     bench_log_store(20_000)
+    bench_voting(10_000, 300)
 
 
 if __name__ == "__main__":
