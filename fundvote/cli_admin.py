@@ -74,6 +74,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            # A 50,000-unit roll import or ballot opening takes tens of seconds (make bench).
+            self.cfg.set("timeout", 180)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')
             self.cfg.set("logger_class", "fundvote.logs.GunicornLogger")
