@@ -426,6 +426,6 @@ def community_by_code(session_factory: sessionmaker[Session], code: str) -> Comm
 
 def public_communities(session_factory: sessionmaker[Session]) -> list[CommunityRef]:
     """Every community's code and name (public information), by code."""
-    with session_factory.begin() as s:
+    with session_factory() as s:
         query = select(Community).order_by(Community.code)
         return [CommunityRef(c.id, c.code, c.name) for c in s.scalars(query)]

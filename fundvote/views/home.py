@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from fundvote.access import current_runtime, current_staff, public
-from fundvote.auth import CommunityRef, communities_for
+from fundvote.auth import CommunityRef, communities_for, public_communities
 
 bp = Blueprint("home", __name__)
 
@@ -14,7 +14,9 @@ bp = Blueprint("home", __name__)
 @public
 def index() -> str:
     principal = current_staff()
+    factory = current_runtime().session_factory
     communities: list[CommunityRef] = []
     if principal is not None:
-        communities = communities_for(current_runtime().session_factory, principal)
-    return render_template("home.html", communities=communities)
+        communities = communities_for(factory, principal)
+        return render_template("home.html", communities=communities)
+    return render_template("home.html", communities=[], public=public_communities(factory))
