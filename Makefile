@@ -5,20 +5,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint bench messages system-deps system-deps-test clean
+.PHONY: run test lint lock lock-upgrade lock-check bench messages system-deps system-deps-test clean
 
-$(BIN)/python:
-	@test -n "$(PYTHON)" || { echo "fundvote: Python 3.11 or newer is needed (apt-get install python3)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+# Installs are locked: scripts/install.sh bootstraps uv (pinned, hash-checked) and installs
+# exactly what uv.lock holds, hashes required, then fundvote itself without re-resolving.
+INSTALL := PYTHON=$(PYTHON) scripts/install.sh $(VENV) --editable
+UV := $(BIN)/uv
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e .
+$(UV): scripts/uv-requirements.txt scripts/install.sh
+	PYTHON=$(PYTHON) scripts/install.sh $(VENV) --uv-only
 	@touch $@
 
-$(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed: uv.lock pyproject.toml scripts/install.sh scripts/uv-requirements.txt
+	$(INSTALL)
+	@touch $@
+
+$(VENV)/.installed-test: uv.lock pyproject.toml scripts/install.sh scripts/uv-requirements.txt
+	$(INSTALL) test
 	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: uv.lock pyproject.toml scripts/install.sh scripts/uv-requirements.txt
+	$(INSTALL) bench
+	@touch $@
 
 system-deps:
 	@scripts/system-deps.sh run
@@ -33,11 +41,25 @@ run: system-deps $(VENV)/.installed
 test: system-deps-test $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The lock: `make lock` after editing pyproject.toml (keeps every pin that still fits);
+# `make lock-upgrade` moves every pin to the newest release. `make lint` fails when uv.lock no
+# longer matches pyproject.toml; that check reads only the two files, never the registry.
+lock: $(UV)
+	$(UV) lock
+
+lock-upgrade: $(UV)
+	$(UV) lock --upgrade
+
+lock-check: $(UV)
+	@$(UV) lock --check --offline --quiet >/dev/null 2>&1 || { \
+		echo "fundvote: uv.lock is out of date with pyproject.toml: run \`make lock\` and commit uv.lock"; \
+		exit 1; }
 
 # Translations: extract msgids, merge them into every catalogue, compile the .mo files.
 # Translate the new entries in fundvote/translations/zh_Hans/LC_MESSAGES/messages.po (and en),
@@ -50,7 +72,7 @@ messages: $(VENV)/.installed-test
 		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d fundvote/translations --statistics
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench
 
 clean:
