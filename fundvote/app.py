@@ -75,18 +75,18 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.access import init_access
     from fundvote.api import init_api
     from fundvote.auth import load_principal
-    from fundvote.ballot_labels import init_ballot_labels
     from fundvote.errors import init_errors
     from fundvote.i18n import init_i18n
-    from fundvote.views import auth as auth_views
-    from fundvote.views import ballots as ballot_views
-    from fundvote.views import home as home_views
-    from fundvote.views import owner as owner_views
-    from fundvote.views import register as register_views
-    from fundvote.views import results as results_views
-    from fundvote.views import verify as verify_views
-    from fundvote.views import voting_desk as voting_desk_views
-    from fundvote.views import wellknown as wellknown_views
+    from fundvote.web import auth as auth_views
+    from fundvote.web import ballots as ballot_views
+    from fundvote.web import home as home_views
+    from fundvote.web import owner as owner_views
+    from fundvote.web import register as register_views
+    from fundvote.web import results as results_views
+    from fundvote.web import verify as verify_views
+    from fundvote.web import voting_desk as voting_desk_views
+    from fundvote.web import wellknown as wellknown_views
+    from fundvote.web.ballot_labels import init_ballot_labels
 
     init_i18n(app)
     CSRFProtect(app)

@@ -1,6 +1,6 @@
 """What the property-register pages and API show, per role: read-only views of the register.
 
-Shared by ``fundvote.views.register`` (HTML) and ``fundvote.api_register`` (JSON). Every
+Shared by ``fundvote.web.register`` (HTML) and ``fundvote.api.register`` (JSON). Every
 function opens one read-only session and returns plain dataclasses, already masked for the
 caller:
 

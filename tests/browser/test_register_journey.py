@@ -6,7 +6,7 @@ import pytest
 
 from estate.services import create_community, import_roll_file
 from fundvote.auth import add_user
-from fundvote.demo_roll import DEMO_BUILDING_NAMES, demo_roll_csv
+from fundvote.demo.roll import DEMO_BUILDING_NAMES, demo_roll_csv
 from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser

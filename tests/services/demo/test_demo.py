@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from estate.models import Unit
 from fundvote.demo import DEMO_STAFF, demo_exists, load_demo
-from fundvote.demo_ballots import demo_owner_links
+from fundvote.demo.ballots import demo_owner_links
 from fundvote.runtime import Runtime
 from notary import store
 from voting import ballots

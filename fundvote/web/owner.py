@@ -32,8 +32,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from fundvote.access import current_runtime, public
-from fundvote.ballot_labels import error_text
-from fundvote.pdf import qr_data_uri, render_pdf
+from fundvote.web.ballot_labels import error_text
+from fundvote.web.pdf import qr_data_uri, render_pdf
 from notary.envelope import TIME_FORMAT
 from voting.casting import cast_ballot, receipt_for_link
 from voting.credentials import (

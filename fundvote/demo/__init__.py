@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from fundvote.demo_roll import (
+from fundvote.demo.roll import (
     DEMO_ADDRESS,
     DEMO_BUILDING_NAMES,
     DEMO_CODE,
@@ -78,7 +78,7 @@ def load_demo(runtime: Runtime) -> DemoReport:
             communities=[] if role == "admin" else [DEMO_CODE],
             display_name=display_name,
         )
-    from fundvote.demo_ballots import load_demo_ballots
+    from fundvote.demo.ballots import load_demo_ballots
 
     load_demo_ballots(runtime)
     return DemoReport(loaded=True, units=summary.units_created, owners=summary.owners_created)

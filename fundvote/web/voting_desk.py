@@ -43,9 +43,9 @@ from werkzeug.datastructures import FileStorage
 
 from estate.models import Community
 from fundvote.access import current_runtime, require_community, require_staff, staff
-from fundvote.ballot_labels import error_text, local_time
-from fundvote.pdf import qr_data_uri, render_pdf
 from fundvote.urls import public_base_url
+from fundvote.web.ballot_labels import error_text, local_time
+from fundvote.web.pdf import qr_data_uri, render_pdf
 from notary.errors import DomainError
 from voting import ballots as ballot_service
 from voting.credentials import (

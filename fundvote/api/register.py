@@ -1,6 +1,6 @@
 """The property register in the JSON API: ``/api/v1/communities/<code>/...``.
 
-Same roles and masking as the HTML pages (:mod:`fundvote.views.register`): names in clear for
+Same roles and masking as the HTML pages (:mod:`fundvote.web.register`): names in clear for
 the committee and the administrator only, phones masked for everyone, no ID numbers at all.
 Areas are strings with exactly two decimals (``"89.37"``), never floats.
 """
@@ -22,7 +22,7 @@ from estate.services import import_roll_file
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
-from fundvote.api_common import AREA
+from fundvote.api.common import AREA
 from fundvote.errors import problem_response
 
 ROLL_MAX_BYTES = 5 * 1024 * 1024

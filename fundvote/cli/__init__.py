@@ -17,26 +17,26 @@ def main() -> None:
     configure_logging()
 
 
-from fundvote.cli_admin import demo_command, init_command, serve_command  # noqa: E402
+from fundvote.cli.admin import demo_command, init_command, serve_command  # noqa: E402
 
 main.add_command(init_command)
 main.add_command(demo_command)
 main.add_command(serve_command)
 
-from fundvote.cli_keys import keys_group  # noqa: E402
+from fundvote.cli.keys import keys_group  # noqa: E402
 
 main.add_command(keys_group)
 
-from fundvote.cli_roll import apportion_command, community_group, roll_group  # noqa: E402
+from fundvote.cli.roll import apportion_command, community_group, roll_group  # noqa: E402
 
 main.add_command(apportion_command)
 main.add_command(community_group)
 main.add_command(roll_group)
 
-from fundvote.cli_tally import tally_command  # noqa: E402
+from fundvote.cli.tally import tally_command  # noqa: E402
 
 main.add_command(tally_command)
 
-from fundvote.cli_users import user_group  # noqa: E402
+from fundvote.cli.users import user_group  # noqa: E402
 
 main.add_command(user_group)

@@ -19,9 +19,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fundvote.access import current_runtime, public, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
-from fundvote.api_common import ACTORS, AREA, ballot_or_404
+from fundvote.api.common import ACTORS, AREA, ballot_or_404
 from fundvote.urls import public_base_url
-from fundvote.views.voting_desk import compose_message, outbox
+from fundvote.web.voting_desk import compose_message, outbox
 from voting.casting import cast_ballot, receipt_for_link
 from voting.credentials import IssuedLinks, deliver_links, issue_links, reissue_link
 from voting.models import CHOICES

@@ -38,7 +38,7 @@ def init_command() -> None:
 def demo_command(if_empty: bool, base_url: str) -> None:
     """Initialise when needed and load the demo community 江滨花园 with staff of every role."""
     from fundvote.demo import DEMO_STAFF, load_demo
-    from fundvote.demo_ballots import demo_owner_links
+    from fundvote.demo.ballots import demo_owner_links
 
     runtime = _initialised_runtime()
     report = load_demo(runtime)

@@ -19,11 +19,11 @@ from estate.apportion import METHOD, apportion
 from estate.errors import BadQuantity, RollRejected
 from estate.quantities import format_hundredths, parse_hundredths
 from estate.roll import RollRow, format_problem, parse_roll
-from fundvote.cli_common import fail as _fail
-from fundvote.cli_common import one_line as _one_line
-from fundvote.cli_common import read_file as _read
-from fundvote.cli_common import scope_rows
-from fundvote.cli_common import text_table as _table
+from fundvote.cli.common import fail as _fail
+from fundvote.cli.common import one_line as _one_line
+from fundvote.cli.common import read_file as _read
+from fundvote.cli.common import scope_rows
+from fundvote.cli.common import text_table as _table
 from fundvote.config import load_settings
 from fundvote.runtime import Runtime, build_runtime
 from notary.errors import DomainError

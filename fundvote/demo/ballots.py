@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from fundvote.demo_roll import DEMO_CODE
+from fundvote.demo.roll import DEMO_CODE
 from fundvote.runtime import Runtime
 from notary.clock import FixedClock
 from voting import ballots, casting, credentials, paper

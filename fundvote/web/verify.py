@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from fundvote.access import current_runtime, public
-from fundvote.ballot_labels import error_text
+from fundvote.web.ballot_labels import error_text
 from voting.errors import MalformedReceipt
 from voting.receipts import PROBLEMS, check_receipt
 

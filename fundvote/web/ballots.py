@@ -39,7 +39,7 @@ from estate.errors import BadQuantity
 from estate.models import Building, Community
 from estate.quantities import parse_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
-from fundvote.ballot_labels import SHANGHAI, error_text, local_time
+from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
 from notary.errors import DomainError
 from voting import ballots as svc
 from voting import publication

@@ -22,10 +22,10 @@ from flask.typing import ResponseReturnValue
 
 from estate.models import Community
 from fundvote.access import current_runtime, public
-from fundvote.ballot_labels import local_time
-from fundvote.pdf import qr_data_uri, render_pdf
 from fundvote.urls import public_url
-from fundvote.views.ballots import send_document
+from fundvote.web.ballot_labels import local_time
+from fundvote.web.ballots import send_document
+from fundvote.web.pdf import qr_data_uri, render_pdf
 from voting import ballots as svc
 from voting import publication
 from voting.ballots import BallotInfo

@@ -20,7 +20,7 @@ import click
 
 from estate.quantities import format_hundredths
 from estate.roll import parse_roll
-from fundvote.cli_common import fail, one_line, read_file, scope_rows, text_table
+from fundvote.cli.common import fail, one_line, read_file, scope_rows, text_table
 from notary.errors import DomainError
 from voting.ballot_file import parse_ballot_rows, resolve_ballots
 from voting.matters import MATTER_KEYS, Matter, MatterUnknown, check_scope, matter_by_key

@@ -1,6 +1,6 @@
 """Ballots in the JSON API: ``/api/v1/communities/<code>/ballots``.
 
-Roles as on the pages (:mod:`fundvote.views.ballots`): every staff role of the community
+Roles as on the pages (:mod:`fundvote.web.ballots`): every staff role of the community
 reads; the committee and the administrator create drafts and move ballots through their
 lifecycle. Money is integer fen; areas are strings with exactly two decimals (``"89.37"``);
 times are ISO 8601 with a zone (input must carry one). Refused steps are problem+json with
@@ -18,7 +18,7 @@ from marshmallow import Schema, fields, validate
 from estate.quantities import format_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
-from fundvote.api_common import ACTORS, AREA, ballot_or_404
+from fundvote.api.common import ACTORS, AREA, ballot_or_404
 from voting import ballots as svc
 from voting import publication
 from voting.ballots import (

@@ -111,13 +111,13 @@ def init_api(app: Flask) -> Api:
         {"type": "http", "scheme": "bearer", "description": "From `fundvote user token`."},
     )
     api.register_blueprint(blp)
-    from fundvote.api_register import blp as register_blp
+    from fundvote.api.register import blp as register_blp
 
     api.register_blueprint(register_blp)
-    from fundvote.api_ballots import blp as ballots_blp
+    from fundvote.api.ballots import blp as ballots_blp
 
     api.register_blueprint(ballots_blp)
-    from fundvote.api_voting import blp as voting_blp
+    from fundvote.api.voting import blp as voting_blp
 
     api.register_blueprint(voting_blp)
     for endpoint in list(app.view_functions):
