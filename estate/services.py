@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload
 
 from estate.errors import (
     BadCommunityCode,
@@ -37,6 +36,7 @@ from estate.roll import REQUIRED_COLUMNS, RollRow, parse_roll
 from estate.tables import write_table
 from notary import envelope, store
 from notary.clock import Clock
+from notary.work import UnitOfWork
 
 COMMUNITY_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 EXPORT_HEADER: tuple[str, ...] = (*REQUIRED_COLUMNS, "owner_names", "kind")
@@ -80,12 +80,14 @@ def new_owner_ref() -> str:
     return "o_" + secrets.token_hex(8)
 
 
+_EXISTS = "Community %(code)s already exists."
+
+
 def create_community(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     code: str,
     name: str,
-    clock: Clock,
     address: str = "",
     publicity_days: int = 7,
     deemed_majority_enabled: bool = False,
@@ -111,42 +113,39 @@ def create_community(
         raise ValueError("binding_result or fund_holder is not an allowed value")
     if publicity_days < 0:
         raise ValueError("publicity_days must not be negative")
-    try:
-        with session_factory.begin() as s:
-            if s.scalar(sa.select(Community.id).where(Community.code == code)) is not None:
-                raise CommunityExists(f"Community {code} already exists.", code=code)
-            now = clock.now()
-            community = Community(
-                code=code,
-                name=name.strip(),
-                address=address.strip(),
-                created_at=now,
-                publicity_days=publicity_days,
-                deemed_majority_enabled=deemed_majority_enabled,
-                binding_result=binding_result,
-                fund_holder=fund_holder,
-            )
-            s.add(community)
-            s.flush()
-            _log_event(
-                s,
-                code,
-                "estate.community_created",
-                clock,
-                {"code": code, "settings": _settings(community)},
-            )
-            return CommunityInfo(community.id, community.code, community.name)
-    except IntegrityError:
-        raise CommunityExists(f"Community {code} already exists.", code=code) from None
+    s = uow.session
+    if s.scalar(sa.select(Community.id).where(Community.code == code)) is not None:
+        raise CommunityExists(_EXISTS, code=code)
+    now = uow.clock.now()
+    community = Community(
+        code=code,
+        name=name.strip(),
+        address=address.strip(),
+        created_at=now,
+        publicity_days=publicity_days,
+        deemed_majority_enabled=deemed_majority_enabled,
+        binding_result=binding_result,
+        fund_holder=fund_holder,
+    )
+    exists = {"uq_community_code": lambda: CommunityExists(_EXISTS, code=code)}
+    with uow.constraint_errors(exists):
+        s.add(community)
+    _log_event(
+        s,
+        code,
+        "estate.community_created",
+        uow.clock,
+        {"code": code, "settings": _settings(community)},
+    )
+    return CommunityInfo(community.id, community.code, community.name)
 
 
 def import_roll(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     community_code: str,
     rows: Sequence[RollRow],
     cipher: DataCipher,
-    clock: Clock,
     source_name: str,
     source_sha256: str | None = None,
     building_names: Mapping[str, str] | None = None,
@@ -164,48 +163,47 @@ def import_roll(
     ``CommunityNotFound``, ``DuplicateUnit`` or ``UnitWithoutOwners`` before writing anything.
     """
     _check_rows(rows)
-    with session_factory.begin() as s:
-        community = _community(s, community_code, for_update=True)
-        writer = _RollWriter(s, community, cipher, building_names or {})
-        for row in rows:
-            writer.owners_of(row)
-        s.flush()  # owners need ids before units link to them
-        for row in rows:
-            writer.unit(row)
-        s.flush()
-        data: dict[str, Any] = {
-            "source_sha256": source_sha256,
-            "counts": writer.counts(len(rows)),
-            "units": [
-                {
-                    "unit": row.unit,
-                    "building": row.building,
-                    "area_centi": row.area_centi,
-                    "kind": row.kind,
-                    "developer": row.is_developer_held,
-                    "owners": [writer.owners[k].ref for k in row.owner_keys],
-                }
-                for row in sorted(rows, key=lambda r: r.unit)
-            ],
-        }
-        index = _log_event(s, community_code, "estate.roll_imported", clock, data)
-        return ImportSummary(
-            community_code=community_code,
-            source_name=source_name,
-            source_sha256=source_sha256,
-            log_index=index,
-            **writer.counts(len(rows)),
-        )
+    s = uow.session
+    community = _community(s, community_code, for_update=True)
+    writer = _RollWriter(s, community, cipher, building_names or {})
+    for row in rows:
+        writer.owners_of(row)
+    s.flush()  # owners need ids before units link to them
+    for row in rows:
+        writer.unit(row)
+    s.flush()
+    data: dict[str, Any] = {
+        "source_sha256": source_sha256,
+        "counts": writer.counts(len(rows)),
+        "units": [
+            {
+                "unit": row.unit,
+                "building": row.building,
+                "area_centi": row.area_centi,
+                "kind": row.kind,
+                "developer": row.is_developer_held,
+                "owners": [writer.owners[k].ref for k in row.owner_keys],
+            }
+            for row in sorted(rows, key=lambda r: r.unit)
+        ],
+    }
+    index = _log_event(s, community_code, "estate.roll_imported", uow.clock, data)
+    return ImportSummary(
+        community_code=community_code,
+        source_name=source_name,
+        source_sha256=source_sha256,
+        log_index=index,
+        **writer.counts(len(rows)),
+    )
 
 
 def import_roll_file(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     community_code: str,
     data: bytes | Path,
     filename: str | None = None,
     cipher: DataCipher,
-    clock: Clock,
     building_names: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Parse a roll file (CSV or XLSX) and import it.
@@ -222,11 +220,10 @@ def import_roll_file(
     if problems:
         raise RollRejected(problems)
     return import_roll(
-        session_factory,
+        uow,
         community_code=community_code,
         rows=rows,
         cipher=cipher,
-        clock=clock,
         source_name=name,
         source_sha256=hashlib.sha256(data).hexdigest(),
         building_names=building_names,

@@ -134,7 +134,7 @@ def require_community(code: str) -> Community:
     does not include it (admins are never refused).
     """
     principal = require_staff()
-    community = community_by_code(current_runtime().session_factory, code)
+    community = current_runtime().query(community_by_code, code)
     if community is None:
         abort(404)
     if not principal.may_act_for(community.id):
@@ -164,7 +164,7 @@ def _bearer_principal() -> Principal | None:
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401)
     rt = current_runtime()
-    principal = user_for_token(rt.session_factory, secret=secret.strip(), clock=rt.clock)
+    principal = rt.run(user_for_token, secret=secret.strip())
     if principal is None:
         abort(401)
     return principal

@@ -100,7 +100,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     def _load_user(user_id: str) -> Any:
         if not user_id.isdigit():
             return None
-        return load_principal(runtime.session_factory, int(user_id))
+        return runtime.query(load_principal, int(user_id))
 
     app.register_blueprint(home_views.bp)
     app.register_blueprint(auth_views.bp)

@@ -17,13 +17,12 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from estate.models import Community
 from fundvote.accounts import ROLES, ApiToken, StaffCommunity, StaffUser
-from notary.clock import Clock, SystemClock
 from notary.errors import DomainError
+from notary.work import UnitOfWork
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "fvt_"  # noqa: S105 (a public prefix, not a secret)
@@ -45,6 +44,7 @@ class InvalidCredentials(DomainError):
     the account disabled or locked, so a caller cannot learn which usernames exist."""
 
     code = "invalid-credentials"
+    is_recorded = True  # the attempt counts toward a lockout
 
 
 class WeakPassword(DomainError):
@@ -185,14 +185,13 @@ def _communities_by_code(s: Session, codes: Iterable[str]) -> list[Community]:
 
 
 def add_user(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     username: str,
     password: str,
     role: str,
     communities: Iterable[str],
     display_name: str | None = None,
-    clock: Clock | None = None,
 ) -> Principal:
     """Create an active staff user and return them as a principal.
 
@@ -215,24 +214,26 @@ def add_user(
     elif not codes:
         raise CommunityRequired(N_("A user with this role needs at least one community."))
     password_hash = _hasher.hash(password)
-    try:
-        with session_factory.begin() as s:
-            rows = _communities_by_code(s, codes)
-            user = StaffUser(
-                username=username,
-                display_name=(display_name or username).strip()[:100] or username,
-                role=role,
-                password_hash=password_hash,
-                is_active=True,
-                failed_logins=0,
-                created_at=(clock or SystemClock()).now(),
-            )
-            user.communities = [StaffCommunity(community_id=c.id) for c in rows]
-            s.add(user)
-            s.flush()
-            return _principal(user)
-    except IntegrityError:
-        raise UsernameTaken(N_("The username %(username)s is taken."), username=username) from None
+    s = uow.session
+    rows = _communities_by_code(s, codes)
+    user = StaffUser(
+        username=username,
+        display_name=(display_name or username).strip()[:100] or username,
+        role=role,
+        password_hash=password_hash,
+        is_active=True,
+        failed_logins=0,
+        created_at=uow.clock.now(),
+    )
+    user.communities = [StaffCommunity(community_id=c.id) for c in rows]
+    taken = {
+        "uq_staff_user_username": lambda: UsernameTaken(
+            N_("The username %(username)s is taken."), username=username
+        )
+    }
+    with uow.constraint_errors(taken):
+        s.add(user)
+    return _principal(user)
 
 
 def _principal(user: StaffUser) -> Principal:
@@ -246,11 +247,10 @@ def _principal(user: StaffUser) -> Principal:
 
 
 def authenticate(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     username: str,
     password: str,
-    clock: Clock,
     max_failures: int,
     lockout_minutes: int,
 ) -> Principal:
@@ -268,77 +268,70 @@ def authenticate(
             "many attempts."
         )
     )
-    now = clock.now()
-    with session_factory.begin() as s:
-        user = s.scalars(
-            select(StaffUser)
-            .where(StaffUser.username == username.strip().lower())
-            .with_for_update()
-        ).one_or_none()
-        if user is None:
-            _verify(_dummy_hash(), password)
-            raise refused
-        if user.locked_until is not None and user.locked_until > now:
-            _verify(_dummy_hash(), password)
-            raise refused
-        if user.locked_until is not None:  # the lock has expired: start counting afresh
-            user.locked_until = None
-            user.failed_logins = 0
-        if not _verify(user.password_hash, password) or not user.is_active:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + timedelta(minutes=lockout_minutes)
-                user.failed_logins = 0
-            # Commit the count, then refuse: leave the with-block normally.
-            result: Principal | None = None
-        else:
-            user.failed_logins = 0
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = _hasher.hash(password)
-            result = _principal(user)
-    if result is None:
+    now = uow.clock.now()
+    s = uow.session
+    user = s.scalars(
+        select(StaffUser).where(StaffUser.username == username.strip().lower()).with_for_update()
+    ).one_or_none()
+    if user is None:
+        _verify(_dummy_hash(), password)
         raise refused
-    return result
+    if user.locked_until is not None and user.locked_until > now:
+        _verify(_dummy_hash(), password)
+        raise refused
+    if user.locked_until is not None:  # the lock has expired: start counting afresh
+        user.locked_until = None
+        user.failed_logins = 0
+    if not _verify(user.password_hash, password) or not user.is_active:
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            user.failed_logins = 0
+        raise refused  # is_recorded: the count is committed all the same
+    user.failed_logins = 0
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return _principal(user)
 
 
-def load_principal(session_factory: sessionmaker[Session], user_id: int) -> Principal | None:
+def load_principal(uow: UnitOfWork, user_id: int) -> Principal | None:
     """The principal for an active user id (as stored in a session), or None."""
-    with session_factory.begin() as s:
-        user = s.get(StaffUser, user_id)
-        if user is None or not user.is_active:
-            return None
-        return _principal(user)
+    s = uow.session
+    user = s.get(StaffUser, user_id)
+    if user is None or not user.is_active:
+        return None
+    return _principal(user)
 
 
-def set_password(session_factory: sessionmaker[Session], *, username: str, password: str) -> None:
+def set_password(uow: UnitOfWork, *, username: str, password: str) -> None:
     """Replace a user's password (policy checked) and clear any lockout."""
     check_password_policy(password)
     password_hash = _hasher.hash(password)
-    with session_factory.begin() as s:
-        user = s.scalars(select(StaffUser).where(StaffUser.username == username)).one_or_none()
-        if user is None:
-            raise UnknownUser(N_("No user is called %(username)s."), username=username)
-        user.password_hash = password_hash
-        user.failed_logins = 0
-        user.locked_until = None
+    s = uow.session
+    user = s.scalars(select(StaffUser).where(StaffUser.username == username)).one_or_none()
+    if user is None:
+        raise UnknownUser(N_("No user is called %(username)s."), username=username)
+    user.password_hash = password_hash
+    user.failed_logins = 0
+    user.locked_until = None
 
 
-def list_users(session_factory: sessionmaker[Session]) -> list[UserSummary]:
+def list_users(uow: UnitOfWork) -> list[UserSummary]:
     """Every staff user with their role and community codes, by username."""
-    with session_factory.begin() as s:
-        users = list(s.scalars(select(StaffUser).order_by(StaffUser.username)))
-        rows = s.execute(select(Community.id, Community.code))
-        names: dict[int, str] = {row.id: row.code for row in rows}
-        return [
-            UserSummary(
-                username=u.username,
-                display_name=u.display_name,
-                role=u.role,
-                is_active=u.is_active,
-                community_codes=tuple(sorted(names[c.community_id] for c in u.communities)),
-            )
-            for u in users
-        ]
+    s = uow.session
+    users = list(s.scalars(select(StaffUser).order_by(StaffUser.username)))
+    rows = s.execute(select(Community.id, Community.code))
+    names: dict[int, str] = {row.id: row.code for row in rows}
+    return [
+        UserSummary(
+            username=u.username,
+            display_name=u.display_name,
+            role=u.role,
+            is_active=u.is_active,
+            community_codes=tuple(sorted(names[c.community_id] for c in u.communities)),
+        )
+        for u in users
+    ]
 
 
 # -- tokens -------------------------------------------------------------------------------
@@ -348,84 +341,78 @@ def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def issue_token(
-    session_factory: sessionmaker[Session], *, username: str, label: str = "", clock: Clock
-) -> IssuedToken:
+def issue_token(uow: UnitOfWork, *, username: str, label: str = "") -> IssuedToken:
     """Create an API token for an active user.
 
     Guarantees: the secret has 256 bits of randomness, only its SHA-256 hash is stored, and
     the secret is returned here once and can never be read back.
     """
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with session_factory.begin() as s:
-        user = s.scalars(select(StaffUser).where(StaffUser.username == username)).one_or_none()
-        if user is None or not user.is_active:
-            raise UnknownUser(N_("No active user is called %(username)s."), username=username)
-        token = ApiToken(
-            user_id=user.id,
-            token_hash=_token_hash(secret),
-            label=label[:100],
-            created_at=clock.now(),
-        )
-        s.add(token)
-        s.flush()
-        return IssuedToken(token_id=token.id, secret=secret, label=token.label)
+    s = uow.session
+    user = s.scalars(select(StaffUser).where(StaffUser.username == username)).one_or_none()
+    if user is None or not user.is_active:
+        raise UnknownUser(N_("No active user is called %(username)s."), username=username)
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(secret),
+        label=label[:100],
+        created_at=uow.clock.now(),
+    )
+    s.add(token)
+    s.flush()
+    return IssuedToken(token_id=token.id, secret=secret, label=token.label)
 
 
-def revoke_token(session_factory: sessionmaker[Session], *, token_id: int, clock: Clock) -> None:
+def revoke_token(uow: UnitOfWork, *, token_id: int) -> None:
     """Revoke a token for good; revoking twice is harmless (the first time is kept)."""
-    with session_factory.begin() as s:
-        token = s.get(ApiToken, token_id)
-        if token is None:
-            raise UnknownToken(N_("No such token."))
-        if token.revoked_at is None:
-            token.revoked_at = clock.now()
+    s = uow.session
+    token = s.get(ApiToken, token_id)
+    if token is None:
+        raise UnknownToken(N_("No such token."))
+    if token.revoked_at is None:
+        token.revoked_at = uow.clock.now()
 
 
-def user_for_token(
-    session_factory: sessionmaker[Session], *, secret: str, clock: Clock
-) -> Principal | None:
+def user_for_token(uow: UnitOfWork, *, secret: str) -> Principal | None:
     """The principal a bearer token stands for, or None if it is unknown, revoked, or its
     user is disabled. Records when the token was last used (to the minute)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    now = clock.now()
-    with session_factory.begin() as s:
-        token = s.scalars(
-            select(ApiToken).where(ApiToken.token_hash == _token_hash(secret))
-        ).one_or_none()
-        if token is None or token.revoked_at is not None:
-            return None
-        user = s.get(StaffUser, token.user_id)
-        if user is None or not user.is_active:
-            return None
-        if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_GRANULARITY:
-            token.last_used_at = now
-        return _principal(user)
+    now = uow.clock.now()
+    s = uow.session
+    token = s.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(secret))
+    ).one_or_none()
+    if token is None or token.revoked_at is not None:
+        return None
+    user = s.get(StaffUser, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_GRANULARITY:
+        token.last_used_at = now
+    return _principal(user)
 
 
 # -- community scope ----------------------------------------------------------------------
 
 
-def communities_for(
-    session_factory: sessionmaker[Session], principal: Principal
-) -> list[CommunityRef]:
+def communities_for(uow: UnitOfWork, principal: Principal) -> list[CommunityRef]:
     """The communities a principal may act for (all of them for an admin), by code."""
-    with session_factory.begin() as s:
-        query = select(Community).order_by(Community.code)
-        if not principal.is_admin:
-            query = query.where(Community.id.in_(sorted(principal.community_ids)))
-        return [CommunityRef(c.id, c.code, c.name) for c in s.scalars(query)]
+    s = uow.session
+    query = select(Community).order_by(Community.code)
+    if not principal.is_admin:
+        query = query.where(Community.id.in_(sorted(principal.community_ids)))
+    return [CommunityRef(c.id, c.code, c.name) for c in s.scalars(query)]
 
 
-def community_by_code(session_factory: sessionmaker[Session], code: str) -> Community | None:
+def community_by_code(uow: UnitOfWork, code: str) -> Community | None:
     """The community with this code (detached), or None."""
-    with session_factory.begin() as s:
-        return s.scalars(select(Community).where(Community.code == code)).one_or_none()
+    s = uow.session
+    return s.scalars(select(Community).where(Community.code == code)).one_or_none()
 
 
-def public_communities(session_factory: sessionmaker[Session]) -> list[CommunityRef]:
+def public_communities(uow: UnitOfWork) -> list[CommunityRef]:
     """Every community's code and name (public information), by code."""
-    with session_factory() as s:
-        query = select(Community).order_by(Community.code)
-        return [CommunityRef(c.id, c.code, c.name) for c in s.scalars(query)]
+    s = uow.session
+    query = select(Community).order_by(Community.code)
+    return [CommunityRef(c.id, c.code, c.name) for c in s.scalars(query)]

@@ -1,17 +1,32 @@
-"""The process-wide objects services receive: settings, database, clock, keys."""
+"""The process-wide objects use cases need, and the one place that opens their transactions.
+
+``Runtime.run(step, ...)`` is how every entry point (page, API route, CLI command, demo)
+performs a use case: it opens one :class:`notary.work.UnitOfWork`, calls the step with it,
+commits if the step returns and rolls back if it raises. ``Runtime.query`` does the same for
+read-only steps (a deferred transaction that never takes SQLite's write lock, always rolled
+back). Steps never open sessions or commit; see docs/decisions.md, "Use cases".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from estate.personal import DataCipher, load_cipher
 from fundvote.config import Settings
-from fundvote.db import make_engine, make_session_factory
+from fundvote.db import WRITE_OPTION, make_engine, make_session_factory
 from notary.clock import Clock, SystemClock
+from notary.errors import DomainError
 from notary.keys import KeyRing, load_keyring
+from notary.work import UnitOfWork
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -24,6 +39,63 @@ class Runtime:
     clock: Clock
     keyring: KeyRing
     cipher: DataCipher  # encrypts owners' phone and ID numbers at rest
+
+    @contextmanager
+    def write(self, *, actor: int | None = None) -> Iterator[UnitOfWork]:
+        """One write transaction: committed when the block ends, rolled back if it raises
+        (except a refusal that is itself recorded, ``DomainError.is_recorded``: what the step
+        wrote is committed, then the error propagates).
+
+        On SQLite it begins ``IMMEDIATE`` (writers queue instead of failing on lock upgrade).
+        """
+        with self.session_factory() as session:
+            transaction = session.begin()
+            session.connection(execution_options={WRITE_OPTION: True})
+            try:
+                yield UnitOfWork(session, self.clock, self.keyring, actor, is_writable=True)
+            except DomainError as error:
+                if error.is_recorded:
+                    transaction.commit()
+                raise
+            except BaseException:
+                transaction.rollback()
+                raise
+            transaction.commit()
+
+    @contextmanager
+    def read(self, *, actor: int | None = None) -> Iterator[UnitOfWork]:
+        """One read-only transaction: deferred (no write lock), never committed."""
+        with self.session_factory() as session:
+            try:
+                yield UnitOfWork(session, self.clock, self.keyring, actor, is_writable=False)
+            finally:
+                session.rollback()
+
+    def run(
+        self, step: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Perform the use case ``step`` in one write unit of work with no acting staff user."""
+        with self.write() as uow:
+            return step(uow, *args, **kwargs)
+
+    def run_as(
+        self,
+        actor: int | None,
+        step: Callable[Concatenate[UnitOfWork, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Perform ``step`` in one write unit of work on behalf of staff user ``actor``."""
+        with self.write(actor=actor) as uow:
+            return step(uow, *args, **kwargs)
+
+    def query(
+        self, step: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run the read-only ``step`` in a read unit of work."""
+        with self.read() as uow:
+            return step(uow, *args, **kwargs)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:

@@ -12,8 +12,20 @@ class DomainError(Exception):
     """
 
     code = "domain-error"
+    is_recorded = False
+    """True for a refusal that is itself recorded (a failed login or identity attempt counts
+    toward a lockout): the unit of work commits what it wrote before the error leaves it."""
 
     def __init__(self, message: str, **params: object) -> None:
         super().__init__(message)
         self.message = message
         self.params = params
+
+    @property
+    def text(self) -> str:
+        """The English message with its named values filled in (for the command line and logs
+        of our own; pages translate ``message`` first)."""
+        try:
+            return self.message % {k: str(v) for k, v in self.params.items()}
+        except (KeyError, TypeError, ValueError):
+            return self.message

@@ -27,12 +27,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notary.checkpoint import log_origin
 from notary.clock import Clock
 from notary.envelope import format_time
 from notary.keys import KeyRing
+from notary.work import UnitOfWork
 from voting.errors import (
     N_,
     AlreadyVoted,
@@ -97,12 +98,10 @@ def normalise_choices(choices: Mapping[Any, Any], positions: Sequence[int]) -> d
 
 
 def cast_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     token: str,
     choices: Mapping[Any, str],
-    clock: Clock,
-    keyring: KeyRing,
     channel: str = "online",
     client_entropy: str | None = None,
     for_member: int | None = None,
@@ -121,54 +120,54 @@ def cast_ballot(
     if channel not in ("online", "proxy"):
         raise ValueError("a link casts online (or, for a represented member, by proxy)")
     try:
-        with session_factory.begin() as s:
-            credential = live_credential(s, token)
-            ballot = s.get_one(Ballot, credential.ballot_id)
-            now = clock.now()
-            if not is_accepting(ballot, now):
-                raise BallotClosed(N_("This ballot is not taking votes now."), status=ballot.status)
-            if ballot.identity_check != "none" and credential.identity_verified_at is None:
-                raise IdentityCheckRequired(N_("Please confirm who you are first."))
-            acting = s.get_one(RollMember, credential.member_id)
-            proxy: Proxy | None = None
-            member = acting
-            if for_member is not None and for_member != acting.id:
-                proxy = s.scalars(
-                    sa.select(Proxy).where(
-                        Proxy.ballot_id == ballot.id,
-                        Proxy.member_id == for_member,
-                        Proxy.acting_member_id == acting.id,
-                        Proxy.revoked_at.is_(None),
-                    )
-                ).one_or_none()
-                if proxy is None:
-                    raise NotEligible(
-                        N_("You do not represent this member for this ballot."), member=for_member
-                    )
-                member = s.get_one(RollMember, for_member)
-                channel = "proxy"
-            positions = [q.position for q in question_rows(s, ballot.id)]
-            picked = normalise_choices(choices, positions)
-            if has_voted(s, ballot.id, member.id):
-                raise AlreadyVoted(N_("This ballot has already been cast. A cast ballot is final."))
-            extra: dict[str, Any] = {}
-            if proxy is not None:
-                extra["proxy"] = {
-                    "acting_member": acting.member_key,
-                    "authorization_sha256": proxy.authorization_sha256,
-                }
-            return record_cast(
-                s,
-                ballot=ballot,
-                member=member,
-                choices=picked,
-                channel=channel,
-                clock=clock,
-                keyring=keyring,
-                client_entropy=client_entropy,
-                proxy_id=proxy.id if proxy is not None else None,
-                extra=extra,
-            )
+        s = uow.session
+        credential = live_credential(s, token)
+        ballot = s.get_one(Ballot, credential.ballot_id)
+        now = uow.clock.now()
+        if not is_accepting(ballot, now):
+            raise BallotClosed(N_("This ballot is not taking votes now."), status=ballot.status)
+        if ballot.identity_check != "none" and credential.identity_verified_at is None:
+            raise IdentityCheckRequired(N_("Please confirm who you are first."))
+        acting = s.get_one(RollMember, credential.member_id)
+        proxy: Proxy | None = None
+        member = acting
+        if for_member is not None and for_member != acting.id:
+            proxy = s.scalars(
+                sa.select(Proxy).where(
+                    Proxy.ballot_id == ballot.id,
+                    Proxy.member_id == for_member,
+                    Proxy.acting_member_id == acting.id,
+                    Proxy.revoked_at.is_(None),
+                )
+            ).one_or_none()
+            if proxy is None:
+                raise NotEligible(
+                    N_("You do not represent this member for this ballot."), member=for_member
+                )
+            member = s.get_one(RollMember, for_member)
+            channel = "proxy"
+        positions = [q.position for q in question_rows(s, ballot.id)]
+        picked = normalise_choices(choices, positions)
+        if has_voted(s, ballot.id, member.id):
+            raise AlreadyVoted(N_("This ballot has already been cast. A cast ballot is final."))
+        extra: dict[str, Any] = {}
+        if proxy is not None:
+            extra["proxy"] = {
+                "acting_member": acting.member_key,
+                "authorization_sha256": proxy.authorization_sha256,
+            }
+        return record_cast(
+            s,
+            ballot=ballot,
+            member=member,
+            choices=picked,
+            channel=channel,
+            clock=uow.clock,
+            keyring=uow.keyring,
+            client_entropy=client_entropy,
+            proxy_id=proxy.id if proxy is not None else None,
+            extra=extra,
+        )
     except IntegrityError:
         raise AlreadyVoted(
             N_("This ballot has already been cast. A cast ballot is final.")
@@ -250,33 +249,33 @@ def record_cast(
 
 
 def receipt_for_link(
-    session_factory: sessionmaker[Session], *, token: str, for_member: int | None = None
+    uow: UnitOfWork, *, token: str, for_member: int | None = None
 ) -> Receipt | None:
     """The stored receipt of the link's member (or of a member it represents), if cast.
 
     ``UnknownLink`` for a link that is not live; ``NotEligible`` for a ``for_member`` this
     member does not represent.
     """
-    with session_factory() as s:
-        credential = live_credential(s, token)
-        member_id = credential.member_id
-        if for_member is not None and for_member != member_id:
-            proxy = s.scalar(
-                sa.select(Proxy.id).where(
-                    Proxy.ballot_id == credential.ballot_id,
-                    Proxy.member_id == for_member,
-                    Proxy.acting_member_id == member_id,
-                    Proxy.revoked_at.is_(None),
-                )
-            )
-            if proxy is None:
-                raise NotEligible(
-                    N_("You do not represent this member for this ballot."), member=for_member
-                )
-            member_id = for_member
-        text = s.scalar(
-            sa.select(CastBallot.receipt).where(
-                CastBallot.ballot_id == credential.ballot_id, CastBallot.member_id == member_id
+    s = uow.session
+    credential = live_credential(s, token)
+    member_id = credential.member_id
+    if for_member is not None and for_member != member_id:
+        proxy = s.scalar(
+            sa.select(Proxy.id).where(
+                Proxy.ballot_id == credential.ballot_id,
+                Proxy.member_id == for_member,
+                Proxy.acting_member_id == member_id,
+                Proxy.revoked_at.is_(None),
             )
         )
-        return Receipt.from_text(text) if text is not None else None
+        if proxy is None:
+            raise NotEligible(
+                N_("You do not represent this member for this ballot."), member=for_member
+            )
+        member_id = for_member
+    text = s.scalar(
+        sa.select(CastBallot.receipt).where(
+            CastBallot.ballot_id == credential.ballot_id, CastBallot.member_id == member_id
+        )
+    )
+    return Receipt.from_text(text) if text is not None else None

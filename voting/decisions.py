@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notary import store
 from notary.canonical import canonical_bytes
-from notary.clock import Clock
 from notary.envelope import make_entry
+from notary.work import UnitOfWork
 from voting.ballot_info import BallotInfo, binding_of, info_of, matter_of
 from voting.errors import N_, UnresolvedPaperBallots
 from voting.matters import CONSULTATION, Matter, matter_by_key
@@ -59,10 +59,9 @@ class TallyReport:
 
 
 def tally_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     actor: int | None = None,
 ) -> TallyReport:
     """closed -> tallied: count the cast ballots and record one logged decision per question.
@@ -73,55 +72,53 @@ def tally_ballot(
     ``voting.decision_recorded`` log entry. Refused while paper ballots are unresolved
     (``UnresolvedPaperBallots``).
     """
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        unresolved = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(PaperEntry)
-            .where(PaperEntry.ballot_id == ballot.id, PaperEntry.status.in_(UNRESOLVED_PAPER))
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    unresolved = s.scalar(
+        sa.select(sa.func.count())
+        .select_from(PaperEntry)
+        .where(PaperEntry.ballot_id == ballot.id, PaperEntry.status.in_(UNRESOLVED_PAPER))
+    )
+    if ballot.status == "closed" and unresolved:
+        raise UnresolvedPaperBallots(
+            N_("%(count)s paper ballots still need a second entry or a resolution."),
+            count=unresolved,
         )
-        if ballot.status == "closed" and unresolved:
-            raise UnresolvedPaperBallots(
-                N_("%(count)s paper ballots still need a second entry or a resolution."),
-                count=unresolved,
+    now = uow.clock.now()
+    move_status(s, ballot, "closed", "tallied", tallied_at=now)
+    community = community_of(s, ballot)
+    members = s.scalars(sa.select(RollMember).where(RollMember.ballot_id == ballot.id)).all()
+    key_of = {m.id: m.member_key for m in members}
+    roll = [_TallyMember(m.member_key, m.heads, m.area_centi) for m in members]
+    cast = s.execute(
+        sa.select(CastBallot.member_id, CastBallot.choices).where(CastBallot.ballot_id == ballot.id)
+    ).all()
+    choices = [(key_of[row.member_id], json.loads(row.choices)) for row in cast]
+    binding = binding_of(ballot.deemed_majority_enabled, ballot.binding_result)
+    out = []
+    for q in question_rows(s, ballot.id):
+        matter = matter_of(ballot.is_consultation, q.matter)
+        votes = [
+            TallyBallot(key, str(c[str(q.position)]))
+            for key, c in choices
+            if c.get(str(q.position)) is not None
+        ]
+        result = tally(roll, votes, matter, deemed_majority=ballot.deemed_majority_enabled)
+        record = decision_record(ballot.ref, q.position, q.matter, result, binding)
+        entry = make_entry("voting.decision_recorded", now, community.code, record)
+        index = store.append(s, community.code, entry).index
+        s.add(
+            Decision(
+                ballot_id=ballot.id,
+                question_id=q.id,
+                record=canonical_bytes(record).decode(),
+                log_index=index,
+                created_at=now,
             )
-        now = clock.now()
-        move_status(s, ballot, "closed", "tallied", tallied_at=now)
-        community = community_of(s, ballot)
-        members = s.scalars(sa.select(RollMember).where(RollMember.ballot_id == ballot.id)).all()
-        key_of = {m.id: m.member_key for m in members}
-        roll = [_TallyMember(m.member_key, m.heads, m.area_centi) for m in members]
-        cast = s.execute(
-            sa.select(CastBallot.member_id, CastBallot.choices).where(
-                CastBallot.ballot_id == ballot.id
-            )
-        ).all()
-        choices = [(key_of[row.member_id], json.loads(row.choices)) for row in cast]
-        binding = binding_of(ballot.deemed_majority_enabled, ballot.binding_result)
-        out = []
-        for q in question_rows(s, ballot.id):
-            matter = matter_of(ballot.is_consultation, q.matter)
-            votes = [
-                TallyBallot(key, str(c[str(q.position)]))
-                for key, c in choices
-                if c.get(str(q.position)) is not None
-            ]
-            result = tally(roll, votes, matter, deemed_majority=ballot.deemed_majority_enabled)
-            record = decision_record(ballot.ref, q.position, q.matter, result, binding)
-            entry = make_entry("voting.decision_recorded", now, community.code, record)
-            index = store.append(s, community.code, entry).index
-            s.add(
-                Decision(
-                    ballot_id=ballot.id,
-                    question_id=q.id,
-                    record=canonical_bytes(record).decode(),
-                    log_index=index,
-                    created_at=now,
-                )
-            )
-            out.append(_question_tally(q, record, index))
-        s.flush()
-        return TallyReport(info_of(s, ballot, community), tuple(out))
+        )
+        out.append(_question_tally(q, record, index))
+    s.flush()
+    return TallyReport(info_of(s, ballot, community), tuple(out))
 
 
 def get_tally(session: Session, ballot_ref: str) -> TallyReport | None:

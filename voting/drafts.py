@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from estate.models import Building, Community, Unit
 from notary.canonical import canonical_bytes
-from notary.clock import Clock
+from notary.work import UnitOfWork
 from voting.ballot_info import (
     AttachmentInfo,
     BallotInfo,
@@ -62,7 +62,7 @@ class QuestionDraft:
 
 
 def create_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     community_code: str,
     title: str,
@@ -70,7 +70,6 @@ def create_ballot(
     opens_at: datetime,
     closes_at: datetime,
     questions: Sequence[QuestionDraft],
-    clock: Clock,
     scope_kind: str = "community",
     scope_codes: Sequence[str] = (),
     publicity_days: int | None = None,
@@ -86,55 +85,54 @@ def create_ballot(
     exist, publicity days defaulting to the community's); raises ``InvalidBallot`` (or a
     subclass, or ``ScopeTooNarrow``/``MatterUnknown``) otherwise, writing nothing.
     """
-    with session_factory.begin() as s:
-        community = community_by_code(s, community_code)
-        days = community.publicity_days if publicity_days is None else publicity_days
-        codes = _check_draft(
-            s,
-            community,
-            title=title,
-            opens_at=opens_at,
-            closes_at=closes_at,
-            questions=questions,
-            scope_kind=scope_kind,
-            scope_codes=scope_codes,
-            publicity_days=days,
-            disclosure=disclosure,
-            is_consultation=is_consultation,
-            identity_check=identity_check,
-            now=clock.now(),
-        )
-        ballot = Ballot(
-            community_id=community.id,
-            ref=_new_ref(),
-            title=title.strip(),
-            description=description.strip(),
-            status="draft",
-            scope_kind=scope_kind,
-            scope_codes=json.dumps(list(codes)),
-            opens_at=opens_at,
-            closes_at=closes_at,
-            publicity_days=days,
-            disclosure=disclosure,
-            is_consultation=is_consultation,
-            identity_check=identity_check,
-            deemed_majority_enabled=community.deemed_majority_enabled,
-            binding_result=community.binding_result,
-            created_by=created_by,
-            created_at=clock.now(),
-        )
-        s.add(ballot)
-        s.flush()
-        _write_questions(s, ballot.id, questions)
-        log_ballot_event(s, community.code, clock, "voting.ballot_created", ballot, created_by, {})
-        return info_of(s, ballot, community)
+    s = uow.session
+    community = community_by_code(s, community_code)
+    days = community.publicity_days if publicity_days is None else publicity_days
+    codes = _check_draft(
+        s,
+        community,
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        questions=questions,
+        scope_kind=scope_kind,
+        scope_codes=scope_codes,
+        publicity_days=days,
+        disclosure=disclosure,
+        is_consultation=is_consultation,
+        identity_check=identity_check,
+        now=uow.clock.now(),
+    )
+    ballot = Ballot(
+        community_id=community.id,
+        ref=_new_ref(),
+        title=title.strip(),
+        description=description.strip(),
+        status="draft",
+        scope_kind=scope_kind,
+        scope_codes=json.dumps(list(codes)),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        publicity_days=days,
+        disclosure=disclosure,
+        is_consultation=is_consultation,
+        identity_check=identity_check,
+        deemed_majority_enabled=community.deemed_majority_enabled,
+        binding_result=community.binding_result,
+        created_by=created_by,
+        created_at=uow.clock.now(),
+    )
+    s.add(ballot)
+    s.flush()
+    _write_questions(s, ballot.id, questions)
+    log_ballot_event(s, community.code, uow.clock, "voting.ballot_created", ballot, created_by, {})
+    return info_of(s, ballot, community)
 
 
 def update_draft(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     actor: int | None = None,
     title: str | None = None,
     description: str | None = None,
@@ -154,75 +152,74 @@ def update_draft(
     Guarantees: the ballot is locked and still a draft (``BallotFrozen`` otherwise); the
     result is validated like :func:`create_ballot` as a whole, and nothing changes if it fails.
     """
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        if ballot.status not in EDITABLE:
-            raise BallotFrozen(
-                N_("The ballot has opened; its content can no longer change."), ref=ballot_ref
-            )
-        community = community_of(s, ballot)
-        new_kind = ballot.scope_kind if scope_kind is None else scope_kind
-        if scope_codes is not None:
-            new_codes: Sequence[str] = scope_codes
-        elif scope_kind is not None and scope_kind != ballot.scope_kind:
-            new_codes = ()
-        else:
-            new_codes = json.loads(ballot.scope_codes)
-        new_questions = (
-            list(questions)
-            if questions is not None
-            else [QuestionDraft(q.matter, q.text, q.use_plan) for q in question_infos(s, ballot.id)]
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status not in EDITABLE:
+        raise BallotFrozen(
+            N_("The ballot has opened; its content can no longer change."), ref=ballot_ref
         )
-        new_title = ballot.title if title is None else title
-        new_opens = ballot.opens_at if opens_at is None else opens_at
-        new_closes = ballot.closes_at if closes_at is None else closes_at
-        new_days = ballot.publicity_days if publicity_days is None else publicity_days
-        new_disclosure = ballot.disclosure if disclosure is None else disclosure
-        new_consult = ballot.is_consultation if is_consultation is None else is_consultation
-        new_check = ballot.identity_check if identity_check is None else identity_check
-        codes = _check_draft(
-            s,
-            community,
-            title=new_title,
-            opens_at=new_opens,
-            closes_at=new_closes,
-            questions=new_questions,
-            scope_kind=new_kind,
-            scope_codes=new_codes,
-            publicity_days=new_days,
-            disclosure=new_disclosure,
-            is_consultation=new_consult,
-            identity_check=new_check,
-            now=clock.now(),
-        )
-        ballot.title = new_title.strip()
-        ballot.opens_at = new_opens
-        ballot.closes_at = new_closes
-        ballot.publicity_days = new_days
-        ballot.disclosure = new_disclosure
-        ballot.is_consultation = new_consult
-        ballot.identity_check = new_check
-        if description is not None:
-            ballot.description = description.strip()
-        ballot.scope_kind = new_kind
-        ballot.scope_codes = json.dumps(list(codes))
-        if questions is not None:
-            s.execute(sa.delete(Question).where(Question.ballot_id == ballot.id))
-            s.flush()
-            _write_questions(s, ballot.id, new_questions)
+    community = community_of(s, ballot)
+    new_kind = ballot.scope_kind if scope_kind is None else scope_kind
+    if scope_codes is not None:
+        new_codes: Sequence[str] = scope_codes
+    elif scope_kind is not None and scope_kind != ballot.scope_kind:
+        new_codes = ()
+    else:
+        new_codes = json.loads(ballot.scope_codes)
+    new_questions = (
+        list(questions)
+        if questions is not None
+        else [QuestionDraft(q.matter, q.text, q.use_plan) for q in question_infos(s, ballot.id)]
+    )
+    new_title = ballot.title if title is None else title
+    new_opens = ballot.opens_at if opens_at is None else opens_at
+    new_closes = ballot.closes_at if closes_at is None else closes_at
+    new_days = ballot.publicity_days if publicity_days is None else publicity_days
+    new_disclosure = ballot.disclosure if disclosure is None else disclosure
+    new_consult = ballot.is_consultation if is_consultation is None else is_consultation
+    new_check = ballot.identity_check if identity_check is None else identity_check
+    codes = _check_draft(
+        s,
+        community,
+        title=new_title,
+        opens_at=new_opens,
+        closes_at=new_closes,
+        questions=new_questions,
+        scope_kind=new_kind,
+        scope_codes=new_codes,
+        publicity_days=new_days,
+        disclosure=new_disclosure,
+        is_consultation=new_consult,
+        identity_check=new_check,
+        now=uow.clock.now(),
+    )
+    ballot.title = new_title.strip()
+    ballot.opens_at = new_opens
+    ballot.closes_at = new_closes
+    ballot.publicity_days = new_days
+    ballot.disclosure = new_disclosure
+    ballot.is_consultation = new_consult
+    ballot.identity_check = new_check
+    if description is not None:
+        ballot.description = description.strip()
+    ballot.scope_kind = new_kind
+    ballot.scope_codes = json.dumps(list(codes))
+    if questions is not None:
+        s.execute(sa.delete(Question).where(Question.ballot_id == ballot.id))
         s.flush()
-        log_ballot_event(s, community.code, clock, "voting.draft_updated", ballot, actor, {})
-        return info_of(s, ballot, community)
+        _write_questions(s, ballot.id, new_questions)
+    s.flush()
+    log_ballot_event(s, community.code, uow.clock, "voting.draft_updated", ballot, actor, {})
+    return info_of(s, ballot, community)
 
 
 def add_attachment(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     filename: str,
     content_type: str,
     data: bytes,
-    clock: Clock,
     actor: int | None = None,
 ) -> AttachmentInfo:
     """Attach a document to a draft, stored with its SHA-256; log ``voting.attachment_added``.
@@ -238,77 +235,76 @@ def add_attachment(
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise InvalidBallot(N_("A document may be at most 10 MB."))
     digest = hashlib.sha256(data).hexdigest()
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        if ballot.status not in EDITABLE:
-            raise BallotFrozen(
-                N_("The ballot has opened; its documents can no longer change."), ref=ballot_ref
-            )
-        exists = s.scalar(
-            sa.select(Attachment.id).where(
-                Attachment.ballot_id == ballot.id, Attachment.sha256 == digest
-            )
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status not in EDITABLE:
+        raise BallotFrozen(
+            N_("The ballot has opened; its documents can no longer change."), ref=ballot_ref
         )
-        if exists is not None:
-            raise InvalidBallot(N_("This document is already attached."))
-        row = Attachment(
-            ballot_id=ballot.id,
-            filename=name,
-            content_type=(content_type or "application/octet-stream")[:100],
-            sha256=digest,
-            size=len(data),
-            data=data,
-            created_at=clock.now(),
+    exists = s.scalar(
+        sa.select(Attachment.id).where(
+            Attachment.ballot_id == ballot.id, Attachment.sha256 == digest
         )
-        s.add(row)
-        s.flush()
-        community = community_of(s, ballot)
-        log_ballot_event(
-            s,
-            community.code,
-            clock,
-            "voting.attachment_added",
-            ballot,
-            actor,
-            {"attachment": {"id": row.id, "file": name, "sha256": digest, "size": len(data)}},
-        )
-        return attachment_info(row)
+    )
+    if exists is not None:
+        raise InvalidBallot(N_("This document is already attached."))
+    row = Attachment(
+        ballot_id=ballot.id,
+        filename=name,
+        content_type=(content_type or "application/octet-stream")[:100],
+        sha256=digest,
+        size=len(data),
+        data=data,
+        created_at=uow.clock.now(),
+    )
+    s.add(row)
+    s.flush()
+    community = community_of(s, ballot)
+    log_ballot_event(
+        s,
+        community.code,
+        uow.clock,
+        "voting.attachment_added",
+        ballot,
+        actor,
+        {"attachment": {"id": row.id, "file": name, "sha256": digest, "size": len(data)}},
+    )
+    return attachment_info(row)
 
 
 def remove_attachment(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     attachment_id: int,
-    clock: Clock,
     actor: int | None = None,
 ) -> None:
     """Remove a document from a draft; log ``voting.attachment_removed``. Draft only."""
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        if ballot.status not in EDITABLE:
-            raise BallotFrozen(
-                N_("The ballot has opened; its documents can no longer change."), ref=ballot_ref
-            )
-        row = s.scalar(
-            sa.select(Attachment).where(
-                Attachment.ballot_id == ballot.id, Attachment.id == attachment_id
-            )
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status not in EDITABLE:
+        raise BallotFrozen(
+            N_("The ballot has opened; its documents can no longer change."), ref=ballot_ref
         )
-        if row is None:
-            raise AttachmentNotFound(N_("There is no such document."), id=attachment_id)
-        digest = row.sha256
-        s.delete(row)
-        community = community_of(s, ballot)
-        log_ballot_event(
-            s,
-            community.code,
-            clock,
-            "voting.attachment_removed",
-            ballot,
-            actor,
-            {"attachment": {"id": attachment_id, "sha256": digest}},
+    row = s.scalar(
+        sa.select(Attachment).where(
+            Attachment.ballot_id == ballot.id, Attachment.id == attachment_id
         )
+    )
+    if row is None:
+        raise AttachmentNotFound(N_("There is no such document."), id=attachment_id)
+    digest = row.sha256
+    s.delete(row)
+    community = community_of(s, ballot)
+    log_ballot_event(
+        s,
+        community.code,
+        uow.clock,
+        "voting.attachment_removed",
+        ballot,
+        actor,
+        {"attachment": {"id": attachment_id, "sha256": digest}},
+    )
 
 
 # --- internals -----------------------------------------------------------------------------

@@ -63,12 +63,14 @@ class IdentityCheckFailed(DomainError):
     """The digits given for the identity check do not match."""
 
     code = "identity-check-failed"
+    is_recorded = True  # the attempt counts toward a lockout
 
 
 class IdentityLocked(DomainError):
     """Too many wrong identity checks: the link is locked for a while."""
 
     code = "identity-locked"
+    is_recorded = True  # the attempt counts toward a lockout
 
 
 class BadSignature(DomainError):

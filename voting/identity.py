@@ -10,12 +10,12 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from estate.errors import UndecryptableData
 from estate.personal import DataCipher
 from estate.services import id_number_purpose, phone_purpose
-from notary.clock import Clock
+from notary.work import UnitOfWork
 from voting.errors import N_, IdentityCheckFailed, IdentityLocked
 from voting.models import Ballot, RollMember
 from voting.rows import owners_of
@@ -26,12 +26,11 @@ LOCKOUT = timedelta(minutes=15)
 
 
 def verify_identity(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     token: str,
     digits: str,
     cipher: DataCipher,
-    clock: Clock,
 ) -> None:
     """Check the last four digits an owner typed against the member's owners' records.
 
@@ -43,54 +42,49 @@ def verify_identity(
     passes at once. ``IdentityCheckFailed`` with ``reason="no-data"`` (not counted) when no
     owner of the member has the value on record.
     """
-    outcome: DomainErrorLike | None = None
-    with session_factory.begin() as s:
-        credential = live_credential(s, token, for_update=True)
-        ballot = s.get_one(Ballot, credential.ballot_id)
-        if ballot.identity_check == "none" or credential.identity_verified_at is not None:
-            return
-        now = clock.now()
-        if credential.locked_until is not None and credential.locked_until > now:
-            raise IdentityLocked(
-                N_("Too many wrong answers. Try again after %(until)s."),
-                until=credential.locked_until.isoformat(),
-            )
-        member = s.get_one(RollMember, credential.member_id)
-        expected = _identity_values(s, member, ballot.identity_check, cipher)
-        if not expected:
-            raise IdentityCheckFailed(
-                N_("No number is on record for this check: ask the owners' committee."),
-                reason="no-data",
-                remaining=MAX_IDENTITY_FAILURES,
-            )
-        given = "".join(ch for ch in digits if ch.isalnum()).upper()[-4:].rjust(4, "#")
-        matched = False
-        for value in expected:  # compare with every owner: the time does not tell which
-            tail = "".join(ch for ch in value if ch.isalnum()).upper()[-4:].rjust(4, "*")
-            matched |= hmac.compare_digest(tail.encode(), given.encode())
-        if matched:
-            credential.identity_verified_at = now
-            credential.identity_failures = 0
-            credential.locked_until = None
-            return
-        credential.identity_failures += 1
-        if credential.identity_failures >= MAX_IDENTITY_FAILURES:
-            credential.identity_failures = 0
-            credential.locked_until = now + LOCKOUT
-            outcome = IdentityLocked(
-                N_("Too many wrong answers. Try again after %(until)s."),
-                until=credential.locked_until.isoformat(),
-            )
-        else:
-            outcome = IdentityCheckFailed(
-                N_("The digits do not match. %(remaining)s tries left."),
-                reason="mismatch",
-                remaining=MAX_IDENTITY_FAILURES - credential.identity_failures,
-            )
-    raise outcome
-
-
-DomainErrorLike = IdentityLocked | IdentityCheckFailed
+    s = uow.session
+    credential = live_credential(s, token, for_update=True)
+    ballot = s.get_one(Ballot, credential.ballot_id)
+    if ballot.identity_check == "none" or credential.identity_verified_at is not None:
+        return
+    now = uow.clock.now()
+    if credential.locked_until is not None and credential.locked_until > now:
+        raise IdentityLocked(
+            N_("Too many wrong answers. Try again after %(until)s."),
+            until=credential.locked_until.isoformat(),
+        )
+    member = s.get_one(RollMember, credential.member_id)
+    expected = _identity_values(s, member, ballot.identity_check, cipher)
+    if not expected:
+        raise IdentityCheckFailed(
+            N_("No number is on record for this check: ask the owners' committee."),
+            reason="no-data",
+            remaining=MAX_IDENTITY_FAILURES,
+        )
+    given = "".join(ch for ch in digits if ch.isalnum()).upper()[-4:].rjust(4, "#")
+    matched = False
+    for value in expected:  # compare with every owner: the time does not tell which
+        tail = "".join(ch for ch in value if ch.isalnum()).upper()[-4:].rjust(4, "*")
+        matched |= hmac.compare_digest(tail.encode(), given.encode())
+    if matched:
+        credential.identity_verified_at = now
+        credential.identity_failures = 0
+        credential.locked_until = None
+        return
+    # Both refusals below are ``is_recorded``: the counted failure is committed.
+    credential.identity_failures += 1
+    if credential.identity_failures >= MAX_IDENTITY_FAILURES:
+        credential.identity_failures = 0
+        credential.locked_until = now + LOCKOUT
+        raise IdentityLocked(
+            N_("Too many wrong answers. Try again after %(until)s."),
+            until=credential.locked_until.isoformat(),
+        )
+    raise IdentityCheckFailed(
+        N_("The digits do not match. %(remaining)s tries left."),
+        reason="mismatch",
+        remaining=MAX_IDENTITY_FAILURES - credential.identity_failures,
+    )
 
 
 def _identity_values(s: Session, member: RollMember, check: str, cipher: DataCipher) -> list[str]:

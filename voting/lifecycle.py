@@ -20,12 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notary import store
 from notary.canonical import canonical_bytes
-from notary.clock import Clock
-from notary.note import Signer
+from notary.work import UnitOfWork
 from voting.ballot_info import BallotInfo, QuestionInfo, binding_of, info_of, question_infos
 from voting.decisions import outcome_words
 from voting.drafts import check_scope_rules
@@ -45,10 +44,9 @@ from voting.rows import ballot_by_ref, community_of, log_ballot_event, move_stat
 
 
 def open_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     actor: int | None = None,
 ) -> BallotInfo:
     """draft -> open: freeze the roll and log ``voting.ballot_opened`` with its commitment.
@@ -58,245 +56,235 @@ def open_ballot(
     ballot; the logged entry carries the roll commitment and totals, the questions with their
     use plans and the documents' SHA-256, so the content voted on is fixed in the log.
     """
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        community = community_of(s, ballot)
-        now = clock.now()
-        if ballot.status == "draft" and now >= ballot.closes_at:
-            raise WindowPassed(
-                N_("The voting window has already ended; change the dates before opening."),
-                ref=ballot_ref,
-            )
-        move_status(s, ballot, "draft", "open", opened_at=now)
-        questions = question_infos(s, ballot.id)
-        codes = json.loads(ballot.scope_codes)
-        check_scope_rules(
-            s,
-            community,
-            ballot.scope_kind,
-            codes,
-            [q.matter for q in questions],
-            ballot.is_consultation,
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    community = community_of(s, ballot)
+    now = uow.clock.now()
+    if ballot.status == "draft" and now >= ballot.closes_at:
+        raise WindowPassed(
+            N_("The voting window has already ended; change the dates before opening."),
+            ref=ballot_ref,
         )
-        frozen = freeze_roll(
-            s,
-            ballot_id=ballot.id,
-            ballot_ref=ballot.ref,
-            community_id=community.id,
-            community_code=community.code,
-            scope_kind=ballot.scope_kind,
-            scope_codes=codes,
-        )
-        ballot.roll_heads = frozen.heads
-        ballot.roll_area_centi = frozen.area_centi
-        ballot.roll_commitment = frozen.commitment
-        ballot.deemed_majority_enabled = community.deemed_majority_enabled
-        ballot.binding_result = community.binding_result
-        s.flush()
-        attachments = s.scalars(
-            sa.select(Attachment).where(Attachment.ballot_id == ballot.id).order_by(Attachment.id)
-        ).all()
-        content = {
-            "title": ballot.title,
-            "description_sha256": hashlib.sha256(ballot.description.encode()).hexdigest(),
-            "questions": [_question_dict(q) for q in questions],
-            "attachments": [{"file": a.filename, "sha256": a.sha256} for a in attachments],
-        }
-        log_ballot_event(
-            s,
-            community.code,
-            clock,
-            "voting.ballot_opened",
-            ballot,
-            actor,
-            {
-                "scope": {"kind": ballot.scope_kind, "codes": codes},
-                "window": {"opens_at": _iso(ballot.opens_at), "closes_at": _iso(ballot.closes_at)},
-                "roll": {
-                    "commitment": frozen.commitment,
-                    "heads": frozen.heads,
-                    "area_centi": frozen.area_centi,
-                },
-                "content": content,
-                "content_sha256": hashlib.sha256(canonical_bytes(content)).hexdigest(),
-                "consultation": ballot.is_consultation,
-                "disclosure": ballot.disclosure,
-                "identity_check": ballot.identity_check,
-                "publicity_days": ballot.publicity_days,
-                "deemed_majority_enabled": ballot.deemed_majority_enabled,
-                "binding": binding_of(ballot.deemed_majority_enabled, ballot.binding_result),
+    move_status(s, ballot, "draft", "open", opened_at=now)
+    questions = question_infos(s, ballot.id)
+    codes = json.loads(ballot.scope_codes)
+    check_scope_rules(
+        s,
+        community,
+        ballot.scope_kind,
+        codes,
+        [q.matter for q in questions],
+        ballot.is_consultation,
+    )
+    frozen = freeze_roll(
+        s,
+        ballot_id=ballot.id,
+        ballot_ref=ballot.ref,
+        community_id=community.id,
+        community_code=community.code,
+        scope_kind=ballot.scope_kind,
+        scope_codes=codes,
+    )
+    ballot.roll_heads = frozen.heads
+    ballot.roll_area_centi = frozen.area_centi
+    ballot.roll_commitment = frozen.commitment
+    ballot.deemed_majority_enabled = community.deemed_majority_enabled
+    ballot.binding_result = community.binding_result
+    s.flush()
+    attachments = s.scalars(
+        sa.select(Attachment).where(Attachment.ballot_id == ballot.id).order_by(Attachment.id)
+    ).all()
+    content = {
+        "title": ballot.title,
+        "description_sha256": hashlib.sha256(ballot.description.encode()).hexdigest(),
+        "questions": [_question_dict(q) for q in questions],
+        "attachments": [{"file": a.filename, "sha256": a.sha256} for a in attachments],
+    }
+    log_ballot_event(
+        s,
+        community.code,
+        uow.clock,
+        "voting.ballot_opened",
+        ballot,
+        actor,
+        {
+            "scope": {"kind": ballot.scope_kind, "codes": codes},
+            "window": {"opens_at": _iso(ballot.opens_at), "closes_at": _iso(ballot.closes_at)},
+            "roll": {
+                "commitment": frozen.commitment,
+                "heads": frozen.heads,
+                "area_centi": frozen.area_centi,
             },
-        )
-        return info_of(s, ballot, community)
+            "content": content,
+            "content_sha256": hashlib.sha256(canonical_bytes(content)).hexdigest(),
+            "consultation": ballot.is_consultation,
+            "disclosure": ballot.disclosure,
+            "identity_check": ballot.identity_check,
+            "publicity_days": ballot.publicity_days,
+            "deemed_majority_enabled": ballot.deemed_majority_enabled,
+            "binding": binding_of(ballot.deemed_majority_enabled, ballot.binding_result),
+        },
+    )
+    return info_of(s, ballot, community)
 
 
 def close_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     actor: int | None = None,
 ) -> BallotInfo:
     """open -> closed, only once ``closes_at`` has passed (``WindowNotOver`` before); logs
     ``voting.ballot_closed`` with the number of ballots cast."""
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        now = clock.now()
-        if ballot.status == "open" and now < ballot.closes_at:
-            raise WindowNotOver(
-                N_("Voting is open until the end of the window; the ballot closes after that."),
-                ref=ballot_ref,
-            )
-        move_status(s, ballot, "open", "closed", closed_at=now)
-        cast = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(CastBallot)
-            .where(CastBallot.ballot_id == ballot.id)
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    now = uow.clock.now()
+    if ballot.status == "open" and now < ballot.closes_at:
+        raise WindowNotOver(
+            N_("Voting is open until the end of the window; the ballot closes after that."),
+            ref=ballot_ref,
         )
-        community = community_of(s, ballot)
-        log_ballot_event(
-            s, community.code, clock, "voting.ballot_closed", ballot, actor, {"cast": cast or 0}
-        )
-        return info_of(s, ballot, community)
+    move_status(s, ballot, "open", "closed", closed_at=now)
+    cast = s.scalar(
+        sa.select(sa.func.count()).select_from(CastBallot).where(CastBallot.ballot_id == ballot.id)
+    )
+    community = community_of(s, ballot)
+    log_ballot_event(
+        s, community.code, uow.clock, "voting.ballot_closed", ballot, actor, {"cast": cast or 0}
+    )
+    return info_of(s, ballot, community)
 
 
 def cancel_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     actor: int | None = None,
     reason: str = "",
 ) -> BallotInfo:
     """draft|open -> cancelled; logs ``voting.ballot_cancelled`` (with the reason's SHA-256).
 
     Votes already cast on an open ballot stay stored but are never counted."""
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        move_status(s, ballot, ("draft", "open"), "cancelled", cancelled_at=clock.now())
-        if reason.strip():
-            ballot.annul_reason = reason.strip()
-        community = community_of(s, ballot)
-        log_ballot_event(
-            s,
-            community.code,
-            clock,
-            "voting.ballot_cancelled",
-            ballot,
-            actor,
-            {"reason_sha256": hashlib.sha256(reason.strip().encode()).hexdigest()},
-        )
-        return info_of(s, ballot, community)
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    move_status(s, ballot, ("draft", "open"), "cancelled", cancelled_at=uow.clock.now())
+    if reason.strip():
+        ballot.annul_reason = reason.strip()
+    community = community_of(s, ballot)
+    log_ballot_event(
+        s,
+        community.code,
+        uow.clock,
+        "voting.ballot_cancelled",
+        ballot,
+        actor,
+        {"reason_sha256": hashlib.sha256(reason.strip().encode()).hexdigest()},
+    )
+    return info_of(s, ballot, community)
 
 
 def publish_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
-    keyring: Signer,
     origin_prefix: str,
     actor: int | None = None,
 ) -> BallotInfo:
     """tallied -> published: log ``voting.ballot_published`` (the outcome of every question and
     where its decision was logged, the publicity period), then sign a checkpoint of the log
     that includes that entry and store its size, root and key ID on the ballot."""
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        now = clock.now()
-        move_status(s, ballot, "tallied", "published", published_at=now)
-        community = community_of(s, ballot)
-        decisions = s.execute(
-            sa.select(Question.position, Decision.record, Decision.log_index)
-            .join(Decision, Decision.question_id == Question.id)
-            .where(Question.ballot_id == ballot.id)
-            .order_by(Question.position)
-        ).all()
-        log_ballot_event(
-            s,
-            community.code,
-            clock,
-            "voting.ballot_published",
-            ballot,
-            actor,
-            {
-                "decisions": [
-                    {
-                        "question": row.position,
-                        "log_index": row.log_index,
-                        "outcome": outcome_words(json.loads(row.record)),
-                    }
-                    for row in decisions
-                ],
-                "publicity": {
-                    "days": ballot.publicity_days,
-                    "ends_at": _iso(now + timedelta(days=ballot.publicity_days)),
-                },
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    now = uow.clock.now()
+    move_status(s, ballot, "tallied", "published", published_at=now)
+    community = community_of(s, ballot)
+    decisions = s.execute(
+        sa.select(Question.position, Decision.record, Decision.log_index)
+        .join(Decision, Decision.question_id == Question.id)
+        .where(Question.ballot_id == ballot.id)
+        .order_by(Question.position)
+    ).all()
+    log_ballot_event(
+        s,
+        community.code,
+        uow.clock,
+        "voting.ballot_published",
+        ballot,
+        actor,
+        {
+            "decisions": [
+                {
+                    "question": row.position,
+                    "log_index": row.log_index,
+                    "outcome": outcome_words(json.loads(row.record)),
+                }
+                for row in decisions
+            ],
+            "publicity": {
+                "days": ballot.publicity_days,
+                "ends_at": _iso(now + timedelta(days=ballot.publicity_days)),
             },
-        )
-        checkpoint = store.issue_checkpoint(s, community.code, keyring, origin_prefix, now)
-        ballot.notice_tree_size = checkpoint.size
-        ballot.notice_root = checkpoint.root.hex()
-        ballot.notice_key_id = keyring.key_id.hex()
-        s.flush()
-        return info_of(s, ballot, community)
+        },
+    )
+    checkpoint = store.issue_checkpoint(s, community.code, uow.keyring, origin_prefix, now)
+    ballot.notice_tree_size = checkpoint.size
+    ballot.notice_root = checkpoint.root.hex()
+    ballot.notice_key_id = uow.keyring.key_id.hex()
+    s.flush()
+    return info_of(s, ballot, community)
 
 
 def finalize_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     actor: int | None = None,
 ) -> BallotInfo:
     """published -> final once the publicity period is over, every objection is answered and
     none upheld (``PublicityNotOver``, ``ObjectionsPending``, ``ObjectionUpheld``); logs
     ``voting.ballot_final``."""
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        now = clock.now()
-        if ballot.status == "published":
-            assert ballot.published_at is not None
-            ends = ballot.published_at + timedelta(days=ballot.publicity_days)
-            if now < ends:
-                raise PublicityNotOver(
-                    N_("The publicity period has not ended yet."), ends_at=_iso(ends)
-                )
-            upheld, pending = _objection_counts(s, ballot.id)
-            if upheld:
-                raise ObjectionUpheld(
-                    N_("An objection was upheld, so the result cannot become final."),
-                    ref=ballot_ref,
-                )
-            if pending:
-                raise ObjectionsPending(
-                    N_("Answer every objection before the result becomes final."),
-                    count=pending,
-                )
-        move_status(s, ballot, "published", "final", final_at=now)
-        community = community_of(s, ballot)
-        objections = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(Objection)
-            .where(Objection.ballot_id == ballot.id)
-        )
-        log_ballot_event(
-            s,
-            community.code,
-            clock,
-            "voting.ballot_final",
-            ballot,
-            actor,
-            {"objections": objections or 0},
-        )
-        return info_of(s, ballot, community)
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    now = uow.clock.now()
+    if ballot.status == "published":
+        assert ballot.published_at is not None
+        ends = ballot.published_at + timedelta(days=ballot.publicity_days)
+        if now < ends:
+            raise PublicityNotOver(
+                N_("The publicity period has not ended yet."), ends_at=_iso(ends)
+            )
+        upheld, pending = _objection_counts(s, ballot.id)
+        if upheld:
+            raise ObjectionUpheld(
+                N_("An objection was upheld, so the result cannot become final."),
+                ref=ballot_ref,
+            )
+        if pending:
+            raise ObjectionsPending(
+                N_("Answer every objection before the result becomes final."),
+                count=pending,
+            )
+    move_status(s, ballot, "published", "final", final_at=now)
+    community = community_of(s, ballot)
+    objections = s.scalar(
+        sa.select(sa.func.count()).select_from(Objection).where(Objection.ballot_id == ballot.id)
+    )
+    log_ballot_event(
+        s,
+        community.code,
+        uow.clock,
+        "voting.ballot_final",
+        ballot,
+        actor,
+        {"objections": objections or 0},
+    )
+    return info_of(s, ballot, community)
 
 
 def annul_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     reason: str,
     actor: int | None = None,
 ) -> BallotInfo:
@@ -306,36 +294,36 @@ def annul_ballot(
     page)."""
     if not reason or not reason.strip():
         raise InvalidBallot(N_("Say why the ballot is annulled."))
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        upheld_ids = list(
-            s.scalars(
-                sa.select(Objection.id)
-                .where(Objection.ballot_id == ballot.id, Objection.is_upheld.is_(True))
-                .order_by(Objection.id)
-            )
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    upheld_ids = list(
+        s.scalars(
+            sa.select(Objection.id)
+            .where(Objection.ballot_id == ballot.id, Objection.is_upheld.is_(True))
+            .order_by(Objection.id)
         )
-        if ballot.status == "published" and not upheld_ids:
-            raise NoUpheldObjection(
-                N_("A ballot can be annulled only when an objection has been upheld."),
-                ref=ballot_ref,
-            )
-        move_status(s, ballot, "published", "annulled", annulled_at=clock.now())
-        ballot.annul_reason = reason.strip()
-        community = community_of(s, ballot)
-        log_ballot_event(
-            s,
-            community.code,
-            clock,
-            "voting.ballot_annulled",
-            ballot,
-            actor,
-            {
-                "objections": upheld_ids,
-                "reason_sha256": hashlib.sha256(reason.strip().encode()).hexdigest(),
-            },
+    )
+    if ballot.status == "published" and not upheld_ids:
+        raise NoUpheldObjection(
+            N_("A ballot can be annulled only when an objection has been upheld."),
+            ref=ballot_ref,
         )
-        return info_of(s, ballot, community)
+    move_status(s, ballot, "published", "annulled", annulled_at=uow.clock.now())
+    ballot.annul_reason = reason.strip()
+    community = community_of(s, ballot)
+    log_ballot_event(
+        s,
+        community.code,
+        uow.clock,
+        "voting.ballot_annulled",
+        ballot,
+        actor,
+        {
+            "objections": upheld_ids,
+            "reason_sha256": hashlib.sha256(reason.strip().encode()).hexdigest(),
+        },
+    )
+    return info_of(s, ballot, community)
 
 
 # --- internals -----------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from estate.apportion import apportion
-from notary.clock import Clock
+from notary.work import UnitOfWork
 from voting.errors import N_, BallotNotFound
 from voting.models import Attachment, Ballot, CastBallot, Proxy, RollMember, RollUnit
 from voting.rows import (
@@ -114,82 +114,80 @@ class LinkView:
         return self.identity_check != "none" and not self.is_identity_verified
 
 
-def open_link(session_factory: sessionmaker[Session], *, token: str, clock: Clock) -> LinkView:
+def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
     """Resolve a personal link to what its owner may see.
 
     Raises ``UnknownLink`` (``reason`` ``unknown`` or ``revoked``) for a token that is not a
     live link of a ballot with a frozen roll. Reads only.
     """
-    with session_factory() as s:
-        credential = live_credential(s, token)
-        ballot = s.get_one(Ballot, credential.ballot_id)
-        member = s.get_one(RollMember, credential.member_id)
-        community = community_of(s, ballot)
-        now = clock.now()
-        questions = _questions(s, ballot, [member.id])
-        views = _member_views(s, ballot.id, [member])
-        represented: list[RepresentedView] = []
-        proxies = s.scalars(
-            sa.select(Proxy)
-            .where(
-                Proxy.ballot_id == ballot.id,
-                Proxy.acting_member_id == member.id,
-                Proxy.revoked_at.is_(None),
-            )
-            .order_by(Proxy.id)
-        ).all()
-        if proxies:
-            rep_members = [s.get_one(RollMember, p.member_id) for p in proxies]
-            rep_views = _member_views(s, ballot.id, rep_members)
-            for proxy, rep in zip(proxies, rep_members, strict=True):
-                represented.append(
-                    RepresentedView(
-                        proxy.id,
-                        rep_views[rep.id],
-                        _receipt_of(s, ballot.id, rep.id),
-                        _questions(s, ballot, [rep.id]),
-                    )
-                )
-        attachments = tuple(
-            AttachmentView(a.id, a.filename, a.content_type, a.size)
-            for a in s.execute(
-                sa.select(
-                    Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size
-                )
-                .where(Attachment.ballot_id == ballot.id)
-                .order_by(Attachment.id)
-            )
+    s = uow.session
+    credential = live_credential(s, token)
+    ballot = s.get_one(Ballot, credential.ballot_id)
+    member = s.get_one(RollMember, credential.member_id)
+    community = community_of(s, ballot)
+    now = uow.clock.now()
+    questions = _questions(s, ballot, [member.id])
+    views = _member_views(s, ballot.id, [member])
+    represented: list[RepresentedView] = []
+    proxies = s.scalars(
+        sa.select(Proxy)
+        .where(
+            Proxy.ballot_id == ballot.id,
+            Proxy.acting_member_id == member.id,
+            Proxy.revoked_at.is_(None),
         )
-        publicity_ends = publicity_end(ballot)
-        return LinkView(
-            ballot_ref=ballot.ref,
-            ballot_title=ballot.title,
-            description=ballot.description,
-            status=ballot.status,
-            community_code=community.code,
-            community_name=community.name,
-            opens_at=ballot.opens_at,
-            closes_at=ballot.closes_at,
-            is_accepting=is_accepting(ballot, now),
-            is_consultation=ballot.is_consultation,
-            identity_check=ballot.identity_check,
-            is_identity_verified=credential.identity_verified_at is not None,
-            locked_until=(
-                credential.locked_until
-                if credential.locked_until is not None and credential.locked_until > now
-                else None
-            ),
-            scope_area_centi=ballot.roll_area_centi,
-            questions=questions,
-            attachments=attachments,
-            member=views[member.id],
-            receipt=_receipt_of(s, ballot.id, member.id),
-            represented=tuple(represented),
-            publicity_ends_at=publicity_ends,
-            is_in_publicity=(
-                ballot.status == "published" and publicity_ends is not None and now < publicity_ends
-            ),
+        .order_by(Proxy.id)
+    ).all()
+    if proxies:
+        rep_members = [s.get_one(RollMember, p.member_id) for p in proxies]
+        rep_views = _member_views(s, ballot.id, rep_members)
+        for proxy, rep in zip(proxies, rep_members, strict=True):
+            represented.append(
+                RepresentedView(
+                    proxy.id,
+                    rep_views[rep.id],
+                    _receipt_of(s, ballot.id, rep.id),
+                    _questions(s, ballot, [rep.id]),
+                )
+            )
+    attachments = tuple(
+        AttachmentView(a.id, a.filename, a.content_type, a.size)
+        for a in s.execute(
+            sa.select(Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size)
+            .where(Attachment.ballot_id == ballot.id)
+            .order_by(Attachment.id)
         )
+    )
+    publicity_ends = publicity_end(ballot)
+    return LinkView(
+        ballot_ref=ballot.ref,
+        ballot_title=ballot.title,
+        description=ballot.description,
+        status=ballot.status,
+        community_code=community.code,
+        community_name=community.name,
+        opens_at=ballot.opens_at,
+        closes_at=ballot.closes_at,
+        is_accepting=is_accepting(ballot, now),
+        is_consultation=ballot.is_consultation,
+        identity_check=ballot.identity_check,
+        is_identity_verified=credential.identity_verified_at is not None,
+        locked_until=(
+            credential.locked_until
+            if credential.locked_until is not None and credential.locked_until > now
+            else None
+        ),
+        scope_area_centi=ballot.roll_area_centi,
+        questions=questions,
+        attachments=attachments,
+        member=views[member.id],
+        receipt=_receipt_of(s, ballot.id, member.id),
+        represented=tuple(represented),
+        publicity_ends_at=publicity_ends,
+        is_in_publicity=(
+            ballot.status == "published" and publicity_ends is not None and now < publicity_ends
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -200,19 +198,17 @@ class AttachmentFile:
     data: bytes
 
 
-def attachment_for_link(
-    session_factory: sessionmaker[Session], *, token: str, attachment_id: int
-) -> AttachmentFile:
+def attachment_for_link(uow: UnitOfWork, *, token: str, attachment_id: int) -> AttachmentFile:
     """A document of the link's ballot; ``UnknownLink`` for a bad link, ``BallotNotFound``
     when the ballot has no such attachment."""
-    with session_factory() as s:
-        credential = live_credential(s, token)
-        attachment = s.get(Attachment, attachment_id)
-        if attachment is None or attachment.ballot_id != credential.ballot_id:
-            raise BallotNotFound(N_("The ballot has no such document."), attachment=attachment_id)
-        return AttachmentFile(
-            attachment.filename, attachment.content_type, attachment.sha256, attachment.data
-        )
+    s = uow.session
+    credential = live_credential(s, token)
+    attachment = s.get(Attachment, attachment_id)
+    if attachment is None or attachment.ballot_id != credential.ballot_id:
+        raise BallotNotFound(N_("The ballot has no such document."), attachment=attachment_id)
+    return AttachmentFile(
+        attachment.filename, attachment.content_type, attachment.sha256, attachment.data
+    )
 
 
 # --- internals -----------------------------------------------------------------------------

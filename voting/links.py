@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from estate.errors import UndecryptableData
 from estate.personal import DataCipher
 from estate.services import phone_purpose
-from notary.clock import Clock
+from notary.work import UnitOfWork
 from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible
 from voting.models import Credential, RollMember
 from voting.outbox import DeliveryReport, Message, Outbox
@@ -65,10 +64,9 @@ class IssuedLinks:
 
 
 def issue_links(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
-    clock: Clock,
     base_url: str,
     members: Iterable[int] | None = None,
     actor: int | None = None,
@@ -81,69 +79,68 @@ def issue_links(
     SHA-256; one ``voting.links_issued`` event lists the member keys. The returned links are
     the only copy of the tokens.
     """
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        if ballot.status != "open":
-            raise IllegalTransition(
-                N_("Links are issued while the ballot is open."), status=ballot.status
-            )
-        roll = _roll_members(s, ballot.id)
-        if members is None:
-            chosen = list(roll.values())
-        else:
-            wanted = list(dict.fromkeys(members))
-            missing = [m for m in wanted if m not in roll]
-            if missing:
-                raise NotEligible(N_("A member is not on this ballot's roll."), member=missing[0])
-            chosen = [roll[m] for m in wanted]
-        live = set(
-            s.scalars(
-                sa.select(Credential.member_id).where(
-                    Credential.ballot_id == ballot.id, Credential.revoked_at.is_(None)
-                )
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status != "open":
+        raise IllegalTransition(
+            N_("Links are issued while the ballot is open."), status=ballot.status
+        )
+    roll = _roll_members(s, ballot.id)
+    if members is None:
+        chosen = list(roll.values())
+    else:
+        wanted = list(dict.fromkeys(members))
+        missing = [m for m in wanted if m not in roll]
+        if missing:
+            raise NotEligible(N_("A member is not on this ballot's roll."), member=missing[0])
+        chosen = [roll[m] for m in wanted]
+    live = set(
+        s.scalars(
+            sa.select(Credential.member_id).where(
+                Credential.ballot_id == ballot.id, Credential.revoked_at.is_(None)
             )
         )
-        already = [m for m in chosen if m.id in live]
-        if already:
-            raise LinkAlreadyIssued(
-                N_("%(count)s member(s) already have a live link: reissue those one by one."),
-                count=len(already),
-            )
-        now = clock.now()
-        tokens: dict[int, str] = {}
+    )
+    already = [m for m in chosen if m.id in live]
+    if already:
+        raise LinkAlreadyIssued(
+            N_("%(count)s member(s) already have a live link: reissue those one by one."),
+            count=len(already),
+        )
+    now = uow.clock.now()
+    tokens: dict[int, str] = {}
+    live_link = {
+        "uq_credential_live_member": lambda: LinkAlreadyIssued(
+            N_("A member already has a live link: reissue it instead."), count=1
+        )
+    }
+    with uow.constraint_errors(live_link):
         for member in chosen:
             tokens[member.id] = _add_credential(s, ballot.id, member.id, now)
-        try:
-            s.flush()
-        except IntegrityError:
-            raise LinkAlreadyIssued(
-                N_("A member already has a live link: reissue it instead."), count=1
-            ) from None
-        community = community_of(s, ballot)
-        log_event(
-            s,
-            community.code,
-            "voting.links_issued",
-            clock,
-            {
-                "ballot": ballot.ref,
-                "members": [m.member_key for m in chosen],
-                "by": actor,
-            },
-            omit_none=True,
-        )
-        links = _issued(s, ballot.id, chosen, tokens, base_url)
-        return IssuedLinks(
-            ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
-        )
+    community = community_of(s, ballot)
+    log_event(
+        s,
+        community.code,
+        "voting.links_issued",
+        uow.clock,
+        {
+            "ballot": ballot.ref,
+            "members": [m.member_key for m in chosen],
+            "by": actor,
+        },
+        omit_none=True,
+    )
+    links = _issued(s, ballot.id, chosen, tokens, base_url)
+    return IssuedLinks(
+        ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
+    )
 
 
 def reissue_link(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     member_id: int,
-    clock: Clock,
     base_url: str,
     actor: int | None = None,
 ) -> IssuedLinks:
@@ -154,39 +151,39 @@ def reissue_link(
     ``voting.link_reissued`` names the member key (never a token). Identity-check failures
     and lockouts do not carry over to the new link.
     """
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        if ballot.status not in REISSUE_STATUSES:
-            raise IllegalTransition(
-                N_("Links exist only once the ballot has opened."), status=ballot.status
-            )
-        member = s.get(RollMember, member_id)
-        if member is None or member.ballot_id != ballot.id:
-            raise NotEligible(N_("The member is not on this ballot's roll."), member=member_id)
-        now = clock.now()
-        old = s.scalars(
-            sa.select(Credential)
-            .where(Credential.member_id == member.id, Credential.revoked_at.is_(None))
-            .with_for_update()
-        ).all()
-        for credential in old:
-            credential.revoked_at = now
-        s.flush()
-        token = _add_credential(s, ballot.id, member.id, now)
-        s.flush()
-        community = community_of(s, ballot)
-        log_event(
-            s,
-            community.code,
-            "voting.link_reissued",
-            clock,
-            {"ballot": ballot.ref, "member": member.member_key, "revoked": len(old), "by": actor},
-            omit_none=True,
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status not in REISSUE_STATUSES:
+        raise IllegalTransition(
+            N_("Links exist only once the ballot has opened."), status=ballot.status
         )
-        links = _issued(s, ballot.id, [member], {member.id: token}, base_url)
-        return IssuedLinks(
-            ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
-        )
+    member = s.get(RollMember, member_id)
+    if member is None or member.ballot_id != ballot.id:
+        raise NotEligible(N_("The member is not on this ballot's roll."), member=member_id)
+    now = uow.clock.now()
+    old = s.scalars(
+        sa.select(Credential)
+        .where(Credential.member_id == member.id, Credential.revoked_at.is_(None))
+        .with_for_update()
+    ).all()
+    for credential in old:
+        credential.revoked_at = now
+    s.flush()
+    token = _add_credential(s, ballot.id, member.id, now)
+    s.flush()
+    community = community_of(s, ballot)
+    log_event(
+        s,
+        community.code,
+        "voting.link_reissued",
+        uow.clock,
+        {"ballot": ballot.ref, "member": member.member_key, "revoked": len(old), "by": actor},
+        omit_none=True,
+    )
+    links = _issued(s, ballot.id, [member], {member.id: token}, base_url)
+    return IssuedLinks(
+        ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
+    )
 
 
 def links_csv(
@@ -213,7 +210,7 @@ def links_csv(
 
 
 def deliver_links(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     issued: IssuedLinks,
     cipher: DataCipher,
@@ -226,8 +223,8 @@ def deliver_links(
     only, for the time of sending; owners without a phone (and the developer) get no message:
     they get the printed slip. Reads only; nothing is written to the database.
     """
-    with session_factory() as s:
-        phones = _member_phones(s, [link.member_id for link in issued.links], cipher)
+    s = uow.session
+    phones = _member_phones(s, [link.member_id for link in issued.links], cipher)
     messages: list[Message] = []
     for link in issued.links:
         subject, body = compose(issued, link)

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
 
-from notary.clock import Clock
+from notary.work import UnitOfWork
 from voting.errors import N_, InvalidObjection, NotInPublicity
 from voting.models import Ballot, Objection, RollMember
 from voting.rows import community_of, log_event, publicity_end
@@ -33,9 +32,7 @@ class ObjectionInfo:
     is_upheld: bool | None
 
 
-def lodge_objection(
-    session_factory: sessionmaker[Session], *, token: str, text: str, clock: Clock
-) -> ObjectionInfo:
+def lodge_objection(uow: UnitOfWork, *, token: str, text: str) -> ObjectionInfo:
     """Lodge the link's member's objection to the ballot's published result.
 
     Guarantees, in one transaction: the link is live (``UnknownLink``); the ballot is
@@ -48,46 +45,44 @@ def lodge_objection(
         raise InvalidObjection(
             N_("Write your objection in 1 to %(max)s characters."), max=MAX_OBJECTION_CHARS
         )
-    with session_factory.begin() as s:
-        credential = live_credential(s, token)
-        ballot = s.get_one(Ballot, credential.ballot_id)
-        now = clock.now()
-        ends = publicity_end(ballot)
-        if ballot.status != "published" or ends is None or now >= ends:
-            raise NotInPublicity(
-                N_("Objections are taken only while the result is published for objections.")
-            )
-        member = s.get_one(RollMember, credential.member_id)
-        objection = Objection(ballot_id=ballot.id, member_id=member.id, text=body, lodged_at=now)
-        s.add(objection)
-        s.flush()
-        log_event(
-            s,
-            community_of(s, ballot).code,
-            "voting.objection_lodged",
-            clock,
-            {
-                "ballot": ballot.ref,
-                "objection": objection.id,
-                "member": member.member_key,
-                "text_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-            },
+    s = uow.session
+    credential = live_credential(s, token)
+    ballot = s.get_one(Ballot, credential.ballot_id)
+    now = uow.clock.now()
+    ends = publicity_end(ballot)
+    if ballot.status != "published" or ends is None or now >= ends:
+        raise NotInPublicity(
+            N_("Objections are taken only while the result is published for objections.")
         )
-        return ObjectionInfo(objection.id, now, body, "", None)
+    member = s.get_one(RollMember, credential.member_id)
+    objection = Objection(ballot_id=ballot.id, member_id=member.id, text=body, lodged_at=now)
+    s.add(objection)
+    s.flush()
+    log_event(
+        s,
+        community_of(s, ballot).code,
+        "voting.objection_lodged",
+        uow.clock,
+        {
+            "ballot": ballot.ref,
+            "objection": objection.id,
+            "member": member.member_key,
+            "text_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        },
+    )
+    return ObjectionInfo(objection.id, now, body, "", None)
 
 
-def objections_for_link(
-    session_factory: sessionmaker[Session], *, token: str
-) -> list[ObjectionInfo]:
+def objections_for_link(uow: UnitOfWork, *, token: str) -> list[ObjectionInfo]:
     """The objections the link's member lodged on this ballot, oldest first. Reads only."""
-    with session_factory() as s:
-        credential = live_credential(s, token)
-        rows = s.scalars(
-            sa.select(Objection)
-            .where(
-                Objection.ballot_id == credential.ballot_id,
-                Objection.member_id == credential.member_id,
-            )
-            .order_by(Objection.id)
+    s = uow.session
+    credential = live_credential(s, token)
+    rows = s.scalars(
+        sa.select(Objection)
+        .where(
+            Objection.ballot_id == credential.ballot_id,
+            Objection.member_id == credential.member_id,
         )
-        return [ObjectionInfo(o.id, o.lodged_at, o.text, o.answer, o.is_upheld) for o in rows]
+        .order_by(Objection.id)
+    )
+    return [ObjectionInfo(o.id, o.lodged_at, o.text, o.answer, o.is_upheld) for o in rows]

@@ -21,15 +21,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notary.clock import Clock
-from notary.keys import KeyRing
+from notary.work import UnitOfWork
 from voting.casting import normalise_choices, record_cast
 from voting.errors import (
     N_,
-    AlreadyVoted,
     IllegalTransition,
     NotEligible,
     PaperEntryInvalid,
@@ -69,15 +67,13 @@ class PaperEntryInfo:
 
 
 def enter_paper_ballot(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     member_id: int,
     choices: Mapping[Any, str],
     scan_sha256: str,
     entered_by: int,
-    clock: Clock,
-    keyring: KeyRing,
 ) -> PaperOutcome:
     """Key one paper ballot; count it when a different committee member keyed the same.
 
@@ -93,151 +89,147 @@ def enter_paper_ballot(
     digest = scan_sha256.strip().lower()
     if not SHA256_HEX.fullmatch(digest):
         raise PaperEntryInvalid(N_("The scan's SHA-256 must be 64 hexadecimal digits."))
-    try:
-        with session_factory.begin() as s:
-            ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-            if ballot.status not in PAPER_BALLOT_STATUSES:
-                raise IllegalTransition(
-                    N_("Paper ballots are entered while the ballot is open or closed, before "
-                       "the tally."),
-                    status=ballot.status,
-                )  # fmt: skip
-            member = s.get(RollMember, member_id)
-            if member is None or member.ballot_id != ballot.id:
-                raise NotEligible(N_("The member is not on this ballot's roll."), member=member_id)
-            picked = normalise_choices(choices, [q.position for q in question_rows(s, ballot.id)])
-            now = clock.now()
-            entry = PaperEntry(
-                ballot_id=ballot.id,
-                member_id=member.id,
-                entered_by=entered_by,
-                scan_sha256=digest,
-                choices=_dump(picked),
-                status="pending",
-                entered_at=now,
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status not in PAPER_BALLOT_STATUSES:
+        raise IllegalTransition(
+            N_("Paper ballots are entered while the ballot is open or closed, before "
+               "the tally."),
+            status=ballot.status,
+        )  # fmt: skip
+    member = s.get(RollMember, member_id)
+    if member is None or member.ballot_id != ballot.id:
+        raise NotEligible(N_("The member is not on this ballot's roll."), member=member_id)
+    picked = normalise_choices(choices, [q.position for q in question_rows(s, ballot.id)])
+    now = uow.clock.now()
+    entry = PaperEntry(
+        ballot_id=ballot.id,
+        member_id=member.id,
+        entered_by=entered_by,
+        scan_sha256=digest,
+        choices=_dump(picked),
+        status="pending",
+        entered_at=now,
+    )
+    s.add(entry)
+    s.flush()
+    receipt: Receipt | None = None
+    cast = s.scalar(
+        sa.select(CastBallot).where(
+            CastBallot.ballot_id == ballot.id, CastBallot.member_id == member.id
+        )
+    )
+    others = list(
+        s.scalars(
+            sa.select(PaperEntry)
+            .where(
+                PaperEntry.ballot_id == ballot.id,
+                PaperEntry.member_id == member.id,
+                PaperEntry.status.in_(("pending", "mismatch")),
+                PaperEntry.id != entry.id,
             )
-            s.add(entry)
-            s.flush()
-            receipt: Receipt | None = None
-            cast = s.scalar(
-                sa.select(CastBallot).where(
-                    CastBallot.ballot_id == ballot.id, CastBallot.member_id == member.id
-                )
+            .order_by(PaperEntry.id)
+            .with_for_update()
+        )
+    )
+    if cast is not None:
+        entry.status = "conflict"
+        entry.note = f"already voted ({cast.channel})"
+    else:
+        for own in [o for o in others if o.entered_by == entered_by]:
+            own.status = "void"
+            own.note = "replaced by a later entry of the same person"
+        others = [o for o in others if o.entered_by != entered_by]
+        match = next((o for o in others if _load(o.choices) == picked), None)
+        if match is not None:
+            entry.status = match.status = "counted"
+            for o in others:
+                if o is not match:
+                    o.status = "void"
+                    o.note = f"superseded by matching entries {match.id} and {entry.id}"
+            receipt = record_cast(
+                s,
+                ballot=ballot,
+                member=member,
+                choices=picked,
+                channel="paper",
+                clock=uow.clock,
+                keyring=uow.keyring,
+                extra={
+                    "paper": {
+                        "entries": [match.id, entry.id],
+                        "entered_by": [match.entered_by, entered_by],
+                        "scan_sha256": [match.scan_sha256, digest],
+                    }
+                },
             )
-            others = list(
-                s.scalars(
-                    sa.select(PaperEntry)
-                    .where(
-                        PaperEntry.ballot_id == ballot.id,
-                        PaperEntry.member_id == member.id,
-                        PaperEntry.status.in_(("pending", "mismatch")),
-                        PaperEntry.id != entry.id,
-                    )
-                    .order_by(PaperEntry.id)
-                    .with_for_update()
-                )
-            )
-            if cast is not None:
-                entry.status = "conflict"
-                entry.note = f"already voted ({cast.channel})"
-            else:
-                for own in [o for o in others if o.entered_by == entered_by]:
-                    own.status = "void"
-                    own.note = "replaced by a later entry of the same person"
-                others = [o for o in others if o.entered_by != entered_by]
-                match = next((o for o in others if _load(o.choices) == picked), None)
-                if match is not None:
-                    entry.status = match.status = "counted"
-                    for o in others:
-                        if o is not match:
-                            o.status = "void"
-                            o.note = f"superseded by matching entries {match.id} and {entry.id}"
-                    receipt = record_cast(
-                        s,
-                        ballot=ballot,
-                        member=member,
-                        choices=picked,
-                        channel="paper",
-                        clock=clock,
-                        keyring=keyring,
-                        extra={
-                            "paper": {
-                                "entries": [match.id, entry.id],
-                                "entered_by": [match.entered_by, entered_by],
-                                "scan_sha256": [match.scan_sha256, digest],
-                            }
-                        },
-                    )
-                elif others:
-                    entry.status = "mismatch"
-                    for o in others:
-                        o.status = "mismatch"
-            s.flush()
-            _log_entry(s, ballot, member, entry, clock)
-            return PaperOutcome(entry.id, entry.status, receipt)
-    except IntegrityError:
-        raise AlreadyVoted(N_("This member's ballot is already recorded.")) from None
+        elif others:
+            entry.status = "mismatch"
+            for o in others:
+                o.status = "mismatch"
+    s.flush()
+    _log_entry(s, ballot, member, entry, uow.clock)
+    return PaperOutcome(entry.id, entry.status, receipt)
 
 
 def void_paper_entry(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     entry_id: int,
     voided_by: int,
-    clock: Clock,
     note: str = "",
 ) -> PaperEntryInfo:
     """Void a pending, mismatched or conflicting entry (e.g. the wrongly keyed one of a
     mismatch). The other mismatched entries of the member go back to pending, so one more
     keying can settle it. ``PaperEntryNotFound``; ``PaperEntryInvalid`` for a counted or
     already void entry. Logged as ``voting.paper_voided``."""
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        entry = s.get(PaperEntry, entry_id)
-        if entry is None or entry.ballot_id != ballot.id:
-            raise PaperEntryNotFound(N_("There is no such paper entry."), entry=entry_id)
-        if entry.status in ("counted", "void"):
-            raise PaperEntryInvalid(
-                N_("A counted or void entry cannot be voided."), status=entry.status
-            )
-        entry.status = "void"
-        entry.note = (note.strip()[:500] or "voided") + f" (by {voided_by})"
-        rest = list(
-            s.scalars(
-                sa.select(PaperEntry).where(
-                    PaperEntry.ballot_id == ballot.id,
-                    PaperEntry.member_id == entry.member_id,
-                    PaperEntry.status == "mismatch",
-                    PaperEntry.id != entry.id,
-                )
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    entry = s.get(PaperEntry, entry_id)
+    if entry is None or entry.ballot_id != ballot.id:
+        raise PaperEntryNotFound(N_("There is no such paper entry."), entry=entry_id)
+    if entry.status in ("counted", "void"):
+        raise PaperEntryInvalid(
+            N_("A counted or void entry cannot be voided."), status=entry.status
+        )
+    entry.status = "void"
+    entry.note = (note.strip()[:500] or "voided") + f" (by {voided_by})"
+    rest = list(
+        s.scalars(
+            sa.select(PaperEntry).where(
+                PaperEntry.ballot_id == ballot.id,
+                PaperEntry.member_id == entry.member_id,
+                PaperEntry.status == "mismatch",
+                PaperEntry.id != entry.id,
             )
         )
-        if len({r.entered_by for r in rest}) <= 1:
-            for r in rest:
-                r.status = "pending"
-        member = s.get_one(RollMember, entry.member_id)
-        log_event(
-            s,
-            community_of(s, ballot).code,
-            "voting.paper_voided",
-            clock,
-            {"ballot": ballot.ref, "entry": entry.id, "member": member.member_key, "by": voided_by},
-        )
-        s.flush()
-        return _infos(s, ballot.id, [entry])[0]
+    )
+    if len({r.entered_by for r in rest}) <= 1:
+        for r in rest:
+            r.status = "pending"
+    member = s.get_one(RollMember, entry.member_id)
+    log_event(
+        s,
+        community_of(s, ballot).code,
+        "voting.paper_voided",
+        uow.clock,
+        {"ballot": ballot.ref, "entry": entry.id, "member": member.member_key, "by": voided_by},
+    )
+    s.flush()
+    return _infos(s, ballot.id, [entry])[0]
 
 
 def list_paper_entries(
-    session_factory: sessionmaker[Session], *, ballot_ref: str, status: str | None = None
+    uow: UnitOfWork, *, ballot_ref: str, status: str | None = None
 ) -> list[PaperEntryInfo]:
     """The ballot's paper entries (optionally of one status), newest first. Reads only."""
-    with session_factory() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        query = sa.select(PaperEntry).where(PaperEntry.ballot_id == ballot.id)
-        if status is not None:
-            query = query.where(PaperEntry.status == status)
-        return _infos(s, ballot.id, list(s.scalars(query.order_by(PaperEntry.id.desc()))))
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    query = sa.select(PaperEntry).where(PaperEntry.ballot_id == ballot.id)
+    if status is not None:
+        query = query.where(PaperEntry.status == status)
+    return _infos(s, ballot.id, list(s.scalars(query.order_by(PaperEntry.id.desc()))))
 
 
 def _log_entry(

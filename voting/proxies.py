@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from notary.clock import Clock
+from notary.work import UnitOfWork
 from voting.casting import has_voted
 from voting.errors import (
     N_,
@@ -55,14 +54,16 @@ class ProxyInfo:
     is_used: bool
 
 
+_REPRESENTED = N_("This member is already represented on this ballot.")
+
+
 def record_proxy(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     member_id: int,
     acting_member_id: int,
     authorization_sha256: str,
-    clock: Clock,
     recorded_by: int | None = None,
 ) -> ProxyInfo:
     """Record that ``acting_member_id`` represents ``member_id`` on this ballot.
@@ -78,107 +79,102 @@ def record_proxy(
         raise ProxyInvalid(N_("The authorization's SHA-256 must be 64 hexadecimal digits."))
     if member_id == acting_member_id:
         raise ProxyInvalid(N_("A member cannot represent themselves."))
-    try:
-        with session_factory.begin() as s:
-            ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-            if ballot.status not in PROXY_STATUSES:
-                raise IllegalTransition(
-                    N_("Proxies are recorded while the ballot is open."), status=ballot.status
-                )
-            member = _member(s, ballot.id, member_id)
-            acting = _member(s, ballot.id, acting_member_id)
-            if has_voted(s, ballot.id, member.id):
-                raise AlreadyVoted(N_("This member has already voted: no proxy is needed."))
-            live = _live(s, ballot.id)
-            if any(p.member_id == member.id for p in live):
-                raise ProxyExists(N_("This member is already represented on this ballot."))
-            if any(p.member_id == acting.id for p in live) or any(
-                p.acting_member_id == member.id for p in live
-            ):
-                raise ProxyInvalid(
-                    N_("A represented member cannot act for others, nor be represented by one.")
-                )
-            proxy = Proxy(
-                ballot_id=ballot.id,
-                member_id=member.id,
-                acting_member_id=acting.id,
-                authorization_sha256=digest,
-                recorded_by=recorded_by,
-                recorded_at=clock.now(),
-            )
-            s.add(proxy)
-            s.flush()
-            data = {
-                "ballot": ballot.ref,
-                "proxy": proxy.id,
-                "member": member.member_key,
-                "acting_member": acting.member_key,
-                "authorization_sha256": digest,
-                "by": recorded_by,
-            }
-            log_event(
-                s,
-                community_of(s, ballot).code,
-                "voting.proxy_recorded",
-                clock,
-                data,
-                omit_none=True,
-            )
-            return _infos(s, [proxy])[0]
-    except IntegrityError:
-        raise ProxyExists(N_("This member is already represented on this ballot.")) from None
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status not in PROXY_STATUSES:
+        raise IllegalTransition(
+            N_("Proxies are recorded while the ballot is open."), status=ballot.status
+        )
+    member = _member(s, ballot.id, member_id)
+    acting = _member(s, ballot.id, acting_member_id)
+    if has_voted(s, ballot.id, member.id):
+        raise AlreadyVoted(N_("This member has already voted: no proxy is needed."))
+    live = _live(s, ballot.id)
+    if any(p.member_id == member.id for p in live):
+        raise ProxyExists(_REPRESENTED)
+    if any(p.member_id == acting.id for p in live) or any(
+        p.acting_member_id == member.id for p in live
+    ):
+        raise ProxyInvalid(
+            N_("A represented member cannot act for others, nor be represented by one.")
+        )
+    proxy = Proxy(
+        ballot_id=ballot.id,
+        member_id=member.id,
+        acting_member_id=acting.id,
+        authorization_sha256=digest,
+        recorded_by=recorded_by,
+        recorded_at=uow.clock.now(),
+    )
+    represented = {"uq_proxy_live_member": lambda: ProxyExists(_REPRESENTED)}
+    with uow.constraint_errors(represented):
+        s.add(proxy)
+    data = {
+        "ballot": ballot.ref,
+        "proxy": proxy.id,
+        "member": member.member_key,
+        "acting_member": acting.member_key,
+        "authorization_sha256": digest,
+        "by": recorded_by,
+    }
+    log_event(
+        s,
+        community_of(s, ballot).code,
+        "voting.proxy_recorded",
+        uow.clock,
+        data,
+        omit_none=True,
+    )
+    return _infos(s, [proxy])[0]
 
 
 def revoke_proxy(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     proxy_id: int,
-    clock: Clock,
     revoked_by: int | None = None,
 ) -> ProxyInfo:
     """Revoke a live proxy. ``ProxyNotFound`` for no such live proxy on this ballot;
     ``ProxyUsed`` once a ballot has been cast for the represented member (by anyone). Logs
     ``voting.proxy_revoked`` with both member keys."""
-    with session_factory.begin() as s:
-        ballot = ballot_by_ref(s, ballot_ref, for_update=True)
-        proxy = s.get(Proxy, proxy_id)
-        if proxy is None or proxy.ballot_id != ballot.id or proxy.revoked_at is not None:
-            raise ProxyNotFound(N_("There is no such live proxy on this ballot."), proxy=proxy_id)
-        if has_voted(s, ballot.id, proxy.member_id):
-            raise ProxyUsed(
-                N_("A ballot was already cast for the represented member: it is final.")
-            )
-        proxy.revoked_at = clock.now()
-        member = s.get_one(RollMember, proxy.member_id)
-        acting = s.get_one(RollMember, proxy.acting_member_id)
-        data = {
-            "ballot": ballot.ref,
-            "proxy": proxy.id,
-            "member": member.member_key,
-            "acting_member": acting.member_key,
-            "by": revoked_by,
-        }
-        log_event(
-            s,
-            community_of(s, ballot).code,
-            "voting.proxy_revoked",
-            clock,
-            data,
-            omit_none=True,
-        )
-        s.flush()
-        return _infos(s, [proxy])[0]
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    proxy = s.get(Proxy, proxy_id)
+    if proxy is None or proxy.ballot_id != ballot.id or proxy.revoked_at is not None:
+        raise ProxyNotFound(N_("There is no such live proxy on this ballot."), proxy=proxy_id)
+    if has_voted(s, ballot.id, proxy.member_id):
+        raise ProxyUsed(N_("A ballot was already cast for the represented member: it is final."))
+    proxy.revoked_at = uow.clock.now()
+    member = s.get_one(RollMember, proxy.member_id)
+    acting = s.get_one(RollMember, proxy.acting_member_id)
+    data = {
+        "ballot": ballot.ref,
+        "proxy": proxy.id,
+        "member": member.member_key,
+        "acting_member": acting.member_key,
+        "by": revoked_by,
+    }
+    log_event(
+        s,
+        community_of(s, ballot).code,
+        "voting.proxy_revoked",
+        uow.clock,
+        data,
+        omit_none=True,
+    )
+    s.flush()
+    return _infos(s, [proxy])[0]
 
 
-def list_proxies(session_factory: sessionmaker[Session], *, ballot_ref: str) -> list[ProxyInfo]:
+def list_proxies(uow: UnitOfWork, *, ballot_ref: str) -> list[ProxyInfo]:
     """Every proxy of the ballot, live and revoked, in the order recorded. Reads only."""
-    with session_factory() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        proxies = list(
-            s.scalars(sa.select(Proxy).where(Proxy.ballot_id == ballot.id).order_by(Proxy.id))
-        )
-        return _infos(s, proxies)
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    proxies = list(
+        s.scalars(sa.select(Proxy).where(Proxy.ballot_id == ballot.id).order_by(Proxy.id))
+    )
+    return _infos(s, proxies)
 
 
 def member_for_unit(s: Session, ballot_id: int, unit_code: str) -> RollMember:
@@ -193,13 +189,11 @@ def member_for_unit(s: Session, ballot_id: int, unit_code: str) -> RollMember:
     return s.get_one(RollMember, member_id)
 
 
-def member_id_for_unit(
-    session_factory: sessionmaker[Session], *, ballot_ref: str, unit_code: str
-) -> int:
+def member_id_for_unit(uow: UnitOfWork, *, ballot_ref: str, unit_code: str) -> int:
     """The id of the roll member holding ``unit_code`` (``NotEligible`` if none). Reads only."""
-    with session_factory() as s:
-        ballot = ballot_by_ref(s, ballot_ref)
-        return member_for_unit(s, ballot.id, unit_code).id
+    s = uow.session
+    ballot = ballot_by_ref(s, ballot_ref)
+    return member_for_unit(s, ballot.id, unit_code).id
 
 
 def _member(s: Session, ballot_id: int, member_id: int) -> RollMember:

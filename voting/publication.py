@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notary import store
-from notary.clock import Clock
 from notary.envelope import make_entry
+from notary.work import UnitOfWork
 from voting.ballot_info import BallotInfo, ballot_id_for_ref, get_ballot
 from voting.errors import (
     N_,
@@ -138,13 +138,12 @@ def list_objections(session: Session, ballot_ref: str) -> list[ObjectionInfo]:
 
 
 def answer_objection(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     ballot_ref: str,
     objection_id: int,
     answer: str,
     is_upheld: bool,
-    clock: Clock,
     actor: int | None = None,
 ) -> ObjectionInfo:
     """Record the committee's answer to an objection and log ``voting.objection_answered``.
@@ -159,52 +158,52 @@ def answer_objection(
         raise InvalidBallot(N_("Write the committee's answer."))
     if len(text) > MAX_ANSWER:
         raise InvalidBallot(N_("The answer may be at most 5000 characters."))
-    with session_factory.begin() as s:
-        info = get_ballot(s, ballot_ref)
-        if info.status not in ANSWERABLE:
-            raise IllegalTransition(
-                N_("Objections can be answered only while the results are published."),
-                ref=ballot_ref,
-                status=info.status,
-            )
-        ballot_id = ballot_id_for_ref(s, ballot_ref)
-        now = clock.now()
-        result = s.execute(
-            sa.update(Objection)
-            .where(
-                Objection.id == objection_id,
-                Objection.ballot_id == ballot_id,
-                Objection.answered_at.is_(None),
-            )
-            .values(answer=text, is_upheld=is_upheld, answered_by=actor, answered_at=now)
-            .execution_options(synchronize_session=False)
+    s = uow.session
+    info = get_ballot(s, ballot_ref)
+    if info.status not in ANSWERABLE:
+        raise IllegalTransition(
+            N_("Objections can be answered only while the results are published."),
+            ref=ballot_ref,
+            status=info.status,
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            exists = s.scalar(
-                sa.select(Objection.id).where(
-                    Objection.id == objection_id, Objection.ballot_id == ballot_id
-                )
-            )
-            if exists is None:
-                raise ObjectionNotFound(N_("There is no such objection."), id=objection_id)
-            raise ObjectionAnswered(N_("This objection has already been answered."))
-        entry = make_entry(
-            "voting.objection_answered",
-            now,
-            info.community_code,
-            {
-                "ballot": ballot_ref,
-                "objection": objection_id,
-                "upheld": is_upheld,
-                "answer_sha256": hashlib.sha256(text.encode()).hexdigest(),
-                "by": actor,
-            },
+    ballot_id = ballot_id_for_ref(s, ballot_ref)
+    now = uow.clock.now()
+    result = s.execute(
+        sa.update(Objection)
+        .where(
+            Objection.id == objection_id,
+            Objection.ballot_id == ballot_id,
+            Objection.answered_at.is_(None),
         )
-        store.append(s, info.community_code, entry)
-        row = s.get(Objection, objection_id)
-        assert row is not None
-        s.refresh(row)
-        return _objection_info(row)
+        .values(answer=text, is_upheld=is_upheld, answered_by=actor, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        exists = s.scalar(
+            sa.select(Objection.id).where(
+                Objection.id == objection_id, Objection.ballot_id == ballot_id
+            )
+        )
+        if exists is None:
+            raise ObjectionNotFound(N_("There is no such objection."), id=objection_id)
+        raise ObjectionAnswered(N_("This objection has already been answered."))
+    entry = make_entry(
+        "voting.objection_answered",
+        now,
+        info.community_code,
+        {
+            "ballot": ballot_ref,
+            "objection": objection_id,
+            "upheld": is_upheld,
+            "answer_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "by": actor,
+        },
+    )
+    store.append(s, info.community_code, entry)
+    row = s.get(Objection, objection_id)
+    assert row is not None
+    s.refresh(row)
+    return _objection_info(row)
 
 
 def _objection_info(o: Objection) -> ObjectionInfo:

@@ -28,15 +28,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notary import store
 from notary.canonical import canonical_bytes
 from notary.checkpoint import MalformedCheckpoint, log_origin, open_checkpoint
-from notary.clock import Clock
 from notary.errors import DomainError
 from notary.keys import ALGORITHM, KeyRing
 from notary.merkle import verify_inclusion
+from notary.work import UnitOfWork
 from voting.errors import N_, MalformedReceipt
 
 RECEIPT_TYPE = "fundvote.receipt"
@@ -317,15 +317,13 @@ def verify_receipt(
 
 
 def check_receipt(
-    session_factory: sessionmaker[Session],
+    uow: UnitOfWork,
     *,
     receipt_json: str | bytes | Mapping[str, Any],
-    keyring: KeyRing,
-    clock: Clock,
 ) -> ReceiptCheck:
     """:func:`verify_receipt` in its own transaction (it may issue a checkpoint)."""
-    with session_factory.begin() as s:
-        return verify_receipt(s, receipt_json, keyring, at=clock.now())
+    s = uow.session
+    return verify_receipt(s, receipt_json, uow.keyring, at=uow.clock.now())
 
 
 def _entry_matches(

@@ -59,10 +59,7 @@ blp = Blueprint("api_v1", __name__, url_prefix=API_PREFIX, description="Staff AP
 
 def _communities() -> list[dict[str, str]]:
     rt = current_runtime()
-    return [
-        {"code": c.code, "name": c.name}
-        for c in communities_for(rt.session_factory, require_staff())
-    ]
+    return [{"code": c.code, "name": c.name} for c in rt.query(communities_for, require_staff())]
 
 
 @blp.route("/me", methods=["GET"])

@@ -364,15 +364,14 @@ def create(body: dict[str, Any], code: str) -> dict[str, Any]:
     """Create a draft ballot."""
     require_community(code)
     rt = current_runtime()
-    info = svc.create_ballot(
-        rt.session_factory,
+    info = rt.run(
+        svc.create_ballot,
         community_code=code,
         title=body["title"],
         description=body["description"],
         opens_at=body["opens_at"],
         closes_at=body["closes_at"],
         questions=_drafts(body["questions"]),
-        clock=rt.clock,
         scope_kind=body["scope_kind"],
         scope_codes=body["scope_codes"],
         publicity_days=body["publicity_days"],
@@ -397,22 +396,19 @@ def _step(code: str, ref: str, name: str, body: dict[str, Any] | None = None) ->
     info = ballot_or_404(code, ref)
     rt = current_runtime()
     actor = require_staff().user_id
-    common: dict[str, Any] = {"ballot_ref": info.ref, "clock": rt.clock, "actor": actor}
-    sf = rt.session_factory
+    common: dict[str, Any] = {"ballot_ref": info.ref, "actor": actor}
     if name == "open":
-        done = svc.open_ballot(sf, **common)
+        done = rt.run(svc.open_ballot, **common)
     elif name == "close":
-        done = svc.close_ballot(sf, **common)
+        done = rt.run(svc.close_ballot, **common)
     elif name == "cancel":
-        done = svc.cancel_ballot(sf, reason=(body or {}).get("reason", ""), **common)
+        done = rt.run(svc.cancel_ballot, reason=(body or {}).get("reason", ""), **common)
     elif name == "publish":
-        done = svc.publish_ballot(
-            sf, keyring=rt.keyring, origin_prefix=rt.settings.log_origin, **common
-        )
+        done = rt.run(svc.publish_ballot, origin_prefix=rt.settings.log_origin, **common)
     elif name == "finalize":
-        done = svc.finalize_ballot(sf, **common)
+        done = rt.run(svc.finalize_ballot, **common)
     elif name == "annul":
-        done = svc.annul_ballot(sf, reason=(body or {}).get("reason", ""), **common)
+        done = rt.run(svc.annul_ballot, reason=(body or {}).get("reason", ""), **common)
     else:  # pragma: no cover - routes below name only these
         abort(404)
     return ballot_json(done)
@@ -454,9 +450,7 @@ def tally(code: str, ref: str) -> dict[str, Any]:
     """Count a closed ballot and record one logged decision per question."""
     info = ballot_or_404(code, ref)
     rt = current_runtime()
-    report = svc.tally_ballot(
-        rt.session_factory, ballot_ref=info.ref, clock=rt.clock, actor=require_staff().user_id
-    )
+    report = rt.run(svc.tally_ballot, ballot_ref=info.ref, actor=require_staff().user_id)
     return tally_json(report)
 
 

@@ -293,13 +293,12 @@ def roll_import(files: dict[str, Any], code: str) -> Any:
         abort(413)
     rt = current_runtime()
     try:
-        summary = import_roll_file(
-            rt.session_factory,
+        summary = rt.run(
+            import_roll_file,
             community_code=code,
             data=content,
             filename=name or "roll.csv",
             cipher=rt.cipher,
-            clock=rt.clock,
         )
     except RollRejected as exc:
         from flask_babel import gettext

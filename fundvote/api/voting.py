@@ -248,12 +248,8 @@ def _issued(issued: IssuedLinks, send: bool) -> dict[str, Any]:
     delivery = None
     if send:
         rt = current_runtime()
-        report = deliver_links(
-            rt.session_factory,
-            issued=issued,
-            cipher=rt.cipher,
-            outbox=outbox(),
-            compose=compose_message,
+        report = rt.query(
+            deliver_links, issued=issued, cipher=rt.cipher, outbox=outbox(), compose=compose_message
         )
         delivery = {"sent": report.sent, "failed_member_keys": list(report.failed_member_keys)}
     return {
@@ -277,9 +273,7 @@ def _issued(issued: IssuedLinks, send: bool) -> dict[str, Any]:
 def _member(ref: str, member_id: int | None, unit: str | None) -> int:
     if member_id is not None:
         return member_id
-    return member_id_for_unit(
-        current_runtime().session_factory, ballot_ref=ref, unit_code=str(unit)
-    )
+    return current_runtime().query(member_id_for_unit, ballot_ref=ref, unit_code=str(unit))
 
 
 # -- staff: links ---------------------------------------------------------------------------
@@ -294,10 +288,9 @@ def issue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Issue one personal link per roll member (or per listed member), returned only now."""
     ballot_or_404(code, ref)
     rt = current_runtime()
-    issued = issue_links(
-        rt.session_factory,
+    issued = rt.run(
+        issue_links,
         ballot_ref=ref,
-        clock=rt.clock,
         base_url=_base_url(args["base_url"]),
         members=args["members"],
         actor=require_staff().user_id,
@@ -313,11 +306,10 @@ def reissue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Revoke a member's link and issue a new one (returned only now)."""
     ballot_or_404(code, ref)
     rt = current_runtime()
-    issued = reissue_link(
-        rt.session_factory,
+    issued = rt.run(
+        reissue_link,
         ballot_ref=ref,
         member_id=_member(ref, args["member_id"], args["unit"]),
-        clock=rt.clock,
         base_url=_base_url(args["base_url"]),
         actor=require_staff().user_id,
     )
@@ -336,12 +328,10 @@ def reissue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 def cast(args: dict[str, Any]) -> dict[str, Any]:
     """Cast the ballot of the personal link's member; returns the signed receipt."""
     rt = current_runtime()
-    receipt = cast_ballot(
-        rt.session_factory,
+    receipt = rt.run(
+        cast_ballot,
         token=args["token"],
         choices=args["choices"],
-        clock=rt.clock,
-        keyring=rt.keyring,
         client_entropy=args["client_entropy"],
         for_member=args["for_member"],
     )
@@ -356,8 +346,8 @@ def cast(args: dict[str, Any]) -> dict[str, Any]:
 @public
 def receipt(args: dict[str, Any]) -> dict[str, Any]:
     """The signed receipt of the link's member (or of a member it represents)."""
-    found = receipt_for_link(
-        current_runtime().session_factory, token=args["token"], for_member=args["for_member"]
+    found = current_runtime().query(
+        receipt_for_link, token=args["token"], for_member=args["for_member"]
     )
     if found is None:
         abort(404)
@@ -377,7 +367,7 @@ def verify(args: dict[str, Any]) -> dict[str, Any]:
     raw = args["receipt"]
     if not isinstance(raw, dict | str):
         abort(422)
-    result = check_receipt(rt.session_factory, receipt_json=raw, keyring=rt.keyring, clock=rt.clock)
+    result = rt.run(check_receipt, receipt_json=raw)
     return {
         "is_valid": result.is_valid,
         "is_signature_valid": result.is_signature_valid,
@@ -422,8 +412,7 @@ def paper_entries(code: str, ref: str) -> list[dict[str, Any]]:
     """Every paper-ballot entry of the ballot, newest first."""
     ballot_or_404(code, ref)
     return [
-        _paper_entry_dict(e)
-        for e in list_paper_entries(current_runtime().session_factory, ballot_ref=ref)
+        _paper_entry_dict(e) for e in current_runtime().query(list_paper_entries, ballot_ref=ref)
     ]
 
 
@@ -435,15 +424,13 @@ def paper_enter(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Key one paper ballot; it counts when a different committee member keyed the same."""
     ballot_or_404(code, ref)
     rt = current_runtime()
-    outcome = enter_paper_ballot(
-        rt.session_factory,
+    outcome = rt.run(
+        enter_paper_ballot,
         ballot_ref=ref,
         member_id=_member(ref, args["member_id"], args["unit"]),
         choices=args["choices"],
         scan_sha256=args["scan_sha256"],
         entered_by=require_staff().user_id,
-        clock=rt.clock,
-        keyring=rt.keyring,
     )
     found: Receipt | None = outcome.receipt
     return {
@@ -461,12 +448,11 @@ def paper_void(args: dict[str, Any], code: str, ref: str, entry_id: int) -> dict
     """Void a pending, mismatched or conflicting entry."""
     ballot_or_404(code, ref)
     rt = current_runtime()
-    e = void_paper_entry(
-        rt.session_factory,
+    e = rt.run(
+        void_paper_entry,
         ballot_ref=ref,
         entry_id=entry_id,
         voided_by=require_staff().user_id,
-        clock=rt.clock,
         note=args["note"],
     )
     return _paper_entry_dict(e)
@@ -497,7 +483,7 @@ def _proxy_dict(p: Any) -> dict[str, Any]:
 def proxies(code: str, ref: str) -> list[dict[str, Any]]:
     """Every proxy of the ballot, live and revoked."""
     ballot_or_404(code, ref)
-    return [_proxy_dict(p) for p in list_proxies(current_runtime().session_factory, ballot_ref=ref)]
+    return [_proxy_dict(p) for p in current_runtime().query(list_proxies, ballot_ref=ref)]
 
 
 @blp.route("/communities/<code>/ballots/<ref>/proxies", methods=["POST"])
@@ -508,13 +494,12 @@ def proxy_record(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
     """Record that one member represents another on this ballot."""
     ballot_or_404(code, ref)
     rt = current_runtime()
-    info = record_proxy(
-        rt.session_factory,
+    info = rt.run(
+        record_proxy,
         ballot_ref=ref,
         member_id=_member(ref, args["member_id"], args["unit"]),
         acting_member_id=_member(ref, args["acting_member_id"], args["acting_unit"]),
         authorization_sha256=args["authorization_sha256"],
-        clock=rt.clock,
         recorded_by=require_staff().user_id,
     )
     return _proxy_dict(info)
@@ -527,11 +512,7 @@ def proxy_revoke(code: str, ref: str, proxy_id: int) -> dict[str, Any]:
     """Revoke a live proxy that has not been used."""
     ballot_or_404(code, ref)
     rt = current_runtime()
-    info = revoke_proxy(
-        rt.session_factory,
-        ballot_ref=ref,
-        proxy_id=proxy_id,
-        clock=rt.clock,
-        revoked_by=require_staff().user_id,
+    info = rt.run(
+        revoke_proxy, ballot_ref=ref, proxy_id=proxy_id, revoked_by=require_staff().user_id
     )
     return _proxy_dict(info)

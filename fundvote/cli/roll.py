@@ -89,11 +89,11 @@ def _runtime() -> Iterator[Runtime]:
     try:
         runtime = build_runtime(load_settings())
     except DomainError as exc:
-        _fail(f"fundvote: {exc.message}")
+        _fail(f"fundvote: {exc.text}")
     try:
         yield runtime
     except DomainError as exc:
-        _fail(f"fundvote: {exc.message}")
+        _fail(f"fundvote: {exc.text}")
     finally:
         runtime.engine.dispose()
 
@@ -112,9 +112,7 @@ def community_add(code: str, name: str, address: str) -> None:
     from estate.services import create_community
 
     with _runtime() as rt:
-        info = create_community(
-            rt.session_factory, code=code, name=name, address=address, clock=rt.clock
-        )
+        info = rt.run(create_community, code=code, name=name, address=address)
     click.echo(f"community {info.code} created: {info.name}")
 
 
@@ -133,13 +131,8 @@ def roll_import(code: str, file: str) -> None:
     data = _read(file)
     with _runtime() as rt:
         try:
-            s = import_roll_file(
-                rt.session_factory,
-                community_code=code,
-                data=data,
-                filename=file,
-                cipher=rt.cipher,
-                clock=rt.clock,
+            s = rt.run(
+                import_roll_file, community_code=code, data=data, filename=file, cipher=rt.cipher
             )
         except RollRejected as exc:
             for problem in exc.problems:

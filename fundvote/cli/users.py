@@ -93,14 +93,13 @@ def add_command(
     try:
         auth.check_password_policy(password)
         with _runtime() as rt:
-            principal = auth.add_user(
-                rt.session_factory,
+            principal = rt.run(
+                auth.add_user,
                 username=username,
                 password=password,
                 role=role,
                 communities=communities,
                 display_name=display_name,
-                clock=rt.clock,
             )
     except DomainError as error:
         _fail(_message(error))
@@ -114,9 +113,7 @@ def token_command(username: str, label: str) -> None:
     """Issue an API token and print it once: it cannot be shown again."""
     try:
         with _runtime() as rt:
-            issued = auth.issue_token(
-                rt.session_factory, username=username.strip().lower(), label=label, clock=rt.clock
-            )
+            issued = rt.run(auth.issue_token, username=username.strip().lower(), label=label)
     except DomainError as error:
         _fail(_message(error))
     click.echo(issued.secret)
@@ -129,7 +126,7 @@ def token_command(username: str, label: str) -> None:
 def list_command() -> None:
     """List staff users: username, role, state, communities."""
     with _runtime() as rt:
-        users = auth.list_users(rt.session_factory)
+        users = rt.query(auth.list_users)
     for user in users:
         state = "active" if user.is_active else "disabled"
         scope = ",".join(user.community_codes) or ("*" if user.role == "admin" else "-")

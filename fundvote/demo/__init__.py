@@ -53,25 +53,20 @@ def load_demo(runtime: Runtime) -> DemoReport:
 
     if demo_exists(runtime):
         return DemoReport(loaded=False, units=0, owners=0)
-    estate_services.create_community(
-        runtime.session_factory,
-        code=DEMO_CODE,
-        name=DEMO_NAME,
-        address=DEMO_ADDRESS,
-        clock=runtime.clock,
+    runtime.run(
+        estate_services.create_community, code=DEMO_CODE, name=DEMO_NAME, address=DEMO_ADDRESS
     )
-    summary = estate_services.import_roll_file(
-        runtime.session_factory,
+    summary = runtime.run(
+        estate_services.import_roll_file,
         community_code=DEMO_CODE,
         data=demo_roll_csv(),
         filename="jiangbin-roll.csv",
         cipher=runtime.cipher,
-        clock=runtime.clock,
         building_names=DEMO_BUILDING_NAMES,
     )
     for username, role, display_name, password in DEMO_STAFF:
-        auth.add_user(
-            runtime.session_factory,
+        runtime.run(
+            auth.add_user,
             username=username,
             password=password,
             role=role,

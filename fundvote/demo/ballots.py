@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -60,9 +60,10 @@ def _staff_id(runtime: Runtime, username: str) -> int:
 
 def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
     clock = FixedClock(now - timedelta(days=62))
+    runtime = replace(runtime, clock=clock)  # the story's own time, placed before today
     committee = _staff_id(runtime, "committee")
-    info = ballots.create_ballot(
-        runtime.session_factory,
+    info = runtime.run(
+        ballots.create_ballot,
         community_code=DEMO_CODE,
         title="3号楼电梯更换（使用维修资金）",
         description=(
@@ -85,7 +86,6 @@ def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
                 ),
             )
         ],
-        clock=clock,
         scope_kind="buildings",
         scope_codes=["03"],
         publicity_days=7,
@@ -93,49 +93,37 @@ def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
         created_by=committee,
     )
     clock.advance(hours=1)
-    ballots.open_ballot(runtime.session_factory, ballot_ref=info.ref, clock=clock)
-    issued = credentials.issue_links(
-        runtime.session_factory, ballot_ref=info.ref, clock=clock, base_url=_BASE
-    )
+    runtime.run(ballots.open_ballot, ballot_ref=info.ref)
+    issued = runtime.run(credentials.issue_links, ballot_ref=info.ref, base_url=_BASE)
     links = list(issued.links)
     rng.shuffle(links)
     paper_voters, online = links[:2], links[2 : int(len(links) * 0.86)]
     for link in online:
         clock.advance(minutes=rng.randint(20, 200))
-        casting.cast_ballot(
-            runtime.session_factory,
-            token=_token(link.url),
-            choices={1: _choose(rng, 0.78, 0.12)},
-            clock=clock,
-            keyring=runtime.keyring,
+        runtime.run(
+            casting.cast_ballot, token=_token(link.url), choices={1: _choose(rng, 0.78, 0.12)}
         )
     committee2 = _staff_id(runtime, "committee2")
     for link in paper_voters:
         scan = hashlib.sha256(f"demo paper form {link.member_key}".encode()).hexdigest()
         for who in (committee, committee2):
-            paper.enter_paper_ballot(
-                runtime.session_factory,
+            runtime.run(
+                paper.enter_paper_ballot,
                 ballot_ref=info.ref,
                 member_id=link.member_id,
                 choices={1: "agree"},
                 scan_sha256=scan,
                 entered_by=who,
-                clock=clock,
-                keyring=runtime.keyring,
             )
     clock.set(info.closes_at + timedelta(minutes=5))
-    ballots.close_ballot(runtime.session_factory, ballot_ref=info.ref, clock=clock)
-    ballots.tally_ballot(runtime.session_factory, ballot_ref=info.ref, clock=clock)
+    runtime.run(ballots.close_ballot, ballot_ref=info.ref)
+    runtime.run(ballots.tally_ballot, ballot_ref=info.ref)
     clock.advance(hours=20)
-    ballots.publish_ballot(
-        runtime.session_factory,
-        ballot_ref=info.ref,
-        clock=clock,
-        keyring=runtime.keyring,
-        origin_prefix=runtime.settings.log_origin,
+    runtime.run(
+        ballots.publish_ballot, ballot_ref=info.ref, origin_prefix=runtime.settings.log_origin
     )
     clock.advance(days=7, hours=1)
-    ballots.finalize_ballot(runtime.session_factory, ballot_ref=info.ref, clock=clock)
+    runtime.run(ballots.finalize_ballot, ballot_ref=info.ref)
     return info.ref
 
 
@@ -143,8 +131,9 @@ def _fire_safety_ballot(
     runtime: Runtime, now: datetime, rng: random.Random
 ) -> tuple[str, list[str]]:
     clock = FixedClock(now - timedelta(days=3))
-    info = ballots.create_ballot(
-        runtime.session_factory,
+    runtime = replace(runtime, clock=clock)
+    info = runtime.run(
+        ballots.create_ballot,
         community_code=DEMO_CODE,
         title="江滨花园消防设施改造（使用维修资金）",
         description=(
@@ -171,26 +160,19 @@ def _fire_safety_ballot(
                 ),
             )
         ],
-        clock=clock,
         disclosure="tracker",
         created_by=_staff_id(runtime, "committee"),
     )
     clock.advance(hours=1)
-    ballots.open_ballot(runtime.session_factory, ballot_ref=info.ref, clock=clock)
-    issued = credentials.issue_links(
-        runtime.session_factory, ballot_ref=info.ref, clock=clock, base_url=_BASE
-    )
+    runtime.run(ballots.open_ballot, ballot_ref=info.ref)
+    issued = runtime.run(credentials.issue_links, ballot_ref=info.ref, base_url=_BASE)
     links = [link for link in issued.links if not link.is_developer]
     rng.shuffle(links)
     voters = links[: len(links) // 3]
     for link in voters:
         clock.advance(seconds=rng.randint(60, 400))
-        casting.cast_ballot(
-            runtime.session_factory,
-            token=_token(link.url),
-            choices={1: _choose(rng, 0.7, 0.18)},
-            clock=clock,
-            keyring=runtime.keyring,
+        runtime.run(
+            casting.cast_ballot, token=_token(link.url), choices={1: _choose(rng, 0.7, 0.18)}
         )
     not_voted = [_token(link.url) for link in links[len(voters) : len(voters) + 5]]
     return info.ref, not_voted

@@ -34,11 +34,10 @@ def login() -> ResponseReturnValue:
         if form.validate_on_submit():
             rt = current_runtime()
             try:
-                principal = authenticate(
-                    rt.session_factory,
+                principal = rt.run(
+                    authenticate,
                     username=form.username.data or "",
                     password=form.password.data or "",
-                    clock=rt.clock,
                     max_failures=rt.settings.login_max_failures,
                     lockout_minutes=rt.settings.login_lockout_minutes,
                 )
@@ -71,4 +70,4 @@ def logout() -> ResponseReturnValue:
 @staff("admin")
 def users() -> ResponseReturnValue:
     """The staff list, for the administrator (accounts are added with ``fundvote user add``)."""
-    return render_template("auth/users.html", users=list_users(current_runtime().session_factory))
+    return render_template("auth/users.html", users=current_runtime().query(list_users))

@@ -312,20 +312,14 @@ def _save(community: Community, ballot: BallotInfo | None, form: DraftForm) -> R
     try:
         args = _service_args(form)
         if ballot is None:
-            info = svc.create_ballot(
-                rt.session_factory,
-                community_code=community.code,
-                clock=rt.clock,
-                created_by=actor,
-                **args,
+            info = rt.run(
+                svc.create_ballot, community_code=community.code, created_by=actor, **args
             )
             flash(_("The draft is saved. Check it, attach the documents, then open it."), "ok")
         else:
             if args["publicity_days"] is None:
                 args["publicity_days"] = community.publicity_days
-            info = svc.update_draft(
-                rt.session_factory, ballot_ref=ballot.ref, clock=rt.clock, actor=actor, **args
-            )
+            info = rt.run(svc.update_draft, ballot_ref=ballot.ref, actor=actor, **args)
             flash(_("The draft is saved."), "ok")
     except FormProblem as exc:
         return _render_form(community, form, ballot=ballot, error=str(exc), status=422)
@@ -378,13 +372,12 @@ def upload(code: str, ref: str) -> ResponseReturnValue:
     data = file.stream.read(MAX_UPLOAD + 1)
     rt = current_runtime()
     try:
-        svc.add_attachment(
-            rt.session_factory,
+        rt.run(
+            svc.add_attachment,
             ballot_ref=info.ref,
             filename=file.filename,
             content_type=file.mimetype or "application/octet-stream",
             data=data,
-            clock=rt.clock,
             actor=require_staff().user_id,
         )
         flash(_("The document is attached."), "ok")
@@ -400,11 +393,10 @@ def remove_document(code: str, ref: str, attachment_id: int) -> ResponseReturnVa
     info = _ballot(code, ref)
     rt = current_runtime()
     try:
-        svc.remove_attachment(
-            rt.session_factory,
+        rt.run(
+            svc.remove_attachment,
             ballot_ref=info.ref,
             attachment_id=attachment_id,
-            clock=rt.clock,
             actor=require_staff().user_id,
         )
         flash(_("The document is removed."), "ok")
@@ -445,58 +437,45 @@ def send_document(ref: str, attachment_id: int) -> ResponseReturnValue:
 
 def _step_open(ref: str, actor: int) -> str:
     rt = current_runtime()
-    svc.open_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    rt.run(svc.open_ballot, ballot_ref=ref, actor=actor)
     return _("The ballot is open. The roll is frozen and its commitment is in the log.")
 
 
 def _step_close(ref: str, actor: int) -> str:
     rt = current_runtime()
-    svc.close_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    rt.run(svc.close_ballot, ballot_ref=ref, actor=actor)
     return _("The ballot is closed. No more votes are accepted.")
 
 
 def _step_cancel(ref: str, actor: int) -> str:
     rt = current_runtime()
     reason = request.form.get("reason", "")[:2000]
-    svc.cancel_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor, reason=reason
-    )
+    rt.run(svc.cancel_ballot, ballot_ref=ref, actor=actor, reason=reason)
     return _("The ballot is cancelled.")
 
 
 def _step_tally(ref: str, actor: int) -> str:
     rt = current_runtime()
-    svc.tally_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    rt.run(svc.tally_ballot, ballot_ref=ref, actor=actor)
     return _("The votes are counted and the decisions are recorded in the log.")
 
 
 def _step_publish(ref: str, actor: int) -> str:
     rt = current_runtime()
-    svc.publish_ballot(
-        rt.session_factory,
-        ballot_ref=ref,
-        clock=rt.clock,
-        keyring=rt.keyring,
-        origin_prefix=rt.settings.log_origin,
-        actor=actor,
-    )
+    rt.run(svc.publish_ballot, ballot_ref=ref, origin_prefix=rt.settings.log_origin, actor=actor)
     return _("The results are published. Print the notice and post it where owners see it.")
 
 
 def _step_finalize(ref: str, actor: int) -> str:
     rt = current_runtime()
-    svc.finalize_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock, actor=actor)
+    rt.run(svc.finalize_ballot, ballot_ref=ref, actor=actor)
     return _("The result is final.")
 
 
 def _step_annul(ref: str, actor: int) -> str:
     rt = current_runtime()
-    svc.annul_ballot(
-        rt.session_factory,
-        ballot_ref=ref,
-        clock=rt.clock,
-        reason=request.form.get("reason", "")[:5000],
-        actor=actor,
+    rt.run(
+        svc.annul_ballot, ballot_ref=ref, reason=request.form.get("reason", "")[:5000], actor=actor
     )
     return _("The ballot is annulled. The reasons are published with the results.")
 
@@ -597,13 +576,12 @@ def answer(code: str, ref: str, objection_id: int) -> ResponseReturnValue:
         flash(_("Say whether the objection is upheld."), "error")
     else:
         try:
-            publication.answer_objection(
-                rt.session_factory,
+            rt.run(
+                publication.answer_objection,
                 ballot_ref=info.ref,
                 objection_id=objection_id,
                 answer=request.form.get("answer", "")[:6000],
                 is_upheld=upheld == "yes",
-                clock=rt.clock,
                 actor=require_staff().user_id,
             )
             flash(_("The answer is recorded and published."), "ok")

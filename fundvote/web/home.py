@@ -14,9 +14,9 @@ bp = Blueprint("home", __name__)
 @public
 def index() -> str:
     principal = current_staff()
-    factory = current_runtime().session_factory
+    rt = current_runtime()
     communities: list[CommunityRef] = []
     if principal is not None:
-        communities = communities_for(factory, principal)
+        communities = rt.query(communities_for, principal)
         return render_template("home.html", communities=communities)
-    return render_template("home.html", communities=[], public=public_communities(factory))
+    return render_template("home.html", communities=[], public=rt.query(public_communities))

@@ -126,7 +126,7 @@ def _page(
     }
     if receipt_text is not None:
         receipt = Receipt.from_text(receipt_text)
-        objections = objections_for_link(current_runtime().session_factory, token=token)
+        objections = current_runtime().query(objections_for_link, token=token)
         return render_template(
             "owner/receipt.html",
             receipt=receipt,
@@ -151,7 +151,7 @@ def _page(
 @public
 def ballot(token: str) -> ResponseReturnValue:
     rt = current_runtime()
-    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    view = rt.query(open_link, token=token)
     _member, questions, _receipt, _proxy = _target(view, _for_member())
     return _page(token, view, _for_member(), choices=_choices_from(request.args, questions))
 
@@ -163,9 +163,7 @@ def identity(token: str) -> ResponseReturnValue:
     digits = request.form.get("digits", "")[:32]
     message: str | None = None
     try:
-        verify_identity(
-            rt.session_factory, token=token, digits=digits, cipher=rt.cipher, clock=rt.clock
-        )
+        rt.run(verify_identity, token=token, digits=digits, cipher=rt.cipher)
     except IdentityLocked:
         message = None
     except IdentityCheckFailed as exc:
@@ -176,7 +174,7 @@ def identity(token: str) -> ResponseReturnValue:
                 "The digits do not match. %(remaining)s tries left.",
                 remaining=exc.params.get("remaining", 0),
             )
-    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    view = rt.query(open_link, token=token)
     if message is None and not view.needs_identity:
         return redirect(url_for("owner.ballot", token=token), 303)
     return _page(token, view, None, identity_error=message, status=422)
@@ -186,7 +184,7 @@ def identity(token: str) -> ResponseReturnValue:
 @public
 def confirm(token: str) -> ResponseReturnValue:
     rt = current_runtime()
-    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    view = rt.query(open_link, token=token)
     for_member = _for_member()
     member, questions, receipt_text, is_proxy = _target(view, for_member)
     if receipt_text is not None or view.needs_identity or not view.is_accepting:
@@ -213,19 +211,13 @@ def confirm(token: str) -> ResponseReturnValue:
 def cast(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     for_member = _for_member()
-    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    view = rt.query(open_link, token=token)
     _member, questions, _receipt, _proxy = _target(view, for_member)
     picked = _choices_from(request.form, questions)
     entropy = request.form.get("client_entropy", "")[:512] or None
     try:
-        cast_ballot(
-            rt.session_factory,
-            token=token,
-            choices=picked,
-            clock=rt.clock,
-            keyring=rt.keyring,
-            client_entropy=entropy,
-            for_member=for_member,
+        rt.run(
+            cast_ballot, token=token, choices=picked, client_entropy=entropy, for_member=for_member
         )
     except (AlreadyVoted, BallotClosed, IdentityCheckRequired):
         return redirect(_ballot_url(token, for_member), 303)
@@ -256,7 +248,7 @@ def receipt_json(token: str) -> ResponseReturnValue:
 def receipt_pdf(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     receipt = _receipt_or_404(token)
-    view = open_link(rt.session_factory, token=token, clock=rt.clock)
+    view = rt.query(open_link, token=token)
     pdf = render_receipt_pdf(receipt, view)
     return send_file(
         io.BytesIO(pdf),
@@ -285,7 +277,7 @@ def objection(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     text = request.form.get("text", "")
     try:
-        lodge_objection(rt.session_factory, token=token, text=text[:5000], clock=rt.clock)
+        rt.run(lodge_objection, token=token, text=text[:5000])
     except (NotInPublicity, InvalidObjection) as exc:
         flash(error_text(exc), "error")
     else:
@@ -298,7 +290,7 @@ def objection(token: str) -> ResponseReturnValue:
 def document(token: str, attachment_id: int) -> ResponseReturnValue:
     rt = current_runtime()
     try:
-        doc = attachment_for_link(rt.session_factory, token=token, attachment_id=attachment_id)
+        doc = rt.query(attachment_for_link, token=token, attachment_id=attachment_id)
     except BallotNotFound:
         abort(404)
     name = _SAFE_FILENAME.sub("_", doc.filename)[:120] or "document"
@@ -324,7 +316,7 @@ def cast_time(receipt: Receipt) -> datetime | None:
 def _receipt_or_404(token: str) -> Receipt:
     rt = current_runtime()
     try:
-        receipt = receipt_for_link(rt.session_factory, token=token, for_member=_for_member())
+        receipt = rt.query(receipt_for_link, token=token, for_member=_for_member())
     except NotEligible:
         abort(404)
     if receipt is None:

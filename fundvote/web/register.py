@@ -244,13 +244,8 @@ def roll_import(code: str) -> ResponseReturnValue:
         return _import_error(ctx, _("The file is larger than %(mb)s MB.", mb=ctx["max_mb"]), 413)
     rt = current_runtime()
     try:
-        summary: ImportSummary = import_roll_file(
-            rt.session_factory,
-            community_code=code,
-            data=content,
-            filename=name,
-            cipher=rt.cipher,
-            clock=rt.clock,
+        summary: ImportSummary = rt.run(
+            import_roll_file, community_code=code, data=content, filename=name, cipher=rt.cipher
         )
     except RollRejected as exc:
         problems: list[RollProblem] = exc.problems

@@ -37,9 +37,7 @@ def check() -> ResponseReturnValue:
     text = text[:MAX_RECEIPT_BYTES]
     rt = current_runtime()
     try:
-        result = check_receipt(
-            rt.session_factory, receipt_json=text, keyring=rt.keyring, clock=rt.clock
-        )
+        result = rt.run(check_receipt, receipt_json=text)
     except MalformedReceipt as exc:
         return render_template("verify/index.html", text=text, error=error_text(exc)), 422
     return render_template("verify/result.html", result=result, problems=PROBLEMS)

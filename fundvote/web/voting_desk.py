@@ -143,12 +143,8 @@ def issue(code: str, ref: str) -> ResponseReturnValue:
     rt = current_runtime()
     principal = require_staff()
     try:
-        issued = issue_links(
-            rt.session_factory,
-            ballot_ref=ref,
-            clock=rt.clock,
-            base_url=public_base_url(),
-            actor=principal.user_id,
+        issued = rt.run(
+            issue_links, ballot_ref=ref, base_url=public_base_url(), actor=principal.user_id
         )
     except DomainError as exc:
         flash(error_text(exc), "error")
@@ -181,12 +177,11 @@ def reissue(code: str, ref: str) -> ResponseReturnValue:
     rt = current_runtime()
     unit = request.form.get("unit", "").strip()[:64]
     try:
-        member_id = member_id_for_unit(rt.session_factory, ballot_ref=ref, unit_code=unit)
-        issued = reissue_link(
-            rt.session_factory,
+        member_id = rt.query(member_id_for_unit, ballot_ref=ref, unit_code=unit)
+        issued = rt.run(
+            reissue_link,
             ballot_ref=ref,
             member_id=member_id,
-            clock=rt.clock,
             base_url=public_base_url(),
             actor=require_staff().user_id,
         )
@@ -241,12 +236,8 @@ def compose_message(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
 
 def _send(issued: IssuedLinks) -> DeliveryReport:
     rt = current_runtime()
-    return deliver_links(
-        rt.session_factory,
-        issued=issued,
-        cipher=rt.cipher,
-        outbox=outbox(),
-        compose=compose_message,
+    return rt.query(
+        deliver_links, issued=issued, cipher=rt.cipher, outbox=outbox(), compose=compose_message
     )
 
 
@@ -285,7 +276,7 @@ def _readme(issued: IssuedLinks, report: DeliveryReport | None, community: Commu
 @staff(*READERS)
 def paper(code: str, ref: str) -> ResponseReturnValue:
     ctx = _context(code, ref)
-    entries = list_paper_entries(current_runtime().session_factory, ballot_ref=ref)
+    entries = current_runtime().query(list_paper_entries, ballot_ref=ref)
     to_resolve = [e for e in entries if e.status in ("mismatch", "conflict")]
     return render_template(
         "desk/paper.html",
@@ -305,18 +296,16 @@ def paper_enter(code: str, ref: str) -> ResponseReturnValue:
     choices = {q.position: request.form.get(f"q{q.position}", "") for q in ctx["ballot"].questions}
     try:
         digest = _document_hash(request.files.get("scan"), request.form.get("scan_sha256", ""))
-        member_id = member_id_for_unit(
-            rt.session_factory, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
+        member_id = rt.query(
+            member_id_for_unit, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
         )
-        outcome = enter_paper_ballot(
-            rt.session_factory,
+        outcome = rt.run(
+            enter_paper_ballot,
             ballot_ref=ref,
             member_id=member_id,
             choices=choices,
             scan_sha256=digest,
             entered_by=require_staff().user_id,
-            clock=rt.clock,
-            keyring=rt.keyring,
         )
     except DomainError as exc:
         flash(error_text(exc), "error")
@@ -334,12 +323,11 @@ def paper_void(code: str, ref: str, entry_id: int) -> ResponseReturnValue:
     _context(code, ref)
     rt = current_runtime()
     try:
-        void_paper_entry(
-            rt.session_factory,
+        rt.run(
+            void_paper_entry,
             ballot_ref=ref,
             entry_id=entry_id,
             voided_by=require_staff().user_id,
-            clock=rt.clock,
             note=request.form.get("note", "")[:500],
         )
     except DomainError as exc:
@@ -356,7 +344,7 @@ def paper_void(code: str, ref: str, entry_id: int) -> ResponseReturnValue:
 @staff(*READERS)
 def proxies(code: str, ref: str) -> ResponseReturnValue:
     ctx = _context(code, ref)
-    items = list_proxies(current_runtime().session_factory, ballot_ref=ref)
+    items = current_runtime().query(list_proxies, ballot_ref=ref)
     return render_template("desk/proxies.html", proxies=items, **ctx)
 
 
@@ -369,19 +357,18 @@ def proxy_record(code: str, ref: str) -> ResponseReturnValue:
         digest = _document_hash(
             request.files.get("authorization"), request.form.get("authorization_sha256", "")
         )
-        member_id = member_id_for_unit(
-            rt.session_factory, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
+        member_id = rt.query(
+            member_id_for_unit, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
         )
-        acting_id = member_id_for_unit(
-            rt.session_factory, ballot_ref=ref, unit_code=request.form.get("acting_unit", "")[:64]
+        acting_id = rt.query(
+            member_id_for_unit, ballot_ref=ref, unit_code=request.form.get("acting_unit", "")[:64]
         )
-        record_proxy(
-            rt.session_factory,
+        rt.run(
+            record_proxy,
             ballot_ref=ref,
             member_id=member_id,
             acting_member_id=acting_id,
             authorization_sha256=digest,
-            clock=rt.clock,
             recorded_by=require_staff().user_id,
         )
     except DomainError as exc:
@@ -403,13 +390,7 @@ def proxy_revoke(code: str, ref: str, proxy_id: int) -> ResponseReturnValue:
     _context(code, ref)
     rt = current_runtime()
     try:
-        revoke_proxy(
-            rt.session_factory,
-            ballot_ref=ref,
-            proxy_id=proxy_id,
-            clock=rt.clock,
-            revoked_by=require_staff().user_id,
-        )
+        rt.run(revoke_proxy, ballot_ref=ref, proxy_id=proxy_id, revoked_by=require_staff().user_id)
     except DomainError as exc:
         flash(error_text(exc), "error")
     else:

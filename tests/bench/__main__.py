@@ -142,34 +142,30 @@ def bench_voting(units: int, casts: int) -> None:
         clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
         rt = build_runtime(load_settings({"FUNDVOTE_INSTANCE_PATH": tmp}), clock=clock)
         upgrade(rt.engine)
-        create_community(rt.session_factory, code="bench", name="bench", clock=clock)
+        rt.run(create_community, code="bench", name="bench")
         start = time.perf_counter()
-        import_roll_file(
-            rt.session_factory,
+        rt.run(
+            import_roll_file,
             community_code="bench",
             data=roll,
             filename="bench.csv",
             cipher=rt.cipher,
-            clock=clock,
         )
         _report("roll import", f"{units} units", time.perf_counter() - start, units)
-        info = ballots.create_ballot(
-            rt.session_factory,
+        info = rt.run(
+            ballots.create_ballot,
             community_code="bench",
             title="bench",
             description="",
             opens_at=clock.now(),
             closes_at=clock.now() + timedelta(days=7),
             questions=[QuestionDraft(matter="other", text="?")],
-            clock=clock,
         )
         start = time.perf_counter()
-        ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=clock)
+        rt.run(ballots.open_ballot, ballot_ref=info.ref)
         _report("open ballot (freeze roll)", f"{units} units", time.perf_counter() - start)
         start = time.perf_counter()
-        issued = credentials.issue_links(
-            rt.session_factory, ballot_ref=info.ref, clock=clock, base_url="http://b"
-        )
+        issued = rt.run(credentials.issue_links, ballot_ref=info.ref, base_url="http://b")
         _report(
             "issue links",
             f"{len(issued.links)} members",
@@ -179,13 +175,7 @@ def bench_voting(units: int, casts: int) -> None:
         clock.advance(minutes=1)
         start = time.perf_counter()
         for link in issued.links[:casts]:
-            casting.cast_ballot(
-                rt.session_factory,
-                token=link.url.rsplit("/", 1)[1],
-                choices={1: "agree"},
-                clock=clock,
-                keyring=rt.keyring,
-            )
+            rt.run(casting.cast_ballot, token=link.url.rsplit("/", 1)[1], choices={1: "agree"})
         _report(
             "cast ballot (signed receipt, logged)",
             f"{casts} casts",
@@ -193,9 +183,9 @@ def bench_voting(units: int, casts: int) -> None:
             casts,
         )
         clock.advance(days=8)
-        ballots.close_ballot(rt.session_factory, ballot_ref=info.ref, clock=clock)
+        rt.run(ballots.close_ballot, ballot_ref=info.ref)
         start = time.perf_counter()
-        ballots.tally_ballot(rt.session_factory, ballot_ref=info.ref, clock=clock)
+        rt.run(ballots.tally_ballot, ballot_ref=info.ref)
         _report("tally", f"{len(issued.links)} members", time.perf_counter() - start)
         rt.engine.dispose()
 

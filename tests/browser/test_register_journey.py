@@ -14,18 +14,17 @@ pytestmark = pytest.mark.browser
 
 def test_committee_signs_in_and_finds_a_unit(live_server: LiveServer, phone: object) -> None:
     rt = live_server.runtime
-    create_community(rt.session_factory, code="demo", name="江滨花园", clock=rt.clock)
-    import_roll_file(
-        rt.session_factory,
+    rt.run(create_community, code="demo", name="江滨花园")
+    rt.run(
+        import_roll_file,
         community_code="demo",
         data=demo_roll_csv(),
         filename="demo.csv",
         cipher=rt.cipher,
-        clock=rt.clock,
         building_names=DEMO_BUILDING_NAMES,
     )
-    add_user(
-        rt.session_factory,
+    rt.run(
+        add_user,
         username="chair",
         password="a long demo password",
         role="committee",

@@ -317,8 +317,8 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     rt = live_server.runtime
     base = live_server.url
     make_roll(rt, CODE)
-    add_user(
-        rt.session_factory,
+    rt.run(
+        add_user,
         username="chair",
         password=PASSWORD,
         role="committee",
@@ -361,13 +361,7 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     rt.clock.set(info.opens_at + timedelta(minutes=30))  # type: ignore[attr-defined]
     for unit, (q1, q2) in VOTES.items():
         rt.clock.advance(minutes=7)  # type: ignore[attr-defined]
-        cast_ballot(
-            rt.session_factory,
-            token=tokens[unit],
-            choices={1: q1, 2: q2},
-            clock=rt.clock,
-            keyring=rt.keyring,
-        )
+        rt.run(cast_ballot, token=tokens[unit], choices={1: q1, 2: q2})
     page.reload()
     assert page.locator('form[action$="/steps/close"]').count() == 0  # not while voting
 

@@ -75,14 +75,13 @@ FUND_PLAN = UsePlan(
 
 def make_roll(rt: Runtime, code: str) -> None:
     """The community ``code`` with the roll above, imported from the CSV file."""
-    create_community(rt.session_factory, code=code, name=COMMUNITY_NAME, clock=rt.clock)
-    import_roll_file(
-        rt.session_factory,
+    rt.run(create_community, code=code, name=COMMUNITY_NAME)
+    rt.run(
+        import_roll_file,
         community_code=code,
         data=ROLL_CSV.encode("utf-8"),
         filename="roll.csv",
         cipher=rt.cipher,
-        clock=rt.clock,
         building_names=BUILDING_NAMES,
     )
 
@@ -90,24 +89,23 @@ def make_roll(rt: Runtime, code: str) -> None:
 def open_fund_ballot(rt: Runtime, code: str) -> BallotInfo:
     """A fund-use ballot for building 03, open from now for seven days."""
     now = rt.clock.now()
-    info = ballots.create_ballot(
-        rt.session_factory,
+    info = rt.run(
+        ballots.create_ballot,
         community_code=code,
         title=FUND_TITLE,
         description=FUND_DESCRIPTION,
         opens_at=now,
         closes_at=now + timedelta(days=7),
         questions=[QuestionDraft("fund_use", FUND_QUESTION, FUND_PLAN)],
-        clock=rt.clock,
         scope_kind="buildings",
         scope_codes=[SCOPE_BUILDING],
     )
-    return ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    return rt.run(ballots.open_ballot, ballot_ref=info.ref)
 
 
 def issue_tokens(rt: Runtime, ref: str, base_url: str) -> dict[str, str]:
     """Issue every member's link under ``base_url``; unit code -> token."""
-    issued = issue_links(rt.session_factory, ballot_ref=ref, clock=rt.clock, base_url=base_url)
+    issued = rt.run(issue_links, ballot_ref=ref, base_url=base_url)
     return tokens_by_unit(issued)
 
 

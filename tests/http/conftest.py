@@ -76,14 +76,13 @@ def make_user(runtime: Runtime, community: int) -> UserFactory:
             if communities is not None
             else ([] if role == "admin" else [COMMUNITY_CODE])
         )
-        return add_user(
-            runtime.session_factory,
+        return runtime.run(
+            add_user,
             username=name,
             password=password,
             role=role,
             communities=scope,
             display_name=f"Test {role}",
-            clock=runtime.clock,
         )
 
     return make

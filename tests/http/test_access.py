@@ -85,7 +85,7 @@ def callers(app: Flask, runtime: Runtime, make_user: UserFactory) -> dict[str | 
         assert response.status_code == 302
         cookie = client.get_cookie("fundvote_session")
         assert cookie is not None
-        token = issue_token(runtime.session_factory, username=user.username, clock=runtime.clock)
+        token = runtime.run(issue_token, username=user.username)
         result[role] = Caller(role, session_cookie=cookie.value, token=token.secret)
     return result
 
@@ -160,9 +160,7 @@ def test_require_community(
         with app.test_request_context("/"):
             from flask import g
 
-            g.fundvote_principal = (
-                load_principal(runtime.session_factory, user_id) if user_id else None
-            )
+            g.fundvote_principal = runtime.query(load_principal, user_id) if user_id else None
             try:
                 return require_community(code).code
             except HTTPException as exc:

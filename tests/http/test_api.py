@@ -16,7 +16,7 @@ PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
 
 def _token(runtime: Runtime, username: str) -> Any:
-    return issue_token(runtime.session_factory, username=username, clock=runtime.clock)
+    return runtime.run(issue_token, username=username)
 
 
 def _bearer(secret: str) -> dict[str, str]:
@@ -72,7 +72,7 @@ def test_missing_wrong_malformed_and_revoked_tokens_get_401_problems(
 ) -> None:
     user = make_user("manager")
     issued = _token(runtime, user.username)
-    revoke_token(runtime.session_factory, token_id=issued.token_id, clock=runtime.clock)
+    runtime.run(revoke_token, token_id=issued.token_id)
     for headers in [
         {},
         _bearer("fvt_not-a-real-token"),

@@ -47,7 +47,7 @@ def rt(runtime: Runtime, community: int) -> Runtime:
 def headers(rt: Runtime, make_user: UserFactory) -> Any:
     def make(role: str) -> dict[str, str]:
         user = make_user(role)
-        token = issue_token(rt.session_factory, username=user.username, clock=rt.clock)
+        token = rt.run(issue_token, username=user.username)
         return {"Authorization": f"Bearer {token.secret}"}
 
     return make

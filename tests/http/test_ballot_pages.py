@@ -33,14 +33,7 @@ def seed_units(rt: Runtime) -> None:
         )
         for i, (u, b, a, o, d) in enumerate(ROWS)
     ]
-    import_roll(
-        rt.session_factory,
-        community_code=COMMUNITY_CODE,
-        rows=rows,
-        cipher=rt.cipher,
-        clock=rt.clock,
-        source_name="t",
-    )
+    rt.run(import_roll, community_code=COMMUNITY_CODE, rows=rows, cipher=rt.cipher, source_name="t")
 
 
 @pytest.fixture

@@ -122,9 +122,7 @@ def test_confirm_then_cast_then_receipt(
     assert "attachment" in downloaded.headers["Content-Disposition"]
     data = json.loads(downloaded.get_data())
     assert data["tracker"] == row.tracker
-    assert check_receipt(
-        runtime.session_factory, receipt_json=data, keyring=runtime.keyring, clock=runtime.clock
-    ).is_valid
+    assert runtime.run(check_receipt, receipt_json=data).is_valid
     pdf = client.get(f"/v/{token}/receipt.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert token not in log_text(runtime, COMMUNITY_CODE)
@@ -171,13 +169,12 @@ def test_proxy_ballot_through_the_acting_link(
     with runtime.session_factory() as s:
         ref = s.scalars(sa.select(Ballot.ref)).one()
     represented = member_id_of(runtime, ref, "1-103")
-    record_proxy(
-        runtime.session_factory,
+    runtime.run(
+        record_proxy,
         ballot_ref=ref,
         member_id=represented,
         acting_member_id=member_id_of(runtime, ref, "2-102"),
         authorization_sha256="a" * 64,
-        clock=runtime.clock,
     )
     page = client.get(f"/v/{tokens['2-102']}").get_data(as_text=True)
     assert "You also vote for" in page and f"for={represented}" in page
@@ -206,12 +203,9 @@ def test_objection_during_publicity(
     page = client.get(f"/v/{token}").get_data(as_text=True)
     client.post(f"/v/{token}/cast", data={"csrf_token": csrf(page), "q1": "agree", "q2": "agree"})
     runtime.clock.set(closes)  # type: ignore[attr-defined]
-    sf, clock = runtime.session_factory, runtime.clock
-    ballots.close_ballot(sf, ballot_ref=ref, clock=clock)
-    ballots.tally_ballot(sf, ballot_ref=ref, clock=clock)
-    ballots.publish_ballot(
-        sf, ballot_ref=ref, clock=clock, keyring=runtime.keyring, origin_prefix="fundvote.test"
-    )
+    runtime.run(ballots.close_ballot, ballot_ref=ref)
+    runtime.run(ballots.tally_ballot, ballot_ref=ref)
+    runtime.run(ballots.publish_ballot, ballot_ref=ref, origin_prefix="fundvote.test")
     page = client.get(f"/v/{token}").get_data(as_text=True)
     assert 'name="text"' in page
     response = client.post(
@@ -231,9 +225,7 @@ def test_cancelled_ballot_link_says_so(
 ) -> None:
     with runtime.session_factory() as s:
         ref = s.scalars(sa.select(Ballot.ref)).one()
-    ballots.cancel_ballot(
-        runtime.session_factory, ballot_ref=ref, clock=runtime.clock, reason="重新表决"
-    )
+    runtime.run(ballots.cancel_ballot, ballot_ref=ref, reason="重新表决")
     response = client.get(f"/v/{tokens['1-101']}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)

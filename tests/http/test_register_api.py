@@ -36,7 +36,7 @@ def bearer(runtime: Runtime, make_user: UserFactory) -> Any:
 
     def make(role: str, **kwargs: Any) -> dict[str, str]:
         user = make_user(role, **kwargs)
-        token = issue_token(runtime.session_factory, username=user.username, clock=runtime.clock)
+        token = runtime.run(issue_token, username=user.username)
         return {"Authorization": f"Bearer {token.secret}"}
 
     return make

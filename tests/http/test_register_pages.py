@@ -48,13 +48,12 @@ def roll_with_extra_units() -> bytes:
 
 def load_register(runtime: Runtime) -> None:
     """Import the test roll into the test community (which must exist)."""
-    import_roll_file(
-        runtime.session_factory,
+    runtime.run(
+        import_roll_file,
         community_code=COMMUNITY_CODE,
         data=roll_with_extra_units(),
         filename="roll.csv",
         cipher=runtime.cipher,
-        clock=runtime.clock,
         building_names={"01": "1号楼", "02": "2号楼", "03": "3号楼", "S": "商铺", "P": "车库"},
     )
 

@@ -38,13 +38,7 @@ def r(ref: str = "", tail: str = "") -> str:
 def published(rt: Runtime, **kw: object) -> ballots.BallotInfo:
     info = draft(rt, code=COMMUNITY_CODE, **kw)
     run_to_tallied(rt, info, VOTES)
-    return ballots.publish_ballot(
-        rt.session_factory,
-        ballot_ref=info.ref,
-        clock=rt.clock,
-        keyring=rt.keyring,
-        origin_prefix=ORIGIN,
-    )
+    return rt.run(ballots.publish_ballot, ballot_ref=info.ref, origin_prefix=ORIGIN)
 
 
 def assert_nothing_personal(page: str) -> None:
@@ -63,7 +57,7 @@ def test_drafts_are_not_public(rt: Runtime, client: FlaskClient) -> None:
 
 def test_open_ballot_shows_no_results_yet(rt: Runtime, client: FlaskClient) -> None:
     info = draft(rt, code=COMMUNITY_CODE)
-    ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
     at(rt, info.opens_at)
     cast(rt, info.ref, "1-101", "agree", tracker="feedbeef00000001")
     page = client.get(r(info.ref)).get_data(as_text=True)
@@ -123,13 +117,12 @@ def test_objections_and_answers_are_public(rt: Runtime, client: FlaskClient) -> 
         )
     with rt.session_factory() as s:
         (o,) = publication.list_objections(s, info.ref)
-    publication.answer_objection(
-        rt.session_factory,
+    rt.run(
+        publication.answer_objection,
         ballot_ref=info.ref,
         objection_id=o.id,
         answer="已核实无误",
         is_upheld=False,
-        clock=rt.clock,
     )
     page = client.get(r(info.ref, "objections")).get_data(as_text=True)
     assert "统计表有误" in page and "已核实无误" in page

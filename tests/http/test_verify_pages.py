@@ -29,13 +29,7 @@ def receipt(runtime: Runtime, community: int) -> Receipt:
     import_rows(runtime, COMMUNITY_CODE)
     info = open_ballot(runtime, code=COMMUNITY_CODE)
     token = tokens_by_unit(issue_all(runtime, info.ref))["1-101"]
-    return cast_ballot(
-        runtime.session_factory,
-        token=token,
-        choices={1: "agree", 2: "abstain"},
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-    )
+    return runtime.run(cast_ballot, token=token, choices={1: "agree", 2: "abstain"})
 
 
 def csrf(client: FlaskClient) -> str:

@@ -25,7 +25,7 @@ def ref(runtime: Runtime, community: int) -> str:
 
 def bearer(runtime: Runtime, make_user: UserFactory, role: str) -> dict[str, str]:
     user = make_user(role)
-    token = issue_token(runtime.session_factory, username=user.username, clock=runtime.clock)
+    token = runtime.run(issue_token, username=user.username)
     return {"Authorization": f"Bearer {token.secret}"}
 
 

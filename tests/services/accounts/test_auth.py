@@ -24,25 +24,19 @@ def _add(
     communities: tuple[str, ...] = ("demo",),
     password: str = PASSWORD,
 ) -> auth.Principal:
-    return auth.add_user(
-        runtime.session_factory,
+    return runtime.run(
+        auth.add_user,
         username=username,
         password=password,
         role=role,
         communities=list(communities),
         display_name="林志远",
-        clock=runtime.clock,
     )
 
 
 def _login(runtime: Runtime, username: str = "lin", password: str = PASSWORD) -> auth.Principal:
-    return auth.authenticate(
-        runtime.session_factory,
-        username=username,
-        password=password,
-        clock=runtime.clock,
-        max_failures=3,
-        lockout_minutes=15,
+    return runtime.run(
+        auth.authenticate, username=username, password=password, max_failures=3, lockout_minutes=15
     )
 
 
@@ -65,12 +59,12 @@ def test_admin_sees_every_community_without_links(runtime: Runtime, community: i
     assert admin.community_ids == frozenset()
     other = make_community(runtime, "other", "其他小区")
     assert admin.may_act_for(other)
-    assert [c.code for c in auth.communities_for(runtime.session_factory, admin)] == [
+    assert [c.code for c in runtime.query(auth.communities_for, admin)] == [
         "demo",
         "other",
     ]
     committee = _add(runtime)
-    assert [c.code for c in auth.communities_for(runtime.session_factory, committee)] == ["demo"]
+    assert [c.code for c in runtime.query(auth.communities_for, committee)] == ["demo"]
 
 
 @pytest.mark.parametrize(
@@ -181,8 +175,8 @@ def test_set_password_checks_policy_and_unlocks(runtime: Runtime, community: int
         with pytest.raises(auth.InvalidCredentials):
             _login(runtime, password="wrong password!")
     with pytest.raises(auth.WeakPassword):
-        auth.set_password(runtime.session_factory, username="lin", password="short")
-    auth.set_password(runtime.session_factory, username="lin", password="a new password")
+        runtime.run(auth.set_password, username="lin", password="short")
+    runtime.run(auth.set_password, username="lin", password="a new password")
     assert _login(runtime, password="a new password").username == "lin"
 
 
@@ -190,45 +184,42 @@ def test_tokens_are_stored_hashed_and_shown_once(
     runtime: Runtime, clock: FixedClock, community: int
 ) -> None:
     user = _add(runtime)
-    issued = auth.issue_token(runtime.session_factory, username="lin", label="laptop", clock=clock)
+    issued = runtime.run(auth.issue_token, username="lin", label="laptop")
     assert issued.secret.startswith("fvt_") and len(issued.secret) > 40
     with runtime.session_factory() as s:
         row = s.get_one(ApiToken, issued.token_id)
         assert issued.secret not in row.token_hash and len(row.token_hash) == 64
         assert row.label == "laptop" and row.last_used_at is None
-    assert auth.user_for_token(runtime.session_factory, secret=issued.secret, clock=clock) == user
+    assert runtime.run(auth.user_for_token, secret=issued.secret) == user
     with runtime.session_factory() as s:
         assert s.get_one(ApiToken, issued.token_id).last_used_at == clock.now()
-    assert (
-        auth.user_for_token(runtime.session_factory, secret=issued.secret + "x", clock=clock)
-        is None
-    )
-    assert auth.user_for_token(runtime.session_factory, secret="nonsense", clock=clock) is None
+    assert runtime.run(auth.user_for_token, secret=issued.secret + "x") is None
+    assert runtime.run(auth.user_for_token, secret="nonsense") is None
 
 
 def test_revoked_tokens_and_disabled_users_are_refused(
     runtime: Runtime, clock: FixedClock, community: int
 ) -> None:
     _add(runtime)
-    first = auth.issue_token(runtime.session_factory, username="lin", clock=clock)
-    second = auth.issue_token(runtime.session_factory, username="lin", clock=clock)
-    auth.revoke_token(runtime.session_factory, token_id=first.token_id, clock=clock)
-    auth.revoke_token(runtime.session_factory, token_id=first.token_id, clock=clock)
-    assert auth.user_for_token(runtime.session_factory, secret=first.secret, clock=clock) is None
-    assert auth.user_for_token(runtime.session_factory, secret=second.secret, clock=clock)
+    first = runtime.run(auth.issue_token, username="lin")
+    second = runtime.run(auth.issue_token, username="lin")
+    runtime.run(auth.revoke_token, token_id=first.token_id)
+    runtime.run(auth.revoke_token, token_id=first.token_id)
+    assert runtime.run(auth.user_for_token, secret=first.secret) is None
+    assert runtime.run(auth.user_for_token, secret=second.secret)
     with runtime.session_factory.begin() as s:
         s.scalars(select(StaffUser)).one().is_active = False
-    assert auth.user_for_token(runtime.session_factory, secret=second.secret, clock=clock) is None
+    assert runtime.run(auth.user_for_token, secret=second.secret) is None
     with pytest.raises(auth.UnknownToken):
-        auth.revoke_token(runtime.session_factory, token_id=999_999, clock=clock)
+        runtime.run(auth.revoke_token, token_id=999_999)
     with pytest.raises(auth.UnknownUser):
-        auth.issue_token(runtime.session_factory, username="lin", clock=clock)
+        runtime.run(auth.issue_token, username="lin")
 
 
 def test_list_users(runtime: Runtime, community: int) -> None:
     _add(runtime)
     _add(runtime, username="admin", role="admin")
-    listed = auth.list_users(runtime.session_factory)
+    listed = runtime.query(auth.list_users)
     assert [(u.username, u.role, u.community_codes) for u in listed] == [
         ("admin", "admin", ()),
         ("lin", "committee", ("demo",)),

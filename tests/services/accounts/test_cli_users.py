@@ -131,6 +131,6 @@ def test_token_is_printed_once_and_works(run, runtime: Runtime) -> None:  # type
     assert result.exit_code == 0
     secret = result.stdout.strip()
     assert secret.startswith("fvt_") and "not shown again" in result.stderr
-    principal = user_for_token(runtime.session_factory, secret=secret, clock=runtime.clock)
+    principal = runtime.run(user_for_token, secret=secret)
     assert principal is not None and principal.username == "lin"
     assert secret not in run("list").stdout

@@ -10,7 +10,5 @@ from fundvote.runtime import Runtime
 
 @pytest.fixture
 def community(runtime: Runtime) -> str:
-    create_community(
-        runtime.session_factory, code="JB01", name="Jiangbin Garden", clock=runtime.clock
-    )
+    runtime.run(create_community, code="JB01", name="Jiangbin Garden")
     return "JB01"

@@ -23,13 +23,12 @@ ROLL = (
 
 @pytest.fixture
 def loaded(runtime: Runtime, community: str) -> Runtime:
-    import_roll_file(
-        runtime.session_factory,
+    runtime.run(
+        import_roll_file,
         community_code=community,
         data=ROLL,
         filename="roll.csv",
         cipher=runtime.cipher,
-        clock=runtime.clock,
     )
     return runtime
 
@@ -62,13 +61,12 @@ def test_export_reimports_without_changes(loaded: Runtime, fmt: str) -> None:
     ]
     with loaded.session_factory() as s:
         phones_before = {o.key: o.phone_enc for o in s.scalars(sa.select(Owner))}
-    summary = import_roll_file(
-        loaded.session_factory,
+    summary = loaded.run(
+        import_roll_file,
         community_code="JB01",
         data=data,
         filename=f"export.{fmt}",
         cipher=loaded.cipher,
-        clock=loaded.clock,
     )
     assert (summary.units_unchanged, summary.units_updated, summary.owners_updated) == (4, 0, 0)
     with loaded.session_factory() as s:
@@ -130,13 +128,12 @@ def test_owners_and_totals(loaded: Runtime) -> None:
 
 
 def test_search_is_case_insensitive_on_every_database(runtime: Runtime, community: str) -> None:
-    import_roll_file(
-        runtime.session_factory,
+    runtime.run(
+        import_roll_file,
         community_code=community,
         data=b"unit,building,area,owners,developer,owner_names\nA-1,B,1,k1,,Alice Ltd\n",
         filename="r.csv",
         cipher=runtime.cipher,
-        clock=runtime.clock,
     )
     with runtime.session_factory() as s:
         assert [u.code for u in list_units(s, "JB01", search="a-1").items] == ["A-1"]

@@ -35,14 +35,7 @@ def counts(rt: Runtime) -> dict[str, int]:
 
 
 def imp(rt: Runtime, data: bytes, name: str = "roll.csv", code: str = "JB01"):  # type: ignore[no-untyped-def]
-    return import_roll_file(
-        rt.session_factory,
-        community_code=code,
-        data=data,
-        filename=name,
-        cipher=rt.cipher,
-        clock=rt.clock,
-    )
+    return rt.run(import_roll_file, community_code=code, data=data, filename=name, cipher=rt.cipher)
 
 
 def log_entries(rt: Runtime, log: str) -> list[dict]:  # type: ignore[type-arg]
@@ -54,7 +47,7 @@ def log_entries(rt: Runtime, log: str) -> list[dict]:  # type: ignore[type-arg]
 
 def test_create_community_is_logged_and_unique(runtime: Runtime, community: str) -> None:
     with pytest.raises(CommunityExists):
-        create_community(runtime.session_factory, code="JB01", name="x", clock=runtime.clock)
+        runtime.run(create_community, code="JB01", name="x")
     with runtime.session_factory() as s:
         c = s.scalars(sa.select(Community)).one()
         assert (c.publicity_days, c.deemed_majority_enabled, c.binding_result, c.fund_holder) == (
@@ -217,7 +210,7 @@ def test_unknown_community(runtime: Runtime) -> None:
 
 
 def test_owner_keys_are_per_community(runtime: Runtime, community: str) -> None:
-    create_community(runtime.session_factory, code="JB02", name="Other", clock=runtime.clock)
+    runtime.run(create_community, code="JB02", name="Other")
     imp(runtime, GOOD)
     imp(runtime, GOOD, code="JB02")
     with runtime.session_factory() as s:
@@ -234,12 +227,11 @@ def test_import_from_a_path_with_building_names(
 ) -> None:
     path = tmp_path / "江滨.csv"
     path.write_bytes(GOOD)
-    summary = import_roll_file(
-        runtime.session_factory,
+    summary = runtime.run(
+        import_roll_file,
         community_code=community,
         data=path,
         cipher=runtime.cipher,
-        clock=runtime.clock,
         building_names={"1": "1号楼"},
     )
     assert summary.source_name == "江滨.csv" and summary.units_created == 4

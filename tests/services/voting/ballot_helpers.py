@@ -36,19 +36,12 @@ ROWS = (
 
 
 def make_register(rt: Runtime, *, code: str = CODE, **settings: Any) -> str:
-    create_community(rt.session_factory, code=code, name="江滨花园", clock=rt.clock, **settings)
+    rt.run(create_community, code=code, name="江滨花园", **settings)
     rows = [
         RollRow(line=i + 2, unit=u, building=b, area_centi=a, owner_keys=o, is_developer_held=d)
         for i, (u, b, a, o, d) in enumerate(ROWS)
     ]
-    import_roll(
-        rt.session_factory,
-        community_code=code,
-        rows=rows,
-        cipher=rt.cipher,
-        clock=rt.clock,
-        source_name="test",
-    )
+    rt.run(import_roll, community_code=code, rows=rows, cipher=rt.cipher, source_name="test")
     return code
 
 
@@ -80,13 +73,7 @@ def draft(
     kwargs.setdefault("description", "三号楼电梯更新改造")
     if questions is None:
         questions = [QuestionDraft("fund_use", "同意使用维修资金更换电梯?", plan())]
-    return ballots.create_ballot(
-        rt.session_factory,
-        community_code=code,
-        questions=questions,
-        clock=rt.clock,
-        **kwargs,
-    )
+    return rt.run(ballots.create_ballot, community_code=code, questions=questions, **kwargs)
 
 
 def members(rt: Runtime, ref: str) -> list[RollMember]:
@@ -151,11 +138,10 @@ def utc(*args: int) -> datetime:
 
 def run_to_tallied(rt: Runtime, info: ballots.BallotInfo, votes: Mapping[str, Any]) -> Any:
     """Open the draft, cast ``votes`` (unit -> choice or choices), close and tally."""
-    sf, clock = rt.session_factory, rt.clock
-    ballots.open_ballot(sf, ballot_ref=info.ref, clock=clock)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
     at(rt, info.opens_at)
     for unit, choice in votes.items():
         cast(rt, info.ref, unit, choice)
     at(rt, info.closes_at)
-    ballots.close_ballot(sf, ballot_ref=info.ref, clock=clock)
-    return ballots.tally_ballot(sf, ballot_ref=info.ref, clock=clock)
+    rt.run(ballots.close_ballot, ballot_ref=info.ref)
+    return rt.run(ballots.tally_ballot, ballot_ref=info.ref)

@@ -35,7 +35,7 @@ ROWS: tuple[tuple[str, str, int, tuple[str, ...], bool, tuple[str, ...], tuple[s
 
 
 def make_register(rt: Runtime, code: str = CODE) -> str:
-    create_community(rt.session_factory, code=code, name="江滨花园", clock=rt.clock)
+    rt.run(create_community, code=code, name="江滨花园")
     return import_rows(rt, code)
 
 
@@ -54,14 +54,7 @@ def import_rows(rt: Runtime, code: str = CODE) -> str:
         )
         for i, (u, b, a, o, d, names, phones) in enumerate(ROWS)
     ]
-    import_roll(
-        rt.session_factory,
-        community_code=code,
-        rows=rows,
-        cipher=rt.cipher,
-        clock=rt.clock,
-        source_name="test",
-    )
+    rt.run(import_roll, community_code=code, rows=rows, cipher=rt.cipher, source_name="test")
     return code
 
 
@@ -97,8 +90,8 @@ def open_ballot(
     """A ballot drafted and opened; its window starts now (or in an hour) for seven days."""
     now = rt.clock.now()
     opens = now if start_now else now + timedelta(hours=1)
-    info = ballots.create_ballot(
-        rt.session_factory,
+    info = rt.run(
+        ballots.create_ballot,
         community_code=code,
         title="三号楼电梯更新",
         description="更换三号楼两部电梯,使用维修资金。",
@@ -109,14 +102,13 @@ def open_ballot(
             QuestionDraft("fund_use", "同意使用维修资金更换电梯?", plan(1_000_000)),
             QuestionDraft("other", "同意由业委会组织验收?"),
         ],
-        clock=rt.clock,
         **kwargs,
     )
-    return ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    return rt.run(ballots.open_ballot, ballot_ref=info.ref)
 
 
 def issue_all(rt: Runtime, ref: str) -> IssuedLinks:
-    return issue_links(rt.session_factory, ballot_ref=ref, clock=rt.clock, base_url=BASE_URL)
+    return rt.run(issue_links, ballot_ref=ref, base_url=BASE_URL)
 
 
 def token_of(url: str) -> str:

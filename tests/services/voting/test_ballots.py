@@ -143,10 +143,9 @@ def test_unknown_matter(rt: Runtime) -> None:
 
 def test_update_draft_replaces_questions_and_keeps_the_rest(rt: Runtime) -> None:
     info = draft(rt)
-    new = ballots.update_draft(
-        rt.session_factory,
+    new = rt.run(
+        ballots.update_draft,
         ballot_ref=info.ref,
-        clock=rt.clock,
         title="新标题",
         questions=[QuestionDraft("rules", "修改规约?"), QuestionDraft("other", "其他?")],
     )
@@ -155,13 +154,7 @@ def test_update_draft_replaces_questions_and_keeps_the_rest(rt: Runtime) -> None
     assert new.description == info.description and new.closes_at == info.closes_at
     # a failing update changes nothing
     with pytest.raises(ScopeTooNarrow):
-        ballots.update_draft(
-            rt.session_factory,
-            ballot_ref=info.ref,
-            clock=rt.clock,
-            scope_kind="buildings",
-            scope_codes=["1"],
-        )
+        rt.run(ballots.update_draft, ballot_ref=info.ref, scope_kind="buildings", scope_codes=["1"])
     with rt.session_factory() as s:
         assert ballots.get_ballot(s, info.ref) == new
 
@@ -171,31 +164,27 @@ def test_attachments_are_stored_with_their_hash(rt: Runtime) -> None:
 
     info = draft(rt)
     data = b"%PDF-1.4 plan"
-    a = ballots.add_attachment(
-        rt.session_factory,
+    a = rt.run(
+        ballots.add_attachment,
         ballot_ref=info.ref,
         filename="C:\\docs\\方案.pdf",
         content_type="application/pdf",
         data=data,
-        clock=rt.clock,
     )
     assert a.sha256 == hashlib.sha256(data).hexdigest() and a.filename == "方案.pdf"
     with pytest.raises(InvalidBallot):  # the same document twice
-        ballots.add_attachment(
-            rt.session_factory,
+        rt.run(
+            ballots.add_attachment,
             ballot_ref=info.ref,
             filename="again.pdf",
             content_type="application/pdf",
             data=data,
-            clock=rt.clock,
         )
     with rt.session_factory() as s:
         got, raw = ballots.get_attachment(s, info.ref, a.id)
         assert raw == data and got == a
         assert ballots.get_ballot(s, info.ref).attachments == (a,)
-    ballots.remove_attachment(
-        rt.session_factory, ballot_ref=info.ref, attachment_id=a.id, clock=rt.clock
-    )
+    rt.run(ballots.remove_attachment, ballot_ref=info.ref, attachment_id=a.id)
     with rt.session_factory() as s:
         assert ballots.get_ballot(s, info.ref).attachments == ()
     assert [e["type"] for e in log(rt)][-2:] == [
@@ -245,9 +234,9 @@ def test_whole_community_scope_lists_no_codes(rt: Runtime) -> None:
 
 
 def test_happy_path_through_every_state(rt: Runtime) -> None:
-    sf, clock = rt.session_factory, rt.clock
+    clock = rt.clock
     info = draft(rt)
-    opened = ballots.open_ballot(sf, ballot_ref=info.ref, clock=clock, actor=7)
+    opened = rt.run(ballots.open_ballot, ballot_ref=info.ref, actor=7)
     assert opened.status == "open" and opened.roll_heads == 6
     assert not accepts_votes(opened, clock.now())  # opened before the window starts
     at(rt, info.opens_at)
@@ -256,16 +245,14 @@ def test_happy_path_through_every_state(rt: Runtime) -> None:
         cast(rt, info.ref, unit, "agree")
     at(rt, info.closes_at)
     assert not accepts_votes(opened, clock.now())
-    assert ballots.close_ballot(sf, ballot_ref=info.ref, clock=clock).status == "closed"
-    report = ballots.tally_ballot(sf, ballot_ref=info.ref, clock=clock)
+    assert rt.run(ballots.close_ballot, ballot_ref=info.ref).status == "closed"
+    report = rt.run(ballots.tally_ballot, ballot_ref=info.ref)
     assert report.ballot.status == "tallied" and report.questions[0].plain.passed
-    published = ballots.publish_ballot(
-        sf, ballot_ref=info.ref, clock=clock, keyring=rt.keyring, origin_prefix=ORIGIN
-    )
+    published = rt.run(ballots.publish_ballot, ballot_ref=info.ref, origin_prefix=ORIGIN)
     assert published.status == "published"
     assert published.publicity_ends_at == clock.now() + timedelta(days=7)
     clock.advance(days=7)
-    final = ballots.finalize_ballot(sf, ballot_ref=info.ref, clock=clock)
+    final = rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
     assert final.status == "final" and final.final_at == clock.now()
     assert [e["type"] for e in log(rt)] == [
         "voting.ballot_created",
@@ -279,25 +266,13 @@ def test_happy_path_through_every_state(rt: Runtime) -> None:
 
 
 STEPS = {
-    "open": lambda rt, ref: ballots.open_ballot(rt.session_factory, ballot_ref=ref, clock=rt.clock),
-    "close": lambda rt, ref: ballots.close_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock
-    ),
-    "tally": lambda rt, ref: ballots.tally_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock
-    ),
-    "publish": lambda rt, ref: ballots.publish_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock, keyring=rt.keyring, origin_prefix=ORIGIN
-    ),
-    "finalize": lambda rt, ref: ballots.finalize_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock
-    ),
-    "cancel": lambda rt, ref: ballots.cancel_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock
-    ),
-    "annul": lambda rt, ref: ballots.annul_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock, reason="理由"
-    ),
+    "open": lambda rt, ref: rt.run(ballots.open_ballot, ballot_ref=ref),
+    "close": lambda rt, ref: rt.run(ballots.close_ballot, ballot_ref=ref),
+    "tally": lambda rt, ref: rt.run(ballots.tally_ballot, ballot_ref=ref),
+    "publish": lambda rt, ref: rt.run(ballots.publish_ballot, ballot_ref=ref, origin_prefix=ORIGIN),
+    "finalize": lambda rt, ref: rt.run(ballots.finalize_ballot, ballot_ref=ref),
+    "cancel": lambda rt, ref: rt.run(ballots.cancel_ballot, ballot_ref=ref),
+    "annul": lambda rt, ref: rt.run(ballots.annul_ballot, ballot_ref=ref, reason="理由"),
 }
 PATH = ["open", "close", "tally", "publish", "finalize"]
 ALLOWED = {
@@ -340,50 +315,42 @@ def test_every_illegal_transition_is_a_named_error(rt: Runtime, status: str) -> 
 
 def test_frozen_after_opening(rt: Runtime) -> None:
     info = draft(rt)
-    ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
     with pytest.raises(BallotFrozen):
-        ballots.update_draft(rt.session_factory, ballot_ref=info.ref, clock=rt.clock, title="x")
+        rt.run(ballots.update_draft, ballot_ref=info.ref, title="x")
     with pytest.raises(BallotFrozen):
-        ballots.update_draft(
-            rt.session_factory,
-            ballot_ref=info.ref,
-            clock=rt.clock,
-            questions=[QuestionDraft("other", "q")],
-        )
+        rt.run(ballots.update_draft, ballot_ref=info.ref, questions=[QuestionDraft("other", "q")])
     with pytest.raises(BallotFrozen):
-        ballots.add_attachment(
-            rt.session_factory,
+        rt.run(
+            ballots.add_attachment,
             ballot_ref=info.ref,
             filename="a.pdf",
             content_type="application/pdf",
             data=b"x",
-            clock=rt.clock,
         )
 
 
 def test_close_only_after_the_window(rt: Runtime) -> None:
     info = draft(rt)
-    ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
     at(rt, info.closes_at - timedelta(seconds=1))
     with pytest.raises(WindowNotOver):
-        ballots.close_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+        rt.run(ballots.close_ballot, ballot_ref=info.ref)
     at(rt, info.closes_at)
-    ballots.close_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.close_ballot, ballot_ref=info.ref)
 
 
 def test_cannot_open_after_the_window(rt: Runtime) -> None:
     info = draft(rt)
     at(rt, info.closes_at)
     with pytest.raises(WindowPassed):
-        ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+        rt.run(ballots.open_ballot, ballot_ref=info.ref)
 
 
 def test_cancel_an_open_ballot(rt: Runtime) -> None:
     info = draft(rt)
-    ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
-    done = ballots.cancel_ballot(
-        rt.session_factory, ballot_ref=info.ref, clock=rt.clock, reason="方案有误"
-    )
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
+    done = rt.run(ballots.cancel_ballot, ballot_ref=info.ref, reason="方案有误")
     assert done.status == "cancelled" and done.cancelled_at == rt.clock.now()
 
 
@@ -392,7 +359,7 @@ def test_cancel_an_open_ballot(rt: Runtime) -> None:
 
 def test_opening_freezes_the_roll_by_holder(rt: Runtime) -> None:
     info = draft(rt)
-    opened = ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    opened = rt.run(ballots.open_ballot, ballot_ref=info.ref)
     ms = members(rt, info.ref)
     # o1's two units are one member; o2+o3 one member; the developer's shop one member
     assert len(ms) == opened.roll_heads == 6
@@ -410,14 +377,14 @@ def test_opening_freezes_the_roll_by_holder(rt: Runtime) -> None:
 
 def test_scope_denominator_is_the_scope(rt: Runtime) -> None:
     info = draft(rt, scope_kind="buildings", scope_codes=["2"])
-    opened = ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    opened = rt.run(ballots.open_ballot, ballot_ref=info.ref)
     assert opened.roll_heads == 3  # o1 (by 2-101 only), o6, developer
     assert opened.roll_area_centi == 12000 + 6400 + 20000
 
 
 def test_commitment_is_logged_and_reproducible(rt: Runtime) -> None:
     info = draft(rt)
-    opened = ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    opened = rt.run(ballots.open_ballot, ballot_ref=info.ref)
     entry = next(e for e in log(rt) if e["type"] == "voting.ballot_opened")
     assert entry["data"]["roll"] == {
         "commitment": opened.roll_commitment,
@@ -444,11 +411,11 @@ def test_commitment_is_logged_and_reproducible(rt: Runtime) -> None:
 
 def test_register_changes_after_opening_do_not_move_the_roll(rt: Runtime) -> None:
     info = draft(rt)
-    opened = ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    opened = rt.run(ballots.open_ballot, ballot_ref=info.ref)
     before = [(m.member_key, m.area_centi) for m in members(rt, info.ref)]
     # the register changes: a unit grows, a unit changes hands, a new unit appears
-    import_roll(
-        rt.session_factory,
+    rt.run(
+        import_roll,
         community_code=CODE,
         rows=[
             RollRow(2, "1-101", "1", 9999, ("o1",), False),
@@ -456,7 +423,6 @@ def test_register_changes_after_opening_do_not_move_the_roll(rt: Runtime) -> Non
             RollRow(4, "1-105", "1", 5000, ("o8",), False),
         ],
         cipher=rt.cipher,
-        clock=rt.clock,
         source_name="later",
     )
     with rt.session_factory() as s:
@@ -479,7 +445,7 @@ def test_register_changes_after_opening_do_not_move_the_roll(rt: Runtime) -> Non
 def test_deemed_majority_setting_is_copied_at_opening(runtime: Runtime) -> None:
     make_register(runtime, deemed_majority_enabled=True, binding_result="deemed")
     info = draft(runtime)
-    opened = ballots.open_ballot(runtime.session_factory, ballot_ref=info.ref, clock=runtime.clock)
+    opened = runtime.run(ballots.open_ballot, ballot_ref=info.ref)
     assert opened.deemed_majority_enabled and opened.binding == "deemed_majority"
     with runtime.session_factory() as s:
         assert store.tree_size(s, CODE) > 0
@@ -497,7 +463,7 @@ def test_concurrent_steps_move_the_ballot_once(rt: Runtime) -> None:
     def go(_: int) -> str:
         barrier.wait()
         try:
-            ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+            rt.run(ballots.open_ballot, ballot_ref=info.ref)
             return "ok"
         except IllegalTransition:
             return "refused"

@@ -137,7 +137,7 @@ def test_consultation_has_figures_only(rt: Runtime) -> None:
 
 def test_unresolved_paper_ballots_block_the_tally(rt: Runtime) -> None:
     info = draft(rt)
-    ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
     member = members(rt, info.ref)[0]
     with rt.session_factory.begin() as s:
         s.add(
@@ -152,12 +152,12 @@ def test_unresolved_paper_ballots_block_the_tally(rt: Runtime) -> None:
             )
         )
     at(rt, info.closes_at)
-    ballots.close_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.close_ballot, ballot_ref=info.ref)
     with pytest.raises(UnresolvedPaperBallots):
-        ballots.tally_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+        rt.run(ballots.tally_ballot, ballot_ref=info.ref)
     with rt.session_factory.begin() as s:
         s.execute(sa.update(PaperEntry).values(status="void"))
-    report = ballots.tally_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    report = rt.run(ballots.tally_ballot, ballot_ref=info.ref)
     assert report.questions[0].plain.participated == Figure(0, 0)
 
 

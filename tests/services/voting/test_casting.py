@@ -48,14 +48,7 @@ def opened(runtime: Runtime) -> tuple[ballots.BallotInfo, dict[str, str]]:
 
 
 def cast(runtime: Runtime, token: str, choices: dict[int, str] | None = None, **kw: Any) -> Receipt:
-    return cast_ballot(
-        runtime.session_factory,
-        token=token,
-        choices=choices or BOTH,
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-        **kw,
-    )
+    return runtime.run(cast_ballot, token=token, choices=choices or BOTH, **kw)
 
 
 def test_cast_records_ballot_log_entry_and_receipt(
@@ -84,9 +77,9 @@ def test_cast_records_ballot_log_entry_and_receipt(
     assert event["data"]["member"].startswith("m") and event["data"]["tracker"] == receipt.tracker
     assert event["data"]["weights"] == {"heads": 1, "area_centi": 20937}
     assert tokens["1-101"] not in log_text(runtime) and "张三明" not in log_text(runtime)
-    view = open_link(runtime.session_factory, token=tokens["2-101"], clock=runtime.clock)
+    view = runtime.query(open_link, token=tokens["2-101"])
     assert view.has_voted and view.receipt == receipt.text
-    assert receipt_for_link(runtime.session_factory, token=tokens["1-101"]) == receipt
+    assert runtime.query(receipt_for_link, token=tokens["1-101"]) == receipt
 
 
 def test_one_ballot_per_member_and_final(
@@ -123,7 +116,7 @@ def test_window_and_status(runtime: Runtime) -> None:
     runtime.clock.set(info.closes_at)  # type: ignore[attr-defined]
     with pytest.raises(BallotClosed):  # still "open", but past closes_at
         cast(runtime, tokens["1-102"])
-    ballots.close_ballot(runtime.session_factory, ballot_ref=info.ref, clock=runtime.clock)
+    runtime.run(ballots.close_ballot, ballot_ref=info.ref)
     with pytest.raises(BallotClosed):
         cast(runtime, tokens["1-103"])
     with pytest.raises(UnknownLink):
@@ -136,13 +129,7 @@ def test_identity_required_before_casting(runtime: Runtime) -> None:
     token = tokens_by_unit(issue_all(runtime, info.ref))["2-102"]
     with pytest.raises(IdentityCheckRequired):
         cast(runtime, token)
-    verify_identity(
-        runtime.session_factory,
-        token=token,
-        digits="3333",
-        cipher=runtime.cipher,
-        clock=runtime.clock,
-    )
+    runtime.run(verify_identity, token=token, digits="3333", cipher=runtime.cipher)
     assert cast(runtime, token).data["channel"] == "online"
 
 
@@ -162,11 +149,10 @@ def test_reissued_link_casts_and_old_one_does_not(
     from voting.credentials import reissue_link
 
     info, tokens = opened
-    new = reissue_link(
-        runtime.session_factory,
+    new = runtime.run(
+        reissue_link,
         ballot_ref=info.ref,
         member_id=member_id_of(runtime, info.ref, "1-103"),
-        clock=runtime.clock,
         base_url=BASE_URL,
     )
     with pytest.raises(UnknownLink):

@@ -85,28 +85,16 @@ def test_second_issue_is_refused_and_reissue_replaces(
         issue_all(runtime, ballot.ref)
     member = member_id_of(runtime, ballot.ref, "1-103")
     with pytest.raises(LinkAlreadyIssued):
-        issue_links(
-            runtime.session_factory,
-            ballot_ref=ballot.ref,
-            clock=runtime.clock,
-            base_url=BASE_URL,
-            members=[member],
-        )
+        runtime.run(issue_links, ballot_ref=ballot.ref, base_url=BASE_URL, members=[member])
     old = tokens_by_unit(issued)["1-103"]
-    assert open_link(runtime.session_factory, token=old, clock=runtime.clock).member.member_id == (
-        member
-    )
-    new = reissue_link(
-        runtime.session_factory,
-        ballot_ref=ballot.ref,
-        member_id=member,
-        clock=runtime.clock,
-        base_url=BASE_URL,
+    assert runtime.query(open_link, token=old).member.member_id == (member)
+    new = runtime.run(
+        reissue_link, ballot_ref=ballot.ref, member_id=member, base_url=BASE_URL
     ).links[0]
     with pytest.raises(UnknownLink) as exc:
-        open_link(runtime.session_factory, token=old, clock=runtime.clock)
+        runtime.query(open_link, token=old)
     assert exc.value.params["reason"] == "revoked"
-    view = open_link(runtime.session_factory, token=token_of(new.url), clock=runtime.clock)
+    view = runtime.query(open_link, token=token_of(new.url))
     assert view.member.member_id == member
     event = log_entries(runtime, prefix="voting.link_reissued")[0]["data"]
     assert event["member"].startswith("m") and event["revoked"] == 1
@@ -122,31 +110,18 @@ def test_second_issue_is_refused_and_reissue_replaces(
 
 def test_issue_for_some_members_and_refusals(runtime: Runtime, ballot: ballots.BallotInfo) -> None:
     one = member_id_of(runtime, ballot.ref, "2-102")
-    issued = issue_links(
-        runtime.session_factory,
-        ballot_ref=ballot.ref,
-        clock=runtime.clock,
-        base_url=BASE_URL,
-        members=[one],
-    )
+    issued = runtime.run(issue_links, ballot_ref=ballot.ref, base_url=BASE_URL, members=[one])
     assert [link.member_id for link in issued.links] == [one]
     with pytest.raises(NotEligible):
-        issue_links(
-            runtime.session_factory,
-            ballot_ref=ballot.ref,
-            clock=runtime.clock,
-            base_url=BASE_URL,
-            members=[999999],
-        )
-    draft = ballots.create_ballot(
-        runtime.session_factory,
+        runtime.run(issue_links, ballot_ref=ballot.ref, base_url=BASE_URL, members=[999999])
+    draft = runtime.run(
+        ballots.create_ballot,
         community_code="JB01",
         title="草稿",
         description="",
         opens_at=runtime.clock.now() + timedelta(hours=1),
         closes_at=runtime.clock.now() + timedelta(days=3),
         questions=[ballots.QuestionDraft("other", "问题")],
-        clock=runtime.clock,
     )
     with pytest.raises(IllegalTransition):
         issue_all(runtime, draft.ref)
@@ -155,12 +130,12 @@ def test_issue_for_some_members_and_refusals(runtime: Runtime, ballot: ballots.B
 def test_unknown_tokens(runtime: Runtime, ballot: ballots.BallotInfo) -> None:
     for token in ("demo", "x" * 32, "", "a" * 500):
         with pytest.raises(UnknownLink):
-            open_link(runtime.session_factory, token=token, clock=runtime.clock)
+            runtime.query(open_link, token=token)
 
 
 def test_open_link_shows_units_and_share(runtime: Runtime, ballot: ballots.BallotInfo) -> None:
     token = tokens_by_unit(issue_all(runtime, ballot.ref))["1-101"]
-    view = open_link(runtime.session_factory, token=token, clock=runtime.clock)
+    view = runtime.query(open_link, token=token)
     assert [u.unit_code for u in view.member.units] == ["1-101", "2-101"]
     assert view.member.area_centi == 20937
     assert view.is_accepting and not view.has_voted and not view.needs_identity
@@ -172,14 +147,13 @@ def test_open_link_shows_units_and_share(runtime: Runtime, ballot: ballots.Ballo
     # The shares of all members add up to the fund part exactly.
     total = 0
     for unit in ("1-101", "1-102", "1-103", "2-102", "2-S01"):
-        link = reissue_link(
-            runtime.session_factory,
+        link = runtime.run(
+            reissue_link,
             ballot_ref=ballot.ref,
             member_id=member_id_of(runtime, ballot.ref, unit),
-            clock=runtime.clock,
             base_url=BASE_URL,
         ).links[0]
-        page = open_link(runtime.session_factory, token=token_of(link.url), clock=runtime.clock)
+        page = runtime.query(open_link, token=token_of(link.url))
         total += page.questions[0].member_share_fen or 0
     assert total == 1_000_000
 
@@ -200,8 +174,8 @@ def test_deliver_links_to_file_outbox(
 ) -> None:
     issued = issue_all(runtime, ballot.ref)
     outbox_dir = tmp_path / "outbox"
-    report = deliver_links(
-        runtime.session_factory,
+    report = runtime.query(
+        deliver_links,
         issued=issued,
         cipher=runtime.cipher,
         outbox=Outbox(FileSender(outbox_dir)),
@@ -294,45 +268,21 @@ def test_identity_check_phone_last4_and_lockout(runtime: Runtime) -> None:
     make_register(runtime)
     info = open_ballot(runtime, identity_check="phone_last4")
     token = tokens_by_unit(issue_all(runtime, info.ref))["1-102"]  # co-owners: 1111 and 2222
-    view = open_link(runtime.session_factory, token=token, clock=runtime.clock)
+    view = runtime.query(open_link, token=token)
     assert view.needs_identity
     for n in range(4):
         with pytest.raises(IdentityCheckFailed) as exc:
-            verify_identity(
-                runtime.session_factory,
-                token=token,
-                digits="9999",
-                cipher=runtime.cipher,
-                clock=runtime.clock,
-            )
+            runtime.run(verify_identity, token=token, digits="9999", cipher=runtime.cipher)
         assert exc.value.params["remaining"] == 4 - n
     with pytest.raises(IdentityLocked):
-        verify_identity(
-            runtime.session_factory,
-            token=token,
-            digits="0000",
-            cipher=runtime.cipher,
-            clock=runtime.clock,
-        )
+        runtime.run(verify_identity, token=token, digits="0000", cipher=runtime.cipher)
     # Locked: even the right digits are refused for 15 minutes.
     with pytest.raises(IdentityLocked):
-        verify_identity(
-            runtime.session_factory,
-            token=token,
-            digits="2222",
-            cipher=runtime.cipher,
-            clock=runtime.clock,
-        )
-    assert open_link(runtime.session_factory, token=token, clock=runtime.clock).locked_until
+        runtime.run(verify_identity, token=token, digits="2222", cipher=runtime.cipher)
+    assert runtime.query(open_link, token=token).locked_until
     runtime.clock.advance(minutes=15, seconds=1)  # type: ignore[attr-defined]
-    verify_identity(
-        runtime.session_factory,
-        token=token,
-        digits=" 2222 ",
-        cipher=runtime.cipher,
-        clock=runtime.clock,
-    )
-    view = open_link(runtime.session_factory, token=token, clock=runtime.clock)
+    runtime.run(verify_identity, token=token, digits=" 2222 ", cipher=runtime.cipher)
+    view = runtime.query(open_link, token=token)
     assert not view.needs_identity and view.locked_until is None
 
 
@@ -342,28 +292,10 @@ def test_identity_check_id_last4(runtime: Runtime) -> None:
     info = open_ballot(runtime, identity_check="id_last4")
     tokens = tokens_by_unit(issue_all(runtime, info.ref))
     with pytest.raises(IdentityCheckFailed):
-        verify_identity(
-            runtime.session_factory,
-            token=tokens["1-101"],
-            digits="1234",
-            cipher=runtime.cipher,
-            clock=runtime.clock,
-        )
-    verify_identity(
-        runtime.session_factory,
-        token=tokens["1-101"],
-        digits="123x",
-        cipher=runtime.cipher,
-        clock=runtime.clock,
-    )
+        runtime.run(verify_identity, token=tokens["1-101"], digits="1234", cipher=runtime.cipher)
+    runtime.run(verify_identity, token=tokens["1-101"], digits="123x", cipher=runtime.cipher)
     with pytest.raises(IdentityCheckFailed) as exc:  # nobody of 1-103 has an ID number on file
-        verify_identity(
-            runtime.session_factory,
-            token=tokens["1-103"],
-            digits="1234",
-            cipher=runtime.cipher,
-            clock=runtime.clock,
-        )
+        runtime.run(verify_identity, token=tokens["1-103"], digits="1234", cipher=runtime.cipher)
     assert exc.value.params["reason"] == "no-data"
 
 

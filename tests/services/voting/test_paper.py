@@ -45,15 +45,13 @@ def ref(runtime: Runtime) -> str:
 def enter(
     runtime: Runtime, ref: str, unit: str, choices: dict[int, str], by: int, scan: str = SCAN
 ) -> PaperOutcome:
-    return enter_paper_ballot(
-        runtime.session_factory,
+    return runtime.run(
+        enter_paper_ballot,
         ballot_ref=ref,
         member_id=member_id_of(runtime, ref, unit),
         choices=choices,
         scan_sha256=scan,
         entered_by=by,
-        clock=runtime.clock,
-        keyring=runtime.keyring,
     )
 
 
@@ -67,21 +65,14 @@ def test_counts_only_after_a_second_different_person_agrees(runtime: Runtime, re
     assert first.status == "pending" and first.receipt is None and casts(runtime) == []
     again = enter(runtime, ref, "1-103", AGREE, ALICE)  # the same person again: not a check
     assert again.status == "pending" and casts(runtime) == []
-    statuses = {
-        e.entry_id: e.status for e in list_paper_entries(runtime.session_factory, ballot_ref=ref)
-    }
+    statuses = {e.entry_id: e.status for e in runtime.query(list_paper_entries, ballot_ref=ref)}
     assert statuses[first.entry_id] == "void" and statuses[again.entry_id] == "pending"
     second = enter(runtime, ref, "1-103", AGREE, BOB, scan=SCAN.upper())
     assert second.status == "counted" and second.receipt is not None
     assert second.receipt.data["channel"] == "paper"
     [row] = casts(runtime)
     assert row.channel == "paper" and row.receipt == second.receipt.text
-    result = check_receipt(
-        runtime.session_factory,
-        receipt_json=second.receipt.text,
-        keyring=runtime.keyring,
-        clock=runtime.clock,
-    )
+    result = runtime.run(check_receipt, receipt_json=second.receipt.text)
     assert result.is_valid, result.problems
     cast_event = log_entries(runtime, prefix="voting.ballot_cast")[0]["data"]
     assert cast_event["paper"]["entered_by"] == [ALICE, BOB]
@@ -93,38 +84,20 @@ def test_mismatch_is_listed_and_resolved(runtime: Runtime, ref: str) -> None:
     a = enter(runtime, ref, "1-103", AGREE, ALICE)
     b = enter(runtime, ref, "1-103", OPPOSE, BOB)
     assert b.status == "mismatch"
-    mismatched = list_paper_entries(runtime.session_factory, ballot_ref=ref, status="mismatch")
+    mismatched = runtime.query(list_paper_entries, ballot_ref=ref, status="mismatch")
     assert {e.entry_id for e in mismatched} == {a.entry_id, b.entry_id}
     assert casts(runtime) == []
     # Resolved by voiding Bob's wrong keying; Alice's goes back to pending...
-    void_paper_entry(
-        runtime.session_factory,
-        ballot_ref=ref,
-        entry_id=b.entry_id,
-        voided_by=CAROL,
-        clock=runtime.clock,
-    )
-    pending = list_paper_entries(runtime.session_factory, ballot_ref=ref, status="pending")
+    runtime.run(void_paper_entry, ballot_ref=ref, entry_id=b.entry_id, voided_by=CAROL)
+    pending = runtime.query(list_paper_entries, ballot_ref=ref, status="pending")
     assert [e.entry_id for e in pending] == [a.entry_id]
     # ...and Carol's matching keying counts it.
     c = enter(runtime, ref, "1-103", AGREE, CAROL)
     assert c.status == "counted" and len(casts(runtime)) == 1
     with pytest.raises(PaperEntryInvalid):
-        void_paper_entry(
-            runtime.session_factory,
-            ballot_ref=ref,
-            entry_id=c.entry_id,
-            voided_by=ALICE,
-            clock=runtime.clock,
-        )
+        runtime.run(void_paper_entry, ballot_ref=ref, entry_id=c.entry_id, voided_by=ALICE)
     with pytest.raises(PaperEntryNotFound):
-        void_paper_entry(
-            runtime.session_factory,
-            ballot_ref=ref,
-            entry_id=99999,
-            voided_by=ALICE,
-            clock=runtime.clock,
-        )
+        runtime.run(void_paper_entry, ballot_ref=ref, entry_id=99999, voided_by=ALICE)
 
 
 def test_a_third_keying_settles_a_mismatch(runtime: Runtime, ref: str) -> None:
@@ -134,22 +107,16 @@ def test_a_third_keying_settles_a_mismatch(runtime: Runtime, ref: str) -> None:
     assert c.status == "counted"
     [row] = casts(runtime)
     assert row.choices == '{"1": "oppose", "2": "agree"}'
-    statuses = sorted(e.status for e in list_paper_entries(runtime.session_factory, ballot_ref=ref))
+    statuses = sorted(e.status for e in runtime.query(list_paper_entries, ballot_ref=ref))
     assert statuses == ["counted", "counted", "void"]
 
 
 def test_online_first_wins_and_paper_is_a_conflict(runtime: Runtime, ref: str) -> None:
     token = tokens_by_unit(issue_all(runtime, ref))["2-102"]
-    cast_ballot(
-        runtime.session_factory,
-        token=token,
-        choices=AGREE,
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-    )
+    runtime.run(cast_ballot, token=token, choices=AGREE)
     out = enter(runtime, ref, "2-102", OPPOSE, ALICE)
     assert out.status == "conflict"
-    [conflict] = list_paper_entries(runtime.session_factory, ballot_ref=ref, status="conflict")
+    [conflict] = runtime.query(list_paper_entries, ballot_ref=ref, status="conflict")
     assert "online" in conflict.note
     assert len(casts(runtime)) == 1
 
@@ -158,18 +125,12 @@ def test_paper_first_then_online_is_already_voted(runtime: Runtime, ref: str) ->
     token = tokens_by_unit(issue_all(runtime, ref))["1-103"]
     enter(runtime, ref, "1-103", AGREE, ALICE)
     enter(runtime, ref, "1-103", AGREE, BOB)
-    view = open_link(runtime.session_factory, token=token, clock=runtime.clock)
+    view = runtime.query(open_link, token=token)
     assert view.has_voted  # the owner's page shows the paper ballot's receipt
     from voting.errors import AlreadyVoted
 
     with pytest.raises(AlreadyVoted):
-        cast_ballot(
-            runtime.session_factory,
-            token=token,
-            choices=OPPOSE,
-            clock=runtime.clock,
-            keyring=runtime.keyring,
-        )
+        runtime.run(cast_ballot, token=token, choices=OPPOSE)
 
 
 def test_refusals(runtime: Runtime, ref: str) -> None:
@@ -178,15 +139,13 @@ def test_refusals(runtime: Runtime, ref: str) -> None:
     with pytest.raises(InvalidChoices):
         enter(runtime, ref, "1-103", {1: "agree"}, ALICE)
     with pytest.raises(NotEligible):
-        enter_paper_ballot(
-            runtime.session_factory,
+        runtime.run(
+            enter_paper_ballot,
             ballot_ref=ref,
             member_id=999999,
             choices=AGREE,
             scan_sha256=SCAN,
             entered_by=ALICE,
-            clock=runtime.clock,
-            keyring=runtime.keyring,
         )
 
 
@@ -194,9 +153,9 @@ def test_entry_after_close_and_not_after_tally(runtime: Runtime, ref: str) -> No
     with runtime.session_factory() as s:
         closes = ballots.get_ballot(s, ref).closes_at
     runtime.clock.set(closes)  # type: ignore[attr-defined]
-    ballots.close_ballot(runtime.session_factory, ballot_ref=ref, clock=runtime.clock)
+    runtime.run(ballots.close_ballot, ballot_ref=ref)
     enter(runtime, ref, "1-103", AGREE, ALICE)
     assert enter(runtime, ref, "1-103", AGREE, BOB).status == "counted"
-    ballots.tally_ballot(runtime.session_factory, ballot_ref=ref, clock=runtime.clock)
+    runtime.run(ballots.tally_ballot, ballot_ref=ref)
     with pytest.raises(IllegalTransition):
         enter(runtime, ref, "1-101", AGREE, ALICE)

@@ -47,13 +47,12 @@ def setup(runtime: Runtime) -> tuple[str, dict[str, str]]:
 
 
 def proxy(runtime: Runtime, ref: str, represented: str, acting: str, **kw: Any) -> ProxyInfo:
-    return record_proxy(
-        runtime.session_factory,
+    return runtime.run(
+        record_proxy,
         ballot_ref=ref,
         member_id=member_id_of(runtime, ref, represented),
         acting_member_id=member_id_of(runtime, ref, acting),
         authorization_sha256=str(kw.get("auth", AUTH)),
-        clock=runtime.clock,
         recorded_by=7,
     )
 
@@ -64,17 +63,12 @@ def test_acting_member_casts_for_the_represented(
     ref, tokens = setup
     info = proxy(runtime, ref, "1-103", "1-101")
     assert info.member_units == ("1-103",) and info.acting_units == ("1-101", "2-101")
-    view = open_link(runtime.session_factory, token=tokens["1-101"], clock=runtime.clock)
+    view = runtime.query(open_link, token=tokens["1-101"])
     [rep] = view.represented
     assert rep.member.member_id == info.member_id and rep.receipt is None
     assert rep.questions[0].member_share_fen == 150_889
-    receipt = cast_ballot(
-        runtime.session_factory,
-        token=tokens["1-101"],
-        choices=CHOICES,
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-        for_member=info.member_id,
+    receipt = runtime.run(
+        cast_ballot, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id
     )
     assert receipt.data["channel"] == "proxy"
     assert receipt.data["weights"]["area"] == "100.00"
@@ -82,33 +76,18 @@ def test_acting_member_casts_for_the_represented(
     assert event["proxy"]["acting_member"] == info.acting_member_key
     assert event["member"] == info.member_key
     # The acting member still has their own vote.
-    own = cast_ballot(
-        runtime.session_factory,
-        token=tokens["1-101"],
-        choices=CHOICES,
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-    )
+    own = runtime.run(cast_ballot, token=tokens["1-101"], choices=CHOICES)
     assert own.data["channel"] == "online"
     # The represented member's own link now shows the proxy's ballot, and refuses another.
-    assert open_link(runtime.session_factory, token=tokens["1-103"], clock=runtime.clock).has_voted
+    assert runtime.query(open_link, token=tokens["1-103"]).has_voted
     with pytest.raises(AlreadyVoted):
-        cast_ballot(
-            runtime.session_factory,
-            token=tokens["1-103"],
-            choices=CHOICES,
-            clock=runtime.clock,
-            keyring=runtime.keyring,
-        )
+        runtime.run(cast_ballot, token=tokens["1-103"], choices=CHOICES)
     assert (
-        receipt_for_link(runtime.session_factory, token=tokens["1-101"], for_member=info.member_id)
-        == receipt
+        runtime.query(receipt_for_link, token=tokens["1-101"], for_member=info.member_id) == receipt
     )
     with pytest.raises(ProxyUsed):
-        revoke_proxy(
-            runtime.session_factory, ballot_ref=ref, proxy_id=info.proxy_id, clock=runtime.clock
-        )
-    [listed] = list_proxies(runtime.session_factory, ballot_ref=ref)
+        runtime.run(revoke_proxy, ballot_ref=ref, proxy_id=info.proxy_id)
+    [listed] = runtime.query(list_proxies, ballot_ref=ref)
     assert listed.is_used and listed.revoked_at is None
     recorded = log_entries(runtime, prefix="voting.proxy_recorded")[0]["data"]
     assert recorded["member"] == info.member_key and recorded["authorization_sha256"] == AUTH
@@ -120,35 +99,14 @@ def test_only_the_acting_member_may_cast_for_the_represented(
     ref, tokens = setup
     info = proxy(runtime, ref, "1-103", "1-101")
     with pytest.raises(NotEligible):
-        cast_ballot(
-            runtime.session_factory,
-            token=tokens["2-102"],
-            choices=CHOICES,
-            clock=runtime.clock,
-            keyring=runtime.keyring,
-            for_member=info.member_id,
-        )
-    revoke_proxy(
-        runtime.session_factory, ballot_ref=ref, proxy_id=info.proxy_id, clock=runtime.clock
-    )
+        runtime.run(cast_ballot, token=tokens["2-102"], choices=CHOICES, for_member=info.member_id)
+    runtime.run(revoke_proxy, ballot_ref=ref, proxy_id=info.proxy_id)
     with pytest.raises(NotEligible):
-        cast_ballot(
-            runtime.session_factory,
-            token=tokens["1-101"],
-            choices=CHOICES,
-            clock=runtime.clock,
-            keyring=runtime.keyring,
-            for_member=info.member_id,
-        )
-    assert (
-        open_link(runtime.session_factory, token=tokens["1-101"], clock=runtime.clock).represented
-        == ()
-    )
+        runtime.run(cast_ballot, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id)
+    assert runtime.query(open_link, token=tokens["1-101"]).represented == ()
     assert log_entries(runtime, prefix="voting.proxy_revoked")
     with pytest.raises(ProxyNotFound):
-        revoke_proxy(
-            runtime.session_factory, ballot_ref=ref, proxy_id=info.proxy_id, clock=runtime.clock
-        )
+        runtime.run(revoke_proxy, ballot_ref=ref, proxy_id=info.proxy_id)
     # After revocation a new proxy may be recorded.
     proxy(runtime, ref, "1-103", "2-102")
 
@@ -166,23 +124,16 @@ def test_proxy_refusals(runtime: Runtime, setup: tuple[str, dict[str, str]]) -> 
         proxy(runtime, ref, "2-102", "1-103")
     with pytest.raises(ProxyInvalid):  # the acting member cannot be represented
         proxy(runtime, ref, "1-101", "2-102")
-    cast_ballot(
-        runtime.session_factory,
-        token=tokens["1-102"],
-        choices=CHOICES,
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-    )
+    runtime.run(cast_ballot, token=tokens["1-102"], choices=CHOICES)
     with pytest.raises(AlreadyVoted):
         proxy(runtime, ref, "1-102", "2-102")
     with pytest.raises(NotEligible):
-        record_proxy(
-            runtime.session_factory,
+        runtime.run(
+            record_proxy,
             ballot_ref=ref,
             member_id=999999,
             acting_member_id=member_id_of(runtime, ref, "2-102"),
             authorization_sha256=AUTH,
-            clock=runtime.clock,
         )
     assert "张三明" not in log_text(runtime)
 
@@ -196,25 +147,23 @@ def test_objections_only_during_publicity(
     ref, tokens = setup
     sf, clock = runtime.session_factory, runtime.clock
     with pytest.raises(NotInPublicity):
-        lodge_objection(sf, token=tokens["1-101"], text="计票有误", clock=clock)
-    cast_ballot(sf, token=tokens["1-101"], choices=CHOICES, clock=clock, keyring=runtime.keyring)
+        runtime.run(lodge_objection, token=tokens["1-101"], text="计票有误")
+    runtime.run(cast_ballot, token=tokens["1-101"], choices=CHOICES)
     with sf() as s:
         closes = ballots.get_ballot(s, ref).closes_at
     clock.set(closes)  # type: ignore[attr-defined]
-    ballots.close_ballot(sf, ballot_ref=ref, clock=clock)
-    ballots.tally_ballot(sf, ballot_ref=ref, clock=clock)
-    ballots.publish_ballot(
-        sf, ballot_ref=ref, clock=clock, keyring=runtime.keyring, origin_prefix="fundvote.test"
-    )
+    runtime.run(ballots.close_ballot, ballot_ref=ref)
+    runtime.run(ballots.tally_ballot, ballot_ref=ref)
+    runtime.run(ballots.publish_ballot, ballot_ref=ref, origin_prefix="fundvote.test")
     with pytest.raises(InvalidObjection):
-        lodge_objection(sf, token=tokens["1-101"], text="   ", clock=clock)
+        runtime.run(lodge_objection, token=tokens["1-101"], text="   ")
     with pytest.raises(InvalidObjection):
-        lodge_objection(sf, token=tokens["1-101"], text="长" * 2001, clock=clock)
+        runtime.run(lodge_objection, token=tokens["1-101"], text="长" * 2001)
     text = "我的电话13812341234,计票有误"
-    lodged = lodge_objection(sf, token=tokens["1-101"], text=text, clock=clock)
+    lodged = runtime.run(lodge_objection, token=tokens["1-101"], text=text)
     # A member who did not vote may object too.
-    lodge_objection(sf, token=tokens["2-102"], text="未收到通知", clock=clock)
-    assert [o.objection_id for o in objections_for_link(sf, token=tokens["1-101"])] == [
+    runtime.run(lodge_objection, token=tokens["2-102"], text="未收到通知")
+    assert [o.objection_id for o in runtime.query(objections_for_link, token=tokens["1-101"])] == [
         lodged.objection_id
     ]
     event = log_entries(runtime, prefix="voting.objection_lodged")[0]["data"]
@@ -222,7 +171,7 @@ def test_objections_only_during_publicity(
     assert "13812341234" not in log_text(runtime) and "计票有误" not in log_text(runtime)
     clock.advance(days=7, seconds=1)  # type: ignore[attr-defined]
     with pytest.raises(NotInPublicity):
-        lodge_objection(sf, token=tokens["1-101"], text="太晚了", clock=clock)
+        runtime.run(lodge_objection, token=tokens["1-101"], text="太晚了")
 
 
 def test_proxy_not_after_close(runtime: Runtime, setup: tuple[str, dict[str, str]]) -> None:
@@ -230,6 +179,6 @@ def test_proxy_not_after_close(runtime: Runtime, setup: tuple[str, dict[str, str
     with runtime.session_factory() as s:
         closes = ballots.get_ballot(s, ref).closes_at
     runtime.clock.set(closes)  # type: ignore[attr-defined]
-    ballots.close_ballot(runtime.session_factory, ballot_ref=ref, clock=runtime.clock)
+    runtime.run(ballots.close_ballot, ballot_ref=ref)
     with pytest.raises(IllegalTransition):
         proxy(runtime, ref, "1-103", "1-101")

@@ -35,9 +35,7 @@ def rt(runtime: Runtime) -> Runtime:
 
 
 def publish(rt: Runtime, ref: str) -> ballots.BallotInfo:
-    return ballots.publish_ballot(
-        rt.session_factory, ballot_ref=ref, clock=rt.clock, keyring=rt.keyring, origin_prefix=ORIGIN
-    )
+    return rt.run(ballots.publish_ballot, ballot_ref=ref, origin_prefix=ORIGIN)
 
 
 def published(rt: Runtime, **kw: object) -> ballots.BallotInfo:
@@ -63,13 +61,12 @@ def lodge(rt: Runtime, ref: str, text: str = "统计有误") -> int:
 
 
 def answer(rt: Runtime, ref: str, oid: int, upheld: bool, text: str = "已复核") -> object:
-    return publication.answer_objection(
-        rt.session_factory,
+    return rt.run(
+        publication.answer_objection,
         ballot_ref=ref,
         objection_id=oid,
         answer=text,
         is_upheld=upheld,
-        clock=rt.clock,
         actor=3,
     )
 
@@ -100,21 +97,15 @@ def test_final_only_after_the_publicity_period(rt: Runtime) -> None:
     assert in_publicity_period(info, rt.clock.now())
     rt.clock.advance(days=7, seconds=-1)
     with pytest.raises(PublicityNotOver):
-        ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+        rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
     rt.clock.advance(seconds=1)
     assert not in_publicity_period(info, rt.clock.now())
-    assert (
-        ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock).status
-        == "final"
-    )
+    assert rt.run(ballots.finalize_ballot, ballot_ref=info.ref).status == "final"
 
 
 def test_zero_day_publicity_is_final_at_once(rt: Runtime) -> None:
     info = published(rt, publicity_days=0)
-    assert (
-        ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock).status
-        == "final"
-    )
+    assert rt.run(ballots.finalize_ballot, ballot_ref=info.ref).status == "final"
 
 
 def test_upheld_objection_blocks_final_and_allows_annulment(rt: Runtime) -> None:
@@ -122,26 +113,22 @@ def test_upheld_objection_blocks_final_and_allows_annulment(rt: Runtime) -> None
     oid = lodge(rt, info.ref)
     rt.clock.advance(days=8)
     with pytest.raises(ObjectionsPending):
-        ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+        rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
     answered = answer(rt, info.ref, oid, upheld=True, text="核实2-102的纸质票漏计")
     assert answered.is_upheld is True  # type: ignore[attr-defined]
     with pytest.raises(ObjectionUpheld):
-        ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+        rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
     with pytest.raises(InvalidBallot):
-        ballots.annul_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock, reason=" ")
-    annulled = ballots.annul_ballot(
-        rt.session_factory,
-        ballot_ref=info.ref,
-        clock=rt.clock,
-        reason="计票有误，重新表决",
-        actor=3,
+        rt.run(ballots.annul_ballot, ballot_ref=info.ref, reason=" ")
+    annulled = rt.run(
+        ballots.annul_ballot, ballot_ref=info.ref, reason="计票有误，重新表决", actor=3
     )
     assert annulled.status == "annulled" and annulled.annul_reason == "计票有误，重新表决"
     entry = log(rt)[-1]
     assert entry["type"] == "voting.ballot_annulled" and entry["data"]["objections"] == [oid]
     assert "计票" not in str(entry)  # reasons are published on the page, hashed in the log
     with pytest.raises(IllegalTransition):
-        ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+        rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
 
 
 def test_rejected_objection_lets_the_result_become_final(rt: Runtime) -> None:
@@ -149,12 +136,9 @@ def test_rejected_objection_lets_the_result_become_final(rt: Runtime) -> None:
     oid = lodge(rt, info.ref)
     answer(rt, info.ref, oid, upheld=False)
     with pytest.raises(NoUpheldObjection):
-        ballots.annul_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock, reason="x")
+        rt.run(ballots.annul_ballot, ballot_ref=info.ref, reason="x")
     rt.clock.advance(days=7)
-    assert (
-        ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock).status
-        == "final"
-    )
+    assert rt.run(ballots.finalize_ballot, ballot_ref=info.ref).status == "final"
     with rt.session_factory() as s:
         (o,) = publication.list_objections(s, info.ref)
     assert o.answer == "已复核" and o.is_upheld is False and o.is_answered
@@ -174,7 +158,7 @@ def test_answers_once_and_only_while_published(rt: Runtime) -> None:
     assert entry["type"] == "voting.objection_answered"
     assert entry["data"]["upheld"] is False and len(entry["data"]["answer_sha256"]) == 64
     rt.clock.advance(days=7)
-    ballots.finalize_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
     other = lodge(rt, info.ref)
     with pytest.raises(IllegalTransition):
         answer(rt, info.ref, other, upheld=False)
@@ -182,15 +166,15 @@ def test_answers_once_and_only_while_published(rt: Runtime) -> None:
 
 def test_board_in_tracker_mode_shows_trackers_and_choices(rt: Runtime) -> None:
     info = draft(rt)
-    ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
     at(rt, info.opens_at)
     t1 = cast(rt, info.ref, "1-101", "agree", tracker="ffff0001")
     t2 = cast(rt, info.ref, "2-102", "oppose", tracker="0000aaaa")
     with rt.session_factory() as s, pytest.raises(ResultsNotPublished):
         publication.board(s, info.ref, public=False)
     at(rt, info.closes_at)
-    ballots.close_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
-    ballots.tally_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.close_ballot, ballot_ref=info.ref)
+    rt.run(ballots.tally_ballot, ballot_ref=info.ref)
     with rt.session_factory() as s:
         with pytest.raises(ResultsNotPublished):
             publication.board(s, info.ref)  # the public waits for publication

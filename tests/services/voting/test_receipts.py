@@ -34,27 +34,13 @@ def receipt(runtime: Runtime) -> Receipt:
     make_register(runtime)
     info = open_ballot(runtime)
     tokens = tokens_by_unit(issue_all(runtime, info.ref))
-    first = cast_ballot(
-        runtime.session_factory,
-        token=tokens["1-101"],
-        choices={1: "agree", 2: "oppose"},
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-    )
-    cast_ballot(  # a later entry, so the receipt's entry is not the last one
-        runtime.session_factory,
-        token=tokens["1-102"],
-        choices={1: "oppose", 2: "oppose"},
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-    )
+    first = runtime.run(cast_ballot, token=tokens["1-101"], choices={1: "agree", 2: "oppose"})
+    runtime.run(cast_ballot, token=tokens["1-102"], choices={1: "oppose", 2: "oppose"})
     return first
 
 
 def check(runtime: Runtime, data: Any) -> Any:
-    return check_receipt(
-        runtime.session_factory, receipt_json=data, keyring=runtime.keyring, clock=runtime.clock
-    )
+    return runtime.run(check_receipt, receipt_json=data)
 
 
 def test_receipt_is_canonical_and_signed(runtime: Runtime, receipt: Receipt) -> None:
@@ -96,20 +82,13 @@ def test_a_checkpoint_that_does_not_cover_the_entry_is_replaced(
 ) -> None:
     with runtime.session_factory.begin() as s:
         old = store.issue_checkpoint(s, CODE, runtime.keyring, "fundvote.test", runtime.clock.now())
-    link = reissue_link(
-        runtime.session_factory,
+    link = runtime.run(
+        reissue_link,
         ballot_ref=receipt.ballot,
         member_id=member_id_of(runtime, receipt.ballot, "2-102"),
-        clock=runtime.clock,
         base_url=BASE_URL,
     ).links[0]
-    newer = cast_ballot(
-        runtime.session_factory,
-        token=token_of(link.url),
-        choices={1: "abstain", 2: "abstain"},
-        clock=runtime.clock,
-        keyring=runtime.keyring,
-    )
+    newer = runtime.run(cast_ballot, token=token_of(link.url), choices={1: "abstain", 2: "abstain"})
     assert newer.log_index >= old.size
     result = check(runtime, newer.text)
     assert result.is_valid and result.checkpoint_size is not None

@@ -27,7 +27,7 @@ def test_turnout_before_opening_is_empty(rt: Runtime) -> None:
 
 def test_turnout_overall_and_per_building(rt: Runtime) -> None:
     info = draft(rt)
-    ballots.open_ballot(rt.session_factory, ballot_ref=info.ref, clock=rt.clock)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
     at(rt, info.opens_at)
     cast(rt, info.ref, "1-101", "agree")  # o1: 1-101 (bldg 1) and 2-101 (bldg 2)
     cast(rt, info.ref, "2-102", "abstain")

@@ -1,0 +1,54 @@
+"""Which database constraint a failed statement broke, by its name.
+
+Uniqueness that matters (one vote per member, one live link per member) is a database
+constraint; when it refuses a row, the use case must report the named state (``AlreadyVoted``),
+never guess from a blanket ``except IntegrityError``. PostgreSQL names the constraint in the
+error's diagnostics. SQLite names CHECK constraints but reports a UNIQUE violation by its columns
+(``UNIQUE constraint failed: cast_ballot.ballot_id, cast_ballot.member_id``), so the name is
+found in the metadata: the unique constraint or unique index of that table on exactly those
+columns (all names follow ``notary.orm.NAMING_CONVENTION``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Index, MetaData, PrimaryKeyConstraint, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<cols>[\w.]+(?:, [\w.]+)*)")
+_SQLITE_INDEX = re.compile(r"UNIQUE constraint failed: index '(?P<name>\w+)'")
+_SQLITE_CHECK = re.compile(r"CHECK constraint failed: (?P<name>\w+)")
+
+
+def broken_constraint(error: IntegrityError, metadata: MetaData) -> str | None:
+    """The name of the constraint ``error`` reports, or None when it names none we know
+    (a foreign key or NOT NULL failure on SQLite, which carry no name)."""
+    diag = getattr(error.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return str(name)
+    text = str(error.orig)
+    for pattern in (_SQLITE_INDEX, _SQLITE_CHECK):
+        match = pattern.search(text)
+        if match:
+            return match.group("name")
+    match = _SQLITE_UNIQUE.search(text)
+    if match is None:
+        return None
+    qualified = match.group("cols").split(", ")
+    tables = {c.split(".", 1)[0] for c in qualified}
+    if len(tables) != 1:
+        return None
+    table = metadata.tables.get(tables.pop())
+    if table is None:
+        return None
+    columns = {c.split(".", 1)[1] for c in qualified}
+    candidates: list[UniqueConstraint | PrimaryKeyConstraint | Index] = [
+        c for c in table.constraints if isinstance(c, UniqueConstraint | PrimaryKeyConstraint)
+    ]
+    candidates += [i for i in table.indexes if i.unique]
+    for candidate in candidates:
+        if {col.name for col in candidate.columns} == columns and candidate.name:
+            return str(candidate.name)
+    return None
