@@ -41,7 +41,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it costs a round trip on every checkout. A connection the server dropped
+    # fails the one request that used it; SQLAlchemy then invalidates the pool's connections.
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, **kwargs)
 
 
 WRITE_OPTION = "fundvote_write_transaction"

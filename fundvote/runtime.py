@@ -64,12 +64,10 @@ class Runtime:
 
     @contextmanager
     def read(self, *, actor: int | None = None) -> Iterator[UnitOfWork]:
-        """One read-only transaction: deferred (no write lock), never committed."""
+        """One read-only transaction: deferred (no write lock), never committed. Closing the
+        session ends it (the pool rolls the connection back) and keeps what was loaded readable."""
         with self.session_factory() as session:
-            try:
-                yield UnitOfWork(session, self.clock, self.keyring, actor, is_writable=False)
-            finally:
-                session.rollback()
+            yield UnitOfWork(session, self.clock, self.keyring, actor, is_writable=False)
 
     def run(
         self, step: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs

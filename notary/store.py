@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     select,
     union_all,
@@ -134,6 +135,22 @@ _ENTRY_TABLE = cast(Table, LogEntry.__table__)
 _NODE_TABLE = cast(Table, LogNode.__table__)
 
 
+_INSERT_ENTRY = insert(_ENTRY_TABLE)
+_INSERT_NODES = insert(_NODE_TABLE)
+_UPDATE_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.log == bindparam("head_log"))
+    .values(
+        size=bindparam("new_size"), root=bindparam("new_root"), frontier=bindparam("new_frontier")
+    )
+)
+_LOCK_HEAD = (
+    select(_HEAD_TABLE.c.size, _HEAD_TABLE.c.root, _HEAD_TABLE.c.frontier)
+    .where(_HEAD_TABLE.c.log == bindparam("head_log"))
+    .with_for_update()
+)
+
+
 @dataclass(frozen=True)
 class Appended:
     """Where an entry landed: its index, its leaf hash and the exact bytes that were hashed."""
@@ -194,26 +211,35 @@ def append(session: Session, log: str, entry: Mapping[str, Any]) -> Appended:
     entry is gone and its index is reused.
     """
     refuse_personal_data(entry)
-    body = canonical_bytes(entry)
+    return append_body(session, log, canonical_bytes(entry))
+
+
+def append_body(session: Session, log: str, body: bytes) -> Appended:
+    """Append an entry given as its canonical JSON bytes (already checked for personal data,
+    e.g. by :func:`notary.envelope.entry_body`); otherwise as :func:`append`."""
     leaf = leaf_hash(body)
     index, _, frontier = _lock_head(session, log)
     known = _frontier_nodes(log, index, frontier)
     nodes = completed_nodes(index, leaf, _getter(log, known))
-    session.execute(
-        insert(_ENTRY_TABLE).values(log=log, idx=index, leaf_hash=leaf, body=body.decode("utf-8"))
-    )
-    session.execute(
-        insert(_NODE_TABLE),
-        [{"log": log, "level": n.level, "idx": n.index, "hash": n.hash} for n in nodes],
-    )
     known.update({(n.level, n.index): n.hash for n in nodes})
     new_root = tree_root(_getter(log, known), index + 1)
     new_frontier = b"".join(known[key] for key in frontier_keys(index + 1))
-    head = _HEAD_TABLE.c
+    # Prepared statements (built once, cached compiled): this runs under the log's lock.
     session.execute(
-        update(_HEAD_TABLE)
-        .where(head.log == log)
-        .values(size=index + 1, root=new_root, frontier=new_frontier)
+        _INSERT_ENTRY, {"log": log, "idx": index, "leaf_hash": leaf, "body": body.decode("utf-8")}
+    )
+    session.execute(
+        _INSERT_NODES,
+        [{"log": log, "level": n.level, "idx": n.index, "hash": n.hash} for n in nodes],
+    )
+    session.execute(
+        _UPDATE_HEAD,
+        {
+            "head_log": log,
+            "new_size": index + 1,
+            "new_root": new_root,
+            "new_frontier": new_frontier,
+        },
     )
     return Appended(index, leaf, body)
 
@@ -345,9 +371,7 @@ def _lock_head(session: Session, log: str) -> tuple[int, bytes, bytes]:
     """Lock the log's head row for this transaction (creating it on first use); return its
     size, root and frontier."""
     _check_log_name(log)
-    head = _HEAD_TABLE.c  # Core columns: this runs on every append
-    locked = select(head.size, head.root, head.frontier).where(head.log == log).with_for_update()
-    row = session.execute(locked).one_or_none()
+    row = session.execute(_LOCK_HEAD, {"head_log": log}).one_or_none()
     if row is not None:
         return row.size, row.root, row.frontier
     dialect = session.get_bind().dialect.name
@@ -358,7 +382,7 @@ def _lock_head(session: Session, log: str) -> tuple[int, bytes, bytes]:
         session.execute(sqlite_insert(LogHead).values(values).on_conflict_do_nothing())
     else:  # pragma: no cover - fundvote supports these two
         raise UnsupportedDatabase(f"The log supports PostgreSQL and SQLite, not {dialect}.")
-    row = session.execute(locked).one()
+    row = session.execute(_LOCK_HEAD, {"head_log": log}).one()
     return row.size, row.root, row.frontier
 
 

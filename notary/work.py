@@ -61,8 +61,8 @@ class UnitOfWork:
         """
         if not self.is_writable:
             raise ReadOnlyWork("a read-only unit of work cannot append to the log")
-        entry = envelope.make_entry(event, self.clock.now(), community, data)
-        return store.append(self.session, community, entry)
+        body = envelope.entry_body(event, self.clock.now(), community, data)
+        return store.append_body(self.session, community, body)
 
     @contextmanager
     def constraint_errors(self, errors: Mapping[str, Callable[[], DomainError]]) -> Iterator[None]:

@@ -32,7 +32,7 @@ Rules this module guarantees:
   Closing is allowed only once ``closes_at`` has passed: no early close, so no owner loses
   the time they were promised. The casting service refuses votes after ``closes_at`` even
   while the status still says ``open``.
-- Tallying counts the ``CastBallot`` rows with ``voting.tally`` (exact integers) and writes one
+- Tallying counts the ``Vote`` rows with ``voting.tally`` (exact integers) and writes one
   logged ``Decision`` per question; it refuses while paper ballots await a second keying or
   a resolution. A choice missing for a question means the member did not take part in that
   question.

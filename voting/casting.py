@@ -1,9 +1,10 @@
-"""Casting a ballot through a personal link (and recording paper and proxy ballots).
+"""Casting a vote through a personal link (and recording paper and proxy votes).
 
-One ballot per member per ballot, final once cast. The cast ballot, its ``voting.ballot_cast``
-log entry and its signed receipt are written in one transaction: all or nothing. The
-database's unique constraint on ``cast_ballot(ballot_id, member_id)`` is what guarantees one
-ballot per member under concurrency; its ``IntegrityError`` becomes ``AlreadyVoted`` and
+Words: the *ballot* is the poll (``Ballot``, 表决); a *vote* is one member's answer to it
+(``Vote``). One vote per member per ballot, final once cast. The vote, its
+``voting.ballot_cast`` log entry and its signed receipt are written in one unit of work: all or
+nothing. The database's unique constraint on ``cast_ballot(ballot_id, member_id)`` is what
+guarantees one vote per member under concurrency; its violation becomes ``AlreadyVoted`` and
 rolls back the log entry with everything else, so the log never holds a refused vote.
 
 The tracker is a random code shown to the voter and, in tracker disclosure mode, on the public
@@ -23,16 +24,15 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from estate.models import Community
 from notary.checkpoint import log_origin
-from notary.clock import Clock
 from notary.envelope import format_time
-from notary.keys import KeyRing
 from notary.work import UnitOfWork
 from voting.errors import (
     N_,
@@ -41,11 +41,12 @@ from voting.errors import (
     IdentityCheckRequired,
     InvalidChoices,
     NotEligible,
+    UnknownLink,
 )
-from voting.models import CHOICES, Ballot, CastBallot, Proxy, RollMember
+from voting.models import CHOICES, Ballot, Credential, Proxy, Question, RollMember, Vote
 from voting.receipts import CAST_EVENT, Receipt, build_receipt
-from voting.rows import community_of, is_accepting, log_event, question_rows
-from voting.tokens import live_credential
+from voting.rows import question_rows
+from voting.tokens import ROLL_STATUSES, live_credential, token_hash
 
 TRACKER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TRACKER_CHARS = 20  # 100 bits
@@ -97,155 +98,243 @@ def normalise_choices(choices: Mapping[Any, Any], positions: Sequence[int]) -> d
     return dict(sorted(result.items()))
 
 
-def cast_ballot(
+@dataclass(frozen=True)
+class Voter:
+    """What a vote records about the member it counts for (their weights and opaque key)."""
+
+    member_id: int
+    member_key: str
+    heads: int
+    area_centi: int
+
+
+@dataclass(frozen=True)
+class PollRef:
+    """The ballot (the poll) a vote is recorded on, as the vote needs it."""
+
+    ballot_id: int
+    ballot_ref: str
+    community_code: str
+
+
+_CRED_T = cast(sa.Table, Credential.__table__)
+_BALLOT_T = cast(sa.Table, Ballot.__table__)
+_MEMBER_T = cast(sa.Table, RollMember.__table__)
+_QUESTION_T = cast(sa.Table, Question.__table__)
+_VOTE_T = cast(sa.Table, Vote.__table__)
+_COMMUNITY_T = cast(sa.Table, Community.__table__)
+_CRED, _BALLOT, _MEMBER = _CRED_T.c, _BALLOT_T.c, _MEMBER_T.c
+_QUESTION, _VOTE, _COMMUNITY = _QUESTION_T.c, _VOTE_T.c, _COMMUNITY_T.c
+
+# Everything a cast checks, in one statement: the link, its ballot's state and window, the
+# member's weights, the community's code, whether the member has voted, and the questions
+# (their count and highest position: positions are 1..n, checked below).
+_CAST_CONTEXT = (
+    sa.select(
+        _CRED.ballot_id,
+        _CRED.member_id,
+        _CRED.revoked_at,
+        _CRED.identity_verified_at,
+        _BALLOT.ref,
+        _BALLOT.status,
+        _BALLOT.opens_at,
+        _BALLOT.closes_at,
+        _BALLOT.identity_check,
+        _COMMUNITY.code,
+        _MEMBER.member_key,
+        _MEMBER.heads,
+        _MEMBER.area_centi,
+        _VOTE.id.label("vote_id"),
+        sa.select(sa.func.count())
+        .where(_QUESTION.ballot_id == _CRED.ballot_id)
+        .scalar_subquery()
+        .label("questions"),
+        sa.select(sa.func.max(_QUESTION.position))
+        .where(_QUESTION.ballot_id == _CRED.ballot_id)
+        .scalar_subquery()
+        .label("last_position"),
+    )
+    .select_from(Credential.__table__)
+    .join(Ballot.__table__, _BALLOT.id == _CRED.ballot_id)
+    .join(Community.__table__, _COMMUNITY.id == _BALLOT.community_id)
+    .join(RollMember.__table__, _MEMBER.id == _CRED.member_id)
+    .outerjoin(
+        Vote.__table__,
+        sa.and_(_VOTE.ballot_id == _CRED.ballot_id, _VOTE.member_id == _CRED.member_id),
+    )
+    .where(_CRED.token_hash == sa.bindparam("token_hash"))
+)
+
+_ALREADY_VOTED = N_("This ballot has already been cast. A cast ballot is final.")
+_ONE_VOTE = {"uq_cast_ballot_ballot_id_member_id": lambda: AlreadyVoted(_ALREADY_VOTED)}
+
+
+def cast_vote(
     uow: UnitOfWork,
     *,
     token: str,
     choices: Mapping[Any, str],
-    channel: str = "online",
     client_entropy: str | None = None,
     for_member: int | None = None,
 ) -> Receipt:
-    """Cast the link's member's ballot (or, with ``for_member``, that of a member the link's
+    """Cast the link's member's vote (or, with ``for_member``, that of a member the link's
     member represents by a live proxy: channel ``proxy``) and return the signed receipt.
 
-    Guarantees, in one transaction: the link is live (``UnknownLink``); the ballot is open and
-    ``opens_at <= now < closes_at`` (``BallotClosed``); the identity check passed if the
-    ballot asks for one (``IdentityCheckRequired``); ``for_member`` is represented by this
+    Guarantees, in the caller's unit of work: the link is live (``UnknownLink``); the ballot is
+    open and ``opens_at <= now < closes_at`` (``BallotClosed``); the identity check passed if
+    the ballot asks for one (``IdentityCheckRequired``); ``for_member`` is represented by this
     member through a live proxy (``NotEligible``); every question is answered with agree,
     oppose or abstain (``InvalidChoices``); the member has not voted (``AlreadyVoted``, also
-    when a concurrent cast wins the race). The ballot, its log entry and its receipt commit
-    together.
+    when a concurrent cast wins the race: the database's unique constraint decides). The vote,
+    its log entry and its receipt commit together. One statement reads everything checked; the
+    log's lock is taken last (see :func:`record_vote`).
     """
-    if channel not in ("online", "proxy"):
-        raise ValueError("a link casts online (or, for a represented member, by proxy)")
-    try:
-        s = uow.session
-        credential = live_credential(s, token)
-        ballot = s.get_one(Ballot, credential.ballot_id)
-        now = uow.clock.now()
-        if not is_accepting(ballot, now):
-            raise BallotClosed(N_("This ballot is not taking votes now."), status=ballot.status)
-        if ballot.identity_check != "none" and credential.identity_verified_at is None:
-            raise IdentityCheckRequired(N_("Please confirm who you are first."))
-        acting = s.get_one(RollMember, credential.member_id)
-        proxy: Proxy | None = None
-        member = acting
-        if for_member is not None and for_member != acting.id:
-            proxy = s.scalars(
-                sa.select(Proxy).where(
-                    Proxy.ballot_id == ballot.id,
-                    Proxy.member_id == for_member,
-                    Proxy.acting_member_id == acting.id,
-                    Proxy.revoked_at.is_(None),
-                )
-            ).one_or_none()
-            if proxy is None:
-                raise NotEligible(
-                    N_("You do not represent this member for this ballot."), member=for_member
-                )
-            member = s.get_one(RollMember, for_member)
-            channel = "proxy"
-        positions = [q.position for q in question_rows(s, ballot.id)]
-        picked = normalise_choices(choices, positions)
-        if has_voted(s, ballot.id, member.id):
-            raise AlreadyVoted(N_("This ballot has already been cast. A cast ballot is final."))
-        extra: dict[str, Any] = {}
-        if proxy is not None:
-            extra["proxy"] = {
-                "acting_member": acting.member_key,
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise UnknownLink(N_("This link is not valid."), reason="unknown")
+    s = uow.session
+    row = s.execute(_CAST_CONTEXT, {"token_hash": token_hash(token)}).one_or_none()
+    if row is None:
+        raise UnknownLink(N_("This link is not valid."), reason="unknown")
+    if row.revoked_at is not None:
+        raise UnknownLink(N_("This link was replaced by a new one."), reason="revoked")
+    if row.status not in ROLL_STATUSES:
+        raise UnknownLink(N_("This link is not valid any more."), reason="unknown")
+    now = uow.clock.now()
+    if not (row.status == "open" and row.opens_at <= now < row.closes_at):
+        raise BallotClosed(N_("This ballot is not taking votes now."), status=row.status)
+    if row.identity_check != "none" and row.identity_verified_at is None:
+        raise IdentityCheckRequired(N_("Please confirm who you are first."))
+    poll = PollRef(row.ballot_id, row.ref, row.code)
+    if row.questions == row.last_position:
+        positions = list(range(1, row.questions + 1))
+    else:  # positions are always 1..n; read them if that ever stops being true
+        positions = [q.position for q in question_rows(s, row.ballot_id)]
+    picked = normalise_choices(choices, positions)
+    if for_member is not None and for_member != row.member_id:
+        return _cast_by_proxy(uow, poll, row.member_id, row.member_key, for_member, picked)
+    if row.vote_id is not None:
+        raise AlreadyVoted(_ALREADY_VOTED)
+    voter = Voter(row.member_id, row.member_key, row.heads, row.area_centi)
+    return record_vote(
+        uow, poll=poll, voter=voter, choices=picked, channel="online", client_entropy=client_entropy
+    )
+
+
+def _cast_by_proxy(
+    uow: UnitOfWork,
+    poll: PollRef,
+    acting_id: int,
+    acting_key: str,
+    member_id: int,
+    choices: Mapping[int, str],
+) -> Receipt:
+    s = uow.session
+    proxy = s.scalars(
+        sa.select(Proxy).where(
+            Proxy.ballot_id == poll.ballot_id,
+            Proxy.member_id == member_id,
+            Proxy.acting_member_id == acting_id,
+            Proxy.revoked_at.is_(None),
+        )
+    ).one_or_none()
+    if proxy is None:
+        raise NotEligible(N_("You do not represent this member for this ballot."), member=member_id)
+    member = s.get_one(RollMember, member_id)
+    if has_voted(s, poll.ballot_id, member.id):
+        raise AlreadyVoted(_ALREADY_VOTED)
+    return record_vote(
+        uow,
+        poll=poll,
+        voter=Voter(member.id, member.member_key, member.heads, member.area_centi),
+        choices=choices,
+        channel="proxy",
+        proxy_id=proxy.id,
+        extra={
+            "proxy": {
+                "acting_member": acting_key,
                 "authorization_sha256": proxy.authorization_sha256,
             }
-        return record_cast(
-            s,
-            ballot=ballot,
-            member=member,
-            choices=picked,
-            channel=channel,
-            clock=uow.clock,
-            keyring=uow.keyring,
-            client_entropy=client_entropy,
-            proxy_id=proxy.id if proxy is not None else None,
-            extra=extra,
-        )
-    except IntegrityError:
-        raise AlreadyVoted(
-            N_("This ballot has already been cast. A cast ballot is final.")
-        ) from None
+        },
+    )
 
 
 def has_voted(s: Session, ballot_id: int, member_id: int) -> bool:
-    """Whether a ballot of this member is recorded (as this transaction sees it)."""
+    """Whether a vote of this member is recorded (as this transaction sees it)."""
     return (
-        s.scalar(
-            sa.select(CastBallot.id).where(
-                CastBallot.ballot_id == ballot_id, CastBallot.member_id == member_id
-            )
-        )
+        s.scalar(sa.select(Vote.id).where(Vote.ballot_id == ballot_id, Vote.member_id == member_id))
         is not None
     )
 
 
-def record_cast(
-    s: Session,
+def record_vote(
+    uow: UnitOfWork,
     *,
-    ballot: Ballot,
-    member: RollMember,
+    poll: PollRef,
+    voter: Voter,
     choices: Mapping[int, str],
     channel: str,
-    clock: Clock,
-    keyring: KeyRing,
     client_entropy: str | None = None,
     proxy_id: int | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Receipt:
-    """Write a checked ballot inside the caller's transaction: the log entry, the signed
-    receipt and the ``cast_ballot`` row (flushed, so a duplicate raises ``IntegrityError``
-    here). Callers have checked the ballot, the member and the choices."""
-    community = community_of(s, ballot)
-    now = clock.now()
+    """Write a checked vote in the caller's unit of work: its ``voting.ballot_cast`` log entry,
+    the signed receipt that points at that entry, and the vote row. Callers have checked the
+    ballot, the member and the choices.
+
+    The log append comes first among the writes only because the receipt needs its index; it
+    takes the community's log lock, so nothing slow follows it: signing the receipt and one
+    INSERT. A second vote of the member is refused by the database's unique constraint
+    (``AlreadyVoted``), which rolls back the log entry with everything else.
+    """
+    now = uow.clock.now()
     tracker = new_tracker(client_entropy)
     choice_map = {str(p): c for p, c in sorted(choices.items())}
     data: dict[str, Any] = {
-        "ballot": ballot.ref,
-        "member": member.member_key,
+        "ballot": poll.ballot_ref,
+        "member": voter.member_key,
         "choices": choice_map,
-        "weights": {"heads": member.heads, "area_centi": member.area_centi},
+        "weights": {"heads": voter.heads, "area_centi": voter.area_centi},
         "channel": channel,
         "tracker": tracker,
         **(extra or {}),
     }
-    appended = log_event(s, community.code, CAST_EVENT, clock, data)
-    whole, frac = divmod(member.area_centi, 100)
+    appended = uow.log(poll.community_code, CAST_EVENT, data)
     receipt = build_receipt(
-        community=community.code,
-        ballot=ballot.ref,
+        community=poll.community_code,
+        ballot=poll.ballot_ref,
         choices=dict(choices),
         tracker=tracker,
-        area=f"{whole}.{frac:02d}",
+        area=format_area(voter.area_centi),
         cast_at=format_time(now),
         channel=channel,
-        origin=log_origin(keyring.name, community.code),
+        origin=log_origin(uow.keyring.name, poll.community_code),
         index=appended.index,
         leaf_hash_hex=appended.leaf_hash.hex(),
-        keyring=keyring,
+        keyring=uow.keyring,
     )
-    s.add(
-        CastBallot(
-            ballot_id=ballot.id,
-            member_id=member.id,
-            channel=channel,
-            choices=json.dumps(choice_map, sort_keys=True),
-            tracker=tracker,
-            proxy_id=proxy_id,
-            cast_at=now,
-            log_index=appended.index,
-            leaf_hash=appended.leaf_hash.hex(),
-            receipt=receipt.text,
+    with uow.constraint_errors(_ONE_VOTE):
+        uow.session.execute(
+            sa.insert(_VOTE_T),
+            {
+                "ballot_id": poll.ballot_id,
+                "member_id": voter.member_id,
+                "channel": channel,
+                "choices": json.dumps(choice_map, sort_keys=True),
+                "tracker": tracker,
+                "proxy_id": proxy_id,
+                "cast_at": now,
+                "log_index": appended.index,
+                "leaf_hash": appended.leaf_hash.hex(),
+                "receipt": receipt.text,
+            },
         )
-    )
-    s.flush()
     return receipt
+
+
+def format_area(area_centi: int) -> str:
+    """A receipt's area: square metres with two decimals (``12345`` -> ``"123.45"``)."""
+    whole, frac = divmod(area_centi, 100)
+    return f"{whole}.{frac:02d}"
 
 
 def receipt_for_link(
@@ -274,8 +363,8 @@ def receipt_for_link(
             )
         member_id = for_member
     text = s.scalar(
-        sa.select(CastBallot.receipt).where(
-            CastBallot.ballot_id == credential.ballot_id, CastBallot.member_id == member_id
+        sa.select(Vote.receipt).where(
+            Vote.ballot_id == credential.ballot_id, Vote.member_id == member_id
         )
     )
     return Receipt.from_text(text) if text is not None else None

@@ -1,6 +1,6 @@
 """Tallying a closed ballot, and the decision records it logs.
 
-Tallying counts the ``CastBallot`` rows with ``voting.tally`` (exact integers) and writes one
+Tallying counts the ``Vote`` rows with ``voting.tally`` (exact integers) and writes one
 logged ``Decision`` per question; it refuses while paper ballots await a second keying or a
 resolution. A choice missing for a question means the member did not take part in that
 question.
@@ -23,7 +23,7 @@ from notary.work import UnitOfWork
 from voting.ballot_info import BallotInfo, binding_of, info_of, matter_of
 from voting.errors import N_, UnresolvedPaperBallots
 from voting.matters import CONSULTATION, Matter, matter_by_key
-from voting.models import CastBallot, Decision, PaperEntry, Question, RollMember
+from voting.models import Decision, PaperEntry, Question, RollMember, Vote
 from voting.rows import ballot_by_ref, community_of, move_status, question_rows
 from voting.tally import Ballot as TallyBallot
 from voting.tally import Choice, Figure, Tally, TallyResult, result_from_figures, tally
@@ -67,7 +67,7 @@ def tally_ballot(
     """closed -> tallied: count the cast ballots and record one logged decision per question.
 
     Guarantees: the figures are exactly ``voting.tally.tally`` over the frozen roll and the
-    ``CastBallot`` rows (the deemed-majority result beside the plain one when the ballot has the
+    ``Vote`` rows (the deemed-majority result beside the plain one when the ballot has the
     rule); each ``Decision`` holds its record (:func:`decision_record`) and the index of its
     ``voting.decision_recorded`` log entry. Refused while paper ballots are unresolved
     (``UnresolvedPaperBallots``).
@@ -91,7 +91,7 @@ def tally_ballot(
     key_of = {m.id: m.member_key for m in members}
     roll = [_TallyMember(m.member_key, m.heads, m.area_centi) for m in members]
     cast = s.execute(
-        sa.select(CastBallot.member_id, CastBallot.choices).where(CastBallot.ballot_id == ballot.id)
+        sa.select(Vote.member_id, Vote.choices).where(Vote.ballot_id == ballot.id)
     ).all()
     choices = [(key_of[row.member_id], json.loads(row.choices)) for row in cast]
     binding = binding_of(ballot.deemed_majority_enabled, ballot.binding_result)

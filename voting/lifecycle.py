@@ -38,9 +38,10 @@ from voting.errors import (
     WindowNotOver,
     WindowPassed,
 )
-from voting.models import Attachment, CastBallot, Decision, Objection, Question
+from voting.models import Attachment, Decision, Objection, Question, Vote
 from voting.roll import freeze_roll
 from voting.rows import ballot_by_ref, community_of, log_ballot_event, move_status
+from voting.shares import store_shares
 
 
 def open_ballot(
@@ -85,6 +86,7 @@ def open_ballot(
         scope_kind=ballot.scope_kind,
         scope_codes=codes,
     )
+    store_shares(s, ballot.id)
     ballot.roll_heads = frozen.heads
     ballot.roll_area_centi = frozen.area_centi
     ballot.roll_commitment = frozen.commitment
@@ -145,9 +147,7 @@ def close_ballot(
             ref=ballot_ref,
         )
     move_status(s, ballot, "open", "closed", closed_at=now)
-    cast = s.scalar(
-        sa.select(sa.func.count()).select_from(CastBallot).where(CastBallot.ballot_id == ballot.id)
-    )
+    cast = s.scalar(sa.select(sa.func.count()).select_from(Vote).where(Vote.ballot_id == ballot.id))
     community = community_of(s, ballot)
     log_ballot_event(
         s, community.code, uow.clock, "voting.ballot_closed", ballot, actor, {"cast": cast or 0}

@@ -15,10 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from estate.apportion import apportion
 from notary.work import UnitOfWork
 from voting.errors import N_, BallotNotFound
-from voting.models import Attachment, Ballot, CastBallot, Proxy, RollMember, RollUnit
+from voting.models import Attachment, Ballot, Proxy, RollMember, Vote
 from voting.rows import (
     community_of,
     is_accepting,
@@ -27,6 +26,7 @@ from voting.rows import (
     question_rows,
     units_by_member,
 )
+from voting.shares import fund_part_fen, shares_of
 from voting.tokens import live_credential
 
 
@@ -234,33 +234,23 @@ def _member_views(
 
 def _questions(s: Session, ballot: Ballot, member_ids: Sequence[int]) -> tuple[QuestionView, ...]:
     rows = question_rows(s, ballot.id)
-    areas: dict[str, int] | None = None
-    mine: set[str] = set()
+    shares: dict[tuple[int, int], int] | None = None
     views: list[QuestionView] = []
     for q in rows:
         plan: dict[str, Any] | None = json.loads(q.use_plan) if q.use_plan else None
         fund_part: int | None = None
         share: int | None = None
         if plan is not None:
-            fund_part = int((plan.get("sources") or {}).get("maintenance_fund", 0))
-            if areas is None:
-                all_units = s.execute(
-                    sa.select(RollUnit.unit_code, RollUnit.area_centi, RollUnit.member_id).where(
-                        RollUnit.ballot_id == ballot.id
-                    )
-                ).all()
-                areas = {code: area for code, area, _m in all_units}
-                mine = {code for code, _a, m in all_units if m in set(member_ids)}
-            if areas and mine:
-                shares = apportion(fund_part, areas)
-                share = sum(shares[code] for code in mine)
+            fund_part = fund_part_fen(plan)
+            if shares is None:
+                shares = shares_of(s, member_ids)
+            mine = [shares[(m, q.position)] for m in member_ids if (m, q.position) in shares]
+            share = sum(mine) if mine else None
         views.append(QuestionView(q.position, q.matter, q.text, plan, fund_part, share))
     return tuple(views)
 
 
 def _receipt_of(s: Session, ballot_id: int, member_id: int) -> str | None:
     return s.scalar(
-        sa.select(CastBallot.receipt).where(
-            CastBallot.ballot_id == ballot_id, CastBallot.member_id == member_id
-        )
+        sa.select(Vote.receipt).where(Vote.ballot_id == ballot_id, Vote.member_id == member_id)
     )

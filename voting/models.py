@@ -176,6 +176,24 @@ class RollUnit(Base):
     )
 
 
+class RollShare(Base):
+    """A member's share (fen) of the maintenance-fund part of a ``fund_use`` question.
+
+    Computed once when the ballot opens (the roll is frozen then) by apportioning the fund part
+    over every unit of the roll by area (``estate.apportion``) and summing each member's
+    units, so owner pages and casts read it instead of apportioning the whole roll again.
+    """
+
+    __tablename__ = "roll_share"
+
+    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
+    share_fen: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (sa.CheckConstraint("share_fen >= 0", name="share_not_negative"),)
+
+
 class Credential(Base):
     """A member's personal link for one ballot, stored only as the SHA-256 of its token."""
 
@@ -229,8 +247,9 @@ class Proxy(Base):
     )
 
 
-class CastBallot(Base):
-    """A member's counted ballot: one per member per ballot, final once cast."""
+class Vote(Base):
+    """One member's counted vote on a ballot (the poll): one per member per ballot, final once
+    cast. The table keeps its first name, ``cast_ballot``."""
 
     __tablename__ = "cast_ballot"
 

@@ -2,7 +2,7 @@
 
 Each keying is a ``paper_entry`` with the SHA-256 of the scanned form. An entry counts only
 when a second, *different* committee member keys the same choices for the same member: then
-both entries become ``counted`` and a ``cast_ballot`` with channel ``paper`` is written, with
+both entries become ``counted`` and a ``cast_vote`` with channel ``paper`` is written, with
 its log entry and signed receipt, exactly as an online ballot. Different choices make both
 entries ``mismatch``: the committee resolves it by voiding the wrong entry, or by a third
 keying that matches one of them. A member already recorded as having voted (online, by proxy
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from notary.clock import Clock
 from notary.work import UnitOfWork
-from voting.casting import normalise_choices, record_cast
+from voting.casting import PollRef, Voter, normalise_choices, record_vote
 from voting.errors import (
     N_,
     IllegalTransition,
@@ -33,7 +33,7 @@ from voting.errors import (
     PaperEntryInvalid,
     PaperEntryNotFound,
 )
-from voting.models import Ballot, CastBallot, PaperEntry, RollMember, RollUnit
+from voting.models import Ballot, PaperEntry, RollMember, RollUnit, Vote
 from voting.receipts import Receipt
 from voting.rows import ballot_by_ref, community_of, log_event, member_labels, question_rows
 
@@ -114,11 +114,7 @@ def enter_paper_ballot(
     s.add(entry)
     s.flush()
     receipt: Receipt | None = None
-    cast = s.scalar(
-        sa.select(CastBallot).where(
-            CastBallot.ballot_id == ballot.id, CastBallot.member_id == member.id
-        )
-    )
+    cast = s.scalar(sa.select(Vote).where(Vote.ballot_id == ballot.id, Vote.member_id == member.id))
     others = list(
         s.scalars(
             sa.select(PaperEntry)
@@ -147,14 +143,12 @@ def enter_paper_ballot(
                 if o is not match:
                     o.status = "void"
                     o.note = f"superseded by matching entries {match.id} and {entry.id}"
-            receipt = record_cast(
-                s,
-                ballot=ballot,
-                member=member,
+            receipt = record_vote(
+                uow,
+                poll=PollRef(ballot.id, ballot.ref, community_of(s, ballot).code),
+                voter=Voter(member.id, member.member_key, member.heads, member.area_centi),
                 choices=picked,
                 channel="paper",
-                clock=uow.clock,
-                keyring=uow.keyring,
                 extra={
                     "paper": {
                         "entries": [match.id, entry.id],

@@ -28,7 +28,7 @@ from voting.errors import (
     ProxyNotFound,
     ProxyUsed,
 )
-from voting.models import CastBallot, Proxy, RollMember, RollUnit
+from voting.models import Proxy, RollMember, RollUnit, Vote
 from voting.rows import ballot_by_ref, community_of, log_event, member_labels
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -229,9 +229,7 @@ def _infos(s: Session, proxies: list[Proxy]) -> list[ProxyInfo]:
     ballot_id = proxies[0].ballot_id
     voted = set(
         s.scalars(
-            sa.select(CastBallot.member_id).where(
-                CastBallot.ballot_id == ballot_id, CastBallot.member_id.in_(ids)
-            )
+            sa.select(Vote.member_id).where(Vote.ballot_id == ballot_id, Vote.member_id.in_(ids))
         )
     )
     return [

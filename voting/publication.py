@@ -37,7 +37,7 @@ from voting.errors import (
     ObjectionNotFound,
     ResultsNotPublished,
 )
-from voting.models import CastBallot, Objection, RollUnit
+from voting.models import Objection, RollUnit, Vote
 
 COMMITTEE_VISIBLE = ("tallied", "published", "final", "annulled")
 PUBLIC_VISIBLE = ("published", "final", "annulled")
@@ -88,7 +88,7 @@ def _visible(info: BallotInfo, public: bool) -> None:
 def board(session: Session, ballot_ref: str, *, public: bool = True) -> Board:
     """The board of counted ballots (see the module docstring for what it shows).
 
-    Guarantees: one row per ``CastBallot``; tracker mode rows carry no unit, named mode rows
+    Guarantees: one row per ``Vote``; tracker mode rows carry no unit, named mode rows
     no tracker; sorted by tracker or first unit code. Raises ``ResultsNotPublished`` before
     the results may be seen.
     """
@@ -99,9 +99,9 @@ def board(session: Session, ballot_ref: str, *, public: bool = True) -> Board:
     units = _units_by_member(session, ballot_id)
     rows = []
     for c in session.execute(
-        sa.select(
-            CastBallot.member_id, CastBallot.tracker, CastBallot.choices, CastBallot.channel
-        ).where(CastBallot.ballot_id == ballot_id)
+        sa.select(Vote.member_id, Vote.tracker, Vote.choices, Vote.channel).where(
+            Vote.ballot_id == ballot_id
+        )
     ):
         choices = json.loads(c.choices)
         chosen = tuple(str(choices.get(p) or "") for p in positions)
@@ -122,8 +122,8 @@ def participation(session: Session, ballot_ref: str, *, public: bool = True) -> 
     ballot_id = ballot_id_for_ref(session, ballot_ref)
     codes = session.scalars(
         sa.select(RollUnit.unit_code)
-        .join(CastBallot, CastBallot.member_id == RollUnit.member_id)
-        .where(RollUnit.ballot_id == ballot_id, CastBallot.ballot_id == ballot_id)
+        .join(Vote, Vote.member_id == RollUnit.member_id)
+        .where(RollUnit.ballot_id == ballot_id, Vote.ballot_id == ballot_id)
     )
     return tuple(sorted(codes))
 

@@ -1,6 +1,6 @@
 """Live turnout of a ballot: who has taken part so far, by heads and area, against the 2/3 lines.
 
-Taking part means having a ``CastBallot`` (online, counted paper or proxy), whatever its
+Taking part means having a ``Vote`` (online, counted paper or proxy), whatever its
 choices. Overall figures are the legal quorum test (DOMAIN.md §3). Per-building figures help
 the committee see where to canvass: a member counts as a head in every building where they
 hold an in-scope unit, and a building's area is the area of its units on the frozen roll, so
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from voting.ballot_info import get_ballot
 from voting.errors import BallotNotFound
 from voting.matters import QUORUM
-from voting.models import Ballot, CastBallot, RollMember, RollUnit
+from voting.models import Ballot, RollMember, RollUnit, Vote
 from voting.tally import Figure
 
 
@@ -87,49 +87,51 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
 
     Guarantees: ``overall.roll`` equals the ballot's roll totals; participated never exceeds
     the roll; before opening (no frozen roll) every figure is zero. Raises ``BallotNotFound``.
+    Four aggregate queries, whatever the roll's size: no row of the roll is loaded.
     """
     info = get_ballot(session, ballot_ref)
     ballot_id = session.scalar(sa.select(Ballot.id).where(Ballot.ref == ballot_ref))
     if ballot_id is None:  # pragma: no cover - get_ballot raised already
         raise BallotNotFound("There is no such ballot.", ref=ballot_ref)
-    voted = set(
-        session.scalars(sa.select(CastBallot.member_id).where(CastBallot.ballot_id == ballot_id))
+    roll_h, roll_a = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(RollMember.heads), 0),
+            sa.func.coalesce(sa.func.sum(RollMember.area_centi), 0),
+        ).where(RollMember.ballot_id == ballot_id)
+    ).one()
+    cast, part_h, part_a = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(RollMember.heads), 0),
+            sa.func.coalesce(sa.func.sum(RollMember.area_centi), 0),
+        )
+        .select_from(Vote)
+        .join(RollMember, RollMember.id == Vote.member_id)
+        .where(Vote.ballot_id == ballot_id)
+    ).one()
+    by_building = (
+        sa.select(
+            RollUnit.building_code,
+            sa.func.count(sa.distinct(RollUnit.member_id)),
+            sa.func.sum(RollUnit.area_centi),
+        )
+        .where(RollUnit.ballot_id == ballot_id)
+        .group_by(RollUnit.building_code)
     )
-    members = session.execute(
-        sa.select(RollMember.id, RollMember.heads, RollMember.area_centi).where(
-            RollMember.ballot_id == ballot_id
-        )
-    ).all()
-    roll_h = sum(m.heads for m in members)
-    roll_a = sum(m.area_centi for m in members)
-    part_h = sum(m.heads for m in members if m.id in voted)
-    part_a = sum(m.area_centi for m in members if m.id in voted)
-    units = session.execute(
-        sa.select(RollUnit.member_id, RollUnit.building_code, RollUnit.area_centi).where(
-            RollUnit.ballot_id == ballot_id
-        )
-    ).all()
-    heads: dict[str, set[int]] = {}
-    area: dict[str, int] = {}
-    area_part: dict[str, int] = {}
-    for u in units:
-        heads.setdefault(u.building_code, set()).add(u.member_id)
-        area[u.building_code] = area.get(u.building_code, 0) + u.area_centi
-        if u.member_id in voted:
-            area_part[u.building_code] = area_part.get(u.building_code, 0) + u.area_centi
+    roll_lines = {code: Figure(int(h), int(a)) for code, h, a in session.execute(by_building)}
+    voted_units = by_building.join(
+        Vote, (Vote.ballot_id == RollUnit.ballot_id) & (Vote.member_id == RollUnit.member_id)
+    )
+    part_lines = {code: Figure(int(h), int(a)) for code, h, a in session.execute(voted_units)}
     lines = tuple(
-        TurnoutLine(
-            label=code,
-            roll=Figure(len(heads[code]), area[code]),
-            participated=Figure(len(heads[code] & voted), area_part.get(code, 0)),
-        )
-        for code in sorted(area)
+        TurnoutLine(label=code, roll=roll, participated=part_lines.get(code, Figure(0, 0)))
+        for code, roll in sorted(roll_lines.items())
     )
     return Turnout(
         ballot_ref=info.ref,
         status=info.status,
-        cast=len(voted),
-        overall=TurnoutLine("", Figure(roll_h, roll_a), Figure(part_h, part_a)),
+        cast=int(cast),
+        overall=TurnoutLine("", Figure(int(roll_h), int(roll_a)), Figure(int(part_h), int(part_a))),
         buildings=lines,
     )
 

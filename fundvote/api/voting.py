@@ -22,7 +22,7 @@ from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
 from fundvote.urls import public_base_url
 from fundvote.web.voting_desk import compose_message, outbox
-from voting.casting import cast_ballot, receipt_for_link
+from voting.casting import cast_vote, receipt_for_link
 from voting.credentials import IssuedLinks, deliver_links, issue_links, reissue_link
 from voting.models import CHOICES
 from voting.paper import PaperEntryInfo, enter_paper_ballot, list_paper_entries, void_paper_entry
@@ -329,7 +329,7 @@ def cast(args: dict[str, Any]) -> dict[str, Any]:
     """Cast the ballot of the personal link's member; returns the signed receipt."""
     rt = current_runtime()
     receipt = rt.run(
-        cast_ballot,
+        cast_vote,
         token=args["token"],
         choices=args["choices"],
         client_entropy=args["client_entropy"],

@@ -101,7 +101,7 @@ def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
     for link in online:
         clock.advance(minutes=rng.randint(20, 200))
         runtime.run(
-            casting.cast_ballot, token=_token(link.url), choices={1: _choose(rng, 0.78, 0.12)}
+            casting.cast_vote, token=_token(link.url), choices={1: _choose(rng, 0.78, 0.12)}
         )
     committee2 = _staff_id(runtime, "committee2")
     for link in paper_voters:
@@ -171,9 +171,7 @@ def _fire_safety_ballot(
     voters = links[: len(links) // 3]
     for link in voters:
         clock.advance(seconds=rng.randint(60, 400))
-        runtime.run(
-            casting.cast_ballot, token=_token(link.url), choices={1: _choose(rng, 0.7, 0.18)}
-        )
+        runtime.run(casting.cast_vote, token=_token(link.url), choices={1: _choose(rng, 0.7, 0.18)})
     not_voted = [_token(link.url) for link in links[len(voters) : len(voters) + 5]]
     return info.ref, not_voted
 

@@ -35,7 +35,7 @@ from fundvote.access import current_runtime, public
 from fundvote.web.ballot_labels import error_text
 from fundvote.web.pdf import qr_data_uri, render_pdf
 from notary.envelope import TIME_FORMAT
-from voting.casting import cast_ballot, receipt_for_link
+from voting.casting import cast_vote, receipt_for_link
 from voting.credentials import (
     LinkView,
     MemberView,
@@ -102,6 +102,18 @@ def _choices_from(values: Mapping[str, str], questions: tuple[QuestionView, ...]
         value = values.get(f"q{q.position}", "")
         if value in CHOICES:
             picked[q.position] = value
+    return picked
+
+
+def _posted_choices(values: Mapping[str, str]) -> dict[int, str]:
+    """The answers posted as ``q<position>`` fields (positions of 1 to 3 ASCII digits; the
+    cast itself checks them against the ballot's questions)."""
+    picked: dict[int, str] = {}
+    for key, value in values.items():
+        digits = key[1:]
+        is_answer = key.startswith("q") and 1 <= len(digits) <= 3 and digits.isascii()
+        if is_answer and digits.isdigit() and value in CHOICES:
+            picked[int(digits)] = value
     return picked
 
 
@@ -209,19 +221,22 @@ def confirm(token: str) -> ResponseReturnValue:
 @bp.post("/<token>/cast")
 @public
 def cast(token: str) -> ResponseReturnValue:
+    """Cast straight away: the cast checks everything itself, so the page is only read again
+    when there is something to show (a missing answer)."""
     rt = current_runtime()
     for_member = _for_member()
-    view = rt.query(open_link, token=token)
-    _member, questions, _receipt, _proxy = _target(view, for_member)
-    picked = _choices_from(request.form, questions)
+    picked = _posted_choices(request.form)
     entropy = request.form.get("client_entropy", "")[:512] or None
     try:
         rt.run(
-            cast_ballot, token=token, choices=picked, client_entropy=entropy, for_member=for_member
+            cast_vote, token=token, choices=picked, client_entropy=entropy, for_member=for_member
         )
     except (AlreadyVoted, BallotClosed, IdentityCheckRequired):
         return redirect(_ballot_url(token, for_member), 303)
     except InvalidChoices:
+        view = rt.query(open_link, token=token)
+        _member, questions, _receipt, _proxy = _target(view, for_member)
+        picked = _choices_from(request.form, questions)
         missing = {
             q.position: _("Please choose one.") for q in questions if q.position not in picked
         }

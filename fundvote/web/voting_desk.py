@@ -57,7 +57,7 @@ from voting.credentials import (
     reissue_link,
 )
 from voting.errors import BallotNotFound
-from voting.models import CastBallot, Credential, RollMember
+from voting.models import Credential, RollMember, Vote
 from voting.outbox import DeliveryReport, Outbox, Sender, sender_from_env
 from voting.paper import enter_paper_ballot, list_paper_entries, void_paper_entry
 from voting.proxies import list_proxies, member_id_for_unit, record_proxy, revoke_proxy
@@ -122,9 +122,7 @@ def links(code: str, ref: str) -> ResponseReturnValue:
             .where(Credential.ballot_id == ballot_id, Credential.revoked_at.is_not(None))
         )
         cast = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(CastBallot)
-            .where(CastBallot.ballot_id == ballot_id)
+            sa.select(sa.func.count()).select_from(Vote).where(Vote.ballot_id == ballot_id)
         )
     return render_template(
         "desk/links.html",

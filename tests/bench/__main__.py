@@ -175,7 +175,7 @@ def bench_voting(units: int, casts: int) -> None:
         clock.advance(minutes=1)
         start = time.perf_counter()
         for link in issued.links[:casts]:
-            rt.run(casting.cast_ballot, token=link.url.rsplit("/", 1)[1], choices={1: "agree"})
+            rt.run(casting.cast_vote, token=link.url.rsplit("/", 1)[1], choices={1: "agree"})
         _report(
             "cast ballot (signed receipt, logged)",
             f"{casts} casts",

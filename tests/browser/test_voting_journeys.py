@@ -35,7 +35,7 @@ from tests.browser.voting_data import (
     yuan_text,
 )
 from voting import ballots
-from voting.casting import cast_ballot
+from voting.casting import cast_vote
 
 pytestmark = pytest.mark.browser
 
@@ -361,7 +361,7 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     rt.clock.set(info.opens_at + timedelta(minutes=30))  # type: ignore[attr-defined]
     for unit, (q1, q2) in VOTES.items():
         rt.clock.advance(minutes=7)  # type: ignore[attr-defined]
-        rt.run(cast_ballot, token=tokens[unit], choices={1: q1, 2: q2})
+        rt.run(cast_vote, token=tokens[unit], choices={1: q1, 2: q2})
     page.reload()
     assert page.locator('form[action$="/steps/close"]').count() == 0  # not while voting
 

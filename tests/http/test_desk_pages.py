@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from fundvote.runtime import Runtime
 from tests.http.conftest import COMMUNITY_CODE, Login, csrf_token
 from tests.services.voting.owner_helpers import import_rows, open_ballot
-from voting.models import CastBallot, Credential, Proxy
+from voting.models import Credential, Proxy, Vote
 from voting.outbox import FileSender
 
 
@@ -122,14 +122,14 @@ def test_paper_double_entry_through_the_pages(
     )
     assert response.status_code == 303
     with runtime.session_factory() as s:
-        assert s.scalar(sa.select(sa.func.count()).select_from(CastBallot)) == 0
+        assert s.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
     digest = hashlib.sha256(b"%PDF scan of the form").hexdigest()
     response = second.post(
         url(ref, "paper"), data={**form, "csrf_token": csrf_token(second), "scan_sha256": digest}
     )
     assert response.status_code == 303
     with runtime.session_factory() as s:
-        row = s.scalars(sa.select(CastBallot)).one()
+        row = s.scalars(sa.select(Vote)).one()
     assert row.channel == "paper"
     page = second.get(url(ref, "paper")).get_data(as_text=True)
     assert "Second entry matches" in page and "counted" in page

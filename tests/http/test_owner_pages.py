@@ -20,7 +20,7 @@ from tests.services.voting.owner_helpers import (
     tokens_by_unit,
 )
 from voting import ballots
-from voting.models import Ballot, CastBallot
+from voting.models import Ballot, Vote
 from voting.proxies import record_proxy
 from voting.receipts import check_receipt
 
@@ -93,7 +93,7 @@ def test_confirm_then_cast_then_receipt(
     assert 'name="client_entropy"' in confirm and "owner.js" in confirm
     assert f"/v/{token}?q1=agree&amp;q2=oppose" in confirm  # "go back and change" keeps them
     with runtime.session_factory() as s:
-        assert s.scalar(sa.select(sa.func.count()).select_from(CastBallot)) == 0
+        assert s.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
     response = client.post(
         f"/v/{token}/cast",
         data={
@@ -106,7 +106,7 @@ def test_confirm_then_cast_then_receipt(
     assert response.status_code == 303
     receipt_page = client.get(response.headers["Location"]).get_data(as_text=True)
     with runtime.session_factory() as s:
-        row = s.scalars(sa.select(CastBallot)).one()
+        row = s.scalars(sa.select(Vote)).one()
     assert row.tracker in receipt_page
     assert "receipt.json" in receipt_page and "receipt.pdf" in receipt_page
     # Casting again is refused quietly: the link shows the receipt.
@@ -116,7 +116,7 @@ def test_confirm_then_cast_then_receipt(
     )
     assert response.status_code == 303
     with runtime.session_factory() as s:
-        assert s.scalar(sa.select(sa.func.count()).select_from(CastBallot)) == 1
+        assert s.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
     downloaded = client.get(f"/v/{token}/receipt.json")
     assert downloaded.status_code == 200 and downloaded.mimetype == "application/json"
     assert "attachment" in downloaded.headers["Content-Disposition"]
@@ -186,7 +186,7 @@ def test_proxy_ballot_through_the_acting_link(
     )
     assert response.status_code == 303
     with runtime.session_factory() as s:
-        row = s.scalars(sa.select(CastBallot)).one()
+        row = s.scalars(sa.select(Vote)).one()
     assert row.member_id == represented and row.channel == "proxy"
     assert client.get(f"/v/{tokens['2-102']}/receipt.json?for={represented}").status_code == 200
     assert client.get(f"/v/{tokens['2-102']}/receipt.json").status_code == 404  # own: not yet

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from fundvote.runtime import Runtime
 from tests.http.conftest import COMMUNITY_CODE
 from tests.services.voting.owner_helpers import import_rows, issue_all, open_ballot, tokens_by_unit
-from voting.casting import cast_ballot
+from voting.casting import cast_vote
 from voting.receipts import Receipt
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -29,7 +29,7 @@ def receipt(runtime: Runtime, community: int) -> Receipt:
     import_rows(runtime, COMMUNITY_CODE)
     info = open_ballot(runtime, code=COMMUNITY_CODE)
     token = tokens_by_unit(issue_all(runtime, info.ref))["1-101"]
-    return runtime.run(cast_ballot, token=token, choices={1: "agree", 2: "abstain"})
+    return runtime.run(cast_vote, token=token, choices={1: "agree", 2: "abstain"})
 
 
 def csrf(client: FlaskClient) -> str:

@@ -10,7 +10,7 @@ from fundvote.demo.ballots import demo_owner_links
 from fundvote.runtime import Runtime
 from notary import store
 from voting import ballots
-from voting.models import Ballot, CastBallot
+from voting.models import Ballot, Vote
 
 
 def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
@@ -34,9 +34,7 @@ def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
         report_ = ballots.get_tally(s, finished.ref)
         assert report_ is not None and report_.questions[0].plain.passed
         cast_open = s.scalar(
-            select(func.count()).where(
-                CastBallot.ballot_id == ballots.ballot_id_for_ref(s, current.ref)
-            )
+            select(func.count()).where(Vote.ballot_id == ballots.ballot_id_for_ref(s, current.ref))
         )
         assert cast_open is not None and 0 < cast_open < current.roll_heads
 

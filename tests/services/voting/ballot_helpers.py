@@ -17,7 +17,7 @@ from fundvote.runtime import Runtime
 from notary import store
 from voting import ballots
 from voting.ballots import QuestionDraft, UsePlan
-from voting.models import CastBallot, RollMember, RollUnit
+from voting.models import RollMember, RollUnit, Vote
 
 CODE = "JB01"
 ORIGIN = "fundvote.test"
@@ -100,7 +100,7 @@ def member_by_unit(rt: Runtime, ref: str, unit: str) -> RollMember:
 
 
 def cast(rt: Runtime, ref: str, unit: str, choices: Mapping[str, str] | str, **kw: Any) -> str:
-    """Insert a CastBallot for the member holding ``unit`` (as the casting service would)."""
+    """Insert a Vote for the member holding ``unit`` (as the casting service would)."""
     if isinstance(choices, str):
         choices = {"1": choices}
     member = member_by_unit(rt, ref, unit)
@@ -108,7 +108,7 @@ def cast(rt: Runtime, ref: str, unit: str, choices: Mapping[str, str] | str, **k
     with rt.session_factory.begin() as s:
         bid = ballots.ballot_id_for_ref(s, ref)
         s.add(
-            CastBallot(
+            Vote(
                 ballot_id=bid,
                 member_id=member.id,
                 channel=kw.pop("channel", "online"),

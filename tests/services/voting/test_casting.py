@@ -25,7 +25,7 @@ from tests.services.voting.owner_helpers import (
     tokens_by_unit,
 )
 from voting import ballots
-from voting.casting import cast_ballot, new_tracker, normalise_choices, receipt_for_link
+from voting.casting import cast_vote, new_tracker, normalise_choices, receipt_for_link
 from voting.credentials import open_link, verify_identity
 from voting.errors import (
     AlreadyVoted,
@@ -34,7 +34,7 @@ from voting.errors import (
     InvalidChoices,
     UnknownLink,
 )
-from voting.models import CastBallot
+from voting.models import Vote
 from voting.receipts import Receipt
 
 BOTH = {1: "agree", 2: "abstain"}
@@ -48,7 +48,7 @@ def opened(runtime: Runtime) -> tuple[ballots.BallotInfo, dict[str, str]]:
 
 
 def cast(runtime: Runtime, token: str, choices: dict[int, str] | None = None, **kw: Any) -> Receipt:
-    return runtime.run(cast_ballot, token=token, choices=choices or BOTH, **kw)
+    return runtime.run(cast_vote, token=token, choices=choices or BOTH, **kw)
 
 
 def test_cast_records_ballot_log_entry_and_receipt(
@@ -67,7 +67,7 @@ def test_cast_records_ballot_log_entry_and_receipt(
     assert data["log"]["origin"] == f"fundvote.test/{CODE}"
     assert data["signature"]["alg"] == "Ed25519"
     with runtime.session_factory() as s:
-        row = s.scalars(sa.select(CastBallot)).one()
+        row = s.scalars(sa.select(Vote)).one()
         stored = store.entry(s, CODE, data["log"]["index"])
     assert row.receipt == receipt.text and row.tracker == receipt.tracker
     assert json.loads(row.choices) == {"1": "agree", "2": "abstain"}
@@ -223,7 +223,7 @@ def test_postgres_fifty_concurrent_casts_one_wins(
     assert other == [], [type(e).__name__ for e in other]
     assert (ok, already) == (1, 49)
     with runtime.session_factory() as s:
-        assert s.scalar(sa.select(sa.func.count()).select_from(CastBallot)) == 1
+        assert s.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
     assert len(log_entries(runtime, prefix="voting.ballot_cast")) == 1
     check_log(runtime)
     # The log keeps growing cleanly after the race.

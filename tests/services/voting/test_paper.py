@@ -17,7 +17,7 @@ from tests.services.voting.owner_helpers import (
     tokens_by_unit,
 )
 from voting import ballots
-from voting.casting import cast_ballot
+from voting.casting import cast_vote
 from voting.credentials import open_link
 from voting.errors import (
     IllegalTransition,
@@ -26,7 +26,7 @@ from voting.errors import (
     PaperEntryInvalid,
     PaperEntryNotFound,
 )
-from voting.models import CastBallot
+from voting.models import Vote
 from voting.paper import PaperOutcome, enter_paper_ballot, list_paper_entries, void_paper_entry
 from voting.receipts import check_receipt
 
@@ -55,9 +55,9 @@ def enter(
     )
 
 
-def casts(runtime: Runtime) -> list[CastBallot]:
+def casts(runtime: Runtime) -> list[Vote]:
     with runtime.session_factory() as s:
-        return list(s.scalars(sa.select(CastBallot)))
+        return list(s.scalars(sa.select(Vote)))
 
 
 def test_counts_only_after_a_second_different_person_agrees(runtime: Runtime, ref: str) -> None:
@@ -113,7 +113,7 @@ def test_a_third_keying_settles_a_mismatch(runtime: Runtime, ref: str) -> None:
 
 def test_online_first_wins_and_paper_is_a_conflict(runtime: Runtime, ref: str) -> None:
     token = tokens_by_unit(issue_all(runtime, ref))["2-102"]
-    runtime.run(cast_ballot, token=token, choices=AGREE)
+    runtime.run(cast_vote, token=token, choices=AGREE)
     out = enter(runtime, ref, "2-102", OPPOSE, ALICE)
     assert out.status == "conflict"
     [conflict] = runtime.query(list_paper_entries, ballot_ref=ref, status="conflict")
@@ -130,7 +130,7 @@ def test_paper_first_then_online_is_already_voted(runtime: Runtime, ref: str) ->
     from voting.errors import AlreadyVoted
 
     with pytest.raises(AlreadyVoted):
-        runtime.run(cast_ballot, token=token, choices=OPPOSE)
+        runtime.run(cast_vote, token=token, choices=OPPOSE)
 
 
 def test_refusals(runtime: Runtime, ref: str) -> None:

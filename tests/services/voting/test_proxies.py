@@ -19,7 +19,7 @@ from tests.services.voting.owner_helpers import (
     tokens_by_unit,
 )
 from voting import ballots
-from voting.casting import cast_ballot, receipt_for_link
+from voting.casting import cast_vote, receipt_for_link
 from voting.credentials import open_link
 from voting.errors import (
     AlreadyVoted,
@@ -68,7 +68,7 @@ def test_acting_member_casts_for_the_represented(
     assert rep.member.member_id == info.member_id and rep.receipt is None
     assert rep.questions[0].member_share_fen == 150_889
     receipt = runtime.run(
-        cast_ballot, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id
+        cast_vote, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id
     )
     assert receipt.data["channel"] == "proxy"
     assert receipt.data["weights"]["area"] == "100.00"
@@ -76,12 +76,12 @@ def test_acting_member_casts_for_the_represented(
     assert event["proxy"]["acting_member"] == info.acting_member_key
     assert event["member"] == info.member_key
     # The acting member still has their own vote.
-    own = runtime.run(cast_ballot, token=tokens["1-101"], choices=CHOICES)
+    own = runtime.run(cast_vote, token=tokens["1-101"], choices=CHOICES)
     assert own.data["channel"] == "online"
     # The represented member's own link now shows the proxy's ballot, and refuses another.
     assert runtime.query(open_link, token=tokens["1-103"]).has_voted
     with pytest.raises(AlreadyVoted):
-        runtime.run(cast_ballot, token=tokens["1-103"], choices=CHOICES)
+        runtime.run(cast_vote, token=tokens["1-103"], choices=CHOICES)
     assert (
         runtime.query(receipt_for_link, token=tokens["1-101"], for_member=info.member_id) == receipt
     )
@@ -99,10 +99,10 @@ def test_only_the_acting_member_may_cast_for_the_represented(
     ref, tokens = setup
     info = proxy(runtime, ref, "1-103", "1-101")
     with pytest.raises(NotEligible):
-        runtime.run(cast_ballot, token=tokens["2-102"], choices=CHOICES, for_member=info.member_id)
+        runtime.run(cast_vote, token=tokens["2-102"], choices=CHOICES, for_member=info.member_id)
     runtime.run(revoke_proxy, ballot_ref=ref, proxy_id=info.proxy_id)
     with pytest.raises(NotEligible):
-        runtime.run(cast_ballot, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id)
+        runtime.run(cast_vote, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id)
     assert runtime.query(open_link, token=tokens["1-101"]).represented == ()
     assert log_entries(runtime, prefix="voting.proxy_revoked")
     with pytest.raises(ProxyNotFound):
@@ -124,7 +124,7 @@ def test_proxy_refusals(runtime: Runtime, setup: tuple[str, dict[str, str]]) -> 
         proxy(runtime, ref, "2-102", "1-103")
     with pytest.raises(ProxyInvalid):  # the acting member cannot be represented
         proxy(runtime, ref, "1-101", "2-102")
-    runtime.run(cast_ballot, token=tokens["1-102"], choices=CHOICES)
+    runtime.run(cast_vote, token=tokens["1-102"], choices=CHOICES)
     with pytest.raises(AlreadyVoted):
         proxy(runtime, ref, "1-102", "2-102")
     with pytest.raises(NotEligible):
@@ -148,7 +148,7 @@ def test_objections_only_during_publicity(
     sf, clock = runtime.session_factory, runtime.clock
     with pytest.raises(NotInPublicity):
         runtime.run(lodge_objection, token=tokens["1-101"], text="计票有误")
-    runtime.run(cast_ballot, token=tokens["1-101"], choices=CHOICES)
+    runtime.run(cast_vote, token=tokens["1-101"], choices=CHOICES)
     with sf() as s:
         closes = ballots.get_ballot(s, ref).closes_at
     clock.set(closes)  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from tests.services.voting.owner_helpers import (
     token_of,
     tokens_by_unit,
 )
-from voting.casting import cast_ballot
+from voting.casting import cast_vote
 from voting.credentials import reissue_link
 from voting.errors import MalformedReceipt
 from voting.receipts import Receipt, check_receipt, parse_receipt, signature_ok, verify_receipt
@@ -34,8 +34,8 @@ def receipt(runtime: Runtime) -> Receipt:
     make_register(runtime)
     info = open_ballot(runtime)
     tokens = tokens_by_unit(issue_all(runtime, info.ref))
-    first = runtime.run(cast_ballot, token=tokens["1-101"], choices={1: "agree", 2: "oppose"})
-    runtime.run(cast_ballot, token=tokens["1-102"], choices={1: "oppose", 2: "oppose"})
+    first = runtime.run(cast_vote, token=tokens["1-101"], choices={1: "agree", 2: "oppose"})
+    runtime.run(cast_vote, token=tokens["1-102"], choices={1: "oppose", 2: "oppose"})
     return first
 
 
@@ -88,7 +88,7 @@ def test_a_checkpoint_that_does_not_cover_the_entry_is_replaced(
         member_id=member_id_of(runtime, receipt.ballot, "2-102"),
         base_url=BASE_URL,
     ).links[0]
-    newer = runtime.run(cast_ballot, token=token_of(link.url), choices={1: "abstain", 2: "abstain"})
+    newer = runtime.run(cast_vote, token=token_of(link.url), choices={1: "abstain", 2: "abstain"})
     assert newer.log_index >= old.size
     result = check(runtime, newer.text)
     assert result.is_valid and result.checkpoint_size is not None
