@@ -44,9 +44,48 @@ EXPORT_HEADER: tuple[str, ...] = (*REQUIRED_COLUMNS, "owner_names", "kind")
 
 @dataclass(frozen=True)
 class CommunityInfo:
+    """A community as the rest of the system sees it: identity and its voting settings."""
+
     id: int
     code: str
     name: str
+    address: str = ""
+    publicity_days: int = 7
+    deemed_majority_enabled: bool = False
+    binding_result: str = "plain"
+    fund_holder: str = "authority"
+
+
+def community_info(c: Community) -> CommunityInfo:
+    """The plain value of a community row."""
+    return CommunityInfo(
+        id=c.id,
+        code=c.code,
+        name=c.name,
+        address=c.address,
+        publicity_days=c.publicity_days,
+        deemed_majority_enabled=c.deemed_majority_enabled,
+        binding_result=c.binding_result,
+        fund_holder=c.fund_holder,
+    )
+
+
+def find_community(uow: UnitOfWork, code: str) -> CommunityInfo | None:
+    """The community with ``code``, or None (reads only)."""
+    row = uow.session.scalars(sa.select(Community).where(Community.code == code)).one_or_none()
+    return None if row is None else community_info(row)
+
+
+def buildings_of(uow: UnitOfWork, community_id: int) -> list[tuple[str, str]]:
+    """The community's buildings as ``(code, name)``, by code (reads only)."""
+    return [
+        (code, name)
+        for code, name in uow.session.execute(
+            sa.select(Building.code, Building.name)
+            .where(Building.community_id == community_id)
+            .order_by(Building.code)
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -137,7 +176,7 @@ def create_community(
         uow.clock,
         {"code": code, "settings": _settings(community)},
     )
-    return CommunityInfo(community.id, community.code, community.name)
+    return community_info(community)
 
 
 def import_roll(

@@ -40,9 +40,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from estate.models import Community
+from estate.api import CommunityInfo, find_community
 from fundvote.accounts import ROLES
-from fundvote.auth import Principal, community_by_code, user_for_token
+from fundvote.auth import Principal, record_token_use, user_for_token
 from fundvote.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,14 +127,14 @@ def require_staff() -> Principal:
     return principal
 
 
-def require_community(code: str) -> Community:
+def require_community(code: str) -> CommunityInfo:
     """The community with ``code`` if the current user may act for it.
 
     404 if no community has this code, 401 if nobody is logged in, 403 if the user's scope
     does not include it (admins are never refused).
     """
     principal = require_staff()
-    community = current_runtime().query(community_by_code, code)
+    community = current_runtime().query(find_community, code)
     if community is None:
         abort(404)
     if not principal.may_act_for(community.id):
@@ -164,10 +164,12 @@ def _bearer_principal() -> Principal | None:
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401)
     rt = current_runtime()
-    principal = rt.run(user_for_token, secret=secret.strip())
-    if principal is None:
+    holder = rt.query(user_for_token, secret=secret.strip())
+    if holder is None:
         abort(401)
-    return principal
+    if holder.is_stale:
+        rt.run(record_token_use, token_id=holder.token_id)
+    return holder.principal
 
 
 def _session_principal() -> Principal | None:

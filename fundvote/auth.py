@@ -16,11 +16,12 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from estate.models import Community
-from fundvote.accounts import ROLES, ApiToken, StaffCommunity, StaffUser
+from fundvote.accounts import ROLES as ROLES
+from fundvote.accounts import ApiToken, StaffCommunity, StaffUser
 from notary.errors import DomainError
 from notary.work import UnitOfWork
 
@@ -316,6 +317,14 @@ def set_password(uow: UnitOfWork, *, username: str, password: str) -> None:
     user.locked_until = None
 
 
+def find_user(uow: UnitOfWork, username: str) -> Principal | None:
+    """The active staff user with this username, or None (reads only)."""
+    user = uow.session.scalars(
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
+    ).one_or_none()
+    return None if user is None or not user.is_active else _principal(user)
+
+
 def list_users(uow: UnitOfWork) -> list[UserSummary]:
     """Every staff user with their role and community codes, by username."""
     s = uow.session
@@ -373,12 +382,21 @@ def revoke_token(uow: UnitOfWork, *, token_id: int) -> None:
         token.revoked_at = uow.clock.now()
 
 
-def user_for_token(uow: UnitOfWork, *, secret: str) -> Principal | None:
-    """The principal a bearer token stands for, or None if it is unknown, revoked, or its
-    user is disabled. Records when the token was last used (to the minute)."""
+@dataclass(frozen=True)
+class TokenHolder:
+    """Whom a bearer token stands for, and whether its last use should be recorded."""
+
+    principal: Principal
+    token_id: int
+    is_stale: bool  # last use not recorded within the last minute
+
+
+def user_for_token(uow: UnitOfWork, *, secret: str) -> TokenHolder | None:
+    """Whom a bearer token stands for, or None if it is unknown, revoked, or its user is
+    disabled. Reads only: a request with a token never takes a write lock just to check it
+    (:func:`record_token_use` records the use, at most once a minute)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    now = uow.clock.now()
     s = uow.session
     token = s.scalars(
         select(ApiToken).where(ApiToken.token_hash == _token_hash(secret))
@@ -388,9 +406,23 @@ def user_for_token(uow: UnitOfWork, *, secret: str) -> Principal | None:
     user = s.get(StaffUser, token.user_id)
     if user is None or not user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_GRANULARITY:
-        token.last_used_at = now
-    return _principal(user)
+    last = token.last_used_at
+    stale = last is None or uow.clock.now() - last >= _LAST_USED_GRANULARITY
+    return TokenHolder(_principal(user), token.id, stale)
+
+
+def record_token_use(uow: UnitOfWork, *, token_id: int) -> None:
+    """Record that the token was used now (to the minute; a concurrent record is harmless)."""
+    now = uow.clock.now()
+    uow.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where(
+            (ApiToken.last_used_at.is_(None))
+            | (ApiToken.last_used_at <= now - _LAST_USED_GRANULARITY)
+        )
+        .values(last_used_at=now)
+    )
 
 
 # -- community scope ----------------------------------------------------------------------
@@ -403,12 +435,6 @@ def communities_for(uow: UnitOfWork, principal: Principal) -> list[CommunityRef]
     if not principal.is_admin:
         query = query.where(Community.id.in_(sorted(principal.community_ids)))
     return [CommunityRef(c.id, c.code, c.name) for c in s.scalars(query)]
-
-
-def community_by_code(uow: UnitOfWork, code: str) -> Community | None:
-    """The community with this code (detached), or None."""
-    s = uow.session
-    return s.scalars(select(Community).where(Community.code == code)).one_or_none()
 
 
 def public_communities(uow: UnitOfWork) -> list[CommunityRef]:

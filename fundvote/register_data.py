@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload
 
 from estate.errors import UndecryptableData
 from estate.models import Building, Community, Owner, Unit, UnitOwner
@@ -28,6 +28,7 @@ from estate.personal import DataCipher, mask_id_number, mask_name, mask_phone, r
 from estate.queries import Page, code_point_order, like_pattern, unit_codes_of_owners
 from estate.services import EXPORT_HEADER, export_roll, phone_purpose
 from estate.tables import read_table, write_table
+from notary.work import UnitOfWork
 from voting.members import Member, UnitHolding, group_members
 
 CLEAR_NAME_ROLES = frozenset({"committee", "admin"})
@@ -145,57 +146,57 @@ def clamp_page(page: int, page_size: int) -> tuple[int, int]:
     return max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
 
 
-def overview(sf: sessionmaker[Session], code: str) -> Overview | None:
+def overview(uow: UnitOfWork, code: str) -> Overview | None:
     """Totals of community ``code`` and one row per building; None if there is no such code."""
-    with sf() as s:
-        c = _community(s, code)
-        if c is None:
-            return None
-        rows = s.execute(
-            sa.select(
-                Building.code,
-                Building.name,
-                sa.func.count(Unit.id),
-                sa.func.coalesce(sa.func.sum(sa.case((Unit.is_developer_held, 1), else_=0)), 0),
-                sa.func.coalesce(sa.func.sum(Unit.area_centi), 0),
-            )
-            .outerjoin(Unit, Unit.building_id == Building.id)
-            .where(Building.community_id == c.id)
-            .group_by(Building.id, Building.code, Building.name)
-            .order_by(code_point_order(s, Building.code))
-        ).all()
-        buildings = [BuildingRow(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
-        owners = s.scalar(sa.select(sa.func.count(Owner.id)).where(Owner.community_id == c.id))
-        return Overview(
-            code=c.code,
-            name=c.name,
-            address=c.address,
-            buildings=len(buildings),
-            units=sum(b.units for b in buildings),
-            developer_units=sum(b.developer_units for b in buildings),
-            area_centi=sum(b.area_centi for b in buildings),
-            owners=owners or 0,
-            members=_member_count(s, c.id),
-            building_rows=buildings,
+    s = uow.session
+    c = _community(s, code)
+    if c is None:
+        return None
+    rows = s.execute(
+        sa.select(
+            Building.code,
+            Building.name,
+            sa.func.count(Unit.id),
+            sa.func.coalesce(sa.func.sum(sa.case((Unit.is_developer_held, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(Unit.area_centi), 0),
         )
+        .outerjoin(Unit, Unit.building_id == Building.id)
+        .where(Building.community_id == c.id)
+        .group_by(Building.id, Building.code, Building.name)
+        .order_by(code_point_order(s, Building.code))
+    ).all()
+    buildings = [BuildingRow(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+    owners = s.scalar(sa.select(sa.func.count(Owner.id)).where(Owner.community_id == c.id))
+    return Overview(
+        code=c.code,
+        name=c.name,
+        address=c.address,
+        buildings=len(buildings),
+        units=sum(b.units for b in buildings),
+        developer_units=sum(b.developer_units for b in buildings),
+        area_centi=sum(b.area_centi for b in buildings),
+        owners=owners or 0,
+        members=_member_count(s, c.id),
+        building_rows=buildings,
+    )
 
 
-def building_choices(sf: sessionmaker[Session], code: str) -> list[tuple[str, str]]:
+def building_choices(uow: UnitOfWork, code: str) -> list[tuple[str, str]]:
     """(code, name) of the community's buildings, for a filter."""
-    with sf() as s:
-        c = _community(s, code)
-        if c is None:
-            return []
-        rows = s.execute(
-            sa.select(Building.code, Building.name)
-            .where(Building.community_id == c.id)
-            .order_by(code_point_order(s, Building.code))
-        )
-        return [(b, n) for b, n in rows]
+    s = uow.session
+    c = _community(s, code)
+    if c is None:
+        return []
+    rows = s.execute(
+        sa.select(Building.code, Building.name)
+        .where(Building.community_id == c.id)
+        .order_by(code_point_order(s, Building.code))
+    )
+    return [(b, n) for b, n in rows]
 
 
 def units_page(
-    sf: sessionmaker[Session],
+    uow: UnitOfWork,
     code: str,
     *,
     clear_names: bool,
@@ -209,87 +210,87 @@ def units_page(
     building code or name, and (for ``clear_names`` callers only) an owner's name;
     ``building`` is an exact building code."""
     page, page_size = clamp_page(page, page_size)
-    with sf() as s:
-        c = _community(s, code)
-        if c is None:
-            return Page([], page, page_size, 0)
-        query = sa.select(Unit).join(Unit.building).where(Unit.community_id == c.id)
-        if building:
-            query = query.where(Building.code == building)
-        if developer_only:
-            query = query.where(Unit.is_developer_held.is_(True))
-        if search and search.strip():
-            pattern = like_pattern(search)
-            matches = [
-                Unit.code.ilike(pattern, escape="\\"),
-                Building.code.ilike(pattern, escape="\\"),
-                Building.name.ilike(pattern, escape="\\"),
-            ]
-            if clear_names:
-                named = (
-                    sa.select(UnitOwner.unit_id)
-                    .join(Owner, Owner.id == UnitOwner.owner_id)
-                    .where(Owner.community_id == c.id, Owner.name.ilike(pattern, escape="\\"))
-                )
-                matches.append(Unit.id.in_(named))
-            query = query.where(sa.or_(*matches))
-        total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-        units = s.scalars(
-            query.options(selectinload(Unit.owner_links))
-            .order_by(code_point_order(s, Unit.code))
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).all()
-        show = _Shower(clear_names, None)
-        items = [
-            UnitRow(
-                code=u.code,
-                building=u.building.code,
-                building_name=u.building.name,
-                area_centi=u.area_centi,
-                kind=u.kind,
-                is_developer_held=u.is_developer_held,
-                owners=[show.owner(link.owner) for link in u.owner_links],
-            )
-            for u in units
+    s = uow.session
+    c = _community(s, code)
+    if c is None:
+        return Page([], page, page_size, 0)
+    query = sa.select(Unit).join(Unit.building).where(Unit.community_id == c.id)
+    if building:
+        query = query.where(Building.code == building)
+    if developer_only:
+        query = query.where(Unit.is_developer_held.is_(True))
+    if search and search.strip():
+        pattern = like_pattern(search)
+        matches = [
+            Unit.code.ilike(pattern, escape="\\"),
+            Building.code.ilike(pattern, escape="\\"),
+            Building.name.ilike(pattern, escape="\\"),
         ]
-        return Page(items, page, page_size, total)
+        if clear_names:
+            named = (
+                sa.select(UnitOwner.unit_id)
+                .join(Owner, Owner.id == UnitOwner.owner_id)
+                .where(Owner.community_id == c.id, Owner.name.ilike(pattern, escape="\\"))
+            )
+            matches.append(Unit.id.in_(named))
+        query = query.where(sa.or_(*matches))
+    total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    units = s.scalars(
+        query.options(selectinload(Unit.owner_links))
+        .order_by(code_point_order(s, Unit.code))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    show = _Shower(clear_names, None)
+    items = [
+        UnitRow(
+            code=u.code,
+            building=u.building.code,
+            building_name=u.building.name,
+            area_centi=u.area_centi,
+            kind=u.kind,
+            is_developer_held=u.is_developer_held,
+            owners=[show.owner(link.owner) for link in u.owner_links],
+        )
+        for u in units
+    ]
+    return Page(items, page, page_size, total)
 
 
 def unit_view(
-    sf: sessionmaker[Session], code: str, unit_code: str, *, clear_names: bool, cipher: DataCipher
+    uow: UnitOfWork, code: str, unit_code: str, *, clear_names: bool, cipher: DataCipher
 ) -> UnitView | None:
     """A unit with its owners (phones masked) and its voting member's other units; None if
     the community or the unit does not exist."""
-    with sf() as s:
-        c = _community(s, code)
-        if c is None:
-            return None
-        unit = s.scalar(
-            sa.select(Unit)
-            .where(Unit.community_id == c.id, Unit.code == unit_code)
-            .options(selectinload(Unit.owner_links))
-        )
-        if unit is None:
-            return None
-        show = _Shower(clear_names, cipher)
-        members = _member_units(s, c.id, unit)
-        area = sum(a for _code, a in members) + unit.area_centi
-        return UnitView(
-            code=unit.code,
-            building=unit.building.code,
-            building_name=unit.building.name,
-            area_centi=unit.area_centi,
-            kind=unit.kind,
-            is_developer_held=unit.is_developer_held,
-            owners=[show.owner(link.owner) for link in unit.owner_links],
-            member_units=[code for code, _a in members],
-            member_area_centi=area,
-        )
+    s = uow.session
+    c = _community(s, code)
+    if c is None:
+        return None
+    unit = s.scalar(
+        sa.select(Unit)
+        .where(Unit.community_id == c.id, Unit.code == unit_code)
+        .options(selectinload(Unit.owner_links))
+    )
+    if unit is None:
+        return None
+    show = _Shower(clear_names, cipher)
+    members = _member_units(s, c.id, unit)
+    area = sum(a for _code, a in members) + unit.area_centi
+    return UnitView(
+        code=unit.code,
+        building=unit.building.code,
+        building_name=unit.building.name,
+        area_centi=unit.area_centi,
+        kind=unit.kind,
+        is_developer_held=unit.is_developer_held,
+        owners=[show.owner(link.owner) for link in unit.owner_links],
+        member_units=[code for code, _a in members],
+        member_area_centi=area,
+    )
 
 
 def owners_page(
-    sf: sessionmaker[Session],
+    uow: UnitOfWork,
     code: str,
     *,
     clear_names: bool,
@@ -301,44 +302,42 @@ def owners_page(
     """One page of owners in key order with their units. ``search`` matches a substring of
     the owner key, of a unit code they own, and (``clear_names`` only) of the name."""
     page, page_size = clamp_page(page, page_size)
-    with sf() as s:
-        c = _community(s, code)
-        if c is None:
-            return Page([], page, page_size, 0)
-        query = sa.select(Owner).where(Owner.community_id == c.id)
-        if search and search.strip():
-            pattern = like_pattern(search)
-            by_unit = (
-                sa.select(UnitOwner.owner_id)
-                .join(Unit, Unit.id == UnitOwner.unit_id)
-                .where(Unit.community_id == c.id, Unit.code.ilike(pattern, escape="\\"))
-            )
-            matches = [Owner.key.ilike(pattern, escape="\\"), Owner.id.in_(by_unit)]
-            if clear_names:
-                matches.append(Owner.name.ilike(pattern, escape="\\"))
-            query = query.where(sa.or_(*matches))
-        total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-        owners = s.scalars(
-            query.order_by(code_point_order(s, Owner.key))
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        ).all()
-        units = unit_codes_of_owners(s, [o.id for o in owners])
-        show = _Shower(clear_names, cipher)
-        items = [
-            OwnerRow(
-                display_key(o.key), show.name(o.name), o.kind, show.phone(o), sorted(units[o.id])
-            )
-            for o in owners
-        ]
-        return Page(items, page, page_size, total)
+    s = uow.session
+    c = _community(s, code)
+    if c is None:
+        return Page([], page, page_size, 0)
+    query = sa.select(Owner).where(Owner.community_id == c.id)
+    if search and search.strip():
+        pattern = like_pattern(search)
+        by_unit = (
+            sa.select(UnitOwner.owner_id)
+            .join(Unit, Unit.id == UnitOwner.unit_id)
+            .where(Unit.community_id == c.id, Unit.code.ilike(pattern, escape="\\"))
+        )
+        matches = [Owner.key.ilike(pattern, escape="\\"), Owner.id.in_(by_unit)]
+        if clear_names:
+            matches.append(Owner.name.ilike(pattern, escape="\\"))
+        query = query.where(sa.or_(*matches))
+    total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    owners = s.scalars(
+        query.order_by(code_point_order(s, Owner.key))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    units = unit_codes_of_owners(s, [o.id for o in owners])
+    show = _Shower(clear_names, cipher)
+    items = [
+        OwnerRow(display_key(o.key), show.name(o.name), o.kind, show.phone(o), sorted(units[o.id]))
+        for o in owners
+    ]
+    return Page(items, page, page_size, total)
 
 
-def export(sf: sessionmaker[Session], code: str, fmt: str, *, clear_names: bool) -> bytes:
+def export(uow: UnitOfWork, code: str, fmt: str, *, clear_names: bool) -> bytes:
     """The roll file of ``estate.services.export_roll``; for callers who may not see names,
     the same file with every name masked (it still parses as a roll)."""
-    with sf() as s:
-        data = export_roll(s, code, fmt if clear_names else "csv")
+    s = uow.session
+    data = export_roll(s, code, fmt if clear_names else "csv")
     if clear_names:
         return data
     table = read_table(data, "roll.csv")

@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from estate.personal import DataCipher
 from estate.services import phone_purpose
 from notary.work import UnitOfWork
 from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible
-from voting.models import Credential, RollMember
+from voting.models import Credential, RollMember, Vote
 from voting.outbox import DeliveryReport, Message, Outbox
 from voting.rows import (
     ballot_by_ref,
@@ -306,3 +307,38 @@ def _member_phones(
 def _hundredths(value: int) -> str:
     whole, frac = divmod(value, 100)
     return f"{whole}.{frac:02d}"
+
+
+@dataclass(frozen=True)
+class LinkCounts:
+    """A ballot's links at a glance: roll members, live and revoked links, votes cast."""
+
+    members: int
+    live: int
+    revoked: int
+    cast: int
+
+
+def link_counts(s: Session, ballot_ref: str) -> LinkCounts:
+    """Count the ballot's roll members, live and revoked links and votes (four aggregates);
+    ``BallotNotFound`` for an unknown ballot."""
+    ballot_id = ballot_by_ref(s, ballot_ref).id
+
+    def count(query: sa.Select[Any]) -> int:
+        return int(s.scalar(query) or 0)
+
+    total = sa.select(sa.func.count())
+    return LinkCounts(
+        members=count(total.select_from(RollMember).where(RollMember.ballot_id == ballot_id)),
+        live=count(
+            total.select_from(Credential).where(
+                Credential.ballot_id == ballot_id, Credential.revoked_at.is_(None)
+            )
+        ),
+        revoked=count(
+            total.select_from(Credential).where(
+                Credential.ballot_id == ballot_id, Credential.revoked_at.is_not(None)
+            )
+        ),
+        cast=count(total.select_from(Vote).where(Vote.ballot_id == ballot_id)),
+    )

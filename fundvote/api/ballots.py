@@ -15,25 +15,29 @@ from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from estate.quantities import format_hundredths
+from estate.api import format_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
-from voting import ballots as svc
-from voting import publication
-from voting.ballots import (
+from fundvote.lifecycle import advance_ballot
+from voting import api as voting
+from voting.api import (
+    DISCLOSURE_MODES,
     FUNDING_SOURCES,
+    IDENTITY_CHECKS,
+    MATTER_KEYS,
+    SCOPE_KINDS,
     BallotInfo,
+    Figure,
     QuestionDraft,
     TallyReport,
+    TallyResult,
+    Turnout,
+    TurnoutLine,
     UsePlan,
     result_dict,
 )
-from voting.matters import MATTER_KEYS
-from voting.models import DISCLOSURE_MODES, IDENTITY_CHECKS, SCOPE_KINDS
-from voting.tally import Figure, TallyResult
-from voting.turnout import Turnout, TurnoutLine
-from voting.turnout import turnout as turnout_of
+from voting.api import turnout as turnout_of
 
 blp = Blueprint(
     "api_ballots",
@@ -350,8 +354,7 @@ _REFUSED = "The ballot's state does not allow this step (problem type names the 
 def list_ballots(code: str) -> list[dict[str, Any]]:
     """The community's ballots, newest first."""
     require_community(code)
-    with current_runtime().session_factory() as s:
-        return [ballot_json(b) for b in svc.list_ballots(s, code)]
+    return [ballot_json(b) for b in current_runtime().query(voting.list_ballots, code)]
 
 
 @blp.route("", methods=["POST"])
@@ -365,7 +368,7 @@ def create(body: dict[str, Any], code: str) -> dict[str, Any]:
     require_community(code)
     rt = current_runtime()
     info = rt.run(
-        svc.create_ballot,
+        voting.create_ballot,
         community_code=code,
         title=body["title"],
         description=body["description"],
@@ -396,21 +399,9 @@ def _step(code: str, ref: str, name: str, body: dict[str, Any] | None = None) ->
     info = ballot_or_404(code, ref)
     rt = current_runtime()
     actor = require_staff().user_id
-    common: dict[str, Any] = {"ballot_ref": info.ref, "actor": actor}
-    if name == "open":
-        done = rt.run(svc.open_ballot, **common)
-    elif name == "close":
-        done = rt.run(svc.close_ballot, **common)
-    elif name == "cancel":
-        done = rt.run(svc.cancel_ballot, reason=(body or {}).get("reason", ""), **common)
-    elif name == "publish":
-        done = rt.run(svc.publish_ballot, origin_prefix=rt.settings.log_origin, **common)
-    elif name == "finalize":
-        done = rt.run(svc.finalize_ballot, **common)
-    elif name == "annul":
-        done = rt.run(svc.annul_ballot, reason=(body or {}).get("reason", ""), **common)
-    else:  # pragma: no cover - routes below name only these
-        abort(404)
+    reason = str((body or {}).get("reason", ""))
+    done = advance_ballot(rt, name, ballot_ref=info.ref, actor=actor, reason=reason)
+    assert done is not None  # every step routed here returns the ballot
     return ballot_json(done)
 
 
@@ -450,7 +441,7 @@ def tally(code: str, ref: str) -> dict[str, Any]:
     """Count a closed ballot and record one logged decision per question."""
     info = ballot_or_404(code, ref)
     rt = current_runtime()
-    report = rt.run(svc.tally_ballot, ballot_ref=info.ref, actor=require_staff().user_id)
+    report = rt.run(voting.tally_ballot, ballot_ref=info.ref, actor=require_staff().user_id)
     return tally_json(report)
 
 
@@ -461,8 +452,7 @@ def tally(code: str, ref: str) -> dict[str, Any]:
 def get_tally(code: str, ref: str) -> dict[str, Any]:
     """The recorded decisions of a counted ballot."""
     info = ballot_or_404(code, ref)
-    with current_runtime().session_factory() as s:
-        report = svc.get_tally(s, info.ref)
+    report = current_runtime().query(voting.get_tally, info.ref)
     if report is None:
         abort(404)
     return tally_json(report)
@@ -502,8 +492,7 @@ def annul(body: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 def turnout(code: str, ref: str) -> dict[str, Any]:
     """Participation so far, overall and per building, against the 2/3 lines."""
     info = ballot_or_404(code, ref)
-    with current_runtime().session_factory() as s:
-        return turnout_json(turnout_of(s, info.ref))
+    return turnout_json(current_runtime().query(turnout_of, info.ref))
 
 
 @blp.route("/<ref>/board", methods=["GET"])
@@ -513,8 +502,7 @@ def turnout(code: str, ref: str) -> dict[str, Any]:
 def board(code: str, ref: str) -> dict[str, Any]:
     """The counted ballots (trackers or unit numbers by the ballot's disclosure mode)."""
     info = ballot_or_404(code, ref)
-    with current_runtime().session_factory() as s:
-        listing = publication.board(s, info.ref, public=False)
+    listing = current_runtime().query(voting.board, info.ref, public=False)
     return {
         "ballot": info.ref,
         "mode": listing.mode,

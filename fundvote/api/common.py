@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import abort
 
 from fundvote.access import current_runtime, require_community
-from voting import ballots
-from voting.ballots import BallotInfo
-from voting.errors import BallotNotFound
+from voting import api as voting
+from voting.api import BallotInfo, BallotNotFound
 
 ACTORS = ("committee", "admin")
 """Staff roles that may change things (the others only read)."""
@@ -21,8 +20,7 @@ def ballot_or_404(code: str, ref: str) -> BallotInfo:
     checked the caller's access; 404 when the community has no such ballot (a ref from
     another community is not disclosed)."""
     require_community(code)
-    with current_runtime().session_factory() as s:
-        try:
-            return ballots.ballot_in_community(s, code, ref)
-        except BallotNotFound:
-            abort(404)
+    try:
+        return current_runtime().query(voting.ballot_in_community, code, ref)
+    except BallotNotFound:
+        abort(404)

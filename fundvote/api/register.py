@@ -16,9 +16,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import FileStorage
 
-from estate.errors import RollRejected
-from estate.quantities import format_hundredths
-from estate.services import import_roll_file
+from estate.api import RollRejected, format_hundredths, import_roll_file
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
@@ -184,7 +182,7 @@ def _unit(u: data.UnitRow) -> dict[str, Any]:
 def community(code: str) -> dict[str, Any]:
     """The community with its register totals and one line per building."""
     require_community(code)
-    totals = data.overview(current_runtime().session_factory, code)
+    totals = current_runtime().query(data.overview, code)
     if totals is None:
         abort(404)
     return {
@@ -222,8 +220,8 @@ def community(code: str) -> dict[str, Any]:
 def units(args: dict[str, Any], code: str) -> dict[str, Any]:
     """One page of units in code order; owners' names masked unless committee or admin."""
     require_community(code)
-    page = data.units_page(
-        current_runtime().session_factory,
+    page = current_runtime().query(
+        data.units_page,
         code,
         clear_names=_clear_names(),
         search=args.get("q"),
@@ -251,9 +249,7 @@ def unit(code: str, unit_code: str) -> dict[str, Any]:
     """One unit with its owners (phones masked) and its voting member's other units."""
     require_community(code)
     rt = current_runtime()
-    view = data.unit_view(
-        rt.session_factory, code, unit_code, clear_names=_clear_names(), cipher=rt.cipher
-    )
+    view = rt.query(data.unit_view, code, unit_code, clear_names=_clear_names(), cipher=rt.cipher)
     if view is None:
         abort(404)
     return {
@@ -344,7 +340,7 @@ def roll_export(args: dict[str, Any], code: str) -> Response:
     fmt = args["format"]
     rt = current_runtime()
     clear = _clear_names()
-    content = data.export(rt.session_factory, code, fmt, clear_names=clear)
+    content = rt.query(data.export, code, fmt, clear_names=clear)
     response = send_file(
         io.BytesIO(content),
         mimetype="text/csv; charset=utf-8" if fmt == "csv" else XLSX_MIMETYPE,

@@ -22,12 +22,26 @@ from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
 from fundvote.urls import public_base_url
 from fundvote.web.voting_desk import compose_message, outbox
-from voting.casting import cast_vote, receipt_for_link
-from voting.credentials import IssuedLinks, deliver_links, issue_links, reissue_link
-from voting.models import CHOICES
-from voting.paper import PaperEntryInfo, enter_paper_ballot, list_paper_entries, void_paper_entry
-from voting.proxies import list_proxies, member_id_for_unit, record_proxy, revoke_proxy
-from voting.receipts import PROBLEMS, Receipt, check_receipt
+from voting.api import (
+    CHOICES,
+    PROBLEMS,
+    IssuedLinks,
+    PaperEntryInfo,
+    Receipt,
+    cast_vote,
+    check_receipt,
+    deliver_links,
+    enter_paper_ballot,
+    issue_links,
+    list_paper_entries,
+    list_proxies,
+    member_id_for_unit,
+    receipt_for_link,
+    record_proxy,
+    reissue_link,
+    revoke_proxy,
+    void_paper_entry,
+)
 
 READERS = ("committee", "admin", "auditor", "authority")
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")

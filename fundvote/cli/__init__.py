@@ -23,6 +23,10 @@ main.add_command(init_command)
 main.add_command(demo_command)
 main.add_command(serve_command)
 
+from fundvote.cli.ballots import ballot_group  # noqa: E402
+
+main.add_command(ballot_group)
+
 from fundvote.cli.keys import keys_group  # noqa: E402
 
 main.add_command(keys_group)

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
-from estate.roll import RollProblem, RollRow, format_problem
+from estate.api import RollProblem, RollRow, format_problem
+from fundvote.config import load_settings
+from fundvote.runtime import Runtime, build_runtime
+from notary.api import DomainError
 
 
 def fail(message: str) -> NoReturn:
@@ -81,3 +85,19 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[
             cells.append(pad + cell if i in right else cell + pad)
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+@contextmanager
+def cli_runtime() -> Iterator[Runtime]:
+    """The runtime from the environment for one command; a domain error (from opening it or
+    from the command's use case) becomes one line on stderr and exit status 2."""
+    try:
+        runtime = build_runtime(load_settings())
+    except DomainError as exc:
+        fail(f"fundvote: {exc.text}")
+    try:
+        yield runtime
+    except DomainError as exc:
+        fail(f"fundvote: {exc.text}")
+    finally:
+        runtime.engine.dispose()

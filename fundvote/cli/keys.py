@@ -12,8 +12,7 @@ import json
 import click
 
 from fundvote.config import load_settings
-from notary.errors import DomainError
-from notary.keys import KeyRecord, load_keyring, rotate_key
+from notary.api import DomainError, KeyRecord, load_keyring, rotate_key
 
 
 class KeyProblem(click.ClickException):

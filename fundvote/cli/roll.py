@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from estate.apportion import METHOD, apportion
-from estate.errors import BadQuantity, RollRejected
-from estate.quantities import format_hundredths, parse_hundredths
-from estate.roll import RollRow, format_problem, parse_roll
+from estate.api import (
+    METHOD,
+    BadQuantity,
+    RollRejected,
+    RollRow,
+    apportion,
+    format_hundredths,
+    format_problem,
+    parse_hundredths,
+    parse_roll,
+)
+from fundvote.cli.common import cli_runtime as _runtime
 from fundvote.cli.common import fail as _fail
 from fundvote.cli.common import one_line as _one_line
 from fundvote.cli.common import read_file as _read
 from fundvote.cli.common import scope_rows
 from fundvote.cli.common import text_table as _table
-from fundvote.config import load_settings
-from fundvote.runtime import Runtime, build_runtime
-from notary.errors import DomainError
 
 
 def _parse_amount(text: str | None) -> int:
@@ -83,21 +86,6 @@ def apportion_command(
     click.echo(f"{len(in_scope)} units; method: {METHOD}, ties to the smaller unit code")
 
 
-@contextmanager
-def _runtime() -> Iterator[Runtime]:
-    """The runtime from the environment; a domain error becomes one line and status 2."""
-    try:
-        runtime = build_runtime(load_settings())
-    except DomainError as exc:
-        _fail(f"fundvote: {exc.text}")
-    try:
-        yield runtime
-    except DomainError as exc:
-        _fail(f"fundvote: {exc.text}")
-    finally:
-        runtime.engine.dispose()
-
-
 @click.group("community")
 def community_group() -> None:
     """Communities (小区)."""
@@ -109,7 +97,7 @@ def community_group() -> None:
 @click.option("--address", default="", help="Postal address.")
 def community_add(code: str, name: str, address: str) -> None:
     """Create community CODE named NAME (the code also names its evidence log)."""
-    from estate.services import create_community
+    from estate.api import create_community
 
     with _runtime() as rt:
         info = rt.run(create_community, code=code, name=name, address=address)
@@ -126,7 +114,7 @@ def roll_group() -> None:
 @click.argument("file")
 def roll_import(code: str, file: str) -> None:
     """Import FILE (CSV or XLSX) into community CODE: all rows or none."""
-    from estate.services import import_roll_file
+    from estate.api import import_roll_file
 
     data = _read(file)
     with _runtime() as rt:
@@ -152,12 +140,12 @@ def roll_import(code: str, file: str) -> None:
 @click.option("-o", "--output", default=None, help="Write to this file (default: stdout).")
 def roll_export(code: str, fmt: str | None, output: str | None) -> None:
     """Export community CODE's roll (names included; never phone or ID numbers)."""
-    from estate.services import export_roll
+    from estate.api import export_roll
 
     if fmt is None:
         fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
-    with _runtime() as rt, rt.session_factory() as s:
-        data = export_roll(s, code, fmt)
+    with _runtime() as rt:
+        data = rt.query(export_roll, code, fmt)
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -18,14 +18,25 @@ import json
 
 import click
 
-from estate.quantities import format_hundredths
-from estate.roll import parse_roll
+from estate.api import format_hundredths, parse_roll
 from fundvote.cli.common import fail, one_line, read_file, scope_rows, text_table
-from notary.errors import DomainError
-from voting.ballot_file import parse_ballot_rows, resolve_ballots
-from voting.matters import MATTER_KEYS, Matter, MatterUnknown, check_scope, matter_by_key
-from voting.members import group_members, holdings_from_roll
-from voting.tally import Choice, Figure, Tally, TallyResult, tally
+from notary.api import DomainError
+from voting.api import (
+    MATTER_KEYS,
+    Choice,
+    Figure,
+    Matter,
+    MatterUnknown,
+    Tally,
+    TallyResult,
+    check_scope,
+    group_members,
+    holdings_from_roll,
+    matter_by_key,
+    parse_ballot_rows,
+    resolve_ballots,
+    tally,
+)
 
 _CHOICE_ZH = {Choice.AGREE: "同意", Choice.OPPOSE: "反对", Choice.ABSTAIN: "弃权"}
 

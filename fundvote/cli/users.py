@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 import click
 
 from fundvote import auth
-from fundvote.accounts import ROLES
+from fundvote.auth import ROLES
 from fundvote.config import load_settings
 from fundvote.runtime import Runtime, build_runtime
-from notary.errors import DomainError
+from notary.api import DomainError
 
 
 def _fail(message: str) -> NoReturn:

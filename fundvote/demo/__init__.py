@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
+from estate import api as estate
 from fundvote.demo.roll import (
     DEMO_ADDRESS,
     DEMO_BUILDING_NAMES,
@@ -37,10 +36,7 @@ class DemoReport:
 
 def demo_exists(runtime: Runtime) -> bool:
     """True when the demo community is already in the database."""
-    from estate.models import Community
-
-    with runtime.session_factory() as s:
-        return s.scalar(select(Community.id).where(Community.code == DEMO_CODE)) is not None
+    return runtime.query(estate.find_community, DEMO_CODE) is not None
 
 
 def load_demo(runtime: Runtime) -> DemoReport:
@@ -48,16 +44,13 @@ def load_demo(runtime: Runtime) -> DemoReport:
 
     Does nothing (and says so) when the demo community exists already.
     """
-    from estate import services as estate_services
     from fundvote import auth
 
     if demo_exists(runtime):
         return DemoReport(loaded=False, units=0, owners=0)
-    runtime.run(
-        estate_services.create_community, code=DEMO_CODE, name=DEMO_NAME, address=DEMO_ADDRESS
-    )
+    runtime.run(estate.create_community, code=DEMO_CODE, name=DEMO_NAME, address=DEMO_ADDRESS)
     summary = runtime.run(
-        estate_services.import_roll_file,
+        estate.import_roll_file,
         community_code=DEMO_CODE,
         data=demo_roll_csv(),
         filename="jiangbin-roll.csv",

@@ -20,13 +20,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
+from fundvote import auth
 from fundvote.demo.roll import DEMO_CODE
 from fundvote.runtime import Runtime
-from notary.clock import FixedClock
-from voting import ballots, casting, credentials, paper
-from voting.ballots import QuestionDraft, UsePlan
+from notary.api import FixedClock
+from voting import api as voting
+from voting.api import QuestionDraft, UsePlan
 
 DEMO_LINKS_FILE = "demo-links.txt"
 _BASE = "http://demo.invalid"  # links are rebuilt from tokens with the real address at print
@@ -34,7 +33,7 @@ _BASE = "http://demo.invalid"  # links are rebuilt from tokens with the real add
 
 @dataclass(frozen=True)
 class DemoBallots:
-    """References of the demo ballots."""
+    """References of the demo voting."""
 
     finished_ref: str
     open_ref: str
@@ -50,12 +49,9 @@ def _token(url: str) -> str:
 
 
 def _staff_id(runtime: Runtime, username: str) -> int:
-    from fundvote.accounts import StaffUser
-
-    with runtime.session_factory() as s:
-        user_id = s.scalar(select(StaffUser.id).where(StaffUser.username == username))
-    assert user_id is not None, f"demo staff user {username} missing"
-    return int(user_id)
+    user = runtime.query(auth.find_user, username)
+    assert user is not None, f"demo staff user {username} missing"
+    return user.user_id
 
 
 def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
@@ -63,7 +59,7 @@ def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
     runtime = replace(runtime, clock=clock)  # the story's own time, placed before today
     committee = _staff_id(runtime, "committee")
     info = runtime.run(
-        ballots.create_ballot,
+        voting.create_ballot,
         community_code=DEMO_CODE,
         title="3号楼电梯更换（使用维修资金）",
         description=(
@@ -93,22 +89,20 @@ def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
         created_by=committee,
     )
     clock.advance(hours=1)
-    runtime.run(ballots.open_ballot, ballot_ref=info.ref)
-    issued = runtime.run(credentials.issue_links, ballot_ref=info.ref, base_url=_BASE)
+    runtime.run(voting.open_ballot, ballot_ref=info.ref)
+    issued = runtime.run(voting.issue_links, ballot_ref=info.ref, base_url=_BASE)
     links = list(issued.links)
     rng.shuffle(links)
     paper_voters, online = links[:2], links[2 : int(len(links) * 0.86)]
     for link in online:
         clock.advance(minutes=rng.randint(20, 200))
-        runtime.run(
-            casting.cast_vote, token=_token(link.url), choices={1: _choose(rng, 0.78, 0.12)}
-        )
+        runtime.run(voting.cast_vote, token=_token(link.url), choices={1: _choose(rng, 0.78, 0.12)})
     committee2 = _staff_id(runtime, "committee2")
     for link in paper_voters:
         scan = hashlib.sha256(f"demo paper form {link.member_key}".encode()).hexdigest()
         for who in (committee, committee2):
             runtime.run(
-                paper.enter_paper_ballot,
+                voting.enter_paper_ballot,
                 ballot_ref=info.ref,
                 member_id=link.member_id,
                 choices={1: "agree"},
@@ -116,14 +110,14 @@ def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
                 entered_by=who,
             )
     clock.set(info.closes_at + timedelta(minutes=5))
-    runtime.run(ballots.close_ballot, ballot_ref=info.ref)
-    runtime.run(ballots.tally_ballot, ballot_ref=info.ref)
+    runtime.run(voting.close_ballot, ballot_ref=info.ref)
+    runtime.run(voting.tally_ballot, ballot_ref=info.ref)
     clock.advance(hours=20)
     runtime.run(
-        ballots.publish_ballot, ballot_ref=info.ref, origin_prefix=runtime.settings.log_origin
+        voting.publish_ballot, ballot_ref=info.ref, origin_prefix=runtime.settings.log_origin
     )
     clock.advance(days=7, hours=1)
-    runtime.run(ballots.finalize_ballot, ballot_ref=info.ref)
+    runtime.run(voting.finalize_ballot, ballot_ref=info.ref)
     return info.ref
 
 
@@ -133,7 +127,7 @@ def _fire_safety_ballot(
     clock = FixedClock(now - timedelta(days=3))
     runtime = replace(runtime, clock=clock)
     info = runtime.run(
-        ballots.create_ballot,
+        voting.create_ballot,
         community_code=DEMO_CODE,
         title="江滨花园消防设施改造（使用维修资金）",
         description=(
@@ -164,14 +158,14 @@ def _fire_safety_ballot(
         created_by=_staff_id(runtime, "committee"),
     )
     clock.advance(hours=1)
-    runtime.run(ballots.open_ballot, ballot_ref=info.ref)
-    issued = runtime.run(credentials.issue_links, ballot_ref=info.ref, base_url=_BASE)
+    runtime.run(voting.open_ballot, ballot_ref=info.ref)
+    issued = runtime.run(voting.issue_links, ballot_ref=info.ref, base_url=_BASE)
     links = [link for link in issued.links if not link.is_developer]
     rng.shuffle(links)
     voters = links[: len(links) // 3]
     for link in voters:
         clock.advance(seconds=rng.randint(60, 400))
-        runtime.run(casting.cast_vote, token=_token(link.url), choices={1: _choose(rng, 0.7, 0.18)})
+        runtime.run(voting.cast_vote, token=_token(link.url), choices={1: _choose(rng, 0.7, 0.18)})
     not_voted = [_token(link.url) for link in links[len(voters) : len(voters) + 5]]
     return info.ref, not_voted
 

@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import gettext, lazy_gettext
 
-from estate.quantities import format_hundredths
-from notary.errors import DomainError
-from voting.matters import CONSULTATION, MATTERS, Threshold
-from voting.tally import TallyResult
+from estate.api import format_hundredths
+from notary.api import DomainError
+from voting.api import CONSULTATION, MATTERS, TallyResult, Threshold
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

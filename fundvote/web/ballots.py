@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -35,26 +34,31 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from estate.errors import BadQuantity
-from estate.models import Building, Community
-from estate.quantities import parse_hundredths
+from estate import api as estate
+from estate.api import BadQuantity, CommunityInfo, parse_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.lifecycle import advance_ballot
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
-from notary.errors import DomainError
-from voting import ballots as svc
-from voting import publication
-from voting.ballots import FUNDING_SOURCES, BallotInfo, QuestionDraft, UsePlan
-from voting.errors import BallotNotFound, ResultsNotPublished
-from voting.matters import MATTER_KEYS
-from voting.models import DISCLOSURE_MODES, IDENTITY_CHECKS
-from voting.turnout import turnout as turnout_of
+from notary.api import DomainError
+from voting import api as voting
+from voting.api import (
+    DISCLOSURE_MODES,
+    FUNDING_SOURCES,
+    IDENTITY_CHECKS,
+    MATTER_KEYS,
+    BallotInfo,
+    BallotNotFound,
+    QuestionDraft,
+    ResultsNotPublished,
+    UsePlan,
+)
 
 bp = Blueprint("ballots", __name__, url_prefix="/c/<code>/ballots")
 
 ACTORS = ("committee", "admin")
-MAX_UPLOAD = svc.MAX_ATTACHMENT_BYTES
+MAX_UPLOAD = voting.MAX_ATTACHMENT_BYTES
 MIN_QUESTION_SLOTS = 2
-MAX_QUESTION_SLOTS = svc.MAX_QUESTIONS
+MAX_QUESTION_SLOTS = voting.MAX_QUESTIONS
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -62,16 +66,15 @@ def _may_act() -> bool:
     return require_staff().role in ACTORS
 
 
-def _community(code: str) -> Community:
+def _community(code: str) -> CommunityInfo:
     return require_community(code)
 
 
 def _ballot(code: str, ref: str) -> BallotInfo:
-    with current_runtime().session_factory() as s:
-        try:
-            return svc.ballot_in_community(s, code, ref)
-        except BallotNotFound:
-            abort(404)
+    try:
+        return current_runtime().query(voting.ballot_in_community, code, ref)
+    except BallotNotFound:
+        abort(404)
 
 
 def _back(code: str, ref: str) -> ResponseReturnValue:
@@ -85,8 +88,7 @@ def _back(code: str, ref: str) -> ResponseReturnValue:
 @staff()
 def index(code: str) -> str:
     community = _community(code)
-    with current_runtime().session_factory() as s:
-        items = svc.list_ballots(s, code)
+    items = current_runtime().query(voting.list_ballots, code)
     return render_template(
         "ballots/index.html", community=community, ballots=items, may_act=_may_act()
     )
@@ -104,7 +106,7 @@ def detail(code: str, ref: str) -> str:
         ballot=info,
         may_act=_may_act(),
         now=rt.clock.now(),
-        accepts_votes=svc.accepts_votes(info, rt.clock.now()),
+        accepts_votes=voting.accepts_votes(info, rt.clock.now()),
     )
 
 
@@ -267,22 +269,14 @@ def _service_args(form: DraftForm) -> dict[str, Any]:
 
 
 def _render_form(
-    community: Community,
+    community: CommunityInfo,
     form: DraftForm,
     *,
     ballot: BallotInfo | None,
     error: str | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    with current_runtime().session_factory() as s:
-        buildings = [
-            (row.code, row.name)
-            for row in s.execute(
-                sa.select(Building.code, Building.name)
-                .where(Building.community_id == community.id)
-                .order_by(Building.code)
-            )
-        ]
+    buildings = current_runtime().query(estate.buildings_of, community.id)
     slots = min(max(len(form.questions) + 1, MIN_QUESTION_SLOTS), MAX_QUESTION_SLOTS)
     if request.form.get("more"):
         slots = min(slots + 2, MAX_QUESTION_SLOTS)
@@ -304,7 +298,9 @@ def _render_form(
     return html, status
 
 
-def _save(community: Community, ballot: BallotInfo | None, form: DraftForm) -> ResponseReturnValue:
+def _save(
+    community: CommunityInfo, ballot: BallotInfo | None, form: DraftForm
+) -> ResponseReturnValue:
     if request.form.get("more"):
         return _render_form(community, form, ballot=ballot)
     rt = current_runtime()
@@ -313,13 +309,13 @@ def _save(community: Community, ballot: BallotInfo | None, form: DraftForm) -> R
         args = _service_args(form)
         if ballot is None:
             info = rt.run(
-                svc.create_ballot, community_code=community.code, created_by=actor, **args
+                voting.create_ballot, community_code=community.code, created_by=actor, **args
             )
             flash(_("The draft is saved. Check it, attach the documents, then open it."), "ok")
         else:
             if args["publicity_days"] is None:
                 args["publicity_days"] = community.publicity_days
-            info = rt.run(svc.update_draft, ballot_ref=ballot.ref, actor=actor, **args)
+            info = rt.run(voting.update_draft, ballot_ref=ballot.ref, actor=actor, **args)
             flash(_("The draft is saved."), "ok")
     except FormProblem as exc:
         return _render_form(community, form, ballot=ballot, error=str(exc), status=422)
@@ -373,7 +369,7 @@ def upload(code: str, ref: str) -> ResponseReturnValue:
     rt = current_runtime()
     try:
         rt.run(
-            svc.add_attachment,
+            voting.add_attachment,
             ballot_ref=info.ref,
             filename=file.filename,
             content_type=file.mimetype or "application/octet-stream",
@@ -394,7 +390,7 @@ def remove_document(code: str, ref: str, attachment_id: int) -> ResponseReturnVa
     rt = current_runtime()
     try:
         rt.run(
-            svc.remove_attachment,
+            voting.remove_attachment,
             ballot_ref=info.ref,
             attachment_id=attachment_id,
             actor=require_staff().user_id,
@@ -415,11 +411,10 @@ def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
 
 def send_document(ref: str, attachment_id: int) -> ResponseReturnValue:
     """Send a ballot document as a download (never rendered inline: it is uploaded data)."""
-    with current_runtime().session_factory() as s:
-        try:
-            meta, data = svc.get_attachment(s, ref, attachment_id)
-        except DomainError:
-            abort(404)
+    try:
+        meta, data = current_runtime().query(voting.get_attachment, ref, attachment_id)
+    except DomainError:
+        abort(404)
     response = send_file(
         io.BytesIO(data),
         mimetype="application/octet-stream",
@@ -436,46 +431,43 @@ def send_document(ref: str, attachment_id: int) -> ResponseReturnValue:
 
 
 def _step_open(ref: str, actor: int) -> str:
-    rt = current_runtime()
-    rt.run(svc.open_ballot, ballot_ref=ref, actor=actor)
+    advance_ballot(current_runtime(), "open", ballot_ref=ref, actor=actor)
     return _("The ballot is open. The roll is frozen and its commitment is in the log.")
 
 
 def _step_close(ref: str, actor: int) -> str:
-    rt = current_runtime()
-    rt.run(svc.close_ballot, ballot_ref=ref, actor=actor)
+    advance_ballot(current_runtime(), "close", ballot_ref=ref, actor=actor)
     return _("The ballot is closed. No more votes are accepted.")
 
 
 def _step_cancel(ref: str, actor: int) -> str:
-    rt = current_runtime()
     reason = request.form.get("reason", "")[:2000]
-    rt.run(svc.cancel_ballot, ballot_ref=ref, actor=actor, reason=reason)
+    advance_ballot(current_runtime(), "cancel", ballot_ref=ref, actor=actor, reason=reason)
     return _("The ballot is cancelled.")
 
 
 def _step_tally(ref: str, actor: int) -> str:
-    rt = current_runtime()
-    rt.run(svc.tally_ballot, ballot_ref=ref, actor=actor)
+    advance_ballot(current_runtime(), "tally", ballot_ref=ref, actor=actor)
     return _("The votes are counted and the decisions are recorded in the log.")
 
 
 def _step_publish(ref: str, actor: int) -> str:
-    rt = current_runtime()
-    rt.run(svc.publish_ballot, ballot_ref=ref, origin_prefix=rt.settings.log_origin, actor=actor)
+    advance_ballot(current_runtime(), "publish", ballot_ref=ref, actor=actor)
     return _("The results are published. Print the notice and post it where owners see it.")
 
 
 def _step_finalize(ref: str, actor: int) -> str:
-    rt = current_runtime()
-    rt.run(svc.finalize_ballot, ballot_ref=ref, actor=actor)
+    advance_ballot(current_runtime(), "finalize", ballot_ref=ref, actor=actor)
     return _("The result is final.")
 
 
 def _step_annul(ref: str, actor: int) -> str:
-    rt = current_runtime()
-    rt.run(
-        svc.annul_ballot, ballot_ref=ref, reason=request.form.get("reason", "")[:5000], actor=actor
+    advance_ballot(
+        current_runtime(),
+        "annul",
+        ballot_ref=ref,
+        reason=request.form.get("reason", "")[:5000],
+        actor=actor,
     )
     return _("The ballot is annulled. The reasons are published with the results.")
 
@@ -516,8 +508,7 @@ def step(code: str, ref: str, step: str) -> ResponseReturnValue:
 def turnout(code: str, ref: str) -> str:
     community = _community(code)
     info = _ballot(code, ref)
-    with current_runtime().session_factory() as s:
-        figures = turnout_of(s, info.ref)
+    figures = current_runtime().query(voting.turnout, info.ref)
     return render_template(
         "ballots/turnout.html",
         community=community,
@@ -532,12 +523,12 @@ def turnout(code: str, ref: str) -> str:
 def tally(code: str, ref: str) -> str:
     community = _community(code)
     info = _ballot(code, ref)
-    with current_runtime().session_factory() as s:
-        report = svc.get_tally(s, info.ref)
-        try:
-            board = publication.board(s, info.ref, public=False)
-        except ResultsNotPublished:
-            board = None
+    rt = current_runtime()
+    report = rt.query(voting.get_tally, info.ref)
+    try:
+        board = rt.query(voting.board, info.ref, public=False)
+    except ResultsNotPublished:
+        board = None
     return render_template(
         "ballots/tally.html",
         community=community,
@@ -553,8 +544,7 @@ def tally(code: str, ref: str) -> str:
 def objections(code: str, ref: str) -> str:
     community = _community(code)
     info = _ballot(code, ref)
-    with current_runtime().session_factory() as s:
-        items = publication.list_objections(s, info.ref)
+    items = current_runtime().query(voting.list_objections, info.ref)
     return render_template(
         "ballots/objections.html",
         community=community,
@@ -577,7 +567,7 @@ def answer(code: str, ref: str, objection_id: int) -> ResponseReturnValue:
     else:
         try:
             rt.run(
-                publication.answer_objection,
+                voting.answer_objection,
                 ballot_ref=info.ref,
                 objection_id=objection_id,
                 answer=request.form.get("answer", "")[:6000],

@@ -34,17 +34,9 @@ from flask_babel import gettext as _
 from fundvote.access import current_runtime, public
 from fundvote.web.ballot_labels import error_text
 from fundvote.web.pdf import qr_data_uri, render_pdf
-from notary.envelope import TIME_FORMAT
-from voting.casting import cast_vote, receipt_for_link
-from voting.credentials import (
-    LinkView,
-    MemberView,
-    QuestionView,
-    attachment_for_link,
-    open_link,
-    verify_identity,
-)
-from voting.errors import (
+from notary.api import TIME_FORMAT
+from voting.api import (
+    CHOICES,
     AlreadyVoted,
     BallotClosed,
     BallotNotFound,
@@ -53,13 +45,21 @@ from voting.errors import (
     IdentityLocked,
     InvalidChoices,
     InvalidObjection,
+    LinkView,
+    MemberView,
     NotEligible,
     NotInPublicity,
+    QuestionView,
+    Receipt,
     UnknownLink,
+    attachment_for_link,
+    cast_vote,
+    lodge_objection,
+    objections_for_link,
+    open_link,
+    receipt_for_link,
+    verify_identity,
 )
-from voting.models import CHOICES
-from voting.objections import lodge_objection, objections_for_link
-from voting.receipts import Receipt
 
 bp = Blueprint("owner", __name__, url_prefix="/v")
 

@@ -23,10 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
-from estate.errors import RollRejected
-from estate.quantities import format_hundredths
-from estate.roll import RollProblem
-from estate.services import ImportSummary, import_roll_file
+from estate.api import ImportSummary, RollProblem, RollRejected, format_hundredths, import_roll_file
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 
@@ -142,7 +139,7 @@ def _context(code: str) -> dict[str, Any]:
 @staff()
 def overview(code: str) -> str:
     ctx = _context(code)
-    totals = data.overview(current_runtime().session_factory, code)
+    totals = current_runtime().query(data.overview, code)
     if totals is None:
         abort(404)
     return render_template("register/overview.html", totals=totals, **ctx)
@@ -152,12 +149,11 @@ def overview(code: str) -> str:
 @staff()
 def units(code: str) -> str:
     ctx = _context(code)
-    sf = current_runtime().session_factory
     search = request.args.get("q", "").strip()[:100]
     building = request.args.get("building", "").strip()[:64]
     developer = request.args.get("developer") == "1"
-    page = data.units_page(
-        sf,
+    page = current_runtime().query(
+        data.units_page,
         code,
         clear_names=ctx["clear_names"],
         search=search,
@@ -172,7 +168,7 @@ def units(code: str) -> str:
         search=search,
         building=building,
         developer=developer,
-        buildings=data.building_choices(sf, code),
+        buildings=current_runtime().query(data.building_choices, code),
         page_sizes=data.PAGE_SIZES,
         page_url=lambda n: _page_url("register.units", code, n),
         **ctx,
@@ -184,8 +180,8 @@ def units(code: str) -> str:
 def unit(code: str, unit_code: str) -> str:
     ctx = _context(code)
     rt = current_runtime()
-    view = data.unit_view(
-        rt.session_factory, code, unit_code, clear_names=ctx["clear_names"], cipher=rt.cipher
+    view = rt.query(
+        data.unit_view, code, unit_code, clear_names=ctx["clear_names"], cipher=rt.cipher
     )
     if view is None:
         abort(404)
@@ -198,8 +194,8 @@ def owners(code: str) -> str:
     ctx = _context(code)
     rt = current_runtime()
     search = request.args.get("q", "").strip()[:100]
-    page = data.owners_page(
-        rt.session_factory,
+    page = rt.query(
+        data.owners_page,
         code,
         clear_names=ctx["clear_names"],
         cipher=rt.cipher,
@@ -273,7 +269,7 @@ def _export(code: str, fmt: str) -> Response:
     require_community(code)
     clear = data.sees_names(_role())
     rt = current_runtime()
-    content = data.export(rt.session_factory, code, fmt, clear_names=clear)
+    content = rt.query(data.export, code, fmt, clear_names=clear)
     if fmt == "csv":
         # A BOM so that Excel (common on committee PCs) reads UTF-8; the roll parser accepts it.
         content = b"\xef\xbb\xbf" + content

@@ -16,41 +16,36 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from estate.models import Community
+from estate import api as estate
+from estate.api import CommunityInfo
 from fundvote.access import current_runtime, public
 from fundvote.urls import public_url
 from fundvote.web.ballot_labels import local_time
 from fundvote.web.ballots import send_document
 from fundvote.web.pdf import qr_data_uri, render_pdf
-from voting import ballots as svc
-from voting import publication
-from voting.ballots import BallotInfo
-from voting.errors import BallotNotFound, ResultsNotPublished
+from voting import api as voting
+from voting.api import BallotInfo, BallotNotFound, ResultsNotPublished
 
 bp = Blueprint("results", __name__, url_prefix="/r/<code>")
 
 HIDDEN = ("draft",)
 
 
-def _community(code: str) -> Community:
-    with current_runtime().session_factory() as s:
-        community = s.scalar(sa.select(Community).where(Community.code == code))
-        if community is None:
-            abort(404)
-        s.expunge(community)
-        return community
+def _community(code: str) -> CommunityInfo:
+    community = current_runtime().query(estate.find_community, code)
+    if community is None:
+        abort(404)
+    return community
 
 
 def _ballot(code: str, ref: str) -> BallotInfo:
-    with current_runtime().session_factory() as s:
-        try:
-            info = svc.ballot_in_community(s, code, ref)
-        except BallotNotFound:
-            abort(404)
+    try:
+        info = current_runtime().query(voting.ballot_in_community, code, ref)
+    except BallotNotFound:
+        abort(404)
     if info.status in HIDDEN:
         abort(404)
     return info
@@ -66,8 +61,9 @@ def _context(code: str, ref: str) -> dict[str, Any]:
 @public
 def index(code: str) -> str:
     community = _community(code)
-    with current_runtime().session_factory() as s:
-        items = [b for b in svc.list_ballots(s, code) if b.status not in HIDDEN]
+    items = [
+        b for b in current_runtime().query(voting.list_ballots, code) if b.status not in HIDDEN
+    ]
     return render_template("results/index.html", community=community, ballots=items)
 
 
@@ -78,8 +74,7 @@ def ballot(code: str, ref: str) -> str:
     info: BallotInfo = ctx["ballot"]
     report = None
     if info.is_results_public:
-        with current_runtime().session_factory() as s:
-            report = svc.get_tally(s, info.ref)
+        report = current_runtime().query(voting.get_tally, info.ref)
     return render_template(
         "results/ballot.html",
         report=report,
@@ -93,11 +88,10 @@ def ballot(code: str, ref: str) -> str:
 @public
 def board(code: str, ref: str) -> str:
     ctx = _context(code, ref)
-    with current_runtime().session_factory() as s:
-        try:
-            listing = publication.board(s, ctx["ballot"].ref)
-        except ResultsNotPublished:
-            listing = None
+    try:
+        listing = current_runtime().query(voting.board, ctx["ballot"].ref)
+    except ResultsNotPublished:
+        listing = None
     return render_template("results/board.html", board=listing, **ctx)
 
 
@@ -105,11 +99,12 @@ def board(code: str, ref: str) -> str:
 @public
 def participation(code: str, ref: str) -> str:
     ctx = _context(code, ref)
-    with current_runtime().session_factory() as s:
-        try:
-            units: tuple[str, ...] | None = publication.participation(s, ctx["ballot"].ref)
-        except ResultsNotPublished:
-            units = None
+    try:
+        units: tuple[str, ...] | None = current_runtime().query(
+            voting.participation, ctx["ballot"].ref
+        )
+    except ResultsNotPublished:
+        units = None
     return render_template("results/participation.html", units=units, **ctx)
 
 
@@ -117,8 +112,7 @@ def participation(code: str, ref: str) -> str:
 @public
 def objections(code: str, ref: str) -> str:
     ctx = _context(code, ref)
-    with current_runtime().session_factory() as s:
-        items = publication.list_objections(s, ctx["ballot"].ref)
+    items = current_runtime().query(voting.list_objections, ctx["ballot"].ref)
     return render_template("results/objections.html", objections=items, **ctx)
 
 
@@ -138,8 +132,7 @@ def notice(code: str, ref: str) -> Response:
     info: BallotInfo = ctx["ballot"]
     if not info.is_results_public:
         abort(404)
-    with current_runtime().session_factory() as s:
-        report = svc.get_tally(s, info.ref)
+    report = current_runtime().query(voting.get_tally, info.ref)
     url = public_url(url_for("results.ballot", code=code, ref=ref))
     html = render_template(
         "print/notice.html",

@@ -8,8 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from fundvote.access import current_runtime, public
 from fundvote.web.ballot_labels import error_text
-from voting.errors import MalformedReceipt
-from voting.receipts import PROBLEMS, check_receipt
+from voting.api import PROBLEMS, MalformedReceipt, check_receipt
 
 bp = Blueprint("verify", __name__)
 

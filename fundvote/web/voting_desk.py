@@ -24,7 +24,6 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -41,26 +40,33 @@ from flask_babel import force_locale, lazy_gettext
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from estate.models import Community
+from estate.api import CommunityInfo
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.urls import public_base_url
 from fundvote.web.ballot_labels import error_text, local_time
 from fundvote.web.pdf import qr_data_uri, render_pdf
-from notary.errors import DomainError
-from voting import ballots as ballot_service
-from voting.credentials import (
+from notary.api import DomainError
+from voting import api as voting
+from voting.api import (
+    BallotNotFound,
+    DeliveryReport,
     IssuedLink,
     IssuedLinks,
+    Outbox,
+    Sender,
     deliver_links,
+    enter_paper_ballot,
     issue_links,
     links_csv,
+    list_paper_entries,
+    list_proxies,
+    member_id_for_unit,
+    record_proxy,
     reissue_link,
+    revoke_proxy,
+    sender_from_env,
+    void_paper_entry,
 )
-from voting.errors import BallotNotFound
-from voting.models import Credential, RollMember, Vote
-from voting.outbox import DeliveryReport, Outbox, Sender, sender_from_env
-from voting.paper import enter_paper_ballot, list_paper_entries, void_paper_entry
-from voting.proxies import list_proxies, member_id_for_unit, record_proxy, revoke_proxy
 
 bp = Blueprint("voting_desk", __name__, url_prefix="/c/<code>/ballots/<ref>")
 
@@ -81,11 +87,10 @@ def outbox() -> Outbox:
 
 def _context(code: str, ref: str) -> dict[str, Any]:
     community = require_community(code)
-    with current_runtime().session_factory() as s:
-        try:
-            info = ballot_service.ballot_in_community(s, code, ref)
-        except BallotNotFound:
-            abort(404)
+    try:
+        info = current_runtime().query(voting.ballot_in_community, code, ref)
+    except BallotNotFound:
+        abort(404)
     return {
         "community": community,
         "ballot": info,
@@ -104,32 +109,13 @@ def _back(endpoint: str, code: str, ref: str) -> ResponseReturnValue:
 @staff(*READERS)
 def links(code: str, ref: str) -> ResponseReturnValue:
     ctx = _context(code, ref)
-    with current_runtime().session_factory() as s:
-        ballot_id = ballot_service.ballot_id_for_ref(s, ref)
-        members = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(RollMember)
-            .where(RollMember.ballot_id == ballot_id)
-        )
-        live = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(Credential)
-            .where(Credential.ballot_id == ballot_id, Credential.revoked_at.is_(None))
-        )
-        revoked = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(Credential)
-            .where(Credential.ballot_id == ballot_id, Credential.revoked_at.is_not(None))
-        )
-        cast = s.scalar(
-            sa.select(sa.func.count()).select_from(Vote).where(Vote.ballot_id == ballot_id)
-        )
+    counts = current_runtime().query(voting.link_counts, ref)
     return render_template(
         "desk/links.html",
-        members=members or 0,
-        live=live or 0,
-        revoked=revoked or 0,
-        cast=cast or 0,
+        members=counts.members,
+        live=counts.live,
+        revoked=counts.revoked,
+        cast=counts.cast,
         **ctx,
     )
 
@@ -239,7 +225,7 @@ def _send(issued: IssuedLinks) -> DeliveryReport:
     )
 
 
-def _readme(issued: IssuedLinks, report: DeliveryReport | None, community: Community) -> str:
+def _readme(issued: IssuedLinks, report: DeliveryReport | None, community: CommunityInfo) -> str:
     lines = [
         _(
             "Personal voting links for “%(title)s” (%(community)s).",

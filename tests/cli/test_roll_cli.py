@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
 from estate.models import Owner, Unit
 from estate.roll import parse_roll
-from fundvote.cli import main
 from fundvote.runtime import Runtime
 from fundvote.schema import load_metadata
 
@@ -25,23 +22,6 @@ BAD = (
     "1-101,1,50,o2,,\n"
     "1-103,,50,o3;o4,,王五\n"
 )
-
-
-@pytest.fixture
-def cli(runtime: Runtime):  # type: ignore[no-untyped-def]
-    s = runtime.settings
-    env = {
-        "FUNDVOTE_INSTANCE_PATH": str(s.instance_path),
-        "FUNDVOTE_DATABASE_URL": s.database_url,
-        "FUNDVOTE_SECRET_KEY": s.secret_key,
-        "FUNDVOTE_DATA_KEY_FILE": str(s.data_key_file),
-        "FUNDVOTE_SIGNING_KEY_FILE": str(s.signing_key_file),
-    }
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env)
-
-    return invoke
 
 
 def counts(rt: Runtime) -> dict[str, int]:

@@ -190,11 +190,15 @@ def test_tokens_are_stored_hashed_and_shown_once(
         row = s.get_one(ApiToken, issued.token_id)
         assert issued.secret not in row.token_hash and len(row.token_hash) == 64
         assert row.label == "laptop" and row.last_used_at is None
-    assert runtime.run(auth.user_for_token, secret=issued.secret) == user
+    holder = runtime.query(auth.user_for_token, secret=issued.secret)
+    assert holder is not None and holder.principal == user and holder.is_stale
+    runtime.run(auth.record_token_use, token_id=holder.token_id)
     with runtime.session_factory() as s:
         assert s.get_one(ApiToken, issued.token_id).last_used_at == clock.now()
-    assert runtime.run(auth.user_for_token, secret=issued.secret + "x") is None
-    assert runtime.run(auth.user_for_token, secret="nonsense") is None
+    again = runtime.query(auth.user_for_token, secret=issued.secret)
+    assert again is not None and not again.is_stale  # recorded within the minute
+    assert runtime.query(auth.user_for_token, secret=issued.secret + "x") is None
+    assert runtime.query(auth.user_for_token, secret="nonsense") is None
 
 
 def test_revoked_tokens_and_disabled_users_are_refused(
@@ -205,11 +209,11 @@ def test_revoked_tokens_and_disabled_users_are_refused(
     second = runtime.run(auth.issue_token, username="lin")
     runtime.run(auth.revoke_token, token_id=first.token_id)
     runtime.run(auth.revoke_token, token_id=first.token_id)
-    assert runtime.run(auth.user_for_token, secret=first.secret) is None
-    assert runtime.run(auth.user_for_token, secret=second.secret)
+    assert runtime.query(auth.user_for_token, secret=first.secret) is None
+    assert runtime.query(auth.user_for_token, secret=second.secret)
     with runtime.session_factory.begin() as s:
         s.scalars(select(StaffUser)).one().is_active = False
-    assert runtime.run(auth.user_for_token, secret=second.secret) is None
+    assert runtime.query(auth.user_for_token, secret=second.secret) is None
     with pytest.raises(auth.UnknownToken):
         runtime.run(auth.revoke_token, token_id=999_999)
     with pytest.raises(auth.UnknownUser):

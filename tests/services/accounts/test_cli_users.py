@@ -131,6 +131,6 @@ def test_token_is_printed_once_and_works(run, runtime: Runtime) -> None:  # type
     assert result.exit_code == 0
     secret = result.stdout.strip()
     assert secret.startswith("fvt_") and "not shown again" in result.stderr
-    principal = runtime.run(user_for_token, secret=secret)
-    assert principal is not None and principal.username == "lin"
+    holder = runtime.query(user_for_token, secret=secret)
+    assert holder is not None and holder.principal.username == "lin"
     assert secret not in run("list").stdout

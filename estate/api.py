@@ -1,0 +1,57 @@
+"""The public face of ``estate``: what the composition root and its entry points may use.
+
+Nothing outside ``estate`` imports its other modules (a test walks the imports to prove it).
+Steps that write take a :class:`notary.work.UnitOfWork` first (``Runtime.run``); the queries
+here take one too (``Runtime.query``).
+"""
+
+from __future__ import annotations
+
+from estate import services as _services
+from estate.apportion import METHOD, apportion
+from estate.errors import BadQuantity, CommunityExists, CommunityNotFound, RollRejected
+from estate.personal import DataCipher, load_cipher, mask_name
+from estate.quantities import format_hundredths, parse_hundredths
+from estate.roll import RollProblem, RollRow, format_problem, parse_roll
+from estate.services import (
+    CommunityInfo,
+    ImportSummary,
+    buildings_of,
+    create_community,
+    find_community,
+    import_roll,
+    import_roll_file,
+)
+from notary.work import UnitOfWork
+
+
+def export_roll(uow: UnitOfWork, community_code: str, fmt: str = "csv") -> bytes:
+    """The community's register as a roll file (``csv`` or ``xlsx``) that imports back."""
+    return _services.export_roll(uow.session, community_code, fmt)
+
+
+__all__ = [
+    "METHOD",
+    "BadQuantity",
+    "CommunityExists",
+    "CommunityInfo",
+    "CommunityNotFound",
+    "DataCipher",
+    "ImportSummary",
+    "RollProblem",
+    "RollRejected",
+    "RollRow",
+    "apportion",
+    "buildings_of",
+    "create_community",
+    "export_roll",
+    "find_community",
+    "format_hundredths",
+    "format_problem",
+    "import_roll",
+    "import_roll_file",
+    "load_cipher",
+    "mask_name",
+    "parse_hundredths",
+    "parse_roll",
+]

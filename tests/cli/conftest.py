@@ -1,0 +1,27 @@
+"""Fixtures of the command-line tests: ``cli(*args)`` runs ``fundvote`` against the test
+database, keys and instance folder of the ``runtime`` fixture."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fundvote.cli import main
+from fundvote.runtime import Runtime
+
+
+@pytest.fixture
+def cli(runtime: Runtime):  # type: ignore[no-untyped-def]
+    s = runtime.settings
+    env = {
+        "FUNDVOTE_INSTANCE_PATH": str(s.instance_path),
+        "FUNDVOTE_DATABASE_URL": s.database_url,
+        "FUNDVOTE_SECRET_KEY": s.secret_key,
+        "FUNDVOTE_DATA_KEY_FILE": str(s.data_key_file),
+        "FUNDVOTE_SIGNING_KEY_FILE": str(s.signing_key_file),
+    }
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=env)
+
+    return invoke
