@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from estate.quantities import format_hundredths
 from notary.checkpoint import log_origin
 from notary.clock import Clock
 from notary.envelope import format_time
@@ -217,13 +218,12 @@ def record_cast(
         **(extra or {}),
     }
     appended = log_event(s, community.code, CAST_EVENT, clock, data)
-    whole, frac = divmod(member.area_centi, 100)
     receipt = build_receipt(
         community=community.code,
         ballot=ballot.ref,
         choices=dict(choices),
         tracker=tracker,
-        area=f"{whole}.{frac:02d}",
+        area=format_hundredths(member.area_centi),
         cast_at=format_time(now),
         channel=channel,
         origin=log_origin(keyring.name, community.code),
