@@ -1,8 +1,17 @@
 """Exact decimal quantities with two places (m² areas, yuan amounts) as integer hundredths.
 
+This is the one place that turns integer hundredths (fen, 0.01 m², hundredths of a percent)
+into text and back; pages, PDFs, exports, the JSON API and the CLI all call it.
+
 Parsing never goes through float: the text is split at the point and the digits are read as
-integers. Only plain decimal notation is accepted ("89.37", "90", "0.5"); signs, exponents,
-thousands separators and more than two decimals are refused.
+integers. Only plain ASCII decimal notation is accepted (``"89.37"``, ``"90"``, ``"0.5"``,
+``"12."``, ``".5"``). Always refused: exponents, ``+``, more than two decimals, non-ASCII
+digits, spaces inside the number, ``nan``/``inf``. A leading ``-`` is accepted only when the
+caller passes ``signed=True``; thousands separators only when it passes ``grouping=True``,
+and then strictly: ASCII commas between groups of exactly three digits (``"1,234,567.89"``),
+never ``"1,23"``, ``"12,34,567"`` or ``",123"``.
+
+Formatting is sign-aware on the absolute value (``-150 -> "-1.50"``, never ``"-2.50"``).
 """
 
 from __future__ import annotations
@@ -11,34 +20,52 @@ import re
 
 from estate.errors import BadQuantity
 
-_DECIMAL = re.compile(r"(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]*))?|\.(?P<frac_only>[0-9]+)")
+_FRACTION = r"(?:\.(?P<frac>[0-9]*))?|\.(?P<frac_only>[0-9]+)"
+_DECIMAL = re.compile(rf"(?P<int>[0-9]+){_FRACTION}")
+_GROUPED = re.compile(rf"(?P<int>[0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]+){_FRACTION}")
 
 
-def parse_hundredths(text: str) -> int:
-    """Parse a non-negative decimal with at most two decimals into integer hundredths.
+def parse_hundredths(text: str, *, signed: bool = False, grouping: bool = False) -> int:
+    """Parse a decimal with at most two decimals into integer hundredths.
 
-    Guarantees: the result is exact (``"89.37" -> 8937``, ``"90" -> 9000``, ``"0.5" -> 50``);
-    surrounding whitespace is ignored; anything else raises ``BadQuantity`` whose message
-    quotes the text and says what is wrong.
+    Guarantees: the result is exact (``"89.37" -> 8937``, ``"90" -> 9000``, ``"0.5" -> 50``,
+    with ``signed=True`` ``"-1.50" -> -150``, with ``grouping=True`` ``"1,234.56" ->
+    123456``); surrounding whitespace is ignored; everything the module docstring lists as
+    refused raises ``BadQuantity`` whose message quotes the text and says what is wrong
+    (``is empty``, ``is negative`` when a ``-`` is given without ``signed``, ``is not a
+    decimal number``, ``has more than two decimals``). ``parse_hundredths(format_hundredths(n,
+    grouping=g), signed=True, grouping=g) == n`` for every int ``n``.
     """
     s = text.strip()
     if not s:
         raise BadQuantity("is empty")
-    m = _DECIMAL.fullmatch(s)
+    negative = s.startswith("-")
+    if negative and not signed:
+        raise BadQuantity(f"'{s}' is negative")
+    m = (_GROUPED if grouping else _DECIMAL).fullmatch(s[1:] if negative else s)
     if m is None:
-        if s.startswith("-"):
-            raise BadQuantity(f"'{s}' is negative")
         raise BadQuantity(f"'{s}' is not a decimal number")
-    whole = m.group("int") or "0"
+    whole = (m.group("int") or "0").replace(",", "")
     frac = m.group("frac") if m.group("int") is not None else m.group("frac_only")
     frac = frac or ""
     if len(frac) > 2:
         raise BadQuantity(f"'{s}' has more than two decimals")
-    return int(whole) * 100 + int(frac.ljust(2, "0"))
+    magnitude = int(whole) * 100 + int(frac.ljust(2, "0"))
+    return -magnitude if negative else magnitude
 
 
-def format_hundredths(value: int) -> str:
-    """Render integer hundredths as a decimal with exactly two places (``8937 -> "89.37"``)."""
+def format_hundredths(value: int, *, grouping: bool = False) -> str:
+    """Render integer hundredths as a decimal with exactly two places.
+
+    Guarantees: integer arithmetic only; the sign applies to the whole value (``8937 ->
+    "89.37"``, ``5 -> "0.05"``, ``0 -> "0.00"``, ``-1 -> "-0.01"``, ``-150 -> "-1.50"``);
+    no ``+`` and no ``-0.00``; ``grouping=True`` puts ASCII commas between thousands of the
+    whole part (``123456789 -> "1,234,567.89"``), otherwise there is no separator
+    (``"1234567.89"``, the form exports and the JSON API use).
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"hundredths must be an int, not {type(value).__name__}")
     sign = "-" if value < 0 else ""
     whole, frac = divmod(abs(value), 100)
-    return f"{sign}{whole}.{frac:02d}"
+    whole_text = f"{whole:,}" if grouping else str(whole)
+    return f"{sign}{whole_text}.{frac:02d}"

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from estate.models import Community
+from estate.quantities import format_hundredths
 from notary.checkpoint import log_origin
 from notary.envelope import format_time
 from notary.work import UnitOfWork
@@ -304,7 +305,7 @@ def record_vote(
         ballot=poll.ballot_ref,
         choices=dict(choices),
         tracker=tracker,
-        area=format_area(voter.area_centi),
+        area=format_hundredths(voter.area_centi),
         cast_at=format_time(now),
         channel=channel,
         origin=log_origin(uow.keyring.name, poll.community_code),
@@ -329,12 +330,6 @@ def record_vote(
             },
         )
     return receipt
-
-
-def format_area(area_centi: int) -> str:
-    """A receipt's area: square metres with two decimals (``12345`` -> ``"123.45"``)."""
-    whole, frac = divmod(area_centi, 100)
-    return f"{whole}.{frac:02d}"
 
 
 def receipt_for_link(

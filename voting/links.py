@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from estate.errors import UndecryptableData
 from estate.personal import DataCipher
+from estate.quantities import format_hundredths
 from estate.services import phone_purpose
 from notary.work import UnitOfWork
 from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible
@@ -203,7 +204,7 @@ def links_csv(
             [
                 unit_separator.join(link.unit_codes),
                 developer_label if link.is_developer else link.holder_label,
-                _hundredths(link.area_centi),
+                format_hundredths(link.area_centi),
                 link.url,
             ]
         )
@@ -302,11 +303,6 @@ def _member_phones(
         if found:
             phones[member_id] = found
     return phones
-
-
-def _hundredths(value: int) -> str:
-    whole, frac = divmod(value, 100)
-    return f"{whole}.{frac:02d}"
 
 
 @dataclass(frozen=True)

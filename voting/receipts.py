@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from estate.quantities import format_hundredths
 from notary import store
 from notary.canonical import canonical_bytes
 from notary.checkpoint import MalformedCheckpoint, log_origin, open_checkpoint
@@ -350,5 +351,4 @@ def _entry_matches(
 def _area_text(value: Any) -> str | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
-    whole, frac = divmod(value, 100)
-    return f"{whole}.{frac:02d}"
+    return format_hundredths(value)

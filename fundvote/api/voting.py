@@ -17,6 +17,7 @@ from flask import abort
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from estate.api import format_hundredths
 from fundvote.access import current_runtime, public, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
@@ -275,7 +276,7 @@ def _issued(issued: IssuedLinks, send: bool) -> dict[str, Any]:
                 "units": list(link.unit_codes),
                 "holder": link.holder_label,
                 "is_developer": link.is_developer,
-                "area": f"{link.area_centi // 100}.{link.area_centi % 100:02d}",
+                "area": format_hundredths(link.area_centi),
                 "url": link.url,
             }
             for link in issued.links

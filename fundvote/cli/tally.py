@@ -145,7 +145,7 @@ def _percent(part: int, total: int) -> str:
     if total == 0:
         return "-"
     hundredths = (20000 * part + total) // (2 * total)
-    return f"{hundredths // 100}.{hundredths % 100:02d}%"
+    return f"{format_hundredths(hundredths)}%"
 
 
 def _met(value: bool | None) -> str:

@@ -13,6 +13,8 @@ import io
 import random
 from dataclasses import dataclass
 
+from estate.api import format_hundredths
+
 DEMO_CODE = "demo"
 DEMO_NAME = "江滨花园"
 DEMO_ADDRESS = "福建省泉州市台商投资区江滨路88号"
@@ -81,10 +83,6 @@ def _phone(rng: random.Random) -> str:
     )
 
 
-def _area_text(centi: int) -> str:
-    return f"{centi // 100}.{centi % 100:02d}"
-
-
 def demo_roll_csv(seed: int = 20261122) -> bytes:
     """Return the demo roll as UTF-8 CSV bytes in the roll format (with names and phones)."""
     rng = random.Random(seed)
@@ -142,7 +140,7 @@ def demo_roll_csv(seed: int = 20261122) -> bytes:
             [
                 unit.code,
                 unit.building,
-                _area_text(unit.area_centi),
+                format_hundredths(unit.area_centi),
                 ";".join(holders),
                 "1" if is_developer else "",
                 ";".join(owners[k][0] for k in holders),

@@ -75,10 +75,9 @@ CHANNEL_LABELS: Mapping[str, Any] = {
 
 
 def yuan(fen: int) -> str:
-    """Integer fen as yuan, grouped, two decimals: ``123456789 -> "1,234,567.89"``."""
-    whole, _, frac = format_hundredths(fen).partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):,}.{frac}"
+    """Integer fen as yuan, grouped, two decimals: ``123456789 -> "1,234,567.89"``, ``-150 ->
+    "-1.50"``; see ``estate.quantities.format_hundredths``."""
+    return format_hundredths(fen, grouping=True)
 
 
 def local_time(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -35,7 +35,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from estate import api as estate
-from estate.api import BadQuantity, CommunityInfo, parse_hundredths
+from estate.api import BadQuantity, CommunityInfo, format_hundredths, parse_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.lifecycle import advance_ballot
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
@@ -138,12 +138,12 @@ def _form_from_ballot(info: BallotInfo) -> DraftForm:
         if q.use_plan is not None:
             row.update(
                 repair=q.use_plan.repair,
-                budget=_yuan_text(q.use_plan.budget_fen),
+                budget=format_hundredths(q.use_plan.budget_fen),
                 emergency=q.use_plan.emergency,
             )
             for key in FUNDING_SOURCES:
                 amount = q.use_plan.sources[key]
-                row[f"src_{key}"] = _yuan_text(amount) if amount else ""
+                row[f"src_{key}"] = format_hundredths(amount) if amount else ""
         qs.append(row)
     return DraftForm(
         title=info.title,
@@ -159,11 +159,6 @@ def _form_from_ballot(info: BallotInfo) -> DraftForm:
         identity_check=info.identity_check,
         questions=qs,
     )
-
-
-def _yuan_text(fen: int) -> str:
-    whole, frac = divmod(fen, 100)
-    return f"{whole}.{frac:02d}"
 
 
 def _form_from_request() -> DraftForm:
@@ -204,11 +199,11 @@ def _local(text: str, label: str) -> datetime:
 
 
 def _fen(text: str, label: str, *, blank_is_zero: bool) -> int:
-    cleaned = text.strip().replace(",", "").replace("，", "")
+    cleaned = text.strip().replace("，", ",")  # a full-width comma is a thousands separator too
     if not cleaned and blank_is_zero:
         return 0
     try:
-        return parse_hundredths(cleaned)
+        return parse_hundredths(cleaned, grouping=True)
     except BadQuantity:
         raise FormProblem(
             _("%(field)s: enter an amount in yuan with at most two decimals.", field=label)

@@ -92,11 +92,9 @@ ROLL_COLUMNS: tuple[tuple[str, Any], ...] = (
 
 @bp.app_template_filter("area")
 def area_filter(centi: int) -> str:
-    """Integer 0.01 m² for reading: ``89.37``, ``146,715.98`` (exports and the API stay
-    ungrouped)."""
-    whole, _, frac = format_hundredths(centi).partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):,}.{frac}"
+    """Integer 0.01 m² for reading: ``89.37``, ``146,715.98``, ``-1.50`` (exports and the API
+    stay ungrouped); see ``estate.quantities.format_hundredths``."""
+    return format_hundredths(centi, grouping=True)
 
 
 def _role() -> str:

@@ -122,6 +122,7 @@ def bench_log_store(size: int) -> None:
 def bench_voting(units: int, casts: int) -> None:
     """Import a roll, open a community-wide ballot (freezing the roll), issue every link,
     cast ballots and tally, on an SQLite file: the costs that grow with a community."""
+    from estate.quantities import format_hundredths
     from estate.services import create_community, import_roll_file
     from fundvote.config import load_settings
     from fundvote.runtime import build_runtime
@@ -136,7 +137,7 @@ def bench_voting(units: int, casts: int) -> None:
         owner = f"o{rng.randrange(units * 9 // 10)}"
         area = rng.randint(4500, 18000)
         code = f"{i // 500:02d}-{i % 500:04d}"
-        lines.append(f"{code},{i // 500:02d},{area // 100}.{area % 100:02d},{owner},")
+        lines.append(f"{code},{i // 500:02d},{format_hundredths(area)},{owner},")
     roll = ("\n".join(lines) + "\n").encode()
     with tempfile.TemporaryDirectory() as tmp:
         clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from estate.apportion import apportion
+from estate.quantities import format_hundredths
 from estate.services import create_community, import_roll_file
 from fundvote.runtime import Runtime
 from tests.services.voting.owner_helpers import tokens_by_unit
@@ -120,10 +121,10 @@ def expected_share_fen(units: Iterable[str], plan: UsePlan = FUND_PLAN) -> int:
 
 
 def yuan_text(fen: int) -> str:
-    """``1234567 -> "12,345.67"``, as the pages print amounts."""
-    return f"{fen // 100:,}.{fen % 100:02d}"
+    """``1234567 -> "12,345.67"``, as the pages print amounts (the ``yuan`` filter)."""
+    return format_hundredths(fen, grouping=True)
 
 
 def area_text(centi: int) -> str:
-    """``9512 -> "95.12"``, as the pages print areas."""
-    return f"{centi // 100:,}.{centi % 100:02d}"
+    """``9512 -> "95.12"``, as the pages print areas (the ``area`` filter)."""
+    return format_hundredths(centi, grouping=True)

@@ -94,6 +94,18 @@ def test_create_from_the_form_converts_yuan_exactly(
     assert f"/c/{COMMUNITY_CODE}/ballots/{ref}/steps/open" in detail
 
 
+def test_form_reads_full_width_thousands_separators(
+    rt: Runtime, client: FlaskClient, login: Login
+) -> None:
+    login("committee")
+    response = post(client, base("new"), dict(FORM, q1_budget=" 12，345.67 "))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    ref = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    with rt.session_factory() as s:
+        plan = ballots.get_ballot(s, ref).questions[0].use_plan
+    assert plan is not None and plan.budget_fen == 1_234_567
+
+
 def test_form_errors_come_back_with_the_input(
     rt: Runtime, client: FlaskClient, login: Login
 ) -> None:
@@ -105,6 +117,11 @@ def test_form_errors_come_back_with_the_input(
     assert "notice-error" in page and "三号楼电梯更新" in page
     response = post(client, base("new"), dict(FORM, q1_budget="12.345"))
     assert response.status_code == 422
+    # Thousands separators must group three digits: "12,34,567" or "1,23" is refused, not
+    # read as 1234567 or 123 yuan; a negative amount is refused.
+    for budget in ("12,34,567", "123,45.67", "1,23", "-12345.67"):
+        response = post(client, base("new"), dict(FORM, q1_budget=budget))
+        assert response.status_code == 422, budget
     response = post(client, base("new"), dict(FORM, scope_kind="buildings", q1_matter="rules"))
     assert response.status_code == 422  # a narrow scope for a whole-community matter
     more = post(client, base("new"), dict(FORM, more="1"))

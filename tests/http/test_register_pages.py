@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from estate.models import Owner, Unit
+from estate.quantities import format_hundredths
 from estate.roll import parse_roll
 from estate.services import import_roll_file
 from fundvote.runtime import Runtime
@@ -171,7 +172,7 @@ def test_overview_totals_and_buildings(client: FlaskClient, login: Login, regist
     body = _page(client, "/c/demo/")
     extra_area = sum((50 + i) * 100 + i % 100 for i in range(1, EXTRA_UNITS + 1))
     total = 8937 + 12050 + 7500 + 6005 + 4500 + 1320 + extra_area
-    area = f"{total // 100:,}.{total % 100:02d}"  # grouped for reading
+    area = format_hundredths(total, grouping=True)  # grouped for reading
     assert "," in area and area in body
     text = re.sub(r"<[^>]+>", " ", body)
     assert re.search(r"楼栋\s+5\b", text)
