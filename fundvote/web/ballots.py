@@ -39,6 +39,7 @@ from estate.errors import BadQuantity
 from estate.models import Building, Community
 from estate.quantities import parse_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.errors import status_for
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
 from notary.errors import DomainError
 from voting import ballots as svc
@@ -330,7 +331,9 @@ def _save(community: Community, ballot: BallotInfo | None, form: DraftForm) -> R
     except FormProblem as exc:
         return _render_form(community, form, ballot=ballot, error=str(exc), status=422)
     except DomainError as exc:
-        return _render_form(community, form, ballot=ballot, error=error_text(exc), status=422)
+        return _render_form(
+            community, form, ballot=ballot, error=error_text(exc), status=status_for(exc)
+        )
     return _back(community.code, info.ref)
 
 

@@ -56,7 +56,7 @@ from voting.credentials import (
     links_csv,
     reissue_link,
 )
-from voting.errors import BallotNotFound
+from voting.errors import N_, BallotNotFound, MissingDocument
 from voting.models import CastBallot, Credential, RollMember
 from voting.outbox import DeliveryReport, Outbox, Sender, sender_from_env
 from voting.paper import enter_paper_ballot, list_paper_entries, void_paper_entry
@@ -420,12 +420,6 @@ def proxy_revoke(code: str, ref: str, proxy_id: int) -> ResponseReturnValue:
 # -- helpers --------------------------------------------------------------------------------
 
 
-class MissingDocument(DomainError):
-    """Neither a file nor a SHA-256 was given for a scan or an authorization."""
-
-    code = "missing-document"
-
-
 def _document_hash(upload: FileStorage | None, typed: str) -> str:
     """SHA-256 hex of an uploaded file (read, hashed, never stored), else the typed hash."""
     if upload is not None and upload.filename:
@@ -439,7 +433,7 @@ def _document_hash(upload: FileStorage | None, typed: str) -> str:
         return digest.hexdigest()
     typed = typed.strip().lower()
     if not typed:
-        raise MissingDocument("Upload the scanned document or type its SHA-256.")
+        raise MissingDocument(N_("Upload the scanned document or type its SHA-256."))
     return typed
 
 
