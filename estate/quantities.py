@@ -10,6 +10,13 @@ from __future__ import annotations
 import re
 
 from estate.errors import BadQuantity
+from notary.errors import N_
+
+# The messages of BadQuantity (msgids; the roll check words them for an area).
+EMPTY = N_("is empty")
+NEGATIVE = N_("'%(value)s' is negative")
+NOT_DECIMAL = N_("'%(value)s' is not a decimal number")
+TOO_PRECISE = N_("'%(value)s' has more than two decimals")
 
 _DECIMAL = re.compile(r"(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]*))?|\.(?P<frac_only>[0-9]+)")
 
@@ -23,17 +30,17 @@ def parse_hundredths(text: str) -> int:
     """
     s = text.strip()
     if not s:
-        raise BadQuantity("is empty")
+        raise BadQuantity(EMPTY)
     m = _DECIMAL.fullmatch(s)
     if m is None:
         if s.startswith("-"):
-            raise BadQuantity(f"'{s}' is negative")
-        raise BadQuantity(f"'{s}' is not a decimal number")
+            raise BadQuantity(NEGATIVE, value=s)
+        raise BadQuantity(NOT_DECIMAL, value=s)
     whole = m.group("int") or "0"
     frac = m.group("frac") if m.group("int") is not None else m.group("frac_only")
     frac = frac or ""
     if len(frac) > 2:
-        raise BadQuantity(f"'{s}' has more than two decimals")
+        raise BadQuantity(TOO_PRECISE, value=s)
     return int(whole) * 100 + int(frac.ljust(2, "0"))
 
 
