@@ -44,7 +44,7 @@ def test_parses(text: str, value: int) -> None:
 def test_refuses(text: str, message: str) -> None:
     with pytest.raises(BadQuantity) as info:
         parse_hundredths(text)
-    assert info.value.message == message
+    assert info.value.text == message
 
 
 @given(st.integers(0, 10**15))
