@@ -47,13 +47,13 @@ def check_checkpoint(
         try:
             parsed = parse_verifier_key(key)
         except MalformedKey as exc:
-            problems.append(f"verifier key {n} is not usable: {exc.message}")
+            problems.append(f"verifier key {n} is not usable: {exc.text}")
             continue
         trusted[(parsed.name, parsed.key_id)] = parsed
     try:
         text, signatures = split_note(note_text)
     except MalformedNote as exc:
-        return None, [*problems, f"the checkpoint is not a signed note: {exc.message}"]
+        return None, [*problems, f"the checkpoint is not a signed note: {exc.text}"]
 
     verified = 0
     for sig in signatures:
@@ -72,7 +72,7 @@ def check_checkpoint(
     try:
         checkpoint = parse_checkpoint(text)
     except MalformedCheckpoint as exc:
-        problems.append(f"the checkpoint body is malformed: {exc.message}")
+        problems.append(f"the checkpoint body is malformed: {exc.text}")
         return None, problems
     return (checkpoint if not problems else None), problems
 

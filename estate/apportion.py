@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from estate.errors import EmptyScope, NegativeAmount, NonPositiveArea
+from notary.errors import N_
 
 METHOD = "largest-remainder"
 
@@ -39,15 +40,15 @@ def apportion(amount_fen: int, areas: Mapping[str, int]) -> dict[str, int]:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
         raise TypeError("amount_fen must be an int")
     if amount_fen < 0:
-        raise NegativeAmount("The amount to apportion is negative.", amount_fen=amount_fen)
+        raise NegativeAmount(N_("The amount to apportion is negative."), amount_fen=amount_fen)
     if not areas:
-        raise EmptyScope("There are no units to apportion the amount among.")
+        raise EmptyScope(N_("There are no units to apportion the amount among."))
     for code in sorted(areas):
         area = areas[code]
         if isinstance(area, bool) or not isinstance(area, int):
             raise TypeError("areas must be ints (centi-m²)")
         if area <= 0:
-            raise NonPositiveArea(f"Unit {code} has an area that is not positive.", unit=code)
+            raise NonPositiveArea(N_("Unit %(unit)s has an area that is not positive."), unit=code)
     total = sum(areas.values())
     shares: dict[str, int] = {}
     remainders: list[tuple[int, str]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 
 if TYPE_CHECKING:
     from estate.roll import RollProblem
@@ -65,7 +65,9 @@ class RollRejected(DomainError):
     def __init__(self, problems: Sequence[RollProblem]) -> None:
         n = len(problems)
         super().__init__(
-            f"The roll was rejected: {n} problem{'s' if n != 1 else ''}; nothing was imported.",
+            N_("The roll was rejected: %(count)s problem; nothing was imported.")
+            if n == 1
+            else N_("The roll was rejected: %(count)s problems; nothing was imported."),
             count=n,
         )
         self.problems = list(problems)

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from estate.errors import DataKeyInvalid, DataKeyMissing, UndecryptableData
+from notary.errors import N_
 
 VERSION = b"\x01"
 NONCE_BYTES = 12
@@ -35,7 +36,7 @@ class DataCipher:
 
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
-            raise DataKeyInvalid("The data key must be 32 bytes.")
+            raise DataKeyInvalid(N_("The data key must be 32 bytes."))
         self._aead = AESGCM(key)
 
     def __repr__(self) -> str:
@@ -51,13 +52,13 @@ class DataCipher:
         """Decrypt what ``encrypt`` made for the same ``purpose``; raise ``UndecryptableData``
         if the version, key, purpose or bytes do not match."""
         if len(token) < 1 + NONCE_BYTES + 16 or token[:1] != VERSION:
-            raise UndecryptableData("A stored personal value cannot be read (bad format).")
+            raise UndecryptableData(N_("A stored personal value cannot be read (bad format)."))
         nonce, sealed = token[1 : 1 + NONCE_BYTES], token[1 + NONCE_BYTES :]
         try:
             plain = self._aead.decrypt(nonce, sealed, VERSION + purpose.encode())
         except InvalidTag:
             raise UndecryptableData(
-                "A stored personal value cannot be read (wrong key or purpose)."
+                N_("A stored personal value cannot be read (wrong key or purpose).")
             ) from None
         return plain.decode("utf-8")
 
@@ -71,7 +72,7 @@ def load_cipher(path: Path, *, create: bool) -> DataCipher:
     """
     if not path.exists():
         if not create:
-            raise DataKeyMissing(f"The data key file {path} does not exist.")
+            raise DataKeyMissing(N_("The data key file %(path)s does not exist."), path=str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(KEY_BYTES)
         try:
@@ -82,13 +83,19 @@ def load_cipher(path: Path, *, create: bool) -> DataCipher:
             fh.write(base64.b64encode(key).decode("ascii") + "\n")
         return DataCipher(key)
     if os.name == "posix" and path.stat().st_mode & 0o077:
-        raise DataKeyInvalid(f"The data key file {path} may be read by others: chmod 600 it.")
+        raise DataKeyInvalid(
+            N_("The data key file %(path)s may be read by others: chmod 600 it."), path=str(path)
+        )
     try:
         key = base64.b64decode(path.read_text(encoding="ascii").strip(), validate=True)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise DataKeyInvalid(f"The data key file {path} is not base64.") from None
+        raise DataKeyInvalid(
+            N_("The data key file %(path)s is not base64."), path=str(path)
+        ) from None
     if len(key) != KEY_BYTES:
-        raise DataKeyInvalid(f"The data key file {path} does not hold a 32-byte key.")
+        raise DataKeyInvalid(
+            N_("The data key file %(path)s does not hold a 32-byte key."), path=str(path)
+        )
     return DataCipher(key)
 
 

@@ -19,6 +19,13 @@ from __future__ import annotations
 import re
 
 from estate.errors import BadQuantity
+from notary.errors import N_
+
+# The messages of BadQuantity (msgids; the roll check words them for an area).
+EMPTY = N_("is empty")
+NEGATIVE = N_("'%(value)s' is negative")
+NOT_DECIMAL = N_("'%(value)s' is not a decimal number")
+TOO_PRECISE = N_("'%(value)s' has more than two decimals")
 
 _FRACTION = r"(?:\.(?P<frac>[0-9]*))?|\.(?P<frac_only>[0-9]+)"
 _DECIMAL = re.compile(rf"(?P<int>[0-9]+){_FRACTION}")
@@ -38,18 +45,18 @@ def parse_hundredths(text: str, *, signed: bool = False, grouping: bool = False)
     """
     s = text.strip()
     if not s:
-        raise BadQuantity("is empty")
+        raise BadQuantity(EMPTY)
     negative = s.startswith("-")
     if negative and not signed:
-        raise BadQuantity(f"'{s}' is negative")
+        raise BadQuantity(NEGATIVE, value=s)
     m = (_GROUPED if grouping else _DECIMAL).fullmatch(s[1:] if negative else s)
     if m is None:
-        raise BadQuantity(f"'{s}' is not a decimal number")
+        raise BadQuantity(NOT_DECIMAL, value=s)
     whole = (m.group("int") or "0").replace(",", "")
     frac = m.group("frac") if m.group("int") is not None else m.group("frac_only")
     frac = frac or ""
     if len(frac) > 2:
-        raise BadQuantity(f"'{s}' has more than two decimals")
+        raise BadQuantity(TOO_PRECISE, value=s)
     magnitude = int(whole) * 100 + int(frac.ljust(2, "0"))
     return -magnitude if negative else magnitude
 

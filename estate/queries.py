@@ -19,6 +19,7 @@ from estate.errors import CommunityNotFound, UnitNotFound
 from estate.models import Building, Community, Owner, Unit, UnitOwner
 from estate.personal import DataCipher, mask_phone
 from estate.services import phone_purpose
+from notary.errors import N_
 
 MAX_PAGE_SIZE = 200
 T = TypeVar("T")
@@ -149,7 +150,9 @@ def unit_detail(
         .options(selectinload(Unit.owner_links))
     )
     if unit is None:
-        raise UnitNotFound(f"There is no unit {unit_code} in {community_code}.", unit=unit_code)
+        raise UnitNotFound(
+            N_("There is no unit %(unit)s in %(code)s."), unit=unit_code, code=community_code
+        )
     owners = []
     for link in unit.owner_links:
         o = link.owner
@@ -247,7 +250,7 @@ def unit_codes_of_owners(session: Session, owner_ids: Sequence[int]) -> dict[int
 def _community(session: Session, code: str) -> Community:
     community = session.scalar(sa.select(Community).where(Community.code == code))
     if community is None:
-        raise CommunityNotFound(f"There is no community {code}.", code=code)
+        raise CommunityNotFound(N_("There is no community %(code)s."), code=code)
     return community
 
 

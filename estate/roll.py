@@ -23,29 +23,53 @@ every problem, in line order, instead of stopping at the first.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from estate import quantities
 from estate.errors import BadQuantity
 from estate.quantities import parse_hundredths
 from estate.tables import Table, UnreadableTable, read_table
+from notary.errors import N_
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("unit", "building", "area", "owners", "developer")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("owner_names", "owner_phones", "kind")
 UNIT_KINDS: tuple[str, ...] = ("flat", "shop", "parking")
 SEPARATOR = ";"
 
+# BadQuantity's messages, worded for the area column.
+_AREA_PROBLEMS: dict[str, str] = {
+    quantities.EMPTY: N_("the area is missing"),
+    quantities.NEGATIVE: N_("'%(value)s' is negative (expected m² like 89.37)"),
+    quantities.NOT_DECIMAL: N_("'%(value)s' is not a decimal number (expected m² like 89.37)"),
+    quantities.TOO_PRECISE: N_("'%(value)s' has more than two decimals (expected m² like 89.37)"),
+}
 _PHONE = re.compile(r"(?:\+86)?[0-9]{7,12}")
 
 
 @dataclass(frozen=True)
 class RollProblem:
-    """One thing wrong with a roll file: where (file, line, field) and what, in plain English."""
+    """One thing wrong with a roll file: where (file, line, field) and what.
+
+    ``message`` is an English msgid marked with ``N_`` whose named placeholders are filled
+    from ``params`` (translated when shown on a page, like a domain error's message);
+    :attr:`text` is the English sentence with the values filled in.
+    """
 
     file: str
     line: int
     field: str
     message: str
+    params: Mapping[str, object] = dataclasses.field(
+        default_factory=dict, compare=False, hash=False
+    )
+
+    @property
+    def text(self) -> str:
+        """The English message with ``params`` interpolated."""
+        return self.message % self.params if self.params else self.message
 
 
 @dataclass(frozen=True)
@@ -67,8 +91,8 @@ class RollRow:
 
 def format_problem(p: RollProblem) -> str:
     """One line: ``roll.csv:5: area: '12.345' has more than two decimals``."""
-    field = f" {p.field}:" if p.field else ""
-    return f"{p.file}:{p.line}:{field} {p.message}"
+    where = f" {p.field}:" if p.field else ""
+    return f"{p.file}:{p.line}:{where} {p.text}"
 
 
 def normalise_phone(text: str) -> str | None:
@@ -90,7 +114,7 @@ def parse_roll(data: bytes, filename: str) -> tuple[list[RollRow], list[RollProb
     try:
         table = read_table(data, filename)
     except UnreadableTable as exc:
-        return [], [RollProblem(filename, 1, "", f"the file {exc}")]
+        return [], [RollProblem(filename, 1, "", exc.message, exc.params)]
     return validate_table(table, filename)
 
 
@@ -101,7 +125,7 @@ def validate_table(table: Table, filename: str) -> tuple[list[RollRow], list[Rol
     if problems:
         return [], problems
     if not table.records:
-        return [], [RollProblem(filename, 1, "", "the roll has no unit rows")]
+        return [], [RollProblem(filename, 1, "", N_("the roll has no unit rows"))]
     checker = _RowChecker(filename, header)
     rows = [row for line, cells in table.records if (row := checker.check(line, cells))]
     problems = sorted(checker.problems, key=lambda p: p.line)
@@ -111,7 +135,7 @@ def validate_table(table: Table, filename: str) -> tuple[list[RollRow], list[Rol
 def _check_header(header: list[str], filename: str) -> list[RollProblem]:
     problems = []
     if not header:
-        return [RollProblem(filename, 1, "", "the file is empty: expected a header line")]
+        return [RollProblem(filename, 1, "", N_("the file is empty: expected a header line"))]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         problems.append(
@@ -119,20 +143,31 @@ def _check_header(header: list[str], filename: str) -> list[RollProblem]:
                 filename,
                 1,
                 "",
-                f"missing column{'s' if len(missing) > 1 else ''}: "
-                + ", ".join(missing)
-                + " (the header must be "
-                + ",".join(REQUIRED_COLUMNS)
-                + ")",
+                N_("missing columns: %(columns)s (the header must be %(header)s)")
+                if len(missing) > 1
+                else N_("missing column: %(columns)s (the header must be %(header)s)"),
+                {"columns": ", ".join(missing), "header": ",".join(REQUIRED_COLUMNS)},
             )
         )
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     unknown = [h or "(blank)" for h in header if h not in known]
     if unknown:
-        problems.append(RollProblem(filename, 1, "", "unknown column: " + ", ".join(unknown)))
+        problems.append(
+            RollProblem(
+                filename, 1, "", N_("unknown column: %(columns)s"), {"columns": ", ".join(unknown)}
+            )
+        )
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
-        problems.append(RollProblem(filename, 1, "", "repeated column: " + ", ".join(repeated)))
+        problems.append(
+            RollProblem(
+                filename,
+                1,
+                "",
+                N_("repeated column: %(columns)s"),
+                {"columns": ", ".join(repeated)},
+            )
+        )
     return problems
 
 
@@ -147,26 +182,37 @@ class _RowChecker:
         self.names: dict[str, tuple[str, int]] = {}
         self.phones: dict[str, tuple[str, int]] = {}
 
-    def problem(self, line: int, field: str, message: str) -> None:
-        self.problems.append(RollProblem(self.filename, line, field, message))
+    def problem(self, line: int, field: str, message: str, **params: object) -> None:
+        """Record a problem: ``message`` is an ``N_`` msgid, ``params`` fill its placeholders."""
+        self.problems.append(RollProblem(self.filename, line, field, message, params))
 
     def check(self, line: int, cells: list[str]) -> RollRow | None:
         before = len(self.problems)
         if len(cells) > len(self.header) and any(c.strip() for c in cells[len(self.header) :]):
             self.problem(
-                line, "", f"the row has {len(cells)} cells but the header has {len(self.header)}"
+                line,
+                "",
+                N_("the row has %(cells)s cells but the header has %(columns)s"),
+                cells=len(cells),
+                columns=len(self.header),
             )
         value = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(self.header)}
         unit = self._unit(line, value["unit"])
         building = value["building"]
         if not building:
-            self.problem(line, "building", "the building is missing")
+            self.problem(line, "building", N_("the building is missing"))
         area = self._area(line, value["area"])
         developer = self._developer(line, value["developer"])
         keys = self._owners(line, value["owners"], developer)
         kind = value.get("kind", "") or "flat"
         if kind not in UNIT_KINDS:
-            self.problem(line, "kind", f"'{kind}' is not one of {', '.join(UNIT_KINDS)}")
+            self.problem(
+                line,
+                "kind",
+                N_("'%(value)s' is not one of %(choices)s"),
+                value=kind,
+                choices=", ".join(UNIT_KINDS),
+            )
         names = self._aligned(line, "owner_names", value.get("owner_names", ""), keys)
         phones = self._aligned(line, "owner_phones", value.get("owner_phones", ""), keys)
         if phones is not None:
@@ -181,25 +227,31 @@ class _RowChecker:
 
     def _unit(self, line: int, unit: str) -> str | None:
         if not unit:
-            self.problem(line, "unit", "the unit code is missing")
+            self.problem(line, "unit", N_("the unit code is missing"))
             return None
         first = self.unit_lines.setdefault(unit, line)
         if first != line:
-            self.problem(line, "unit", f"unit '{unit}' already appears on line {first}")
+            self.problem(
+                line,
+                "unit",
+                N_("unit '%(unit)s' already appears on line %(first)s"),
+                unit=unit,
+                first=first,
+            )
             return None
         return unit
 
     def _area(self, line: int, text: str) -> int | None:
         if not text:
-            self.problem(line, "area", "the area is missing")
+            self.problem(line, "area", N_("the area is missing"))
             return None
         try:
             area = parse_hundredths(text)
         except BadQuantity as exc:
-            self.problem(line, "area", f"{exc.message} (expected m² like 89.37)")
+            self.problem(line, "area", _AREA_PROBLEMS[exc.message], value=text)
             return None
         if area <= 0:
-            self.problem(line, "area", f"'{text}' is not greater than zero")
+            self.problem(line, "area", N_("'%(value)s' is not greater than zero"), value=text)
             return None
         return area
 
@@ -208,24 +260,28 @@ class _RowChecker:
             return False
         if text == "1":
             return True
-        self.problem(line, "developer", f"'{text}' is not 1 (developer-held) or empty")
+        self.problem(
+            line, "developer", N_("'%(value)s' is not 1 (developer-held) or empty"), value=text
+        )
         return None
 
     def _owners(self, line: int, text: str, developer: bool | None) -> tuple[str, ...] | None:
         if not text:
             if developer is False:
                 self.problem(
-                    line, "owners", "no owners are given and the unit is not developer-held"
+                    line, "owners", N_("no owners are given and the unit is not developer-held")
                 )
                 return None
             return ()
         keys = [k.strip() for k in text.split(SEPARATOR)]
         if any(not k for k in keys):
-            self.problem(line, "owners", f"'{text}' has an empty owner key")
+            self.problem(line, "owners", N_("'%(value)s' has an empty owner key"), value=text)
             return None
         repeated = sorted({k for k in keys if keys.count(k) > 1})
         if repeated:
-            self.problem(line, "owners", f"owner key '{repeated[0]}' is listed twice")
+            self.problem(
+                line, "owners", N_("owner key '%(owner)s' is listed twice"), owner=repeated[0]
+            )
             return None
         return tuple(keys)
 
@@ -239,9 +295,12 @@ class _RowChecker:
             self.problem(
                 line,
                 field,
-                f"{len(parts)} value{'s' if len(parts) != 1 else ''} "
-                f"for {len(keys)} owner{'s' if len(keys) != 1 else ''}: they must "
-                "be aligned with owners",
+                N_(
+                    "%(values)s value(s) for %(owners)s owner(s): give one value for each "
+                    "owner, in the same order as the owners"
+                ),
+                values=len(parts),
+                owners=len(keys),
             )
             return None
         return parts if keys is not None else None
@@ -256,7 +315,10 @@ class _RowChecker:
             if normal is None:
                 # Do not echo the value: it is personal data and may be nearly right.
                 self.problem(
-                    line, "owner_phones", f"value {position} does not look like a phone number"
+                    line,
+                    "owner_phones",
+                    N_("value %(position)s does not look like a phone number"),
+                    position=position,
                 )
                 return None
             out.append(normal)
@@ -279,5 +341,11 @@ class _RowChecker:
             first = seen.setdefault(key, (value, line))
             if first[0] != value:
                 self.problem(
-                    line, field, f"owner '{key}' has a different {what} on line {first[1]}"
+                    line,
+                    field,
+                    N_("owner '%(owner)s' has a different name on line %(first)s")
+                    if what == "name"
+                    else N_("owner '%(owner)s' has a different phone on line %(first)s"),
+                    owner=key,
+                    first=first[1],
                 )

@@ -36,6 +36,7 @@ from estate.roll import REQUIRED_COLUMNS, RollRow, parse_roll
 from estate.tables import write_table
 from notary import envelope, store
 from notary.clock import Clock
+from notary.errors import N_
 from notary.work import UnitOfWork
 
 COMMUNITY_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -119,7 +120,7 @@ def new_owner_ref() -> str:
     return "o_" + secrets.token_hex(8)
 
 
-_EXISTS = "Community %(code)s already exists."
+_EXISTS = N_("Community %(code)s already exists.")
 
 
 def create_community(
@@ -142,8 +143,10 @@ def create_community(
     code = code.strip()
     if not COMMUNITY_CODE.fullmatch(code):
         raise BadCommunityCode(
-            "A community code is 1-64 letters, digits, '_', '.' or '-', starting with a letter "
-            "or digit.",
+            N_(
+                "A community code is 1-64 letters, digits, '_', '.' or '-', starting with a letter "
+                "or digit."
+            ),
             code=code,
         )
     if not name.strip():
@@ -308,10 +311,10 @@ def _check_rows(rows: Sequence[RollRow]) -> None:
     seen: set[str] = set()
     for row in rows:
         if row.unit in seen:
-            raise DuplicateUnit(f"Unit {row.unit} appears twice in the roll.", unit=row.unit)
+            raise DuplicateUnit(N_("Unit %(unit)s appears twice in the roll."), unit=row.unit)
         seen.add(row.unit)
         if not row.owner_keys and not row.is_developer_held:
-            raise UnitWithoutOwners(f"Unit {row.unit} lists no owners.", unit=row.unit)
+            raise UnitWithoutOwners(N_("Unit %(unit)s lists no owners."), unit=row.unit)
 
 
 def _community(s: Session, code: str, *, for_update: bool = False) -> Community:
@@ -320,7 +323,7 @@ def _community(s: Session, code: str, *, for_update: bool = False) -> Community:
         query = query.with_for_update()  # imports into one community run one after another
     community = s.scalar(query)
     if community is None:
-        raise CommunityNotFound(f"There is no community {code}.", code=code)
+        raise CommunityNotFound(N_("There is no community %(code)s."), code=code)
     return community
 
 

@@ -14,11 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from notary.errors import N_
+
 XLSX_MAGIC = b"PK\x03\x04"
 
 
 class UnreadableTable(Exception):
-    """The bytes are not a readable CSV or XLSX file (the message says why)."""
+    """The bytes are not a readable CSV or XLSX file.
+
+    ``message`` says why, as an English msgid about "the file" with named placeholders filled
+    from ``params`` (translated when shown, like a domain error's message).
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -56,11 +67,15 @@ def _read_csv(data: bytes) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnreadableTable(f"is not UTF-8 text (bad byte at offset {exc.start})") from None
+        raise UnreadableTable(
+            N_("the file is not UTF-8 text (bad byte at offset %(offset)s)"), offset=exc.start
+        ) from None
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise UnreadableTable(f"is not valid CSV ({exc})") from None
+        raise UnreadableTable(
+            N_("the file is not valid CSV (%(reason)s)"), reason=str(exc)
+        ) from None
     return _split(enumerate(rows, start=1))
 
 
@@ -70,7 +85,10 @@ def _read_xlsx(data: bytes) -> Table:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise UnreadableTable(f"is not a readable XLSX workbook ({type(exc).__name__})") from None
+        raise UnreadableTable(
+            N_("the file is not a readable XLSX workbook (%(reason)s)"),
+            reason=type(exc).__name__,
+        ) from None
     try:
         sheet = book.worksheets[0]
         numbered = [

@@ -3,15 +3,18 @@
 A request gets JSON when its path is under ``/api/`` or it prefers JSON (``Accept``);
 everyone else gets an HTML page in their language that says what to do next.
 
-Domain errors (:class:`notary.errors.DomainError`) are looked up in :data:`STATUS_BY_ERROR`
-along the exception's MRO, so a package may register its base class once. The problem
+Domain errors (:class:`notary.errors.DomainError`) get their status from the one table
+:data:`STATUS_BY_ERROR`, which lists every domain error class of fundvote's packages (a test
+walks the subclasses); HTML views that show a domain error on their own page take its text
+from :func:`error_text` and its status from :func:`status_for`. The problem
 ``type`` of a domain error is ``urn:fundvote:problem:<code>``; plain HTTP errors use
 ``about:blank`` as RFC 9457 recommends.
 
 Nothing from the exception's text, the request body or the query string is logged or
-shown, except a :class:`DomainError`'s ``message``, which by contract is safe. An
-unexpected exception is logged as its class name, the place it was raised (file:line) and a
-random reference, which the error page shows so a user can quote it.
+shown, except a :class:`DomainError`'s ``message`` (a translated msgid, its values filled
+in), which by contract is safe. An unexpected exception, and a domain error the table makes
+a server fault (5xx), is logged as its class name, the place it was raised (file:line) and a
+random reference, which the error page shows so a user can quote it; its message is not.
 """
 
 from __future__ import annotations
@@ -27,15 +30,20 @@ from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from estate import errors as estate_errors
+from estate.roll import RollProblem
 from fundvote import auth
 from fundvote.access import is_api_path
+from notary import checkpoint, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
+from voting import matters, members, tally
 from voting.outbox import OutboxMisconfigured
 
 log = logging.getLogger("fundvote.web")
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    # fundvote: staff accounts and the desk
     auth.InvalidCredentials: 401,
     auth.OutOfScope: 403,
     auth.UnknownCommunity: 404,
@@ -46,7 +54,6 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     auth.InvalidUsername: 422,
     auth.UnknownRole: 422,
     auth.CommunityRequired: 422,
-    # Other packages add their errors here (most specific first is not needed: MRO decides).
     # voting, owner side: links, casting, receipts, paper ballots, proxies, objections
     voting_errors.UnknownLink: 404,
     voting_errors.AlreadyVoted: 409,
@@ -57,6 +64,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     voting_errors.IdentityCheckFailed: 422,
     voting_errors.IdentityLocked: 429,
     voting_errors.MalformedReceipt: 422,
+    voting_errors.BadSignature: 422,
     voting_errors.NotEligible: 422,
     voting_errors.ProxyExists: 409,
     voting_errors.ProxyNotFound: 404,
@@ -66,7 +74,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     voting_errors.PaperEntryNotFound: 404,
     voting_errors.NotInPublicity: 409,
     voting_errors.InvalidObjection: 422,
-    OutboxMisconfigured: 503,
+    voting_errors.MissingDocument: 422,
     # voting, committee side: ballots, lifecycle, publication
     voting_errors.BallotNotFound: 404,
     voting_errors.AttachmentNotFound: 404,
@@ -83,9 +91,56 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     voting_errors.ObjectionAnswered: 409,
     voting_errors.ResultsNotPublished: 409,
     voting_errors.InvalidBallot: 422,
+    voting_errors.InvalidUsePlan: 422,
+    # voting, pure rules: matters, members, the tally (also fed by the CLI's files)
+    matters.MatterUnknown: 422,
+    matters.ScopeTooNarrow: 422,
+    members.UnitWithoutHolder: 422,
+    members.BadOwnerKey: 422,
+    tally.EmptyRoll: 422,
+    tally.DuplicateMember: 422,
+    tally.BadMemberWeight: 422,
+    tally.MemberNotOnRoll: 422,
+    tally.DuplicateBallot: 422,
+    tally.UnknownChoice: 422,
+    # estate: the property register
+    estate_errors.CommunityNotFound: 404,
+    estate_errors.UnitNotFound: 404,
+    estate_errors.CommunityExists: 409,
+    estate_errors.BadCommunityCode: 422,
+    estate_errors.NegativeAmount: 422,
+    estate_errors.EmptyScope: 422,
+    estate_errors.NonPositiveArea: 422,
+    estate_errors.BadQuantity: 422,
+    estate_errors.DuplicateUnit: 422,
+    estate_errors.UnitWithoutOwners: 422,
+    estate_errors.RollRejected: 422,
+    # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
+    note.MalformedNote: 422,
+    note.UnverifiedNote: 422,
+    note.BadSignature: 422,
+    checkpoint.MalformedCheckpoint: 422,
+    merkle.BeyondTreeSize: 422,
+    store.EntryNotFound: 404,
+    # Server faults: never the user's doing. 503: the server is not set up to do this (a key,
+    # the outbox: the administrator must fix the configuration); 500: stored data or our code
+    # is wrong. Shown with a reference and logged, never with the message.
+    OutboxMisconfigured: 503,
+    keys.SigningKeyMissing: 503,
+    keys.MalformedKey: 503,
+    estate_errors.DataKeyMissing: 503,
+    estate_errors.DataKeyInvalid: 503,
+    store.UnsupportedDatabase: 503,
+    store.LogCorrupt: 500,
+    estate_errors.UndecryptableData: 500,
+    envelope.PersonalDataInEntry: 500,
+    envelope.NaiveTimestamp: 500,
+    # The root: only for an error class defined outside the packages above (tests).
     DomainError: 422,
 }
-"""HTTP status of each domain error class (looked up along the MRO)."""
+"""HTTP status of each domain error class. Every concrete class has its own entry (a test
+walks the subclasses); :func:`status_for` looks a class up along its MRO only so that an
+error defined elsewhere still gets its nearest ancestor's status."""
 
 TITLES: dict[int, Any] = {
     400: lazy_gettext("Bad request"),
@@ -98,6 +153,7 @@ TITLES: dict[int, Any] = {
     422: lazy_gettext("Cannot be done"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Something went wrong"),
+    503: lazy_gettext("Temporarily unavailable"),
 }
 
 ADVICE: dict[int, Any] = {
@@ -119,15 +175,62 @@ ADVICE: dict[int, Any] = {
         "This is our fault, not yours. Try again in a few minutes. If it keeps happening, "
         "tell the administrator this reference:"
     ),
+    503: lazy_gettext(
+        "This is our fault, not yours: the system is not fully set up. Try again later. "
+        "If it keeps happening, tell the administrator this reference:"
+    ),
 }
 
 
 def status_for(error: DomainError) -> int:
-    """The HTTP status for a domain error: the entry of its nearest class in the table."""
+    """The HTTP status for a domain error: the entry of its class in :data:`STATUS_BY_ERROR`
+    (of its nearest ancestor for a class defined outside fundvote's packages)."""
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
-    return 422
+    return STATUS_BY_ERROR[DomainError]
+
+
+def is_server_fault(error: DomainError) -> bool:
+    """True when the table gives the error a 5xx status: our fault, not the user's."""
+    return status_for(error) >= 500
+
+
+def error_text(error: DomainError) -> str:
+    """A domain error's message in the user's language: the msgid translated, then the
+    error's ``params`` interpolated (ballot status words translated too).
+
+    Every page, flash and problem detail that shows a domain error gets its text here. A
+    server fault (:func:`is_server_fault`) is never described to the user: it is re-raised,
+    so the error handler logs it and answers with the 500/503 page and a reference.
+    """
+    if is_server_fault(error):
+        raise error
+    # Imported here: the web layer's labels import this module's table.
+    from fundvote.web.ballot_labels import STATUS_LABELS
+
+    params = {k: str(v) for k, v in error.params.items()}
+    if params.get("status") in STATUS_LABELS:
+        params["status"] = str(STATUS_LABELS[params["status"]])
+    return _translated(error.message, params)
+
+
+def roll_problem_text(problem: RollProblem) -> str:
+    """One problem of a rejected roll (or ballots) file in the user's language."""
+    return _translated(problem.message, {k: str(v) for k, v in problem.params.items()})
+
+
+def _translated(msgid: str, params: dict[str, str]) -> str:
+    """``msgid`` translated, then ``params`` filled in (``%`` left alone without params)."""
+    translated = gettext(msgid)
+    if not params:
+        return translated
+    try:
+        return translated % params
+    except (KeyError, ValueError, TypeError):
+        # A catalogue entry with a broken placeholder must not become a 500 (a test checks
+        # every entry): fall back to the English text.
+        return msgid % params
 
 
 def wants_json() -> bool:
@@ -208,12 +311,23 @@ def _respond(
 
 
 def handle_domain_error(error: DomainError) -> Response:
+    """A domain error as a problem or a page, with the status from :data:`STATUS_BY_ERROR`.
+
+    A server fault is logged like an unexpected exception and shown with a reference only:
+    its message may name server paths or internals and is never sent.
+    """
     status = status_for(error)
-    detail = gettext(error.message, **{k: str(v) for k, v in error.params.items()})
-    return _respond(status, detail=detail, type_=f"urn:fundvote:problem:{error.code}")
+    type_ = f"urn:fundvote:problem:{error.code}"
+    if status >= 500:
+        reference = _log_unexpected(error)
+        return _respond(
+            status, detail=None, type_=type_, extra={"reference": reference}, reference=reference
+        )
+    return _respond(status, detail=error_text(error), type_=type_)
 
 
 def handle_http_error(error: HTTPException) -> Response:
+    """A plain HTTP error (404, 405, 413, CSRF...) as a problem or a page."""
     status = error.code or 500
     headers: dict[str, str] = {}
     for name, value in error.get_headers():
@@ -236,6 +350,7 @@ def handle_http_error(error: HTTPException) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
+    """Any other exception: logged with a reference, shown as the 500 page or problem."""
     reference = _log_unexpected(error)
     return _respond(500, detail=None, extra={"reference": reference}, reference=reference)
 

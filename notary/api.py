@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from notary.clock import Clock, FixedClock, SystemClock
 from notary.envelope import TIME_FORMAT
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 from notary.keys import KeyRecord, KeyRing, load_keyring, rotate_key
 from notary.work import UnitOfWork
 
 __all__ = [
+    "N_",
     "TIME_FORMAT",
     "Clock",
     "DomainError",

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 from notary.keys import VerifierKey
 from notary.merkle import HASH_SIZE
 from notary.note import Signer, open_note, sign_note
@@ -49,7 +49,7 @@ def log_origin(prefix: str, log: str) -> str:
     """
     prefix = prefix.rstrip("/")
     if not prefix or not log or _BAD_ORIGIN.search(prefix + log) or "\n" in prefix + log:
-        raise MalformedCheckpoint("A log origin needs a prefix and a log name without spaces.")
+        raise MalformedCheckpoint(N_("A log origin needs a prefix and a log name without spaces."))
     return f"{prefix}/{log}"
 
 
@@ -58,11 +58,11 @@ def format_checkpoint(checkpoint: Checkpoint) -> str:
     a negative size, a root that is not 32 bytes, or an empty or multi-line extension."""
     cp = checkpoint
     if not cp.origin or "\n" in cp.origin:
-        raise MalformedCheckpoint("A checkpoint origin is one non-empty line.")
+        raise MalformedCheckpoint(N_("A checkpoint origin is one non-empty line."))
     if cp.size < 0 or len(cp.root) != HASH_SIZE:
-        raise MalformedCheckpoint("A checkpoint needs a size >= 0 and a 32-byte root.")
+        raise MalformedCheckpoint(N_("A checkpoint needs a size >= 0 and a 32-byte root."))
     if any(not ext or "\n" in ext for ext in cp.extensions):
-        raise MalformedCheckpoint("Checkpoint extension lines are non-empty single lines.")
+        raise MalformedCheckpoint(N_("Checkpoint extension lines are non-empty single lines."))
     lines = [cp.origin, str(cp.size), base64.b64encode(cp.root).decode(), *cp.extensions]
     return "".join(line + "\n" for line in lines)
 
@@ -72,19 +72,19 @@ def parse_checkpoint(text: str) -> Checkpoint:
     non-empty lines, each ending in a newline, a decimal size without leading zeros and a
     base64 root of 32 bytes."""
     if not text.endswith("\n"):
-        raise MalformedCheckpoint("A checkpoint ends with a newline.")
+        raise MalformedCheckpoint(N_("A checkpoint ends with a newline."))
     lines = text[:-1].split("\n")
     if len(lines) < 3 or any(not line for line in lines):
-        raise MalformedCheckpoint("A checkpoint has at least three non-empty lines.")
+        raise MalformedCheckpoint(N_("A checkpoint has at least three non-empty lines."))
     origin, size_text, root_text, *extensions = lines
     if not _SIZE.fullmatch(size_text):
-        raise MalformedCheckpoint("The checkpoint size is not a decimal number.")
+        raise MalformedCheckpoint(N_("The checkpoint size is not a decimal number."))
     try:
         root = base64.b64decode(root_text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise MalformedCheckpoint("The checkpoint root hash is not base64.") from exc
+        raise MalformedCheckpoint(N_("The checkpoint root hash is not base64.")) from exc
     if len(root) != HASH_SIZE:
-        raise MalformedCheckpoint("The checkpoint root hash is not 32 bytes.")
+        raise MalformedCheckpoint(N_("The checkpoint root hash is not 32 bytes."))
     return Checkpoint(origin, int(size_text), root, tuple(extensions))
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notary.canonical import canonical_bytes
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 
 ENVELOPE_VERSION = 1
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -50,7 +50,7 @@ def format_time(at: datetime) -> str:
     """Return ``at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; raise :class:`NaiveTimestamp`
     for a datetime without timezone."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise NaiveTimestamp("Entry times must carry a timezone.")
+        raise NaiveTimestamp(N_("Entry times must carry a timezone."))
     return at.astimezone(UTC).strftime(TIME_FORMAT)
 
 
@@ -99,7 +99,8 @@ def refuse_personal_data(value: Any, path: str = "$") -> None:
             here = f"{path}.{key}"
             if isinstance(key, str) and _normalize(key) in PERSONAL_DATA_KEYS:
                 raise PersonalDataInEntry(
-                    f"The entry holds personal data at {here}; refer to owners by id.", path=here
+                    N_("The entry holds personal data at %(path)s; refer to owners by id."),
+                    path=here,
                 )
             refuse_personal_data(item, here)
     elif isinstance(value, list | tuple):

@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 
 ALGORITHM = "Ed25519"
 SIGNATURE_TYPE_ED25519 = 0x01
@@ -56,7 +56,7 @@ def check_key_name(name: str) -> str:
     """Return ``name`` if it is a valid signed-note key name: non-empty, with no Unicode
     space and no ``+``; raise :class:`MalformedKey` otherwise."""
     if not name or _BAD_NAME.search(name):
-        raise MalformedKey("A key name must be non-empty, without spaces or '+'.")
+        raise MalformedKey(N_("A key name must be non-empty, without spaces or '+'."))
     return name
 
 
@@ -76,7 +76,7 @@ class VerifierKey:
     def __post_init__(self) -> None:
         check_key_name(self.name)
         if len(self.public_key) != 32:
-            raise MalformedKey("An Ed25519 public key is 32 bytes.")
+            raise MalformedKey(N_("An Ed25519 public key is 32 bytes."))
 
     @property
     def key_id(self) -> bytes:
@@ -108,18 +108,18 @@ def parse_verifier_key(text: str) -> VerifierKey:
     key data is base64 of ``0x01`` and 32 bytes, and its key ID matches name and key."""
     parts = text.strip().split("+", 2)
     if len(parts) != 3:
-        raise MalformedKey("A verifier key reads <name>+<key id>+<key data>.")
+        raise MalformedKey(N_("A verifier key reads <name>+<key id>+<key data>."))
     name, id_hex, data = parts
     check_key_name(name)
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise MalformedKey("The verifier key data is not base64.") from exc
+        raise MalformedKey(N_("The verifier key data is not base64.")) from exc
     if len(raw) != 33 or raw[0] != SIGNATURE_TYPE_ED25519:
-        raise MalformedKey("The verifier key is not an Ed25519 key.")
+        raise MalformedKey(N_("The verifier key is not an Ed25519 key."))
     key = VerifierKey(name, raw[1:])
     if not re.fullmatch(r"[0-9a-f]{8}", id_hex) or id_hex != key.key_id_hex:
-        raise MalformedKey("The verifier key ID does not match its name and key.")
+        raise MalformedKey(N_("The verifier key ID does not match its name and key."))
     return key
 
 
@@ -217,7 +217,7 @@ def load_keyring(path: Path, *, create: bool, name: str = DEFAULT_KEY_NAME) -> K
     check_key_name(name)
     if not path.exists():
         if not create:
-            raise SigningKeyMissing("No signing key file; create one with 'fundvote keys'.")
+            raise SigningKeyMissing(N_("No signing key file; create one with 'fundvote keys'."))
         _write_new_key(path, replace=False)
     return KeyRing(name, _read_private_key(path), _read_retired(retired_path(path)))
 
@@ -244,9 +244,9 @@ def _read_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
-        raise MalformedKey("The signing key file is not a PEM PKCS#8 private key.") from exc
+        raise MalformedKey(N_("The signing key file is not a PEM PKCS#8 private key.")) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise MalformedKey("The signing key is not an Ed25519 key.")
+        raise MalformedKey(N_("The signing key is not an Ed25519 key."))
     return key
 
 

@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -85,7 +85,7 @@ def subtree_hash(get: Getter, start: int, n: int) -> bytes:
 def tree_root(get: Getter, size: int) -> bytes:
     """Return the root hash of the tree made of the first ``size`` leaves (``EMPTY_ROOT`` if 0)."""
     if size < 0:
-        raise BeyondTreeSize("A tree size cannot be negative.", size=size)
+        raise BeyondTreeSize(N_("A tree size cannot be negative."), size=size)
     return subtree_hash(get, 0, size)
 
 
@@ -95,7 +95,7 @@ def inclusion_proof(get: Getter, index: int, size: int) -> list[bytes]:
     Raises :class:`BeyondTreeSize` unless ``0 <= index < size``.
     """
     if not 0 <= index < size:
-        raise BeyondTreeSize("The entry is not in a tree of that size.", index=index, size=size)
+        raise BeyondTreeSize(N_("The entry is not in a tree of that size."), index=index, size=size)
     top_down: list[bytes] = []
     start, n, m = 0, size, index
     while n > 1:
@@ -117,7 +117,7 @@ def consistency_proof(get: Getter, old_size: int, new_size: int) -> list[bytes]:
     """
     if not 0 <= old_size <= new_size:
         raise BeyondTreeSize(
-            "A tree can only be proved consistent with an earlier size of itself.",
+            N_("A tree can only be proved consistent with an earlier size of itself."),
             old_size=old_size,
             new_size=new_size,
         )
@@ -149,7 +149,7 @@ def completed_nodes(index: int, leaf: bytes, get: Getter) -> list[PerfectNode]:
     (``O(log n)``); storing what it returns keeps every perfect subtree of the log stored.
     """
     if index < 0:
-        raise BeyondTreeSize("A leaf index cannot be negative.", index=index)
+        raise BeyondTreeSize(N_("A leaf index cannot be negative."), index=index)
     nodes = [PerfectNode(0, index, leaf)]
     level, i, h = 0, index, leaf
     while i & 1:
@@ -167,7 +167,7 @@ def frontier_keys(size: int) -> list[tuple[int, int]]:
     without reading any stored node.
     """
     if size < 0:
-        raise BeyondTreeSize("A tree size cannot be negative.", size=size)
+        raise BeyondTreeSize(N_("A tree size cannot be negative."), size=size)
     keys: list[tuple[int, int]] = []
     start = 0
     for level in range(size.bit_length() - 1, -1, -1):
@@ -278,19 +278,19 @@ class MemoryTree:
         """The root hash at ``size`` leaves (default: all)."""
         size = self._size if size is None else size
         if size > self._size:
-            raise BeyondTreeSize("The tree is not that large yet.", size=size)
+            raise BeyondTreeSize(N_("The tree is not that large yet."), size=size)
         return tree_root(self.get, size)
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """The audit path of leaf ``index`` in the tree of ``size`` leaves (default: all)."""
         size = self._size if size is None else size
         if size > self._size:
-            raise BeyondTreeSize("The tree is not that large yet.", size=size)
+            raise BeyondTreeSize(N_("The tree is not that large yet."), size=size)
         return inclusion_proof(self.get, index, size)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """The consistency proof from ``old_size`` to ``new_size`` leaves (default: all)."""
         new_size = self._size if new_size is None else new_size
         if new_size > self._size:
-            raise BeyondTreeSize("The tree is not that large yet.", size=new_size)
+            raise BeyondTreeSize(N_("The tree is not that large yet."), size=new_size)
         return consistency_proof(self.get, old_size, new_size)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 from notary.keys import VerifierKey
 
 EM_DASH = "\u2014"
@@ -75,9 +75,9 @@ def check_note_text(text: str) -> None:
     """Raise :class:`MalformedNote` unless ``text`` can be the text of a note: non-empty,
     ending in a newline, without control characters other than newline."""
     if not text.endswith("\n"):
-        raise MalformedNote("A note's text must end with a newline.")
+        raise MalformedNote(N_("A note's text must end with a newline."))
     if _CONTROL.search(text):
-        raise MalformedNote("A note must not contain control characters other than newline.")
+        raise MalformedNote(N_("A note must not contain control characters other than newline."))
 
 
 def sign_note(text: str, *signers: Signer) -> str:
@@ -89,7 +89,7 @@ def sign_note(text: str, *signers: Signer) -> str:
     lines = []
     for signer in signers:
         if not signer.name or _BAD_NAME.search(signer.name):
-            raise MalformedNote("A key name must be non-empty, without spaces or '+'.")
+            raise MalformedNote(N_("A key name must be non-empty, without spaces or '+'."))
         blob = base64.b64encode(signer.key_id + signer.sign(message)).decode()
         lines.append(f"{EM_DASH} {signer.name} {blob}\n")
     return text + "\n" + "".join(lines)
@@ -99,29 +99,29 @@ def split_note(note: str) -> tuple[str, list[NoteSignature]]:
     """Split a signed note into its text and its decoded signature lines, checking only the
     format (raise :class:`MalformedNote`); no signature is verified here."""
     if _CONTROL.search(note):
-        raise MalformedNote("A note must not contain control characters other than newline.")
+        raise MalformedNote(N_("A note must not contain control characters other than newline."))
     split = note.rfind("\n\n")
     if split < 0:
-        raise MalformedNote("A signed note needs a blank line before its signatures.")
+        raise MalformedNote(N_("A signed note needs a blank line before its signatures."))
     text, block = note[: split + 1], note[split + 2 :]
     if not block.endswith("\n"):
-        raise MalformedNote("A signed note ends with a newline.")
+        raise MalformedNote(N_("A signed note ends with a newline."))
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
-        raise MalformedNote("The note has too many signatures.")
+        raise MalformedNote(N_("The note has too many signatures."))
     signatures = []
     for line in lines:
         if not line.startswith(EM_DASH + " "):
-            raise MalformedNote("A signature line starts with an em dash and a space.")
+            raise MalformedNote(N_("A signature line starts with an em dash and a space."))
         name, _, blob = line[2:].rpartition(" ")
         if not name or _BAD_NAME.search(name):
-            raise MalformedNote("A signature line needs a key name without spaces or '+'.")
+            raise MalformedNote(N_("A signature line needs a key name without spaces or '+'."))
         try:
             raw = base64.b64decode(blob, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise MalformedNote("A signature is not base64.") from exc
+            raise MalformedNote(N_("A signature is not base64.")) from exc
         if len(raw) < 5:
-            raise MalformedNote("A signature is too short.")
+            raise MalformedNote(N_("A signature is too short."))
         signatures.append(NoteSignature(name, raw[:4], raw[4:]))
     return text, signatures
 
@@ -142,9 +142,9 @@ def open_note(note: str, verifiers: Iterable[VerifierKey]) -> OpenedNote:
         if key is None:
             continue
         if not key.verify(message, sig.signature):
-            raise BadSignature("A signature on the note does not verify.", key=key.name)
+            raise BadSignature(N_("A signature on the note does not verify."), key=key.name)
         if key not in signed_by:
             signed_by.append(key)
     if not signed_by:
-        raise UnverifiedNote("The note carries no signature from a trusted key.")
+        raise UnverifiedNote(N_("The note carries no signature from a trusted key."))
     return OpenedNote(text, tuple(signed_by))

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, log_origin, parse_checkpoint, sign_checkpoint
 from notary.envelope import refuse_personal_data
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 from notary.merkle import (
     EMPTY_ROOT,
     BeyondTreeSize,
@@ -266,7 +266,7 @@ def entry(session: Session, log: str, index: int) -> StoredEntry:
         select(LogEntry.leaf_hash, LogEntry.body).where(LogEntry.log == log, LogEntry.idx == index)
     ).one_or_none()
     if row is None:
-        raise EntryNotFound("The log has no entry at that index.", log=log, index=index)
+        raise EntryNotFound(N_("The log has no entry at that index."), log=log, index=index)
     return StoredEntry(index, row.leaf_hash, row.body.encode("utf-8"))
 
 
@@ -336,7 +336,9 @@ def issue_checkpoint(
             return latest
         proof = consistency_proof(session, log, latest.size, size)
         if not verify_consistency(latest.size, size, latest.root, head_root, proof):
-            raise LogCorrupt("The log head is not consistent with its last checkpoint.", log=log)
+            raise LogCorrupt(
+                N_("The log head is not consistent with its last checkpoint."), log=log
+            )
     checkpoint = Checkpoint(log_origin(origin_prefix, log), size, head_root)
     note = sign_checkpoint(checkpoint, keyring)
     session.execute(
@@ -357,7 +359,7 @@ def _check_log_name(log: str) -> None:
 
 def _check_size(size: int, current: int) -> None:
     if not 0 <= size <= current:
-        raise BeyondTreeSize("The log has not reached that size.", size=size, current=current)
+        raise BeyondTreeSize(N_("The log has not reached that size."), size=size, current=current)
 
 
 def _head(session: Session, log: str) -> tuple[int, bytes]:
@@ -381,7 +383,9 @@ def _lock_head(session: Session, log: str) -> tuple[int, bytes, bytes]:
     elif dialect == "sqlite":
         session.execute(sqlite_insert(LogHead).values(values).on_conflict_do_nothing())
     else:  # pragma: no cover - fundvote supports these two
-        raise UnsupportedDatabase(f"The log supports PostgreSQL and SQLite, not {dialect}.")
+        raise UnsupportedDatabase(
+            N_("The log supports PostgreSQL and SQLite, not %(dialect)s."), dialect=dialect
+        )
     row = session.execute(_LOCK_HEAD, {"head_log": log}).one()
     return row.size, row.root, row.frontier
 
@@ -389,7 +393,7 @@ def _lock_head(session: Session, log: str) -> tuple[int, bytes, bytes]:
 def _frontier_nodes(log: str, size: int, frontier: bytes) -> dict[tuple[int, int], bytes]:
     keys = frontier_keys(size)
     if len(frontier) != 32 * len(keys):
-        raise LogCorrupt("The log head's frontier does not match its size.", log=log)
+        raise LogCorrupt(N_("The log head's frontier does not match its size."), log=log)
     return {key: frontier[32 * i : 32 * (i + 1)] for i, key in enumerate(keys)}
 
 
@@ -398,7 +402,7 @@ def _getter(log: str, nodes: Mapping[tuple[int, int], bytes]) -> Getter:
         try:
             return nodes[(level, index)]
         except KeyError:
-            raise LogCorrupt("A stored tree node is missing.", log=log) from None
+            raise LogCorrupt(N_("A stored tree node is missing."), log=log) from None
 
     return get
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from estate.roll import RollProblem
 from estate.tables import UnreadableTable, read_table
+from notary.errors import N_
 from voting.members import Member
 from voting.tally import Ballot, Choice
 
@@ -47,7 +48,7 @@ def parse_ballot_rows(data: bytes, filename: str) -> tuple[list[BallotRow], list
     try:
         table = read_table(data, filename)
     except UnreadableTable as exc:
-        return [], [RollProblem(filename, 1, "", f"the file {exc}")]
+        return [], [RollProblem(filename, 1, "", exc.message, exc.params)]
     header = [h.strip().lower() for h in table.header]
     problems = _check_header(header, filename)
     if problems:
@@ -58,21 +59,30 @@ def parse_ballot_rows(data: bytes, filename: str) -> tuple[list[BallotRow], list
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             problems.append(
                 RollProblem(
-                    filename, line, "", f"the row has {len(cells)} cells but the header has 2"
+                    filename,
+                    line,
+                    "",
+                    N_("the row has %(cells)s cells but the header has %(columns)s"),
+                    {"cells": len(cells), "columns": len(header)},
                 )
             )
         value = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
         unit, text = value["unit"], value["choice"]
         if not unit:
-            problems.append(RollProblem(filename, line, "unit", "the unit code is missing"))
+            problems.append(RollProblem(filename, line, "unit", N_("the unit code is missing")))
         choice = _choice(text)
         if choice is None:
-            message = (
-                "the choice is missing"
+            problems.append(
+                RollProblem(filename, line, "choice", N_("the choice is missing"))
                 if not text
-                else f"'{text}' is not a choice; expected agree, oppose or abstain"
+                else RollProblem(
+                    filename,
+                    line,
+                    "choice",
+                    N_("'%(value)s' is not a choice; expected agree, oppose or abstain"),
+                    {"value": text},
+                )
             )
-            problems.append(RollProblem(filename, line, "choice", message))
         if len(problems) == before and choice is not None:
             rows.append(BallotRow(line, unit, choice))
     problems.sort(key=lambda p: p.line)
@@ -105,21 +115,33 @@ def resolve_ballots(
     for row in sorted(rows, key=lambda r: r.line):
         key = member_of.get(row.unit)
         if key is None:
-            where = "in the roll" if row.unit not in roll_units else "in the ballot's scope"
             problems.append(
-                RollProblem(filename, row.line, "unit", f"unit '{row.unit}' is not {where}")
+                RollProblem(
+                    filename,
+                    row.line,
+                    "unit",
+                    N_("unit '%(unit)s' is not in the roll")
+                    if row.unit not in roll_units
+                    else N_("unit '%(unit)s' is not in the ballot's scope"),
+                    {"unit": row.unit},
+                )
             )
             continue
         earlier = first.setdefault(key, row)
         if earlier is not row:
-            via = (
-                f"unit '{row.unit}' already voted"
-                if earlier.unit == row.unit
-                else f"unit '{row.unit}' belongs to the member who already voted with unit"
-                f" '{earlier.unit}'"
-            )
             problems.append(
-                RollProblem(filename, row.line, "unit", f"{via} on line {earlier.line}")
+                RollProblem(
+                    filename,
+                    row.line,
+                    "unit",
+                    N_("unit '%(unit)s' already voted on line %(first)s")
+                    if earlier.unit == row.unit
+                    else N_(
+                        "unit '%(unit)s' belongs to the member who already voted with unit "
+                        "'%(earlier)s' on line %(first)s"
+                    ),
+                    {"unit": row.unit, "earlier": earlier.unit, "first": earlier.line},
+                )
             )
             continue
         ballots.append(Ballot(key, row.choice))
@@ -128,7 +150,9 @@ def resolve_ballots(
 
 def _check_header(header: list[str], filename: str) -> list[RollProblem]:
     if not header:
-        return [RollProblem(filename, 1, "", "the file is empty: expected the header unit,choice")]
+        return [
+            RollProblem(filename, 1, "", N_("the file is empty: expected the header unit,choice"))
+        ]
     problems = []
     missing = [c for c in BALLOT_COLUMNS if c not in header]
     if missing:
@@ -137,16 +161,30 @@ def _check_header(header: list[str], filename: str) -> list[RollProblem]:
                 filename,
                 1,
                 "",
-                f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
-                " (the header must be unit,choice)",
+                N_("missing columns: %(columns)s (the header must be %(header)s)")
+                if len(missing) > 1
+                else N_("missing column: %(columns)s (the header must be %(header)s)"),
+                {"columns": ", ".join(missing), "header": ",".join(BALLOT_COLUMNS)},
             )
         )
     unknown = [h or "(blank)" for h in header if h not in BALLOT_COLUMNS]
     if unknown:
-        problems.append(RollProblem(filename, 1, "", "unknown column: " + ", ".join(unknown)))
+        problems.append(
+            RollProblem(
+                filename, 1, "", N_("unknown column: %(columns)s"), {"columns": ", ".join(unknown)}
+            )
+        )
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
-        problems.append(RollProblem(filename, 1, "", "repeated column: " + ", ".join(repeated)))
+        problems.append(
+            RollProblem(
+                filename,
+                1,
+                "",
+                N_("repeated column: %(columns)s"),
+                {"columns": ", ".join(repeated)},
+            )
+        )
     return problems
 
 

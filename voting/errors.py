@@ -224,3 +224,10 @@ class InvalidObjection(DomainError):
     """An objection must say something, in at most 2,000 characters."""
 
     code = "invalid-objection"
+
+
+class MissingDocument(DomainError):
+    """Neither a file nor a SHA-256 was given for a paper ballot's scan or a proxy's
+    authorization (raised by the voting desk's forms)."""
+
+    code = "missing-document"

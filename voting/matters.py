@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 
 
 class MatterUnknown(DomainError):
@@ -130,7 +130,9 @@ def matter_by_key(key: str) -> Matter:
         return MATTERS[key]
     except KeyError:
         raise MatterUnknown(
-            f"'{key}' is not a matter; expected one of: {', '.join(MATTER_KEYS)}", matter=key
+            N_("'%(matter)s' is not a matter; expected one of: %(choices)s"),
+            matter=key,
+            choices=", ".join(MATTER_KEYS),
         ) from None
 
 
@@ -143,7 +145,9 @@ def check_scope(matter: Matter, *, is_whole_community: bool) -> None:
     """
     if not is_whole_community and not matter.allows_narrow_scope:
         raise ScopeTooNarrow(
-            f"matter '{matter.key}' is decided by the whole community; only fund_use "
-            "(and consultations) may have a narrower scope",
+            N_(
+                "The matter '%(matter)s' is decided by the whole community: only a use of the "
+                "maintenance fund (fund_use) or a consultation may cover only some buildings."
+            ),
             matter=matter.key,
         )

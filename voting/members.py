@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from estate.errors import DuplicateUnit, NonPositiveArea
 from estate.roll import RollRow
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 
 DEVELOPER_KEY = "developer"
 OWNERS_PREFIX = "owners:"
@@ -76,7 +76,7 @@ def owner_set_key(owner_keys: Iterable[str]) -> str:
     """
     keys = sorted({_clean(k) for k in owner_keys})
     if not keys:
-        raise UnitWithoutHolder("A unit that is not developer-held must list its owners.")
+        raise UnitWithoutHolder(N_("A unit that is not developer-held must list its owners."))
     return OWNERS_PREFIX + KEY_SEPARATOR.join(keys)
 
 
@@ -95,11 +95,11 @@ def group_members(units: Iterable[UnitHolding]) -> list[Member]:
     owner_sets: dict[str, tuple[str, ...]] = {}
     for unit in units:
         if unit.code in seen:
-            raise DuplicateUnit(f"Unit {unit.code} appears twice.", unit=unit.code)
+            raise DuplicateUnit(N_("Unit %(unit)s appears twice."), unit=unit.code)
         seen.add(unit.code)
         if unit.area_centi <= 0:
             raise NonPositiveArea(
-                f"Unit {unit.code} has an area that is not positive.", unit=unit.code
+                N_("Unit %(unit)s has an area that is not positive."), unit=unit.code
             )
         if unit.is_developer_held:
             key = DEVELOPER_KEY
@@ -125,7 +125,7 @@ def _clean(key: str) -> str:
     k = key.strip()
     if not k or KEY_SEPARATOR in k:
         raise BadOwnerKey(
-            "An owner key is empty or contains ';'.", key=k if KEY_SEPARATOR in k else ""
+            N_("An owner key is empty or contains ';'."), key=k if KEY_SEPARATOR in k else ""
         )
     return k
 

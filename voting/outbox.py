@@ -30,7 +30,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -143,8 +143,10 @@ def sender_from_env(env: Mapping[str, str], *, outbox_dir: Path) -> Sender:
         sender = env.get("FUNDVOTE_SMTP_FROM")
         if not host or not template or not sender or "{phone}" not in template:
             raise OutboxMisconfigured(
-                "SMTP needs FUNDVOTE_SMTP_HOST, FUNDVOTE_SMTP_FROM and "
-                "FUNDVOTE_SMTP_TO_TEMPLATE (with {phone})."
+                N_(
+                    "SMTP needs FUNDVOTE_SMTP_HOST, FUNDVOTE_SMTP_FROM and "
+                    "FUNDVOTE_SMTP_TO_TEMPLATE (with {phone})."
+                )
             )
         return SmtpSender(
             host=host,
@@ -154,7 +156,9 @@ def sender_from_env(env: Mapping[str, str], *, outbox_dir: Path) -> Sender:
             user=env.get("FUNDVOTE_SMTP_USER") or None,
             password=env.get("FUNDVOTE_SMTP_PASSWORD") or None,
         )
-    raise OutboxMisconfigured(f"Unknown outbox '{kind}': use file, console or smtp.", kind=kind)
+    raise OutboxMisconfigured(
+        N_("Unknown outbox '%(kind)s': use file, console or smtp."), kind=kind
+    )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from estate.models import Building, Unit, UnitOwner
 from notary.canonical import canonical_bytes
-from voting.errors import InvalidBallot
+from voting.errors import N_, InvalidBallot
 from voting.members import UnitHolding, group_members
 from voting.models import RollMember, RollUnit
 
@@ -105,7 +105,7 @@ def freeze_roll(
     """
     units = scope_units(s, community_id, scope_kind, scope_codes)
     if not units:
-        raise InvalidBallot("The ballot's scope holds no units, so there is no one to vote.")
+        raise InvalidBallot(N_("The ballot's scope holds no units, so there is no one to vote."))
     by_code = {u.code: u for u in units}
     holdings = [
         UnitHolding(

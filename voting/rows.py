@@ -44,7 +44,7 @@ def community_by_code(s: Session, code: str) -> Community:
     if community is None:
         from estate.errors import CommunityNotFound
 
-        raise CommunityNotFound(f"There is no community {code}.", code=code)
+        raise CommunityNotFound(N_("There is no community %(code)s."), code=code)
     return community
 
 

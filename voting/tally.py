@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, NamedTuple, Protocol
 
-from notary.errors import DomainError
+from notary.errors import N_, DomainError
 from voting.matters import Matter, Threshold
 
 
@@ -164,7 +164,7 @@ def parse_choice(text: str) -> Choice:
         return Choice(text)
     except ValueError:
         raise UnknownChoice(
-            f"'{text}' is not a choice; expected agree, oppose or abstain", choice=text
+            N_("'%(choice)s' is not a choice; expected agree, oppose or abstain"), choice=text
         ) from None
 
 
@@ -328,14 +328,14 @@ def _index_roll(members: Iterable[RollMember]) -> dict[str, Figure]:
     roll: dict[str, Figure] = {}
     for m in members:
         if m.key in roll:
-            raise DuplicateMember(f"Member {m.key} is on the roll twice.", member=m.key)
+            raise DuplicateMember(N_("Member %(member)s is on the roll twice."), member=m.key)
         if m.heads != 1 or m.area_centi <= 0:
             raise BadMemberWeight(
-                f"Member {m.key} must have 1 head and a positive area.", member=m.key
+                N_("Member %(member)s must have 1 head and a positive area."), member=m.key
             )
         roll[m.key] = Figure(m.heads, m.area_centi)
     if not roll:
-        raise EmptyRoll("The roll has no members.")
+        raise EmptyRoll(N_("The roll has no members."))
     return roll
 
 
@@ -345,11 +345,11 @@ def _count_ballots(roll: dict[str, Figure], ballots: Iterable[Ballot]) -> dict[C
     for b in ballots:
         if b.member_key not in roll:
             raise MemberNotOnRoll(
-                f"Member {b.member_key} is not on the roll of this ballot.", member=b.member_key
+                N_("Member %(member)s is not on the roll of this ballot."), member=b.member_key
             )
         if b.member_key in voted:
             raise DuplicateBallot(
-                f"Member {b.member_key} has already cast a ballot.", member=b.member_key
+                N_("Member %(member)s has already cast a ballot."), member=b.member_key
             )
         choice = parse_choice(b.choice)
         voted.add(b.member_key)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from voting.ballot_info import get_ballot
-from voting.errors import BallotNotFound
+from voting.errors import N_, BallotNotFound
 from voting.matters import QUORUM
 from voting.models import Ballot, RollMember, RollUnit, Vote
 from voting.tally import Figure
@@ -92,7 +92,7 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
     info = get_ballot(session, ballot_ref)
     ballot_id = session.scalar(sa.select(Ballot.id).where(Ballot.ref == ballot_ref))
     if ballot_id is None:  # pragma: no cover - get_ballot raised already
-        raise BallotNotFound("There is no such ballot.", ref=ballot_ref)
+        raise BallotNotFound(N_("There is no such ballot."), ref=ballot_ref)
     roll_h, roll_a = session.execute(
         sa.select(
             sa.func.coalesce(sa.func.sum(RollMember.heads), 0),

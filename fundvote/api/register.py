@@ -21,7 +21,7 @@ from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import AREA
-from fundvote.errors import problem_response
+from fundvote.errors import error_text, problem_response, roll_problem_text, status_for
 
 ROLL_MAX_BYTES = 5 * 1024 * 1024
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -297,15 +297,14 @@ def roll_import(files: dict[str, Any], code: str) -> Any:
             cipher=rt.cipher,
         )
     except RollRejected as exc:
-        from flask_babel import gettext
-
         return problem_response(
-            422,
-            detail=gettext(exc.message, **{k: str(v) for k, v in exc.params.items()}),
+            status_for(exc),
+            detail=error_text(exc),
             type_=f"urn:fundvote:problem:{exc.code}",
             extra={
                 "problems": [
-                    {"line": p.line, "field": p.field, "message": p.message} for p in exc.problems
+                    {"line": p.line, "field": p.field, "message": roll_problem_text(p)}
+                    for p in exc.problems
                 ]
             },
         )

@@ -35,7 +35,7 @@ def show_command(as_json: bool) -> None:
     try:
         records = load_keyring(path, create=False, name=settings.log_origin).public_keys()
     except DomainError as exc:
-        raise KeyProblem(f"{path}: {exc.message}") from exc
+        raise KeyProblem(f"{path}: {exc.text}") from exc
     _print(records, as_json)
 
 
@@ -48,7 +48,7 @@ def rotate_command(as_json: bool) -> None:
     try:
         records = rotate_key(path, name=settings.log_origin).public_keys()
     except DomainError as exc:
-        raise KeyProblem(f"{path}: {exc.message}") from exc
+        raise KeyProblem(f"{path}: {exc.text}") from exc
     if not as_json:
         click.echo(f"new signing key {records[0].key_id}; restart running servers to use it")
     _print(records, as_json)

@@ -38,7 +38,7 @@ def _parse_amount(text: str | None) -> int:
     try:
         return parse_hundredths(text)
     except BadQuantity as exc:
-        _fail(f"fundvote apportion: --amount: {exc.message} (expected yuan like 12345.67)")
+        _fail(f"fundvote apportion: --amount: {exc.text} (expected yuan like 12345.67)")
 
 
 def _scope(rows: list[RollRow], buildings: str | None, filename: str) -> list[RollRow]:

@@ -78,11 +78,11 @@ def tally_command(
     try:
         check_scope(the_matter, is_whole_community=whole)
     except DomainError as exc:
-        fail(f"fundvote tally: --scope-buildings: {exc.message}")
+        fail(f"fundvote tally: --scope-buildings: {exc.text}")
     try:
         members = group_members(holdings_from_roll(in_scope))
     except DomainError as exc:
-        fail(f"{roll}: {exc.message}")
+        fail(f"{roll}: {exc.text}")
     ballot_rows, problems = parse_ballot_rows(read_file(ballots, "ballots file"), ballots)
     if problems:
         fail(one_line(problems))
@@ -94,7 +94,7 @@ def tally_command(
     try:
         result = tally(members, cast, the_matter, deemed_majority=deemed_majority)
     except DomainError as exc:  # not reachable after the checks above; never a traceback
-        fail(f"{ballots}: {exc.message}")
+        fail(f"{ballots}: {exc.text}")
     if as_json:
         click.echo(json.dumps(_json(result), ensure_ascii=False, indent=2))
     else:
@@ -112,7 +112,7 @@ def _matter(key: str | None) -> Matter:
     try:
         return matter_by_key(key)
     except MatterUnknown as exc:
-        fail(f"fundvote tally: --matter: {exc.message}")
+        fail(f"fundvote tally: --matter: {exc.text}")
 
 
 def _figure(f: Figure) -> dict[str, object]:

@@ -51,7 +51,7 @@ def _runtime() -> Iterator[Runtime]:
 
 
 def _message(error: DomainError) -> str:
-    return error.message % error.params if error.params else error.message
+    return error.text
 
 
 @click.group("user")

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from fundvote.access import current_runtime, public, safe_next, staff
 from fundvote.auth import InvalidCredentials, authenticate, list_users
+from fundvote.errors import error_text, status_for
 
 bp = Blueprint("auth", __name__)
 
@@ -42,8 +43,8 @@ def login() -> ResponseReturnValue:
                     lockout_minutes=rt.settings.login_lockout_minutes,
                 )
             except InvalidCredentials as exc:
-                error = _(exc.message)
-                status = 401
+                error = error_text(exc)
+                status = status_for(exc)
             else:
                 target = safe_next(request.args.get("next")) or url_for("home.index")
                 session.clear()  # a fresh session on login: no fixation

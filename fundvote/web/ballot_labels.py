@@ -12,10 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import gettext, lazy_gettext
+from flask_babel import lazy_gettext
 
 from estate.api import format_hundredths
-from notary.api import DomainError
+from fundvote.errors import error_text as error_text  # the one renderer, for the views
 from voting.api import CONSULTATION, MATTERS, TallyResult, Threshold
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -145,14 +145,6 @@ def threshold_rows(result: TallyResult) -> list[dict[str, Any]]:
             "met": result.approval_area_met,
         },
     ]
-
-
-def error_text(exc: DomainError) -> str:
-    """A domain error's message in the user's language, with status words translated."""
-    params = {k: str(v) for k, v in exc.params.items()}
-    if "status" in params and params["status"] in STATUS_LABELS:
-        params["status"] = str(STATUS_LABELS[params["status"]])
-    return gettext(exc.message, **params)
 
 
 def init_ballot_labels(app: Flask) -> None:

@@ -37,6 +37,7 @@ from flask_babel import gettext as _
 from estate import api as estate
 from estate.api import BadQuantity, CommunityInfo, format_hundredths, parse_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.errors import status_for
 from fundvote.lifecycle import advance_ballot
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
 from notary.api import DomainError
@@ -315,7 +316,9 @@ def _save(
     except FormProblem as exc:
         return _render_form(community, form, ballot=ballot, error=str(exc), status=422)
     except DomainError as exc:
-        return _render_form(community, form, ballot=ballot, error=error_text(exc), status=422)
+        return _render_form(
+            community, form, ballot=ballot, error=error_text(exc), status=status_for(exc)
+        )
     return _back(community.code, info.ref)
 
 

@@ -32,6 +32,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from fundvote.access import current_runtime, public
+from fundvote.errors import status_for
 from fundvote.web.ballot_labels import error_text
 from fundvote.web.pdf import qr_data_uri, render_pdf
 from notary.api import TIME_FORMAT
@@ -76,7 +77,7 @@ def _owner_headers(response: Response) -> Response:
 
 @bp.errorhandler(UnknownLink)
 def _unknown_link(exc: UnknownLink) -> ResponseReturnValue:
-    return render_template("owner/unknown.html", reason=exc.params.get("reason")), 404
+    return render_template("owner/unknown.html", reason=exc.params.get("reason")), status_for(exc)
 
 
 def _for_member() -> int | None:

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext
 from estate.api import ImportSummary, RollProblem, RollRejected, format_hundredths, import_roll_file
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.errors import roll_problem_text, status_for
 
 bp = Blueprint("register", __name__, url_prefix="/c/<code>")
 
@@ -253,9 +254,10 @@ def roll_import(code: str) -> ResponseReturnValue:
             problems=problems,
             field_labels=ROLL_FIELDS,
             rules=[(f, ROLL_FIELD_RULES[f]) for f in fields if f in ROLL_FIELD_RULES],
+            problem_text=roll_problem_text,
             **ctx,
         )
-        return html, 422
+        return html, status_for(exc)
     return render_template("register/import_done.html", filename=name, summary=summary, **ctx)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from fundvote.access import current_runtime, public
+from fundvote.errors import status_for
 from fundvote.web.ballot_labels import error_text
 from voting.api import PROBLEMS, MalformedReceipt, check_receipt
 
@@ -30,7 +32,9 @@ def check() -> ResponseReturnValue:
         raw = upload.read(MAX_RECEIPT_BYTES + 1)
         if len(raw) > MAX_RECEIPT_BYTES:
             return render_template(
-                "verify/index.html", text="", error=MalformedReceipt("too large")
+                "verify/index.html",
+                text="",
+                error=_("The file is too large to be a receipt."),
             ), 413
         text = raw.decode("utf-8", errors="replace")
     text = text[:MAX_RECEIPT_BYTES]
@@ -38,5 +42,7 @@ def check() -> ResponseReturnValue:
     try:
         result = rt.run(check_receipt, receipt_json=text)
     except MalformedReceipt as exc:
-        return render_template("verify/index.html", text=text, error=error_text(exc)), 422
+        return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
+            exc
+        )
     return render_template("verify/result.html", result=result, problems=PROBLEMS)

@@ -45,13 +45,14 @@ from fundvote.access import current_runtime, require_community, require_staff, s
 from fundvote.urls import public_base_url
 from fundvote.web.ballot_labels import error_text, local_time
 from fundvote.web.pdf import qr_data_uri, render_pdf
-from notary.api import DomainError
+from notary.api import N_, DomainError
 from voting import api as voting
 from voting.api import (
     BallotNotFound,
     DeliveryReport,
     IssuedLink,
     IssuedLinks,
+    MissingDocument,
     Outbox,
     Sender,
     deliver_links,
@@ -385,12 +386,6 @@ def proxy_revoke(code: str, ref: str, proxy_id: int) -> ResponseReturnValue:
 # -- helpers --------------------------------------------------------------------------------
 
 
-class MissingDocument(DomainError):
-    """Neither a file nor a SHA-256 was given for a scan or an authorization."""
-
-    code = "missing-document"
-
-
 def _document_hash(upload: FileStorage | None, typed: str) -> str:
     """SHA-256 hex of an uploaded file (read, hashed, never stored), else the typed hash."""
     if upload is not None and upload.filename:
@@ -404,7 +399,7 @@ def _document_hash(upload: FileStorage | None, typed: str) -> str:
         return digest.hexdigest()
     typed = typed.strip().lower()
     if not typed:
-        raise MissingDocument("Upload the scanned document or type its SHA-256.")
+        raise MissingDocument(N_("Upload the scanned document or type its SHA-256."))
     return typed
 
 

@@ -80,7 +80,8 @@ def test_rejected_import_prints_every_problem_and_writes_nothing(
     assert r.stderr.splitlines() == [
         f"{roll}:3: unit: unit '1-101' already appears on line 2",
         f"{roll}:4: building: the building is missing",
-        f"{roll}:4: owner_names: 1 value for 2 owners: they must be aligned with owners",
+        f"{roll}:4: owner_names: 1 value(s) for 2 owner(s): give one value for each"
+        " owner, in the same order as the owners",
         f"{roll}: rejected, nothing imported (3 problems)",
     ]
     assert counts(runtime) == before

@@ -269,12 +269,13 @@ def test_bad_roll_is_one_line_status_2(tmp_path: Path, case: str) -> None:
         ),
         (
             ["--matter", "rules", "--scope-buildings", "3"],
-            "fundvote tally: --scope-buildings: matter 'rules' is decided by the whole community;"
-            " only fund_use (and consultations) may have a narrower scope",
+            "fundvote tally: --scope-buildings: The matter 'rules' is decided by the whole"
+            " community: only a use of the maintenance fund (fund_use) or a consultation may"
+            " cover only some buildings.",
         ),
         (
             ["--matter", "fund_raise", "--scope-buildings", "1,2"],
-            "fundvote tally: --scope-buildings: matter 'fund_raise' is decided by the whole",
+            "fundvote tally: --scope-buildings: The matter 'fund_raise' is decided by the whole",
         ),
         (
             ["--matter", "fund_use", "--scope-buildings", "3,9"],

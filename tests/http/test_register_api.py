@@ -185,8 +185,20 @@ def test_roll_rejection_is_a_problem_listing_every_row(
     assert body["type"] == "urn:fundvote:problem:roll-rejected"
     assert body["status"] == 422 and body["title"] and body["detail"]
     _rows, problems = parse_roll(BAD_ROLL.encode(), "bad.csv")
-    assert body["problems"] == [
-        {"line": p.line, "field": p.field, "message": p.message} for p in problems
+    assert [(p["line"], p["field"]) for p in body["problems"]] == [
+        (p.line, p.field) for p in problems
+    ]
+    # The messages are in the request's language, like the detail (Chinese by default).
+    messages = [p["message"] for p in body["problems"]]
+    assert any("小数超过两位" in m for m in messages) and "名册未被接受" in body["detail"]
+    english = client.post(
+        "/api/v1/communities/demo/roll?lang=en",
+        headers=bearer("committee"),
+        data={"file": (io.BytesIO(BAD_ROLL.encode()), "bad.csv")},
+        content_type="multipart/form-data",
+    )
+    assert [p["message"] for p in english.get_json(force=True)["problems"]] == [
+        p.text for p in problems
     ]
     assert {p["line"] for p in body["problems"]} == {3, 4, 5, 6, 7}
     assert snapshot(runtime) == before

@@ -327,7 +327,7 @@ def test_rejected_import_lists_every_problem_and_writes_nothing(
     assert "没有导入" in body and "没有写入任何内容" in body
     rows = re.findall(
         r'<tr>\s*<th scope="row" class="num"[^>]*>(\d+)</th>\s*<td[^>]*>(.*?)</td>\s*'
-        r'<td[^>]*lang="en">(.*?)</td>',
+        r'<td data-label="问题">(.*?)</td>',
         body,
         flags=re.S,
     )
@@ -339,7 +339,8 @@ def test_rejected_import_lists_every_problem_and_writes_nothing(
     assert len(found) == len(problems) >= 6
     assert [(f[0], f[1]) for f in found] == [(p.line, p.field) for p in problems]
     assert {f[0] for f in found} == {3, 4, 5, 6, 7}
-    assert "more than two decimals" in body  # the checker's own words, marked lang="en"
+    assert "“12.345”的小数超过两位" in body  # the checker's words, translated
+    assert "more than two decimals" not in body
     assert "最多两位小数" in body  # and the rule for the column, in Chinese
     assert snapshot(runtime) == before
 

@@ -179,11 +179,12 @@ def test_bad_file_is_rejected_whole_and_writes_nothing(runtime: Runtime, communi
         "bad-roll.csv:4: owners: no owners are given and the unit is not developer-held",
         "bad-roll.csv:5: area: '12.345' has more than two decimals (expected m² like 89.37)",
         "bad-roll.csv:6: building: the building is missing",
-        "bad-roll.csv:7: owner_names: 1 value for 2 owners: they must be aligned with owners",
+        "bad-roll.csv:7: owner_names: 1 value(s) for 2 owner(s): give one value for each"
+        " owner, in the same order as the owners",
         "bad-roll.csv:8: owner_names: owner 'o1' has a different name on line 2",
     ]
     assert info.value.code == "roll-rejected"
-    assert "6 problems" in info.value.message
+    assert "6 problems" in info.value.text
     assert counts(runtime) == before
 
 

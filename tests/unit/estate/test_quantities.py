@@ -45,7 +45,7 @@ def test_parses(text: str, value: int) -> None:
 def test_refuses(text: str, message: str) -> None:
     with pytest.raises(BadQuantity) as info:
         parse_hundredths(text)
-    assert info.value.message == message
+    assert info.value.text == message
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_parses_signed_when_allowed(text: str, value: int) -> None:
 def test_signed_still_refuses(text: str, message: str) -> None:
     with pytest.raises(BadQuantity) as info:
         parse_hundredths(text, signed=True)
-    assert info.value.message == message
+    assert info.value.text == message
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_parses_grouped_when_allowed(text: str, value: int) -> None:
 def test_grouping_is_strict(text: str) -> None:
     with pytest.raises(BadQuantity) as info:
         parse_hundredths(text, grouping=True)
-    assert info.value.message == f"'{text}' is not a decimal number"
+    assert info.value.text == f"'{text}' is not a decimal number"
 
 
 def test_grouped_negative_needs_both_options() -> None:

@@ -76,7 +76,8 @@ def test_every_problem_is_collected_with_line_and_field() -> None:
         "roll.csv:4: owners: no owners are given and the unit is not developer-held",
         "roll.csv:5: area: '12.345' has more than two decimals (expected m² like 89.37)",
         "roll.csv:6: building: the building is missing",
-        "roll.csv:7: owner_names: 1 value for 2 owners: they must be aligned with owners",
+        "roll.csv:7: owner_names: 1 value(s) for 2 owner(s): give one value for each"
+        " owner, in the same order as the owners",
         "roll.csv:8: owner_names: owner 'o1' has a different name on line 2",
         "roll.csv:9: area: '0' is not greater than zero",
         "roll.csv:9: developer: '2' is not 1 (developer-held) or empty",
@@ -97,7 +98,7 @@ def test_every_problem_is_collected_with_line_and_field() -> None:
 def test_bad_areas(area: str, message: str) -> None:
     _rows, problems = parse(f"{HEADER}\nA,1,{area},o1,\n")
     assert [(p.line, p.field) for p in problems] == [(2, "area")]
-    assert problems[0].message.startswith(message)
+    assert problems[0].text.startswith(message)
 
 
 def test_missing_columns_is_one_problem_on_line_1() -> None:

@@ -71,7 +71,7 @@ def test_personal_data_keys_are_refused(data: dict[str, Any], path: str) -> None
     with pytest.raises(PersonalDataInEntry) as caught:
         make_entry("t", AT, "JB01", data)
     assert caught.value.params["path"] == path
-    assert path in caught.value.message
+    assert path in caught.value.text
     assert isinstance(caught.value, DomainError)
     assert caught.value.code == "personal-data-in-entry"
 
