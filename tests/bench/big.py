@@ -122,7 +122,7 @@ def big(site: Site, sizes: Sizes) -> Big:
 
     # Everything that needs the window open: opening and issuing (estimated at twice the
     # import each), the casts, the owner pages and turnout (each capped).
-    window = 4 * import_s + 3 * sizes.request_cap_s + 30
+    window = 4 * import_s + 3.5 * sizes.request_cap_s
     ballot = fv.api.create_fund_use_ballot(CODE, timedelta(seconds=window))
     ref = ballot["ref"]
     closes_at = datetime.fromisoformat(ballot["closes_at"]).astimezone(UTC)

@@ -41,7 +41,7 @@ QUICK = Sizes(
     big_casts=20,
     page_requests=20,
     page_connections=4,
-    request_cap_s=20,
+    request_cap_s=10,
     merkle_leaves=2_000,
     slips=4,
 )
