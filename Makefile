@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint lock lock-upgrade lock-check bench messages system-deps system-deps-test clean
+.PHONY: run test lint lock lock-upgrade lock-check bench messages system-deps system-deps-test system-deps-bench clean
 
 # Installs are locked: scripts/install.sh bootstraps uv (pinned, hash-checked) and installs
 # exactly what uv.lock holds, hashes required, then fundvote itself without re-resolving.
@@ -33,6 +33,9 @@ system-deps:
 
 system-deps-test:
 	@scripts/system-deps.sh test
+
+system-deps-bench:
+	@scripts/system-deps.sh bench
 
 run: system-deps $(VENV)/.installed
 	$(BIN)/fundvote demo --if-empty --base-url http://127.0.0.1:$(PORT)
@@ -72,8 +75,9 @@ messages: $(VENV)/.installed-test
 		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d fundvote/translations --statistics
 
-bench: $(VENV)/.installed-test $(VENV)/.installed-bench
-	$(BIN)/python -m tests.bench
+# Figures beside same-run baselines (docs/benchmarks.md); BENCH_ARGS="--quick cast merkle".
+bench: system-deps-bench $(VENV)/.installed-test $(VENV)/.installed-bench
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

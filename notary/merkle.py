@@ -18,7 +18,7 @@ malformed input (wrong hash length, index outside the tree, sizes going backward
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from notary.errors import N_, DomainError
@@ -157,6 +157,34 @@ def completed_nodes(index: int, leaf: bytes, get: Getter) -> list[PerfectNode]:
         level, i = level + 1, i >> 1
         nodes.append(PerfectNode(level, i, h))
     return nodes
+
+
+def root_of(leaves: Iterable[bytes], *, hashed: bool = False) -> bytes:
+    """Return the RFC 9162 tree head (MTH) of ``leaves`` in one pass, without storing nodes.
+
+    ``leaves`` are leaf inputs (entry bytes) by default, or leaf hashes when ``hashed`` is
+    true. Guarantees: the result equals :func:`tree_root` over a :class:`MemoryTree` holding
+    the same leaves (``EMPTY_ROOT`` for none), computing exactly ``2n - 1`` SHA-256 hashes for
+    ``n >= 1`` leaves (``n - 1`` when they are already hashed). Memory is one list of ``n``
+    hashes, halved at each level.
+
+    The tree is reduced level by level: adjacent pairs are hashed and an unpaired last node is
+    carried up unchanged. That is the RFC's split at the largest power of two smaller than
+    ``n``: every complete pair lies inside one aligned perfect subtree, and the carried node is
+    the root of the right-hand remainder, which meets its left sibling at the level where the
+    sizes of both sides first agree.
+    """
+    sha256 = hashlib.sha256
+    level = list(leaves) if hashed else [sha256(b"\x00" + data).digest() for data in leaves]
+    if not level:
+        return EMPTY_ROOT
+    while len(level) > 1:
+        carry = level.pop() if len(level) & 1 else None
+        lefts, rights = level[0::2], level[1::2]
+        level = [sha256(b"\x01" + a + b).digest() for a, b in zip(lefts, rights, strict=True)]
+        if carry is not None:
+            level.append(carry)
+    return level[0]
 
 
 def frontier_keys(size: int) -> list[tuple[int, int]]:

@@ -3,6 +3,8 @@
 # are root on Debian/Ubuntu, otherwise stop with one line that says what to install.
 #   scripts/system-deps.sh run   -> Pango (WeasyPrint) and a CJK font
 #   scripts/system-deps.sh test  -> the above, plus poppler-utils and Chromium for browser tests
+#                                   and wrk (the benchmark harness's smoke test)
+#   scripts/system-deps.sh bench -> the run packages, plus wrk (the benchmarks' load generator)
 set -euo pipefail
 purpose="${1:-run}"
 
@@ -17,6 +19,9 @@ command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
 if [ "$purpose" = "test" ]; then
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
+if [ "$purpose" = "bench" ] || [ "$purpose" = "test" ]; then
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -18,6 +18,7 @@ from notary.merkle import (
     inclusion_proof,
     leaf_hash,
     node_hash,
+    root_of,
     tree_root,
     verify_consistency,
     verify_inclusion,
@@ -435,3 +436,54 @@ def test_frontier_keys_are_the_perfect_subtrees_of_the_size() -> None:
         for level, index in keys:  # contiguous, aligned, largest first
             assert index << level == start
             start += 1 << level
+
+
+# -- root_of: the one-pass root over a whole list ------------------------------------------
+
+POW2_NEIGHBOURS = sorted({n for k in range(11) for n in (2**k - 1, 2**k, 2**k + 1)})
+
+
+def _pymerkle_root(leaves: list[bytes]) -> bytes:
+    tree = InmemoryTree()
+    for data in leaves:
+        tree.append_entry(data)
+    return EMPTY_ROOT if not leaves else tree.get_root()
+
+
+@pytest.mark.parametrize("n", POW2_NEIGHBOURS)
+def test_root_of_matches_memory_tree_and_pymerkle_near_powers_of_two(n: int) -> None:
+    leaves = data_leaves(n)
+    expected = memory_tree(n).root()
+    assert root_of(leaves) == expected
+    assert root_of([leaf_hash(d) for d in leaves], hashed=True) == expected
+    assert _pymerkle_root(leaves) == expected
+
+
+def test_root_of_published_vectors() -> None:
+    for size, root in enumerate(ROOTS):
+        assert root_of(LEAF_INPUTS[:size]) == root
+        assert root_of(LEAF_HASHES[:size], hashed=True) == root
+
+
+def test_root_of_nothing_is_the_empty_root() -> None:
+    assert root_of([]) == EMPTY_ROOT
+    assert root_of([], hashed=True) == EMPTY_ROOT
+    assert root_of(iter(())) == EMPTY_ROOT
+
+
+@settings(max_examples=200)
+@given(st.lists(st.binary(max_size=24), max_size=300))
+def test_root_of_arbitrary_leaves_matches_tree_root_and_pymerkle(leaves: list[bytes]) -> None:
+    tree = MemoryTree()
+    for data in leaves:
+        tree.append(data)
+    ours = root_of(leaves)
+    assert ours == tree.root() == tree_root(tree.get, tree.size)
+    assert ours == _pymerkle_root(leaves)
+    assert root_of((leaf_hash(d) for d in leaves), hashed=True) == ours
+
+
+@settings(max_examples=100)
+@given(st.integers(0, 2100))
+def test_root_of_every_size_matches_memory_tree(n: int) -> None:
+    assert root_of(data_leaves(n)) == memory_tree(n).root()

@@ -1,0 +1,47 @@
+"""Sizes of every benchmark, full (``make bench``) and ``--quick`` (smoke runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each benchmark is; see docs/benchmarks.md for why."""
+
+    cast_units: int  # community of the cast benchmark
+    cast_requests: int  # measured casts (and bare inserts)
+    connections: int  # concurrent connections for casts and bare inserts
+    big_units: int  # community of import, opening, pages and tally
+    big_casts: int  # casts on the big ballot before turnout and tally
+    page_requests: int  # owner page / turnout requests (and bare GETs)
+    page_connections: int
+    request_cap_s: int  # the longest any one load run may take
+    merkle_leaves: int
+    slips: int
+
+
+FULL = Sizes(
+    cast_units=10_000,
+    cast_requests=2_000,
+    connections=16,
+    big_units=50_000,
+    big_casts=1_000,
+    page_requests=200,
+    page_connections=4,
+    request_cap_s=60,
+    merkle_leaves=1_000_000,
+    slips=200,
+)
+QUICK = Sizes(
+    cast_units=120,
+    cast_requests=40,
+    connections=16,
+    big_units=300,
+    big_casts=20,
+    page_requests=20,
+    page_connections=4,
+    request_cap_s=10,
+    merkle_leaves=2_000,
+    slips=4,
+)
