@@ -10,7 +10,7 @@ itself out). Foreign keys are enforced.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,3 +64,15 @@ class SessionFactory(sessionmaker[Session]):
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory services receive; objects stay readable after commit."""
     return SessionFactory(engine, expire_on_commit=False)
+
+
+def commit_with(session: Session, sql: str, params: Mapping[str, Any]) -> None:
+    """Send ``sql`` and COMMIT in one round trip (psycopg's pipeline mode), then end the
+    session's transaction. For the last write of a unit of work on PostgreSQL, so that a lock
+    it takes is held for as short as possible. A constraint violation surfaces as the
+    driver's ``IntegrityError`` (with ``diag.constraint_name``) and nothing is committed.
+    """
+    driver = session.connection().connection.driver_connection
+    with driver.pipeline():  # type: ignore[union-attr]
+        driver.execute(sql, params)  # type: ignore[union-attr]
+        driver.commit()  # type: ignore[union-attr]

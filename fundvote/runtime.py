@@ -14,16 +14,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
+from psycopg import IntegrityError as DBAPIIntegrityError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from estate.personal import DataCipher, load_cipher
 from fundvote.config import Settings
-from fundvote.db import WRITE_OPTION, make_engine, make_session_factory
+from fundvote.db import WRITE_OPTION, commit_with, make_engine, make_session_factory
 from notary.clock import Clock, SystemClock
+from notary.constraints import broken_constraint
 from notary.errors import DomainError
 from notary.keys import KeyRing, load_keyring
-from notary.work import UnitOfWork
+from notary.orm import Base
+from notary.store import FINAL_WRITE
+from notary.work import FINAL_ERRORS, UnitOfWork
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -60,6 +64,17 @@ class Runtime:
             except BaseException:
                 transaction.rollback()
                 raise
+            final = session.info.pop(FINAL_WRITE, None)
+            errors = session.info.pop(FINAL_ERRORS, {})
+            if final is not None:
+                try:
+                    commit_with(session, *final)
+                except DBAPIIntegrityError as error:
+                    transaction.rollback()
+                    named = errors.get(broken_constraint(error, Base.metadata) or "")
+                    if named is None:
+                        raise
+                    raise named() from None
             transaction.commit()
 
     @contextmanager

@@ -21,14 +21,16 @@ _SQLITE_INDEX = re.compile(r"UNIQUE constraint failed: index '(?P<name>\w+)'")
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (?P<name>\w+)")
 
 
-def broken_constraint(error: IntegrityError, metadata: MetaData) -> str | None:
-    """The name of the constraint ``error`` reports, or None when it names none we know
-    (a foreign key or NOT NULL failure on SQLite, which carry no name)."""
-    diag = getattr(error.orig, "diag", None)
+def broken_constraint(error: Exception, metadata: MetaData) -> str | None:
+    """The name of the constraint ``error`` (SQLAlchemy's ``IntegrityError`` or the driver's
+    own) reports, or None when it names none we know (a foreign key or NOT NULL failure on
+    SQLite, which carry no name)."""
+    orig = error.orig if isinstance(error, IntegrityError) else error
+    diag = getattr(orig, "diag", None)
     name = getattr(diag, "constraint_name", None)
     if name:
         return str(name)
-    text = str(error.orig)
+    text = str(orig)
     for pattern in (_SQLITE_INDEX, _SQLITE_CHECK):
         match = pattern.search(text)
         if match:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,20 @@ from notary.clock import Clock
 from notary.constraints import broken_constraint
 from notary.errors import DomainError
 from notary.keys import KeyRing
+from notary.merkle import leaf_hash
 from notary.orm import Base
+
+FINAL_ERRORS = "fundvote_final_errors"
+"""``session.info`` key of the named errors for the write deferred to the commit."""
+
+
+@dataclass(frozen=True)
+class PreparedEntry:
+    """A checked log entry not yet appended: its log, canonical bytes and RFC 6962 leaf hash."""
+
+    community: str
+    body: bytes
+    leaf_hash: bytes
 
 
 class ReadOnlyWork(RuntimeError):
@@ -49,20 +62,64 @@ class UnitOfWork:
     keyring: KeyRing
     actor: int | None = None
     is_writable: bool = True
+    _open_errors: list[Mapping[str, Callable[[], DomainError]]] = field(default_factory=list)
 
-    def log(self, community: str, event: str, data: Mapping[str, Any]) -> store.Appended:
+    def log(
+        self,
+        community: str,
+        event: str,
+        data: Mapping[str, Any],
+        *,
+        together: store.Together | None = None,
+    ) -> store.Appended:
         """Append ``event`` with ``data`` to ``community``'s log in this transaction.
 
         Guarantees: the entry is ``{"v", "type", "at", "community", "data"}`` stamped with the
         unit's clock; it holds no personal-data key and canonicalizes (else ``TypeError``,
         ``ValueError`` or ``PersonalDataInEntry`` before anything is written); it gets the next
         index of that log and is gone if the unit of work rolls back. Takes the log's lock until
-        the commit, so call it as the last step that writes.
+        the commit, so call it as the last step that writes; a row that needs the entry's
+        index (a vote and its receipt) is written by ``together`` in the same statement.
         """
+        return self.append(self.prepare_entry(community, event, data), together=together)
+
+    def prepare_entry(self, community: str, event: str, data: Mapping[str, Any]) -> PreparedEntry:
+        """Build and check an entry (as :meth:`log` does) without touching the log, so that
+        whatever depends on its leaf hash can be computed before the log's lock is taken."""
         if not self.is_writable:
             raise ReadOnlyWork("a read-only unit of work cannot append to the log")
         body = envelope.entry_body(event, self.clock.now(), community, data)
-        return store.append_body(self.session, community, body)
+        return PreparedEntry(community, body, leaf_hash(body))
+
+    def append(
+        self,
+        entry: PreparedEntry,
+        *,
+        together: store.Together | None = None,
+        is_last_write: bool = False,
+    ) -> store.Appended:
+        """Append a prepared entry to its community's log (see :meth:`log`).
+
+        ``is_last_write``: the step writes nothing after this in the unit of work, so on
+        PostgreSQL the write may travel with the COMMIT (``notary.store.append_body``); a
+        constraint it breaks is reported by the owner of the unit of work, with the named
+        errors of the :meth:`constraint_errors` blocks open now.
+        """
+        if not self.is_writable:
+            raise ReadOnlyWork("a read-only unit of work cannot append to the log")
+        appended = store.append_body(
+            self.session,
+            entry.community,
+            entry.body,
+            together=together,
+            is_last_write=is_last_write,
+        )
+        if store.FINAL_WRITE in self.session.info:
+            merged: dict[str, Callable[[], DomainError]] = {}
+            for errors in self._open_errors:
+                merged.update(errors)
+            self.session.info[FINAL_ERRORS] = merged
+        return appended
 
     @contextmanager
     def constraint_errors(self, errors: Mapping[str, Callable[[], DomainError]]) -> Iterator[None]:
@@ -73,6 +130,7 @@ class UnitOfWork:
         mistake). The unit of work is unusable afterwards and rolls back as the error leaves
         it, so nothing of the refused step is kept.
         """
+        self._open_errors.append(errors)
         try:
             yield
             self.session.flush()
@@ -81,3 +139,5 @@ class UnitOfWork:
             if named is None:
                 raise
             raise named() from None
+        finally:
+            self._open_errors.pop()

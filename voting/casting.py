@@ -34,6 +34,7 @@ from estate.models import Community
 from estate.quantities import format_hundredths
 from notary.checkpoint import log_origin
 from notary.envelope import format_time
+from notary.store import Appended
 from notary.work import UnitOfWork
 from voting.errors import (
     N_,
@@ -45,7 +46,7 @@ from voting.errors import (
     UnknownLink,
 )
 from voting.models import CHOICES, Ballot, Credential, Proxy, Question, RollMember, Vote
-from voting.receipts import CAST_EVENT, Receipt, build_receipt
+from voting.receipts import CAST_EVENT, Receipt, ReceiptDraft
 from voting.rows import question_rows
 from voting.tokens import ROLL_STATUSES, live_credential, token_hash
 
@@ -217,7 +218,13 @@ def cast_vote(
         raise AlreadyVoted(_ALREADY_VOTED)
     voter = Voter(row.member_id, row.member_key, row.heads, row.area_centi)
     return record_vote(
-        uow, poll=poll, voter=voter, choices=picked, channel="online", client_entropy=client_entropy
+        uow,
+        poll=poll,
+        voter=voter,
+        choices=picked,
+        channel="online",
+        client_entropy=client_entropy,
+        is_last_write=True,
     )
 
 
@@ -250,6 +257,7 @@ def _cast_by_proxy(
         choices=choices,
         channel="proxy",
         proxy_id=proxy.id,
+        is_last_write=True,
         extra={
             "proxy": {
                 "acting_member": acting_key,
@@ -277,6 +285,7 @@ def record_vote(
     client_entropy: str | None = None,
     proxy_id: int | None = None,
     extra: Mapping[str, Any] | None = None,
+    is_last_write: bool = False,
 ) -> Receipt:
     """Write a checked vote in the caller's unit of work: its ``voting.ballot_cast`` log entry,
     the signed receipt that points at that entry, and the vote row. Callers have checked the
@@ -285,7 +294,9 @@ def record_vote(
     The log append comes first among the writes only because the receipt needs its index; it
     takes the community's log lock, so nothing slow follows it: signing the receipt and one
     INSERT. A second vote of the member is refused by the database's unique constraint
-    (``AlreadyVoted``), which rolls back the log entry with everything else.
+    (``AlreadyVoted``), which rolls back the log entry with everything else. With
+    ``is_last_write`` (the use case writes nothing after it) that INSERT may travel with the
+    COMMIT (:meth:`notary.work.UnitOfWork.append`).
     """
     now = uow.clock.now()
     tracker = new_tracker(client_entropy)
@@ -299,8 +310,8 @@ def record_vote(
         "tracker": tracker,
         **(extra or {}),
     }
-    appended = uow.log(poll.community_code, CAST_EVENT, data)
-    receipt = build_receipt(
+    entry = uow.prepare_entry(poll.community_code, CAST_EVENT, data)
+    draft = ReceiptDraft(
         community=poll.community_code,
         ballot=poll.ballot_ref,
         choices=dict(choices),
@@ -309,26 +320,30 @@ def record_vote(
         cast_at=format_time(now),
         channel=channel,
         origin=log_origin(uow.keyring.name, poll.community_code),
-        index=appended.index,
-        leaf_hash_hex=appended.leaf_hash.hex(),
-        keyring=uow.keyring,
+        leaf_hash_hex=entry.leaf_hash.hex(),
+        key_id=uow.keyring.active_key_id,
     )
+    signed: list[Receipt] = []
+
+    def vote_row(appended: Appended) -> tuple[sa.Table, dict[str, Any]]:
+        receipt = draft.sign(appended.index, uow.keyring)
+        signed.append(receipt)
+        return _VOTE_T, {
+            "ballot_id": poll.ballot_id,
+            "member_id": voter.member_id,
+            "channel": channel,
+            "choices": json.dumps(choice_map, sort_keys=True),
+            "tracker": tracker,
+            "proxy_id": proxy_id,
+            "cast_at": now,
+            "log_index": appended.index,
+            "leaf_hash": appended.leaf_hash.hex(),
+            "receipt": receipt.text,
+        }
+
     with uow.constraint_errors(_ONE_VOTE):
-        uow.session.execute(
-            sa.insert(_VOTE_T),
-            {
-                "ballot_id": poll.ballot_id,
-                "member_id": voter.member_id,
-                "channel": channel,
-                "choices": json.dumps(choice_map, sort_keys=True),
-                "tracker": tracker,
-                "proxy_id": proxy_id,
-                "cast_at": now,
-                "log_index": appended.index,
-                "leaf_hash": appended.leaf_hash.hex(),
-                "receipt": receipt.text,
-            },
-        )
+        uow.append(entry, together=vote_row, is_last_write=is_last_write)
+    receipt = signed[0]
     return receipt
 
 

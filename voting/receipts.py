@@ -50,10 +50,13 @@ class Receipt:
     """A signed receipt: its fields (``data``, signature included) and its canonical text."""
 
     data: Mapping[str, Any]
+    canonical_text: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
         """The canonical JSON of the whole receipt (what is stored and downloaded)."""
+        if self.canonical_text is not None:
+            return self.canonical_text
         return canonical_bytes(dict(self.data)).decode("utf-8")
 
     @property
@@ -78,6 +81,33 @@ class Receipt:
         return cls(parse_receipt(text))
 
 
+def _receipt_body(
+    *,
+    community: str,
+    ballot: str,
+    choices: Mapping[int, str],
+    tracker: str,
+    area: str,
+    cast_at: str,
+    channel: str,
+    origin: str,
+    index: int,
+    leaf_hash_hex: str,
+) -> dict[str, Any]:
+    return {
+        "v": RECEIPT_VERSION,
+        "type": RECEIPT_TYPE,
+        "community": community,
+        "ballot": ballot,
+        "questions": [{"position": p, "choice": choices[p]} for p in sorted(choices)],
+        "tracker": tracker,
+        "weights": {"heads": 1, "area": area},
+        "cast_at": cast_at,
+        "channel": channel,
+        "log": {"origin": origin, "index": index, "leaf_hash": leaf_hash_hex},
+    }
+
+
 def build_receipt(
     *,
     community: str,
@@ -93,18 +123,18 @@ def build_receipt(
     keyring: KeyRing,
 ) -> Receipt:
     """Assemble and sign a receipt (see the module docstring for the fields)."""
-    body: dict[str, Any] = {
-        "v": RECEIPT_VERSION,
-        "type": RECEIPT_TYPE,
-        "community": community,
-        "ballot": ballot,
-        "questions": [{"position": p, "choice": choices[p]} for p in sorted(choices)],
-        "tracker": tracker,
-        "weights": {"heads": 1, "area": area},
-        "cast_at": cast_at,
-        "channel": channel,
-        "log": {"origin": origin, "index": index, "leaf_hash": leaf_hash_hex},
-    }
+    body = _receipt_body(
+        community=community,
+        ballot=ballot,
+        choices=choices,
+        tracker=tracker,
+        area=area,
+        cast_at=cast_at,
+        channel=channel,
+        origin=origin,
+        index=index,
+        leaf_hash_hex=leaf_hash_hex,
+    )
     signature = keyring.sign(canonical_bytes(body))
     body["signature"] = {
         "key_id": keyring.active_key_id,
@@ -112,6 +142,77 @@ def build_receipt(
         "sig": base64.b64encode(signature).decode("ascii"),
     }
     return Receipt(body)
+
+
+# A value that cannot occur in a real receipt: the log index is at most 2**53 - 1 and the signature
+# is base64. Canonical JSON has no whitespace, so each marked member occurs exactly once.
+_INDEX_MARK = 9_007_199_254_740_991  # 2**53 - 1
+_SIG_MARK = "*signature*"
+
+
+class ReceiptDraft:
+    """A receipt prepared before its log index is known, so that signing it once the index is
+    known takes only a splice and one Ed25519 signature (the community's log lock is held then).
+
+    Guarantees: ``sign(index, keyring)`` returns exactly what :func:`build_receipt` returns for
+    the same fields and index (same canonical bytes signed, same canonical text).
+    """
+
+    def __init__(
+        self,
+        *,
+        community: str,
+        ballot: str,
+        choices: Mapping[int, str],
+        tracker: str,
+        area: str,
+        cast_at: str,
+        channel: str,
+        origin: str,
+        leaf_hash_hex: str,
+        key_id: str,
+    ) -> None:
+        body = _receipt_body(
+            community=community,
+            ballot=ballot,
+            choices=choices,
+            tracker=tracker,
+            area=area,
+            cast_at=cast_at,
+            channel=channel,
+            origin=origin,
+            index=_INDEX_MARK,
+            leaf_hash_hex=leaf_hash_hex,
+        )
+        self._body = body
+        mark = f'"index":{_INDEX_MARK}'
+        self._signed = canonical_bytes(body).decode("utf-8").split(mark)
+        body_with_sig = {
+            **body,
+            "signature": {"key_id": key_id, "alg": ALGORITHM, "sig": _SIG_MARK},
+        }
+        text = canonical_bytes(body_with_sig).decode("utf-8")
+        head, tail = text.split(mark)
+        self._text = (head, *tail.split(f'"sig":"{_SIG_MARK}"'))
+        self._key_id = key_id
+        if len(self._signed) != 2 or len(self._text) != 3:  # pragma: no cover - marks are unique
+            raise ValueError("a receipt field collides with the draft's marks")
+
+    def sign(self, index: int, keyring: KeyRing) -> Receipt:
+        """The receipt for log entry ``index``, signed by the keyring's active key."""
+        if not 0 <= index < _INDEX_MARK or keyring.active_key_id != self._key_id:
+            raise ValueError("index out of range, or the active key changed since the draft")
+        number = f'"index":{index}'
+        signature = base64.b64encode(keyring.sign(number.join(self._signed).encode("utf-8")))
+        sig = signature.decode("ascii")
+        head, middle, tail = self._text
+        text = head + number + middle + f'"sig":"{sig}"' + tail
+        data = {
+            **self._body,
+            "log": {**self._body["log"], "index": index},
+            "signature": {"key_id": self._key_id, "alg": ALGORITHM, "sig": sig},
+        }
+        return Receipt(data, text)
 
 
 _REQUIRED: tuple[tuple[str, type | tuple[type, ...]], ...] = (
