@@ -29,6 +29,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from estate.errors import UndecryptableData
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.web.slip_runner import ensure_rendering, slip_store
 from fundvote.web.slip_store import JobGone, SlipJob, SlipJobStore
@@ -79,6 +80,9 @@ def download(code: str, ref: str, job_id: str) -> ResponseReturnValue:
             pdf = store.read_part(found, 0)
         except JobGone:
             abort(404)
+        except UndecryptableData:  # altered on disk, or the data key was replaced
+            flash(_("The slips could not be read. Delete them and reissue the links."), "error")
+            return redirect(url_for("slip_jobs.job", code=code, ref=ref, job_id=found.id), 303)
         return send_file(
             io.BytesIO(pdf),
             mimetype="application/pdf",
@@ -148,7 +152,7 @@ def _zip_stream(store: SlipJobStore, job: SlipJob) -> Iterator[bytes]:
             first, last = job.part_range(index)
             try:
                 pdf = store.read_part(job, index)
-            except JobGone:
+            except (JobGone, UndecryptableData):
                 return
             archive.writestr(f"slips-{job.ballot_ref}-{first:05d}-{last:05d}.pdf", pdf)
             del pdf

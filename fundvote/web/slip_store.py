@@ -216,8 +216,7 @@ class SlipJobStore:
             for i in range(job.parts)
             if (folder / _part_name(i)).exists()
         )
-        status = _read_json(folder / "status.json") or {}
-        attempts = int(status.get("attempts", 0))
+        attempts = self._attempts(job)
         if done == job.total:
             state = "ready"
         elif self._is_locked(job):
@@ -287,13 +286,11 @@ class SlipJobStore:
 
     def start_attempt(self, job: SlipJob, now: datetime) -> None:
         """Count one more rendering attempt (call with the render lock held)."""
-        status = _read_json(self._folder(job) / "status.json") or {}
-        self._write_status(job, int(status.get("attempts", 0)) + 1, False, now)
+        self._write_status(job, self._attempts(job) + 1, False, now)
 
     def record_failure(self, job: SlipJob, now: datetime) -> None:
         """Mark the current attempt as failed (call with the render lock held)."""
-        status = _read_json(self._folder(job) / "status.json") or {}
-        self._write_status(job, int(status.get("attempts", 0)), True, now)
+        self._write_status(job, self._attempts(job), True, now)
 
     def write_part(self, job: SlipJob, index: int, pdf: bytes) -> None:
         """Store part ``index``'s PDF, encrypted; it counts as rendered once this returns."""
@@ -353,6 +350,11 @@ class SlipJobStore:
             return (self._folder(job) / name).read_bytes()
         except FileNotFoundError:
             raise JobGone(job.id) from None
+
+    def _attempts(self, job: SlipJob) -> int:
+        status = _read_json(self._folder(job) / "status.json") or {}
+        attempts = status.get("attempts", 0)
+        return attempts if isinstance(attempts, int) else 0
 
     def _is_locked(self, job: SlipJob) -> bool:
         with self.render_lock(job) as mine:

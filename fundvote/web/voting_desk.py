@@ -169,7 +169,7 @@ def issue(code: str, ref: str) -> ResponseReturnValue:
         archive.writestr("README.txt", _readme(issued, report, ctx["community"], job))
     buffer.seek(0)
     if job is not None:
-        flash(_("The slips to print are being prepared: see below."), "ok")
+        flash(_("The links were issued. The slips to print are being prepared."), "ok")
     return send_file(
         buffer,
         mimetype="application/zip",

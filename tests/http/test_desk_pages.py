@@ -368,3 +368,22 @@ def test_a_dead_renderer_is_resumed_by_the_next_look(
     slip_tasks.pop()()
     page = client.get(url(ref, f"slips/{job_dir.name}")).get_data(as_text=True)
     assert "The slips are ready" in page and not slip_tasks
+
+
+def test_an_altered_slips_file_is_refused_without_an_error_page(
+    client: FlaskClient,
+    login: Login,
+    runtime: Runtime,
+    ref: str,
+    slip_tasks: list[Callable[[], None]],
+) -> None:
+    login("committee")
+    client.post(url(ref, "links/issue"), data={"csrf_token": csrf_token(client), "send": "0"})
+    slip_tasks.pop()()
+    (job_dir,) = list((runtime.settings.instance_path / "slips").iterdir())
+    part = job_dir / "part-0001.pdf.enc"
+    part.write_bytes(part.read_bytes()[:-1] + b"\0")
+    response = client.get(url(ref, f"slips/{job_dir.name}/download"))
+    assert response.status_code == 303
+    page = client.get(url(ref, f"slips/{job_dir.name}")).get_data(as_text=True)
+    assert "could not be read" in page
