@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from estate import services as _services
 from estate.apportion import METHOD, apportion
-from estate.errors import BadQuantity, CommunityExists, CommunityNotFound, RollRejected
+from estate.errors import (
+    BadQuantity,
+    CommunityExists,
+    CommunityNotFound,
+    RollRejected,
+    UndecryptableData,
+)
 from estate.personal import DataCipher, load_cipher, mask_name
 from estate.quantities import format_hundredths, parse_hundredths
 from estate.roll import RollProblem, RollRow, format_problem, parse_roll
@@ -41,6 +47,7 @@ __all__ = [
     "RollProblem",
     "RollRejected",
     "RollRow",
+    "UndecryptableData",
     "apportion",
     "buildings_of",
     "create_community",

@@ -44,23 +44,32 @@ class DataCipher:
 
     def encrypt(self, plaintext: str, *, purpose: str) -> bytes:
         """Encrypt ``plaintext`` bound to ``purpose``; a fresh random nonce every time."""
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), VERSION + purpose.encode())
-        return VERSION + nonce + sealed
+        return self.encrypt_bytes(plaintext.encode("utf-8"), purpose=purpose)
 
     def decrypt(self, token: bytes, *, purpose: str) -> str:
         """Decrypt what ``encrypt`` made for the same ``purpose``; raise ``UndecryptableData``
         if the version, key, purpose or bytes do not match."""
+        return self.decrypt_bytes(token, purpose=purpose).decode("utf-8")
+
+    def encrypt_bytes(self, data: bytes, *, purpose: str) -> bytes:
+        """Encrypt and authenticate ``data`` bound to ``purpose`` (same layout as
+        :meth:`encrypt`); for documents kept at rest, such as printed slips being prepared."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, data, VERSION + purpose.encode())
+        return VERSION + nonce + sealed
+
+    def decrypt_bytes(self, token: bytes, *, purpose: str) -> bytes:
+        """The bytes :meth:`encrypt_bytes` sealed for the same ``purpose``; raise
+        ``UndecryptableData`` if the version, key, purpose or bytes do not match."""
         if len(token) < 1 + NONCE_BYTES + 16 or token[:1] != VERSION:
             raise UndecryptableData(N_("A stored personal value cannot be read (bad format)."))
         nonce, sealed = token[1 : 1 + NONCE_BYTES], token[1 + NONCE_BYTES :]
         try:
-            plain = self._aead.decrypt(nonce, sealed, VERSION + purpose.encode())
+            return self._aead.decrypt(nonce, sealed, VERSION + purpose.encode())
         except InvalidTag:
             raise UndecryptableData(
                 N_("A stored personal value cannot be read (wrong key or purpose).")
             ) from None
-        return plain.decode("utf-8")
 
 
 def load_cipher(path: Path, *, create: bool) -> DataCipher:

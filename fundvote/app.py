@@ -83,6 +83,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import owner as owner_views
     from fundvote.web import register as register_views
     from fundvote.web import results as results_views
+    from fundvote.web import slip_pages as slip_pages_views
     from fundvote.web import verify as verify_views
     from fundvote.web import voting_desk as voting_desk_views
     from fundvote.web import wellknown as wellknown_views
@@ -112,6 +113,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(owner_views.bp)
     app.register_blueprint(verify_views.bp)
     app.register_blueprint(voting_desk_views.bp)
+    app.register_blueprint(slip_pages_views.bp)
     init_api(app)
 
     limiter = Limiter(get_remote_address, app=app, default_limits=[])

@@ -29,6 +29,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     session_cookie_secure: bool = False
+    slips_keep_hours: int = 24  # printed slips being prepared are deleted after this
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -68,6 +69,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=(env.get("FUNDVOTE_PUBLIC_URL") or "").rstrip("/"),
         login_max_failures=int(env.get("FUNDVOTE_LOGIN_MAX_FAILURES") or 5),
         login_lockout_minutes=int(env.get("FUNDVOTE_LOGIN_LOCKOUT_MINUTES") or 15),
+        slips_keep_hours=max(1, int(env.get("FUNDVOTE_SLIPS_KEEP_HOURS") or 24)),
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
         in {"1", "true", "yes"},
     )

@@ -3,21 +3,26 @@
 Routes under ``/c/<code>/ballots/<ref>/`` (reading: committee, admin, auditor, authority;
 acting: committee and admin, as on the ballot pages):
 
-- ``links``: how many links are live and used; **issue** every link once: the response is a
-  ZIP with ``links.csv`` (units, masked owners, link) and ``slips.pdf`` (A4, cut lines, a QR
-  code per member), and each member with a phone on record is sent the link through the
-  outbox; **reissue** one member's link (by unit code): the new link is shown once.
+- ``links``: how many links are live and used, and the ballot's slip jobs; **issue** every
+  link once: each member with a phone on record is sent the link through the outbox, and the
+  response is a ZIP with ``links-<ref>.csv`` (units, masked owners, link) and ``README.txt``,
+  which says where and until when the printable slips can be downloaded: they are rendered
+  in the background (``fundvote.web.slip_runner``, pages in ``fundvote.web.slip_pages``), so
+  the request stays short whatever the roll's size; **reissue** one member's link (by unit
+  code): the new link is shown once.
 - ``paper``: key a paper ballot with the scan's SHA-256 (upload the scan or type the hash);
   the list of entries, with mismatches and conflicts to resolve (void an entry).
 - ``proxies``: record a proxy with the authorization's SHA-256, revoke it while unused.
 
-Links exist in clear only in the response that issues them; nothing here stores them.
+Links exist in clear only in the response that issues them, the outbox, and the slip job,
+which keeps them encrypted until it is downloaded and deleted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import zipfile
@@ -42,9 +47,11 @@ from werkzeug.datastructures import FileStorage
 
 from estate.api import CommunityInfo
 from fundvote.access import current_runtime, require_community, require_staff, staff
-from fundvote.urls import public_base_url
+from fundvote.urls import public_base_url, public_url
 from fundvote.web.ballot_labels import error_text, local_time
-from fundvote.web.pdf import qr_data_uri, render_pdf
+from fundvote.web.pdf import qr_data_uri
+from fundvote.web.slip_runner import ensure_rendering, slip_store, start_job
+from fundvote.web.slip_store import SlipJob
 from notary.api import N_, DomainError
 from voting import api as voting
 from voting.api import (
@@ -75,6 +82,7 @@ READERS = ("committee", "admin", "auditor", "authority")
 ACTORS = ("committee", "admin")
 MAX_SCAN_BYTES = 20 * 1024 * 1024
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+log = logging.getLogger(__name__)
 
 
 def outbox() -> Outbox:
@@ -117,6 +125,7 @@ def links(code: str, ref: str) -> ResponseReturnValue:
         live=counts.live,
         revoked=counts.revoked,
         cast=counts.cast,
+        slip_jobs=_slip_jobs(code, ref),
         **ctx,
     )
 
@@ -140,13 +149,14 @@ def issue(code: str, ref: str) -> ResponseReturnValue:
         header=(_("units"), _("owners"), _("area (m²)"), _("link")),
         developer_label=_("The developer"),
     )
-    pdf = render_slips_pdf(issued)
+    job = _start_slips(issued, principal.user_id)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"links-{ref}.csv", csv_bytes)
-        archive.writestr(f"slips-{ref}.pdf", pdf)
-        archive.writestr("README.txt", _readme(issued, report, ctx["community"]))
+        archive.writestr("README.txt", _readme(issued, report, ctx["community"], job))
     buffer.seek(0)
+    if job is not None:
+        flash(_("The links were issued. The slips to print are being prepared."), "ok")
     return send_file(
         buffer,
         mimetype="application/zip",
@@ -184,18 +194,23 @@ def reissue(code: str, ref: str) -> ResponseReturnValue:
     )
 
 
-def render_slips_pdf(issued: IssuedLinks) -> bytes:
-    """A4 slips, several per page with cut lines: community, ballot, units, QR code of the
-    link, the link, plain instructions and the closing time. Always in Chinese (owners')."""
-    with force_locale("zh_Hans"):
-        html = render_template(
-            "print/slips.html",
-            issued=issued,
-            slips=[(link, qr_data_uri(link.url, scale=3)) for link in issued.links],
-            closes=local_time(issued.closes_at),
-            current_language="zh-Hans",
-        )
-    return render_pdf(html)
+def _start_slips(issued: IssuedLinks, actor: int) -> SlipJob | None:
+    """Start the slip job of the links just issued; None (and an error logged, without a
+    link) if it cannot be stored: the links are in the CSV and the outbox all the same."""
+    if not issued.links:
+        return None
+    try:
+        return start_job(issued, created_by=actor)
+    except OSError as error:
+        log.error("slips for ballot %s could not be stored (%s)", issued.ballot_ref, error.strerror)
+        return None
+
+
+def _slip_jobs(code: str, ref: str) -> list[Any]:
+    """The ballot's slip jobs with their progress, resuming any whose renderer died."""
+    store = slip_store()
+    store.purge_expired(current_runtime().clock.now())
+    return [ensure_rendering(store, job) for job in store.for_ballot(code, ref)]
 
 
 def compose_message(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
@@ -226,7 +241,12 @@ def _send(issued: IssuedLinks) -> DeliveryReport:
     )
 
 
-def _readme(issued: IssuedLinks, report: DeliveryReport | None, community: CommunityInfo) -> str:
+def _readme(
+    issued: IssuedLinks,
+    report: DeliveryReport | None,
+    community: CommunityInfo,
+    job: SlipJob | None,
+) -> str:
     lines = [
         _(
             "Personal voting links for “%(title)s” (%(community)s).",
@@ -238,6 +258,28 @@ def _readme(issued: IssuedLinks, report: DeliveryReport | None, community: Commu
             "slips, then delete the file.",
             count=len(issued.links),
         ),
+    ]
+    if job is not None:
+        page = url_for(
+            "slip_jobs.job", code=issued.community_code, ref=issued.ballot_ref, job_id=job.id
+        )
+        lines.append(
+            _(
+                "The slips to print (PDF) are being prepared. Download them from %(url)s "
+                "(log in as a committee member) until %(until)s (Beijing time); they are "
+                "deleted then.",
+                url=public_url(page),
+                until=local_time(job.expires_at),
+            )
+        )
+    else:
+        lines.append(
+            _(
+                "The slips to print could not be prepared: print the links from the CSV file, "
+                "or reissue a member's link to show its QR code."
+            )
+        )
+    lines += [
         _(
             "A lost link cannot be shown again: reissue it on the links page (the old one "
             "stops working)."

@@ -58,6 +58,26 @@ def import_rows(rt: Runtime, code: str = CODE) -> str:
     return code
 
 
+def import_many(rt: Runtime, code: str, count: int) -> str:
+    """Import ``count`` units into an existing community, one owner each (name and phone),
+    in buildings of 100 units."""
+    rows = [
+        RollRow(
+            line=i + 2,
+            unit=f"{i // 100 + 1}-{i % 100 + 101}",
+            building=str(i // 100 + 1),
+            area_centi=8000 + i % 4000,
+            owner_keys=(f"o{i}",),
+            is_developer_held=False,
+            owner_names=(f"业主{i}号",),
+            owner_phones=(f"139{i:08d}",),
+        )
+        for i in range(count)
+    ]
+    rt.run(import_roll, community_code=code, rows=rows, cipher=rt.cipher, source_name="test")
+    return code
+
+
 def set_id_number(rt: Runtime, owner_key: str, id_number: str, code: str = CODE) -> None:
     with rt.session_factory.begin() as s:
         owner = s.scalars(sa.select(Owner).where(Owner.key == owner_key)).one()
