@@ -126,8 +126,8 @@ def log_event(
     """Append a voting event to the community's log inside the caller's transaction
     (``omit_none``: without the fields whose value is ``None``)."""
     body = {k: v for k, v in data.items() if not (omit_none and v is None)}
-    entry = envelope.make_entry(event_type, clock.now(), community_code, body)
-    return store.append(s, community_code, entry)
+    entry = envelope.entry_body(event_type, clock.now(), community_code, body)  # checked once
+    return store.append_body(s, community_code, entry)
 
 
 def log_ballot_event(
