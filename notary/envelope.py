@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from notary.canonical import canonical_bytes
@@ -94,18 +95,44 @@ def refuse_personal_data(value: Any, path: str = "$") -> None:
     """Raise :class:`PersonalDataInEntry` if any mapping key in ``value``, at any depth
     (through mappings, lists and tuples), names personal data. The error names the key's path,
     never its value."""
+    if _holds_personal_data(value):
+        _raise_with_path(value, path)
+
+
+def _holds_personal_data(value: Any) -> bool:
+    """Whether any key at any depth names personal data (no paths built: entries can list
+    tens of thousands of items, and this runs on every append)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and _is_personal_key(key):
+                return True
+            if isinstance(item, Mapping | list | tuple) and _holds_personal_data(item):
+                return True
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, Mapping | list | tuple) and _holds_personal_data(item):
+                return True
+    return False
+
+
+def _raise_with_path(value: Any, path: str) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
             here = f"{path}.{key}"
-            if isinstance(key, str) and _normalize(key) in PERSONAL_DATA_KEYS:
+            if isinstance(key, str) and _is_personal_key(key):
                 raise PersonalDataInEntry(
                     N_("The entry holds personal data at %(path)s; refer to owners by id."),
                     path=here,
                 )
-            refuse_personal_data(item, here)
+            _raise_with_path(item, here)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            refuse_personal_data(item, f"{path}[{i}]")
+            _raise_with_path(item, f"{path}[{i}]")
+
+
+@lru_cache(maxsize=4096)
+def _is_personal_key(key: str) -> bool:
+    return _normalize(key) in PERSONAL_DATA_KEYS
 
 
 def _normalize(key: str) -> str:

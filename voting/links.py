@@ -11,34 +11,31 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from estate.errors import UndecryptableData
-from estate.models import Owner
+from estate.models import Community, Owner
 from estate.personal import DataCipher
 from estate.quantities import format_hundredths
 from estate.services import phone_purpose
 from notary.work import UnitOfWork
 from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible
-from voting.models import Credential, RollMember, Vote
+from voting.models import Ballot, Credential, RollMember, RollUnit, Vote
 from voting.outbox import DeliveryReport, Message, Outbox
 from voting.rows import (
+    IN_LIST_LIMIT,
     ballot_by_ref,
     community_of,
     log_event,
     member_labels,
-    units_by_member,
 )
 from voting.tokens import REISSUE_STATUSES, link_url, new_token, token_hash
-
-LOOKUP_BATCH = 500  # members whose phones are read with one query
 
 
 @dataclass(frozen=True)
@@ -120,9 +117,20 @@ def issue_links(
             N_("A member already has a live link: reissue it instead."), count=1
         )
     }
+    rows = []
+    for member in chosen:
+        token = tokens[member.id] = new_token()
+        rows.append(
+            {
+                "ballot_id": ballot.id,
+                "member_id": member.id,
+                "token_hash": token_hash(token),
+                "issued_at": now,
+            }
+        )
     with uow.constraint_errors(live_link):
-        for member in chosen:
-            tokens[member.id] = _add_credential(s, ballot.id, member.id, now)
+        if rows:
+            s.execute(sa.insert(_CREDENTIAL), rows)  # one executemany, only the hashes
     community = community_of(s, ballot)
     log_event(
         s,
@@ -136,7 +144,7 @@ def issue_links(
         },
         omit_none=True,
     )
-    links = _issued(s, ballot.id, chosen, tokens, base_url)
+    links = _issued(s, ballot.id, community.id, chosen, tokens, base_url)
     return IssuedLinks(
         ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
     )
@@ -186,7 +194,7 @@ def reissue_link(
         {"ballot": ballot.ref, "member": member.member_key, "revoked": len(old), "by": actor},
         omit_none=True,
     )
-    links = _issued(s, ballot.id, [member], {member.id: token}, base_url)
+    links = _issued(s, ballot.id, community.id, [_row(member)], {member.id: token}, base_url)
     return IssuedLinks(
         ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
     )
@@ -230,7 +238,7 @@ def deliver_links(
     they get the printed slip. Reads only; nothing is written to the database.
     """
     s = uow.session
-    phones = _member_phones(s, [link.member_id for link in issued.links], cipher)
+    phones = _member_phones(s, issued, cipher)
     messages: list[Message] = []
     for link in issued.links:
         subject, body = compose(issued, link)
@@ -257,29 +265,74 @@ def _add_credential(s: Session, ballot_id: int, member_id: int, now: datetime) -
     return token
 
 
-def _roll_members(s: Session, ballot_id: int) -> dict[int, RollMember]:
-    rows = s.scalars(
-        sa.select(RollMember).where(RollMember.ballot_id == ballot_id).order_by(RollMember.position)
+@dataclass(frozen=True)
+class _Member:
+    """A roll member as links need it (read with Core, not as an ORM entity)."""
+
+    id: int
+    member_key: str
+    is_developer: bool
+    area_centi: int
+    owner_refs: str  # JSON list of owner refs
+
+
+_MEMBER = cast(sa.Table, RollMember.__table__)
+_ROLL_UNIT = cast(sa.Table, RollUnit.__table__)
+_CREDENTIAL = cast(sa.Table, Credential.__table__)
+_OWNER = cast(sa.Table, Owner.__table__)
+
+
+def _row(m: RollMember) -> _Member:
+    return _Member(m.id, m.member_key, m.is_developer, m.area_centi, m.owner_refs)
+
+
+def _roll_members(s: Session, ballot_id: int) -> dict[int, _Member]:
+    rm = _MEMBER
+    rows = s.execute(
+        sa.select(rm.c.id, rm.c.member_key, rm.c.is_developer, rm.c.area_centi, rm.c.owner_refs)
+        .where(rm.c.ballot_id == ballot_id)
+        .order_by(rm.c.position)
     )
-    return {m.id: m for m in rows}
+    return {row[0]: _Member(*row) for row in rows}
+
+
+def _unit_codes(s: Session, ballot_id: int, member_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each member's frozen unit codes, by code (every id in ``member_ids`` a key)."""
+    ru = _ROLL_UNIT
+    codes: dict[int, list[str]] = {m: [] for m in member_ids}
+    if not codes:
+        return codes
+    query = (
+        sa.select(ru.c.member_id, ru.c.unit_code)
+        .where(ru.c.ballot_id == ballot_id)
+        .order_by(ru.c.unit_code)
+    )
+    if len(codes) <= IN_LIST_LIMIT:
+        query = query.where(ru.c.member_id.in_(list(codes)))
+    for member_id, code in s.execute(query):
+        mine = codes.get(member_id)
+        if mine is not None:
+            mine.append(code)
+    return codes
 
 
 def _issued(
     s: Session,
     ballot_id: int,
-    members: Sequence[RollMember],
+    community_id: int,
+    members: Sequence[_Member],
     tokens: Mapping[int, str],
     base_url: str,
 ) -> tuple[IssuedLink, ...]:
-    labels = member_labels(s, members)
-    units = units_by_member(s, ballot_id, [m.id for m in members])
+    labels = member_labels(s, members, community_id=community_id)
+    units = _unit_codes(s, ballot_id, [m.id for m in members])
     return tuple(
         IssuedLink(
             member_id=m.id,
             member_key=m.member_key,
             holder_label=labels[m.id],
             is_developer=m.is_developer,
-            unit_codes=tuple(u.unit_code for u in units[m.id]),
+            unit_codes=tuple(units[m.id]),
             area_centi=m.area_centi,
             url=link_url(base_url, tokens[m.id]),
         )
@@ -287,39 +340,52 @@ def _issued(
     )
 
 
-def _member_phones(
-    s: Session, member_ids: Sequence[int], cipher: DataCipher
-) -> dict[int, list[str]]:
-    """Each member's distinct phones, owners in ref order; two queries per 500 members."""
+def _member_phones(s: Session, issued: IssuedLinks, cipher: DataCipher) -> dict[int, list[str]]:
+    """The distinct phones of each issued member's owners (by owner ref), decrypted in memory;
+    none for the developer or an owner whose phone cannot be read. Two or four reads whatever
+    the number of links."""
+    rm, o = _MEMBER, _OWNER
+    ids = {link.member_id for link in issued.links}
+    query = sa.select(rm.c.id, rm.c.is_developer, rm.c.owner_refs)
+    if len(ids) <= IN_LIST_LIMIT:
+        query = query.where(rm.c.id.in_(sorted(ids)))
+    else:
+        query = query.join(Ballot, Ballot.id == rm.c.ballot_id).where(
+            Ballot.ref == issued.ballot_ref
+        )
+    refs_of = {
+        member_id: sorted(json.loads(refs or "[]"))
+        for member_id, developer, refs in s.execute(query)
+        if member_id in ids and not developer
+    }
+    wanted = {r for refs in refs_of.values() for r in refs}
+    if not wanted:
+        return {}
+    owners = sa.select(o.c.ref, o.c.phone_enc).where(o.c.phone_enc.is_not(None))
+    if len(wanted) <= IN_LIST_LIMIT:
+        owners = owners.where(o.c.ref.in_(sorted(wanted)))
+    else:
+        owners = owners.join(Community, Community.id == o.c.community_id).where(
+            Community.code == issued.community_code
+        )
+    phone_of: dict[str, str] = {}
+    for ref, phone_enc in s.execute(owners):
+        if ref not in wanted:
+            continue
+        try:
+            phone_of[ref] = cipher.decrypt(phone_enc, purpose=phone_purpose(ref))
+        except UndecryptableData:
+            continue
     phones: dict[int, list[str]] = {}
-    for start in range(0, len(member_ids), LOOKUP_BATCH):
-        chunk = list(member_ids[start : start + LOOKUP_BATCH])
-        refs_of = {
-            member.id: sorted(json.loads(member.owner_refs or "[]"))
-            for member in s.scalars(sa.select(RollMember).where(RollMember.id.in_(chunk)))
-            if not member.is_developer
-        }
-        wanted = sorted({ref for refs in refs_of.values() for ref in refs})
-        sealed: dict[str, list[bytes]] = defaultdict(list)
-        if wanted:
-            query = sa.select(Owner.ref, Owner.phone_enc).where(
-                Owner.ref.in_(wanted), Owner.phone_enc.is_not(None)
-            )
-            for ref, phone_enc in s.execute(query):
-                if phone_enc:
-                    sealed[ref].append(phone_enc)
-        for member_id in chunk:
-            found: list[str] = []
-            for ref in refs_of.get(member_id, ()):
-                for phone_enc in sealed.get(ref, ()):
-                    try:
-                        phone = cipher.decrypt(phone_enc, purpose=phone_purpose(ref))
-                    except UndecryptableData:
-                        continue
-                    if phone and phone not in found:
-                        found.append(phone)
-            if found:
-                phones[member_id] = found
+    for link in issued.links:
+        found: list[str] = []
+        for ref in refs_of.get(link.member_id, ()):
+            phone = phone_of.get(ref)
+            if phone and phone not in found:
+                found.append(phone)
+        if found:
+            phones[link.member_id] = found
+    phone_of.clear()
     return phones
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -57,19 +57,47 @@ def question_rows(s: Session, ballot_id: int) -> list[Question]:
     )
 
 
-def member_labels(s: Session, members: Sequence[RollMember]) -> dict[int, str]:
+class HolderRow(Protocol):
+    """What :func:`member_labels` reads of a roll member (a ``RollMember`` or a plain row)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_developer(self) -> bool: ...
+
+    @property
+    def owner_refs(self) -> str: ...
+
+
+IN_LIST_LIMIT = 1000
+"""Above this many ids a lookup reads the whole ballot's (or community's) rows and filters in
+Python: one indexed range read instead of a statement with tens of thousands of parameters."""
+
+
+def member_labels(
+    s: Session, members: Sequence[HolderRow], *, community_id: int | None = None
+) -> dict[int, str]:
     """Masked holder labels (``张*明、李*``) by member id; empty for the developer.
 
     Co-owners are listed in the order of their owner keys in the register, so a label reads
     the same every time (the frozen roll keeps refs, which are random, in sorted order).
+    ``community_id`` (the ballot's community) lets a call for many members read the
+    community's owners in one range read instead of naming every ref.
     """
     refs = {m.id: list(json.loads(m.owner_refs or "[]")) for m in members}
     wanted = {r for rs in refs.values() for r in rs}
     names: dict[str, tuple[str, str]] = {}
     if wanted:
-        query = sa.select(Owner.ref, Owner.key, Owner.name).where(Owner.ref.in_(sorted(wanted)))
+        o = cast(sa.Table, Owner.__table__)
+        query = sa.select(o.c.ref, o.c.key, o.c.name)
+        if community_id is not None and len(wanted) > IN_LIST_LIMIT:
+            query = query.where(o.c.community_id == community_id)
+        else:
+            query = query.where(o.c.ref.in_(sorted(wanted)))
         for ref, key, name in s.execute(query):
-            names[ref] = (key, name)
+            if ref in wanted:
+                names[ref] = (key, name)
 
     def label(member_refs: list[str]) -> str:
         ordered = sorted(names.get(r, (r, "")) for r in member_refs)
@@ -126,8 +154,8 @@ def log_event(
     """Append a voting event to the community's log inside the caller's transaction
     (``omit_none``: without the fields whose value is ``None``)."""
     body = {k: v for k, v in data.items() if not (omit_none and v is None)}
-    entry = envelope.make_entry(event_type, clock.now(), community_code, body)
-    return store.append(s, community_code, entry)
+    entry = envelope.entry_body(event_type, clock.now(), community_code, body)  # checked once
+    return store.append_body(s, community_code, entry)
 
 
 def log_ballot_event(

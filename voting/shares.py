@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -64,7 +64,7 @@ def store_shares(s: Session, ballot_id: int) -> int:
         for member, share in member_shares(fund_part_fen(plan), units).items()
     ]
     if rows:
-        s.execute(sa.insert(RollShare), rows)
+        s.execute(sa.insert(cast(sa.Table, RollShare.__table__)), rows)  # Core executemany
     return len(rows)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
+from flask import Response, abort, jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -259,6 +259,19 @@ def _base_url(given: str | None) -> str:
     return (given or public_base_url()).rstrip("/")
 
 
+def _issued_response(issued: IssuedLinks, send: bool) -> Response:
+    """The issued links as a 201 JSON response.
+
+    ``_issued`` builds the body in ``IssuedSchema``'s shape from plain strings, integers and
+    booleans, which the schema would dump unchanged (tests/http/test_voting_api.py checks it),
+    so the body skips the marshmallow dump: for 48,000 links that dump cost more than issuing
+    them. The schema still documents the response.
+    """
+    response = jsonify(_issued(issued, send))
+    response.status_code = 201
+    return response
+
+
 def _issued(issued: IssuedLinks, send: bool) -> dict[str, Any]:
     delivery = None
     if send:
@@ -299,7 +312,7 @@ def _member(ref: str, member_id: int | None, unit: str | None) -> int:
 @blp.response(201, IssuedSchema)
 @blp.alt_response(409, schema=ProblemSchema, description="A member already has a live link")
 @staff(*ACTORS)
-def issue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+def issue(args: dict[str, Any], code: str, ref: str) -> Response:
     """Issue one personal link per roll member (or per listed member), returned only now."""
     ballot_or_404(code, ref)
     rt = current_runtime()
@@ -310,14 +323,14 @@ def issue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
         members=args["members"],
         actor=require_staff().user_id,
     )
-    return _issued(issued, args["send"])
+    return _issued_response(issued, args["send"])
 
 
 @blp.route("/communities/<code>/ballots/<ref>/links/reissue", methods=["POST"])
 @blp.arguments(ReissueRequestSchema)
 @blp.response(201, IssuedSchema)
 @staff(*ACTORS)
-def reissue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+def reissue(args: dict[str, Any], code: str, ref: str) -> Response:
     """Revoke a member's link and issue a new one (returned only now)."""
     ballot_or_404(code, ref)
     rt = current_runtime()
@@ -328,7 +341,7 @@ def reissue(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
         base_url=_base_url(args["base_url"]),
         actor=require_staff().user_id,
     )
-    return _issued(issued, args["send"])
+    return _issued_response(issued, args["send"])
 
 
 # -- owners: cast and receipt (public; the token is in the body) ------------------------------

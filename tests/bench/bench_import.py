@@ -1,5 +1,5 @@
 """Roll import, ballot opening and link issuing of the big community, each beside a bare
-SQLAlchemy Core bulk insert of the same rows into PostgreSQL (in one transaction)."""
+SQLAlchemy Core bulk insert of the rows each must write into PostgreSQL (in one transaction)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,19 @@ def run(site: Site, sizes: Sizes, results: Results) -> None:
         b.import_.seconds,
         "s",
         b.import_.baseline_seconds,
-        f"POST .../roll, {b.units:,} units; baseline: bulk insert of the rows",
+        f"POST .../roll, {b.units:,} units; baseline: bulk insert of its register rows",
     )
     results.add(
         "ballot_open",
         b.open_.seconds,
         "s",
         b.open_.baseline_seconds,
-        f"POST .../open, {b.members:,} members; baseline: bulk insert of members and units",
+        f"POST .../open, {b.members:,} members; baseline: bulk insert of members, units, shares",
     )
     results.add(
         "issue_links",
         b.issue.seconds,
         "s",
         b.issue.baseline_seconds,
-        f"POST .../links, {b.members:,} links; baseline: bulk insert of as many hashes",
+        f"POST .../links, {b.members:,} links; baseline: bulk insert of as many credentials",
     )

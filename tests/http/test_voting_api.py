@@ -140,3 +140,26 @@ def test_openapi_lists_voting_operations(app: Flask, client: FlaskClient) -> Non
     assert "/api/v1/cast" in paths and "/api/v1/receipts/verify" in paths
     assert paths["/api/v1/cast"]["post"]["security"] == []
     assert "/api/v1/communities/{code}/ballots/{ref}/links" in paths
+
+
+def test_issued_links_body_is_what_the_schema_dumps(
+    client: FlaskClient, runtime: Runtime, make_user: UserFactory, ref: str
+) -> None:
+    """The links response skips the marshmallow dump for speed; it must be exactly what the
+    documented schema would have produced, field for field."""
+    from fundvote.api.voting import IssuedSchema
+
+    body = issue(client, bearer(runtime, make_user, "committee"), ref)
+    assert IssuedSchema().dump(body) == body
+    assert set(body) == {"ballot", "links", "delivery"}
+    assert all(
+        set(link) == {"member_id", "member_key", "units", "holder", "is_developer", "area", "url"}
+        for link in body["links"]
+    )
+    response = client.post(
+        f"{base(ref)}/links/reissue",
+        json={"unit": "1-103"},
+        headers=bearer(runtime, make_user, "committee"),
+    )
+    assert response.status_code == 201 and response.mimetype == "application/json"
+    assert IssuedSchema().dump(response.get_json()) == response.get_json()

@@ -199,7 +199,7 @@ def test_failure_inside_the_transaction_rolls_back_everything(
     def broken(*_a: object, **_k: object) -> None:
         raise RuntimeError("log unavailable")
 
-    monkeypatch.setattr(store, "append", broken)
+    monkeypatch.setattr(store, "append_body", broken)  # every append ends there
     with pytest.raises(RuntimeError):
         imp(runtime, GOOD)
     assert counts(runtime) == before

@@ -307,3 +307,48 @@ def test_co_owners_are_labelled_in_register_order(
     # o2 (李四) before o3 (王五六), whatever their random refs are.
     assert labels[("1-102",)] == "李*、王*六"
     assert labels[("2-S01",)] == ""
+
+
+@pytest.mark.parametrize("in_list_limit", [1000, 0])
+def test_many_links_read_by_ballot_and_community_give_the_same_links_and_messages(
+    runtime: Runtime,
+    ballot: ballots.BallotInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    in_list_limit: int,
+) -> None:
+    """Above ``IN_LIST_LIMIT`` members, labels, unit codes and phones are read for the whole
+    ballot and community instead of by id; with a limit of 0 the small register takes that
+    path, and gives what the by-id path gives."""
+    import voting.links
+    import voting.rows
+
+    monkeypatch.setattr(voting.rows, "IN_LIST_LIMIT", in_list_limit)
+    monkeypatch.setattr(voting.links, "IN_LIST_LIMIT", in_list_limit)
+    issued = issue_all(runtime, ballot.ref)
+    by_units = {link.unit_codes: link.holder_label for link in issued.links}
+    assert by_units == {
+        ("1-101", "2-101"): "张*明",
+        ("1-102",): by_units[("1-102",)],
+        ("1-103",): by_units[("1-103",)],
+        ("2-102",): "欧**娜",
+        ("2-S01",): "",
+    }
+    assert set(by_units[("1-102",)].split("、")) == {"李*", "王*六"}
+    sent: list[Message] = []
+
+    class Recorder:
+        def send(self, message: Message) -> None:
+            sent.append(message)
+
+    key_of = {link.member_key: link.unit_codes for link in issued.links}
+    report = runtime.query(
+        deliver_links,
+        issued=issued,
+        cipher=runtime.cipher,
+        outbox=Outbox(Recorder()),
+        compose=lambda i, link: ("s", link.url),
+    )
+    assert report.sent == 4
+    to = sorted((key_of[m.member_key], m.to) for m in sent)
+    assert to[0] == (("1-101", "2-101"), "13812341234")
+    assert [units for units, _ in to].count(("1-102",)) == 2  # two owners, two phones

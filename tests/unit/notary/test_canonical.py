@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -84,3 +85,65 @@ def test_canonical_bytes_parse_back_to_the_same_value(value: object) -> None:
 def test_key_order_does_not_matter(value: dict[str, int]) -> None:
     reversed_value = dict(reversed(list(value.items())))
     assert canonical_bytes(reversed_value) == canonical_bytes(value)
+
+
+# The fast path (the standard library's encoder) must give byte for byte what the reference
+# implementation gives, for everything we emit: any text (controls, quotes, backslashes,
+# non-ASCII, characters beyond the BMP in strings and in keys), nesting, tuples, booleans
+# next to integers, and the shape of a roll import entry.
+any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+reference_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    | any_text
+    | st.sampled_from(["\x00", "\x1f", "\x7f", '"', "\\", "\u2028", "\ufeff", "€", "😀"]),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=5).map(tuple)
+        | st.dictionaries(
+            any_text | st.sampled_from(["€", "😀", "a😀", "\ue000", ""]), inner, max_size=5
+        )
+    ),
+    max_leaves=40,
+)
+
+
+@given(reference_values)
+def test_canonical_bytes_are_the_reference_implementations(value: object) -> None:
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "unit": any_text,
+                "building": any_text,
+                "area_centi": st.integers(1, 10**9),
+                "kind": st.sampled_from(["flat", "shop", "parking"]),
+                "developer": st.booleans(),
+                "owners": st.lists(st.text("0123456789abcdef", min_size=16, max_size=16)),
+            }
+        ),
+        max_size=30,
+    )
+)
+def test_a_roll_import_entry_is_the_reference_bytes(units: list[dict[str, object]]) -> None:
+    entry = {
+        "v": 1,
+        "type": "estate.roll_imported",
+        "at": "2026-11-01T02:00:00.000000Z",
+        "community": "江滨",
+        "data": {"source_sha256": None, "counts": {"units_created": len(units)}, "units": units},
+    }
+    assert canonical_bytes(entry) == rfc8785.dumps(entry)
+
+
+def test_what_the_fast_path_leaves_out_still_goes_to_the_reference() -> None:
+    assert canonical_bytes({"😀": 1, "\ue000": 2}) == rfc8785.dumps({"😀": 1, "\ue000": 2})
+    assert canonical_bytes([True, 1, False, 0]) == b"[true,1,false,0]"
+    with pytest.raises(rfc8785.CanonicalizationError):
+        canonical_bytes({"x": "\ud800"})  # a lone surrogate is not text
+    with pytest.raises(ValueError, match=r"\$\.a\[1\]"):
+        canonical_bytes({"a": [0, -MAX_SAFE_INTEGER - 1]})
