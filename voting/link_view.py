@@ -19,7 +19,6 @@ from notary.work import UnitOfWork
 from voting.errors import N_, BallotNotFound
 from voting.models import Attachment, Ballot, Proxy, RollMember, Vote
 from voting.rows import (
-    community_of,
     is_accepting,
     member_labels,
     publicity_end,
@@ -27,7 +26,7 @@ from voting.rows import (
     units_by_member,
 )
 from voting.shares import fund_part_fen, shares_of
-from voting.tokens import live_credential
+from voting.tokens import live_credential, live_link
 
 
 @dataclass(frozen=True)
@@ -121,10 +120,7 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
     live link of a ballot with a frozen roll. Reads only.
     """
     s = uow.session
-    credential = live_credential(s, token)
-    ballot = s.get_one(Ballot, credential.ballot_id)
-    member = s.get_one(RollMember, credential.member_id)
-    community = community_of(s, ballot)
+    credential, ballot, member, community = live_link(s, token)
     now = uow.clock.now()
     questions = _questions(s, ballot, [member.id])
     views = _member_views(s, ballot.id, [member])

@@ -12,8 +12,9 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from estate.models import Community
 from voting.errors import N_, UnknownLink
-from voting.models import Ballot, Credential
+from voting.models import Ballot, Credential, RollMember
 
 TOKEN_BYTES = 24  # 192 bits
 LINK_PATH = "/v/"
@@ -55,3 +56,25 @@ def live_credential(s: Session, token: str, *, for_update: bool = False) -> Cred
     if status not in ROLL_STATUSES:
         raise UnknownLink(N_("This link is not valid any more."), reason="unknown")
     return credential
+
+
+def live_link(s: Session, token: str) -> tuple[Credential, Ballot, RollMember, Community]:
+    """The live credential of ``token`` with its ballot, member and community, read in one
+    statement; ``UnknownLink`` exactly as :func:`live_credential` decides it."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise UnknownLink(N_("This link is not valid."), reason="unknown")
+    row = s.execute(
+        sa.select(Credential, Ballot, RollMember, Community)
+        .join(Ballot, Ballot.id == Credential.ballot_id)
+        .join(RollMember, RollMember.id == Credential.member_id)
+        .join(Community, Community.id == Ballot.community_id)
+        .where(Credential.token_hash == token_hash(token))
+    ).one_or_none()
+    if row is None:
+        raise UnknownLink(N_("This link is not valid."), reason="unknown")
+    credential, ballot, member, community = row
+    if credential.revoked_at is not None:
+        raise UnknownLink(N_("This link was replaced by a new one."), reason="revoked")
+    if ballot.status not in ROLL_STATUSES:
+        raise UnknownLink(N_("This link is not valid any more."), reason="unknown")
+    return credential, ballot, member, community

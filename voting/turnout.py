@@ -11,6 +11,7 @@ test is the overall one only. Arithmetic is integer: the 2/3 tests use
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -87,18 +88,13 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
 
     Guarantees: ``overall.roll`` equals the ballot's roll totals; participated never exceeds
     the roll; before opening (no frozen roll) every figure is zero. Raises ``BallotNotFound``.
-    Four aggregate queries, whatever the roll's size: no row of the roll is loaded.
+    Aggregate queries only, whatever the roll's size: no row of the roll is loaded; the
+    frozen roll's own figures are computed once per process (:func:`_roll_figures`).
     """
     info = get_ballot(session, ballot_ref)
     ballot_id = session.scalar(sa.select(Ballot.id).where(Ballot.ref == ballot_ref))
     if ballot_id is None:  # pragma: no cover - get_ballot raised already
         raise BallotNotFound(N_("There is no such ballot."), ref=ballot_ref)
-    roll_h, roll_a = session.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(RollMember.heads), 0),
-            sa.func.coalesce(sa.func.sum(RollMember.area_centi), 0),
-        ).where(RollMember.ballot_id == ballot_id)
-    ).one()
     cast, part_h, part_a = session.execute(
         sa.select(
             sa.func.count(),
@@ -109,16 +105,7 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
         .join(RollMember, RollMember.id == Vote.member_id)
         .where(Vote.ballot_id == ballot_id)
     ).one()
-    by_building = (
-        sa.select(
-            RollUnit.building_code,
-            sa.func.count(sa.distinct(RollUnit.member_id)),
-            sa.func.sum(RollUnit.area_centi),
-        )
-        .where(RollUnit.ballot_id == ballot_id)
-        .group_by(RollUnit.building_code)
-    )
-    roll_lines = {code: Figure(int(h), int(a)) for code, h, a in session.execute(by_building)}
+    roll_h, roll_a, roll_lines = _roll_figures(session, ballot_id, info.roll_commitment)
     # From the votes to their members' units (member ids are unique across ballots), so the
     # plan follows the member index whatever the statistics say about the roll.
     voted_units = (
@@ -144,6 +131,47 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
         overall=TurnoutLine("", Figure(int(roll_h), int(roll_a)), Figure(int(part_h), int(part_a))),
         buildings=lines,
     )
+
+
+_ROLL_CACHE: OrderedDict[tuple[int, str], tuple[int, int, dict[str, Figure]]] = OrderedDict()
+_ROLL_CACHE_SIZE = 64
+
+
+def _roll_figures(
+    session: Session, ballot_id: int, commitment: str | None
+) -> tuple[int, int, dict[str, Figure]]:
+    """The frozen roll's heads and area, overall and per building.
+
+    A frozen roll never changes and its commitment (SHA-256 of its canonical document) names
+    it exactly, so the figures are kept per process under ``(ballot id, commitment)``; a
+    ballot without a frozen roll is read every time (it has none: all zero).
+    """
+    key = (ballot_id, commitment) if commitment else None
+    if key is not None and key in _ROLL_CACHE:
+        _ROLL_CACHE.move_to_end(key)
+        return _ROLL_CACHE[key]
+    heads, area = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(RollMember.heads), 0),
+            sa.func.coalesce(sa.func.sum(RollMember.area_centi), 0),
+        ).where(RollMember.ballot_id == ballot_id)
+    ).one()
+    by_building = (
+        sa.select(
+            RollUnit.building_code,
+            sa.func.count(sa.distinct(RollUnit.member_id)),
+            sa.func.sum(RollUnit.area_centi),
+        )
+        .where(RollUnit.ballot_id == ballot_id)
+        .group_by(RollUnit.building_code)
+    )
+    lines = {code: Figure(int(h), int(a)) for code, h, a in session.execute(by_building)}
+    figures = (int(heads), int(area), lines)
+    if key is not None:
+        _ROLL_CACHE[key] = figures
+        while len(_ROLL_CACHE) > _ROLL_CACHE_SIZE:
+            _ROLL_CACHE.popitem(last=False)
+    return figures
 
 
 def _permille(part: int, total: int) -> int:

@@ -28,37 +28,40 @@ def run(site: Site, sizes: Sizes, results: Results) -> None:
     """Record ``slip_per_link`` (ms per slip)."""
     from fundvote.app import create_app
     from fundvote.config import load_settings
-    from fundvote.web.voting_desk import render_slips_pdf
-    from voting.credentials import IssuedLink, IssuedLinks
+    from fundvote.web.slip_render import render_slips
+    from fundvote.web.slip_store import Slip, SlipBatch
 
     b = big(site, sizes)
     fv = site.fundvote()
-    links = tuple(
-        IssuedLink(
-            member_id=i,
-            member_key=f"m{i:032x}",
+    slips = tuple(
+        Slip(
+            unit_codes=(f"001-{i:04d}",),
             holder_label="张*明",
             is_developer=False,
-            unit_codes=(f"001-{i:04d}",),
             area_centi=_area_centi("89.37"),
             url=f"{fv.server.base}/v/{token}",
         )
         for i, token in enumerate(b.page_tokens[: sizes.slips])
     )
-    issued = IssuedLinks(
-        ballot_ref=b.ballot_ref,
-        ballot_title="电梯更换 (bench)",
-        community_code="big",
-        community_name="Bench big community",
-        closes_at=b.closes_at,
-        links=links,
-    )
+
+    def batch(of: tuple[Slip, ...]) -> SlipBatch:
+        return SlipBatch(
+            ballot_ref=b.ballot_ref,
+            ballot_title="电梯更换 (bench)",
+            community_code="big",
+            community_name="Bench big community",
+            closes_at=b.closes_at,
+            first=1,
+            slips=of,
+        )
+
     app = create_app(settings=load_settings(fv.cli.env))
     with app.test_request_context("/"):
-        render_slips_pdf(IssuedLinks(**{**issued.__dict__, "links": links[:1]}))  # warm fonts
+        render_slips(batch(slips[:1]))  # warm fonts
         HTML(string=TRIVIAL).write_pdf()
-        slips_s = median_seconds(lambda: render_slips_pdf(issued), 3)
+        slips_s = median_seconds(lambda: render_slips(batch(slips)), 3)
         trivial_s = median_seconds(lambda: HTML(string=TRIVIAL).write_pdf(), 5)
+    links = slips
     results.add(
         "slip_per_link",
         slips_s / len(links) * 1000,
