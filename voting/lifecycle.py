@@ -42,6 +42,7 @@ from voting.models import Attachment, Decision, Objection, Question, Vote
 from voting.roll import freeze_roll
 from voting.rows import ballot_by_ref, community_of, log_ballot_event, move_status
 from voting.shares import store_shares
+from voting.turnout import building_figures, dump_building_figures
 
 
 def open_ballot(
@@ -90,6 +91,7 @@ def open_ballot(
     ballot.roll_heads = frozen.heads
     ballot.roll_area_centi = frozen.area_centi
     ballot.roll_commitment = frozen.commitment
+    ballot.roll_by_building = dump_building_figures(building_figures(s, ballot.id))
     ballot.deemed_majority_enabled = community.deemed_majority_enabled
     ballot.binding_result = community.binding_result
     s.flush()

@@ -68,6 +68,9 @@ class Ballot(Base):
     binding_result: Mapped[str] = mapped_column(sa.String(16), default="plain")
     # The frozen roll: totals and the SHA-256 commitment logged when the ballot opened.
     roll_commitment: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    # The frozen roll per building, JSON {"<building code>": [heads, area_centi]}: written once
+    # when the roll is frozen, read by every turnout view.
+    roll_by_building: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     roll_heads: Mapped[int] = mapped_column(default=0)
     roll_area_centi: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     # The checkpoint printed on the results notice (set when published).

@@ -11,7 +11,7 @@ test is the overall one only. Arithmetic is integer: the 2/3 tests use
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -88,8 +88,8 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
 
     Guarantees: ``overall.roll`` equals the ballot's roll totals; participated never exceeds
     the roll; before opening (no frozen roll) every figure is zero. Raises ``BallotNotFound``.
-    Aggregate queries only, whatever the roll's size: no row of the roll is loaded; the
-    frozen roll's own figures are computed once per process (:func:`_roll_figures`).
+    Aggregate queries over the votes only, whatever the roll's size: the frozen roll's own
+    figures were stored when it was frozen.
     """
     info = get_ballot(session, ballot_ref)
     ballot_id = session.scalar(sa.select(Ballot.id).where(Ballot.ref == ballot_ref))
@@ -105,7 +105,7 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
         .join(RollMember, RollMember.id == Vote.member_id)
         .where(Vote.ballot_id == ballot_id)
     ).one()
-    roll_h, roll_a, roll_lines = _roll_figures(session, ballot_id, info.roll_commitment)
+    roll_h, roll_a, roll_lines = _roll_figures(session, ballot_id)
     # From the votes to their members' units (member ids are unique across ballots), so the
     # plan follows the member index whatever the statistics say about the roll.
     voted_units = (
@@ -133,29 +133,9 @@ def turnout(session: Session, ballot_ref: str) -> Turnout:
     )
 
 
-_ROLL_CACHE: OrderedDict[tuple[int, str], tuple[int, int, dict[str, Figure]]] = OrderedDict()
-_ROLL_CACHE_SIZE = 64
-
-
-def _roll_figures(
-    session: Session, ballot_id: int, commitment: str | None
-) -> tuple[int, int, dict[str, Figure]]:
-    """The frozen roll's heads and area, overall and per building.
-
-    A frozen roll never changes and its commitment (SHA-256 of its canonical document) names
-    it exactly, so the figures are kept per process under ``(ballot id, commitment)``; a
-    ballot without a frozen roll is read every time (it has none: all zero).
-    """
-    key = (ballot_id, commitment) if commitment else None
-    if key is not None and key in _ROLL_CACHE:
-        _ROLL_CACHE.move_to_end(key)
-        return _ROLL_CACHE[key]
-    heads, area = session.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(RollMember.heads), 0),
-            sa.func.coalesce(sa.func.sum(RollMember.area_centi), 0),
-        ).where(RollMember.ballot_id == ballot_id)
-    ).one()
+def building_figures(session: Session, ballot_id: int) -> dict[str, Figure]:
+    """The frozen roll per building: heads (members with a unit there) and area, by code.
+    Computed when the roll is frozen and stored on the ballot (``Ballot.roll_by_building``)."""
     by_building = (
         sa.select(
             RollUnit.building_code,
@@ -165,13 +145,24 @@ def _roll_figures(
         .where(RollUnit.ballot_id == ballot_id)
         .group_by(RollUnit.building_code)
     )
-    lines = {code: Figure(int(h), int(a)) for code, h, a in session.execute(by_building)}
-    figures = (int(heads), int(area), lines)
-    if key is not None:
-        _ROLL_CACHE[key] = figures
-        while len(_ROLL_CACHE) > _ROLL_CACHE_SIZE:
-            _ROLL_CACHE.popitem(last=False)
-    return figures
+    return {code: Figure(int(h), int(a)) for code, h, a in session.execute(by_building)}
+
+
+def dump_building_figures(figures: dict[str, Figure]) -> str:
+    """The stored form of :func:`building_figures` (JSON, codes sorted)."""
+    return json.dumps({code: [f.heads, f.area_centi] for code, f in sorted(figures.items())})
+
+
+def _roll_figures(session: Session, ballot_id: int) -> tuple[int, int, dict[str, Figure]]:
+    """The frozen roll's heads and area, overall and per building, as stored at opening (all
+    zero before: there is no roll yet)."""
+    heads, area, stored = session.execute(
+        sa.select(Ballot.roll_heads, Ballot.roll_area_centi, Ballot.roll_by_building).where(
+            Ballot.id == ballot_id
+        )
+    ).one()
+    lines = {code: Figure(int(h), int(a)) for code, (h, a) in json.loads(stored or "{}").items()}
+    return int(heads or 0), int(area or 0), lines
 
 
 def _permille(part: int, total: int) -> int:

@@ -45,6 +45,7 @@ def run(site: Site, sizes: Sizes, results: Results) -> None:
         turnout.p50_ms,
         "ms",
         base.p50_ms,
-        f"{b.members:,} members, {cast} cast, {note}; computed per request (no cache)",
+        f"{b.members:,} members, {cast} cast, {note}; participation computed per request"
+        " (the frozen roll's own figures were stored at opening)",
     )
     results.add("turnout_p99", turnout.p99_ms, "ms", base.p99_ms, "baseline: bare GET")

@@ -51,3 +51,38 @@ def test_exact_two_thirds_line() -> None:
     assert line.heads_permille == 666 and line.heads_needed == 0 and line.area_needed_centi == 0
     short = TurnoutLine("", Figure(3, 300), Figure(1, 199))
     assert not short.area_met and short.area_needed_centi == 1 and short.heads_needed == 1
+
+
+def _stored_buildings(rt: Runtime, ref: str) -> str | None:
+    import sqlalchemy as sa
+
+    from voting.models import Ballot
+
+    with rt.session_factory() as s:
+        return s.scalar(sa.select(Ballot.roll_by_building).where(Ballot.ref == ref))
+
+
+def test_roll_per_building_is_stored_at_opening_and_backfilled(rt: Runtime) -> None:
+    import json
+
+    from alembic import command
+
+    from fundvote.schema import alembic_config
+
+    info = draft(rt)
+    assert _stored_buildings(rt, info.ref) is None
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
+    stored = _stored_buildings(rt, info.ref)
+    # Building 1: four flats of three members (o2+o3 share one); building 2: o1, o6 and the
+    # developer's shop.
+    assert json.loads(stored or "{}") == {
+        "1": [4, 8937 + 8937 + 10000 + 12005],
+        "2": [3, 32000 + 6400],
+    }
+    cfg = alembic_config(rt.settings.database_url)
+    command.downgrade(cfg, "0003")
+    try:
+        command.upgrade(cfg, "head")
+    finally:
+        command.upgrade(cfg, "head")
+    assert _stored_buildings(rt, info.ref) == stored
