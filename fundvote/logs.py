@@ -55,8 +55,9 @@ def configure_logging(level: int = logging.INFO) -> None:
         root.setLevel(level)
     for handler in root.handlers:
         protect_handler(handler)
-    # Migration chatter is not news on every start.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Migration chatter is not news on every start, nor is every step of a PDF rendering.
+    for chatty in ("alembic", "weasyprint", "fontTools"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 class GunicornLogger(Logger):
