@@ -22,7 +22,7 @@ from estate.personal import DataCipher, load_cipher
 from fundvote.config import Settings
 from fundvote.db import WRITE_OPTION, commit_with, make_engine, make_session_factory
 from notary.clock import Clock, SystemClock
-from notary.constraints import broken_constraint
+from notary.constraints import named_refusal
 from notary.errors import DomainError
 from notary.keys import KeyRing, load_keyring
 from notary.orm import Base
@@ -71,10 +71,10 @@ class Runtime:
                     commit_with(session, *final)
                 except DBAPIIntegrityError as error:
                     transaction.rollback()
-                    named = errors.get(broken_constraint(error, Base.metadata) or "")
+                    named = named_refusal(error, Base.metadata, errors)
                     if named is None:
                         raise
-                    raise named() from None
+                    raise named from None
             transaction.commit()
 
     @contextmanager

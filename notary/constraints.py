@@ -12,9 +12,12 @@ columns (all names follow ``notary.orm.NAMING_CONVENTION``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import Index, MetaData, PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
+
+from notary.errors import DomainError
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<cols>[\w.]+(?:, [\w.]+)*)")
 _SQLITE_INDEX = re.compile(r"UNIQUE constraint failed: index '(?P<name>\w+)'")
@@ -54,3 +57,12 @@ def broken_constraint(error: Exception, metadata: MetaData) -> str | None:
         if {col.name for col in candidate.columns} == columns and candidate.name:
             return str(candidate.name)
     return None
+
+
+def named_refusal(
+    error: Exception, metadata: MetaData, errors: Mapping[str, Callable[[], DomainError]]
+) -> DomainError | None:
+    """The named error ``errors`` gives for the constraint ``error`` broke, or None when it
+    broke one not named there (a fault, to propagate as it is)."""
+    make = errors.get(broken_constraint(error, metadata) or "")
+    return None if make is None else make()

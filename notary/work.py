@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from notary import envelope, store
 from notary.clock import Clock
-from notary.constraints import broken_constraint
+from notary.constraints import named_refusal
 from notary.errors import DomainError
 from notary.keys import KeyRing
 from notary.merkle import leaf_hash
@@ -135,9 +135,9 @@ class UnitOfWork:
             yield
             self.session.flush()
         except IntegrityError as error:
-            named = errors.get(broken_constraint(error, Base.metadata) or "")
+            named = named_refusal(error, Base.metadata, errors)
             if named is None:
                 raise
-            raise named() from None
+            raise named from None
         finally:
             self._open_errors.pop()

@@ -50,10 +50,6 @@ def _runtime() -> Iterator[Runtime]:
         rt.engine.dispose()
 
 
-def _message(error: DomainError) -> str:
-    return error.text
-
-
 @click.group("user")
 def user_group() -> None:
     """Staff accounts and API tokens."""
@@ -102,7 +98,7 @@ def add_command(
                 display_name=display_name,
             )
     except DomainError as error:
-        _fail(_message(error))
+        _fail(error.text)
     click.echo(f"added {principal.username} ({principal.role})")
 
 
@@ -115,7 +111,7 @@ def token_command(username: str, label: str) -> None:
         with _runtime() as rt:
             issued = rt.run(auth.issue_token, username=username.strip().lower(), label=label)
     except DomainError as error:
-        _fail(_message(error))
+        _fail(error.text)
     click.echo(issued.secret)
     click.echo(
         f"token {issued.token_id} for {username}: store it now, it is not shown again", err=True

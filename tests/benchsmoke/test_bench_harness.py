@@ -6,7 +6,6 @@ No timing is asserted here: figures are for ``make bench`` to print, never for t
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +56,6 @@ def test_unknown_benchmark_is_refused(tmp_path: Path) -> None:
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_http_benchmarks_write_every_figure(tmp_path: Path) -> None:
     data = _run(tmp_path, "import", "cast", "pages", "tally")
     assert {

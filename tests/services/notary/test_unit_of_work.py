@@ -14,6 +14,7 @@ from notary import store
 from notary.errors import DomainError
 from notary.store import Appended, LogCheckpoint
 from notary.work import ReadOnlyWork, UnitOfWork
+from tests.conftest import requires_postgres
 
 LOG = "UOW1"
 AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -72,9 +73,8 @@ def test_read_only_units_cannot_log(runtime: Runtime) -> None:
     assert _size(runtime) == 0
 
 
+@requires_postgres  # SQLite writes at once: nothing waits for the commit there
 def test_only_one_write_may_wait_for_the_commit(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite writes at once: nothing waits for the commit")
 
     def twice(uow: UnitOfWork) -> None:
         _append(uow, 1, last=True)
