@@ -67,12 +67,51 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def commit_with(session: Session, sql: str, params: Mapping[str, Any]) -> None:
-    """Send ``sql`` and COMMIT in one round trip (psycopg's pipeline mode), then end the
-    session's transaction. For the last write of a unit of work on PostgreSQL, so that a lock
-    it takes is held for as short as possible. A constraint violation surfaces as the
-    driver's ``IntegrityError`` (with ``diag.constraint_name``) and nothing is committed.
+    """Send ``sql`` and COMMIT in one round trip (psycopg's pipeline mode), end the session's
+    transaction, and return only once that commit is durable (its WAL record flushed to disk).
+
+    For the last write of a unit of work on PostgreSQL that holds a hot lock (the community's
+    log head). Early lock release: the transaction commits with ``synchronous_commit`` off
+    for itself alone, so its row locks are released as soon as the commit record is in the
+    WAL buffers instead of after the disk flush; then, before anything is returned, a second
+    transaction that takes a transaction id commits synchronously, which waits until the WAL
+    is flushed past its own commit record, hence past ours. Nobody is answered before their
+    commit is on disk; only the lock stops waiting for the disk, and concurrent waits share
+    one flush (PostgreSQL's group commit). A later transaction may read the rows before the
+    flush, but it too answers only after a flush that covers them (the WAL is sequential).
+
+    A constraint violation surfaces as the driver's ``IntegrityError`` (with
+    ``diag.constraint_name``) and nothing is committed. If the connection fails during the
+    wait, the error propagates and the caller must not claim the commit happened (a retry
+    finds the stored result or writes it again).
     """
     driver = session.connection().connection.driver_connection
     with driver.pipeline():  # type: ignore[union-attr]
+        driver.execute(_RELEASE_EARLY)  # type: ignore[union-attr]
         driver.execute(sql, params)  # type: ignore[union-attr]
         driver.commit()  # type: ignore[union-attr]
+    wait_until_durable(driver)
+
+
+_RELEASE_EARLY = "SET LOCAL synchronous_commit TO off"
+# A transactional WAL message: it takes a transaction id and writes WAL, so the COMMIT after it
+# is synchronous (PostgreSQL commits a transaction that wrote no WAL without flushing).
+_DURABLE_MARK = (
+    "SELECT pg_current_wal_insert_lsn()::text, pg_logical_emit_message(true, 'fundvote', '')"
+)
+
+
+def wait_until_durable(driver: Any) -> str:
+    """Return once every commit made before this call on the server is flushed to disk.
+
+    One round trip: a transaction that writes a WAL message (an empty logical message, which
+    also gives it a transaction id) commits with the server's ``synchronous_commit`` (on),
+    which waits for the WAL flush past its commit record. Returns the WAL insert position read
+    inside it, which every earlier commit record precedes (a test checks that the server's
+    flush position has passed it).
+    """
+    with driver.pipeline():
+        cursor = driver.execute(_DURABLE_MARK)
+        driver.commit()
+    row = cursor.fetchone()
+    return str(row[0])

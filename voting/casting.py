@@ -25,6 +25,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -137,6 +138,7 @@ _CAST_CONTEXT = (
         _CRED.member_id,
         _CRED.revoked_at,
         _CRED.identity_verified_at,
+        _CRED.issued_at,
         _BALLOT.ref,
         _BALLOT.status,
         _BALLOT.opens_at,
@@ -147,6 +149,10 @@ _CAST_CONTEXT = (
         _MEMBER.heads,
         _MEMBER.area_centi,
         _VOTE.id.label("vote_id"),
+        _VOTE.cast_at.label("voted_at"),
+        _VOTE.channel.label("voted_channel"),
+        _VOTE.choices.label("voted_choices"),
+        _VOTE.receipt.label("voted_receipt"),
         sa.select(sa.func.count())
         .where(_QUESTION.ballot_id == _CRED.ballot_id)
         .scalar_subquery()
@@ -187,7 +193,9 @@ def cast_vote(
     the ballot asks for one (``IdentityCheckRequired``); ``for_member`` is represented by this
     member through a live proxy (``NotEligible``); every question is answered with agree,
     oppose or abstain (``InvalidChoices``); the member has not voted (``AlreadyVoted``, also
-    when a concurrent cast wins the race: the database's unique constraint decides). The vote,
+    when a concurrent cast wins the race: the database's unique constraint decides), except
+    that the same request repeated through the same link (same choices, after the answer to
+    the first was lost) returns the stored receipt and writes nothing. The vote,
     its log entry and its receipt commit together. One statement reads everything checked; the
     log's lock is taken last (see :func:`record_vote`).
     """
@@ -213,8 +221,12 @@ def cast_vote(
         positions = [q.position for q in question_rows(s, row.ballot_id)]
     picked = normalise_choices(choices, positions)
     if for_member is not None and for_member != row.member_id:
-        return _cast_by_proxy(uow, poll, row.member_id, row.member_key, for_member, picked)
+        return _cast_by_proxy(
+            uow, poll, row.member_id, row.member_key, row.issued_at, for_member, picked
+        )
     if row.vote_id is not None:
+        if _is_retry(row, row.issued_at, "online", picked):
+            return Receipt.from_text(row.voted_receipt)
         raise AlreadyVoted(_ALREADY_VOTED)
     voter = Voter(row.member_id, row.member_key, row.heads, row.area_centi)
     return record_vote(
@@ -233,6 +245,7 @@ def _cast_by_proxy(
     poll: PollRef,
     acting_id: int,
     acting_key: str,
+    issued_at: datetime,
     member_id: int,
     choices: Mapping[int, str],
 ) -> Receipt:
@@ -248,7 +261,19 @@ def _cast_by_proxy(
     if proxy is None:
         raise NotEligible(N_("You do not represent this member for this ballot."), member=member_id)
     member = s.get_one(RollMember, member_id)
-    if has_voted(s, poll.ballot_id, member.id):
+    stored = s.execute(
+        sa.select(
+            _VOTE.cast_at.label("voted_at"),
+            _VOTE.channel.label("voted_channel"),
+            _VOTE.choices.label("voted_choices"),
+            _VOTE.receipt.label("voted_receipt"),
+            _VOTE.proxy_id,
+        ).where(_VOTE.ballot_id == poll.ballot_id, _VOTE.member_id == member.id)
+    ).one_or_none()
+    if stored is not None:
+        since = max(issued_at, proxy.recorded_at)
+        if stored.proxy_id == proxy.id and _is_retry(stored, since, "proxy", choices):
+            return Receipt.from_text(stored.voted_receipt)
         raise AlreadyVoted(_ALREADY_VOTED)
     return record_vote(
         uow,
@@ -264,6 +289,18 @@ def _cast_by_proxy(
                 "authorization_sha256": proxy.authorization_sha256,
             }
         },
+    )
+
+
+def _is_retry(stored: Any, since: datetime, channel: str, choices: Mapping[int, str]) -> bool:
+    """Whether a stored vote is this very request repeated: same channel and choices, cast
+    through this link after it was issued (a client whose answer was lost tries again and
+    gets the stored receipt). A vote cast through an earlier, replaced link, or with other
+    choices, is refused as already voted, so a new link never reveals the choices made."""
+    return (
+        stored.voted_channel == channel
+        and stored.voted_at >= since
+        and json.loads(stored.voted_choices) == {str(p): c for p, c in choices.items()}
     )
 
 

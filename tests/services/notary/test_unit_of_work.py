@@ -83,3 +83,31 @@ def test_only_one_write_may_wait_for_the_commit(runtime: Runtime) -> None:
     with pytest.raises(RuntimeError):
         runtime.run(twice)
     assert _size(runtime) == 0
+
+
+@requires_postgres
+def test_a_commit_that_released_its_lock_early_is_durable_before_the_answer(
+    runtime: Runtime,
+) -> None:
+    """The write that travels with the COMMIT releases the log lock before the disk flush, and
+    the answer waits for the flush (fundvote.db.commit_with, wait_until_durable)."""
+    from fundvote.db import wait_until_durable
+
+    with runtime.engine.connect() as conn:
+        driver = cast(Any, conn.connection.driver_connection)
+        driver.commit()
+        # What an early-released commit leaves behind: a commit record not yet flushed.
+        driver.execute("SET LOCAL synchronous_commit TO off")
+        driver.execute("CREATE TEMPORARY TABLE durable_probe (n int)")
+        driver.execute("INSERT INTO durable_probe VALUES (1)")
+        driver.commit()
+        mark = wait_until_durable(driver)
+        flushed = driver.execute(
+            "SELECT pg_current_wal_flush_lsn() >= CAST(%s AS pg_lsn)", (mark,)
+        ).fetchone()[0]
+        driver.rollback()
+    assert flushed
+    # The early release is the cast transaction's alone: the next one commits synchronously.
+    runtime.run(_append, 1, last=True)
+    with runtime.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

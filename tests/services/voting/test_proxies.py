@@ -71,6 +71,10 @@ def test_acting_member_casts_for_the_represented(
         cast_vote, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id
     )
     assert receipt.data["channel"] == "proxy"
+    repeated = runtime.run(
+        cast_vote, token=tokens["1-101"], choices=CHOICES, for_member=info.member_id
+    )
+    assert repeated == receipt  # a repeated proxy cast gets the stored receipt
     assert receipt.data["weights"]["area"] == "100.00"
     event = log_entries(runtime, prefix="voting.ballot_cast")[0]["data"]
     assert event["proxy"]["acting_member"] == info.acting_member_key
