@@ -39,7 +39,7 @@ from voting.ballots import (
     tally_ballot,
     update_draft,
 )
-from voting.casting import cast_vote, receipt_for_link
+from voting.casting import cast_vote, receipt_for_link, repeated_cast
 from voting.credentials import (
     IssuedLink,
     IssuedLinks,
@@ -248,6 +248,7 @@ __all__ = [
     "record_proxy",
     "reissue_link",
     "remove_attachment",
+    "repeated_cast",
     "resolve_ballots",
     "result_dict",
     "revoke_proxy",

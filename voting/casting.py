@@ -250,29 +250,13 @@ def _cast_by_proxy(
     choices: Mapping[int, str],
 ) -> Receipt:
     s = uow.session
-    proxy = s.scalars(
-        sa.select(Proxy).where(
-            Proxy.ballot_id == poll.ballot_id,
-            Proxy.member_id == member_id,
-            Proxy.acting_member_id == acting_id,
-            Proxy.revoked_at.is_(None),
-        )
-    ).one_or_none()
+    proxy = _live_proxy(s, poll.ballot_id, member_id, acting_id)
     if proxy is None:
         raise NotEligible(N_("You do not represent this member for this ballot."), member=member_id)
     member = s.get_one(RollMember, member_id)
-    stored = s.execute(
-        sa.select(
-            _VOTE.cast_at.label("voted_at"),
-            _VOTE.channel.label("voted_channel"),
-            _VOTE.choices.label("voted_choices"),
-            _VOTE.receipt.label("voted_receipt"),
-            _VOTE.proxy_id,
-        ).where(_VOTE.ballot_id == poll.ballot_id, _VOTE.member_id == member.id)
-    ).one_or_none()
+    stored = _stored_vote(s, poll.ballot_id, member.id)
     if stored is not None:
-        since = max(issued_at, proxy.recorded_at)
-        if stored.proxy_id == proxy.id and _is_retry(stored, since, "proxy", choices):
+        if _is_proxy_retry(stored, proxy, issued_at, choices):
             return Receipt.from_text(stored.voted_receipt)
         raise AlreadyVoted(_ALREADY_VOTED)
     return record_vote(
@@ -290,6 +274,72 @@ def _cast_by_proxy(
             }
         },
     )
+
+
+def repeated_cast(
+    uow: UnitOfWork,
+    *,
+    token: str,
+    choices: Mapping[Any, str],
+    for_member: int | None = None,
+) -> Receipt | None:
+    """The stored receipt when the vote recorded for the link's member (or the member it
+    represents) is this very cast repeated: same link, channel and choices; else None.
+
+    For a cast refused as ``AlreadyVoted`` because a concurrent copy of the same request won
+    the race (a client retried while its first attempt was still being answered): the copy
+    then gets the receipt the first attempt stored. Reads only; it reveals nothing that the
+    link's holder could not already read on its page.
+    """
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    s = uow.session
+    row = s.execute(_CAST_CONTEXT, {"token_hash": token_hash(token)}).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    picked = normalise_choices(choices, [q.position for q in question_rows(s, row.ballot_id)])
+    if for_member is None or for_member == row.member_id:
+        if row.vote_id is not None and _is_retry(row, row.issued_at, "online", picked):
+            return Receipt.from_text(row.voted_receipt)
+        return None
+    proxy = _live_proxy(s, row.ballot_id, for_member, row.member_id)
+    stored = _stored_vote(s, row.ballot_id, for_member)
+    if proxy is None or stored is None or not _is_proxy_retry(stored, proxy, row.issued_at, picked):
+        return None
+    return Receipt.from_text(stored.voted_receipt)
+
+
+def _live_proxy(s: Session, ballot_id: int, member_id: int, acting_id: int) -> Proxy | None:
+    return s.scalars(
+        sa.select(Proxy).where(
+            Proxy.ballot_id == ballot_id,
+            Proxy.member_id == member_id,
+            Proxy.acting_member_id == acting_id,
+            Proxy.revoked_at.is_(None),
+        )
+    ).one_or_none()
+
+
+_STORED_VOTE = sa.select(
+    _VOTE.cast_at.label("voted_at"),
+    _VOTE.channel.label("voted_channel"),
+    _VOTE.choices.label("voted_choices"),
+    _VOTE.receipt.label("voted_receipt"),
+    _VOTE.proxy_id,
+)
+
+
+def _stored_vote(s: Session, ballot_id: int, member_id: int) -> Any:
+    return s.execute(
+        _STORED_VOTE.where(_VOTE.ballot_id == ballot_id, _VOTE.member_id == member_id)
+    ).one_or_none()
+
+
+def _is_proxy_retry(
+    stored: Any, proxy: Proxy, issued_at: datetime, choices: Mapping[int, str]
+) -> bool:
+    since = max(issued_at, proxy.recorded_at)
+    return bool(stored.proxy_id == proxy.id and _is_retry(stored, since, "proxy", choices))
 
 
 def _is_retry(stored: Any, since: datetime, channel: str, choices: Mapping[int, str]) -> bool:

@@ -21,6 +21,7 @@ from estate.api import format_hundredths
 from fundvote.access import current_runtime, public, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
+from fundvote.casting import cast_once
 from fundvote.urls import public_base_url
 from fundvote.web.voting_desk import compose_message, outbox
 from voting.api import (
@@ -29,7 +30,6 @@ from voting.api import (
     IssuedLinks,
     PaperEntryInfo,
     Receipt,
-    cast_vote,
     check_receipt,
     deliver_links,
     enter_paper_ballot,
@@ -354,10 +354,11 @@ def reissue(args: dict[str, Any], code: str, ref: str) -> Response:
 @blp.doc(security=[])
 @public
 def cast(args: dict[str, Any]) -> dict[str, Any]:
-    """Cast the ballot of the personal link's member; returns the signed receipt."""
-    rt = current_runtime()
-    receipt = rt.run(
-        cast_vote,
+    """Cast the ballot of the personal link's member; returns the signed receipt. The same
+    cast sent again (same link and choices, e.g. after a lost answer) returns the same
+    receipt."""
+    receipt = cast_once(
+        current_runtime(),
         token=args["token"],
         choices=args["choices"],
         client_entropy=args["client_entropy"],

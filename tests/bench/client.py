@@ -40,6 +40,18 @@ class Cli:
             raise RuntimeError(f"fundvote {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout
 
+    def run_status(self, *args: str) -> tuple[int, str]:
+        """Run ``fundvote ARGS``; return its exit status and its stdout and stderr."""
+        done = subprocess.run(
+            [str(BIN / "fundvote"), *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.returncode, done.stdout + done.stderr
+
     def staff_token(self, username: str, role: str, communities: tuple[str, ...] = ()) -> str:
         """Add a staff user with a random password and return a new API token of theirs."""
         scope = [a for code in communities for a in ("--community", code)]

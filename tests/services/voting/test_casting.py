@@ -269,3 +269,34 @@ def test_cast_after_window_move(runtime: Runtime) -> None:
     with pytest.raises(BallotClosed):
         cast(runtime, tokens["1-101"])
     assert info.closes_at - info.opens_at == timedelta(days=7)
+
+
+def test_concurrent_copies_of_one_cast_all_get_its_receipt(
+    runtime: Runtime, opened: tuple[ballots.BallotInfo, dict[str, str]]
+) -> None:
+    """fundvote.casting.cast_once: a copy that lost the race to its first attempt reads the
+    stored receipt instead of "already voted"; other choices are still refused."""
+    from fundvote.casting import cast_once
+
+    _info, tokens = opened
+    token = tokens["2-101"]
+    barrier = threading.Barrier(8)
+    receipts: list[str] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            receipts.append(cast_once(runtime, token=token, choices=BOTH).text)
+        except BaseException as exc:  # collected and reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert errors == [] and len(receipts) == 8 and len(set(receipts)) == 1
+    assert len(log_entries(runtime, prefix="voting.ballot_cast")) == 1
+    with pytest.raises(AlreadyVoted):
+        cast_once(runtime, token=token, choices={1: "oppose", 2: "oppose"})

@@ -1,0 +1,21 @@
+"""The short fault run (PostgreSQL): about 40 owners casting for 30 s through ``fundvote serve``
+while two workers are killed and the app's database sessions are terminated once; every
+guarantee of :func:`tests.faults.chaos.check` must hold. Fixed seed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import requires_postgres
+from tests.faults.chaos import Plan, run
+
+
+@requires_postgres
+def test_casts_survive_killed_workers_and_cut_connections(tmp_path: Path) -> None:
+    report = run(Plan(clients=40, seconds=30, kills=2, terminations=1), tmp_path)
+    print(report.summary())
+    assert report.problems == [], report.summary()
+    assert report.casts > 100, report.summary()
+    assert report.lost_then_retried > 0, report.summary()
+    kinds = " ".join(report.faults)
+    assert kinds.count("SIGKILL") == 2 and "pg_terminate_backend" in kinds, report.summary()
