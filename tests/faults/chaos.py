@@ -228,7 +228,11 @@ def _inject_faults(plan: Plan, master_pid: int, database_url: str, tally: Tally)
             os.kill(victim, signal.SIGKILL)
             tally.faults.append(f"{at:.1f}s: SIGKILL worker {victim}")
         else:
-            ended = _terminate_sessions(database_url)
+            # The app's sessions may all be gone (a worker just restarted): wait for some.
+            ended, waited = 0, time.monotonic() + 10
+            while ended == 0 and time.monotonic() < waited:
+                ended = _terminate_sessions(database_url)
+                time.sleep(0 if ended else 0.1)
             tally.faults.append(f"{at:.1f}s: pg_terminate_backend x{ended}")
     time.sleep(max(0.0, start + plan.seconds - time.monotonic()))
 
