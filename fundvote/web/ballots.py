@@ -409,10 +409,7 @@ def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
 
 def send_document(ref: str, attachment_id: int) -> ResponseReturnValue:
     """Send a ballot document as a download (never rendered inline: it is uploaded data)."""
-    try:
-        meta, data = current_runtime().query(voting.get_attachment, ref, attachment_id)
-    except DomainError:
-        abort(404)
+    meta, data = current_runtime().query(voting.get_attachment, ref, attachment_id)
     response = send_file(
         io.BytesIO(data),
         mimetype="application/octet-stream",
