@@ -178,7 +178,7 @@ def reissue_link(
     if ballot.status not in REISSUE_STATUSES:
         if ballot.status in ("final", "annulled", "cancelled"):
             raise ReissueClosed(
-                N_("This ballot is settled (%(status)s): its links are no longer reissued."),
+                N_("This ballot is settled: its links are no longer reissued."),
                 status=ballot.status,
             )
         raise IllegalTransition(

@@ -194,7 +194,8 @@ def test_only_a_committee_member_confirms_a_paper_ballot(runtime: Runtime, ref: 
     assert admin_first.status == "pending"
     assert enter(runtime, ref, "1-102", AGREE, ALICE).status == "counted"
     [event] = [
-        e["data"] for e in log_entries(runtime, prefix="voting.ballot_cast")
+        e["data"]
+        for e in log_entries(runtime, prefix="voting.ballot_cast")
         if e["data"]["paper"]["entered_by"] == [BOB, ALICE]
     ]
     assert event["channel"] == "paper"
