@@ -357,6 +357,12 @@ def test_identity_check_guards_every_route_of_the_link(
 ) -> None:
     ref, token, represented = guarded
     assert_identity_only(client, runtime, ref, token)
+    api = client.post(
+        "/api/v1/cast",
+        json={"token": token, "choices": {"1": "agree", "2": "agree"}, "for_member": represented},
+    )
+    assert api.status_code == 403
+    assert api.get_json()["type"] == "urn:fundvote:problem:identity-check-required"
     to_published(runtime)
     assert_identity_only(client, runtime, ref, token)
     with runtime.session_factory() as s:
