@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import secrets
+import unicodedata
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -181,3 +182,90 @@ class RedactPersonalData(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+# --- masking phone and ID numbers in free text (objections, answers) -----------------------
+#
+# Matched on a copy of the text whose decimal digits (full-width ２, Arabic-Indic, ...) are
+# rewritten as ASCII one for one, so positions stay the same and ``１３８…`` is caught too;
+# only digits are starred, separators and prefixes stay as written.
+
+_DIGIT_RUN_MIN = 9
+"""A run of this many digits or more is masked whatever it is (passport, bank card, an ID
+number glued to other digits): no phone or ID number can hide in one."""
+
+_SEP = r"[ \-.\u2010-\u2015\u3000]"
+_FREE_TEXT_NUMBERS = re.compile(
+    "|".join(
+        (
+            # resident ID: 18 characters ending in a digit or X, or the old 15 digits
+            r"(?P<id>(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9]))",
+            # mobile: 1[3-9] and 9 more digits, in groups 3-4-4 with optional separators,
+            # with an optional +86 / 0086 / 86 prefix
+            rf"(?P<mobile>(?<![0-9])(?:(?:\+|00)?86{_SEP}?)?1[3-9][0-9](?:{_SEP}?[0-9]{{4}}){{2}}"
+            r"(?![0-9]))",
+            # landline: area code 0xx(x) (maybe in brackets, maybe after +86 without its 0),
+            # then 7 or 8 digits, maybe split 3-4 or 4-4
+            rf"(?P<landline>(?<![0-9])(?:(?:(?:\+|00)86{_SEP}?)\(?[1-9][0-9]{{1,2}}\)?|\(?0[1-9]"
+            rf"[0-9]{{1,2}}\)?){_SEP}?[0-9]{{3,4}}{_SEP}?[0-9]{{4}}(?![0-9]))",
+            # passport-like: one or two letters and 7 to 9 digits
+            r"(?P<passport>(?<![0-9A-Za-z])[A-Za-z]{1,2}[0-9]{7,9}(?![0-9]))",
+            # any other long run of digits
+            rf"(?P<run>[0-9]{{{_DIGIT_RUN_MIN},}})",
+        )
+    )
+)
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every phone and ID number in free text for readers other than the committee.
+
+    Guarantees: mainland mobiles (``1[3-9]`` + 9 digits, with or without ``+86``/``0086``
+    and spaces, hyphens or dots between the 3-4-4 groups) keep their first 3 and last 4
+    digits (``138****5678``); landlines with an area code keep the area code and the last 4
+    (``010-****5678``); 18-character resident IDs keep the first and last 4
+    (``1101**********1234``), old 15-digit IDs the first 3 and last 4; passport-like numbers
+    (letters and 7-9 digits) keep the letters and the last 3; any other run of 9 or more
+    digits keeps at most half its digits (at most the first and last 4). Full-width and other
+    Unicode decimal digits count as digits. Only digits are replaced (by ``*``), so the text
+    keeps its length and everything else in it; afterwards no run of 9 or more digits is
+    left, and masking masked text changes nothing.
+    """
+    if not text:
+        return text
+    probe = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ("X" if ch in "Ｘｘ" else ch)
+        for ch in text
+    )
+    out = list(text)
+    for match in _FREE_TEXT_NUMBERS.finditer(probe):
+        kind = match.lastgroup
+        start, end = match.span()
+        digits = [i for i in range(start, end) if probe[i].isdigit() or probe[i] in "Xx"]
+        if kind == "mobile":
+            keep_head, keep_tail = 3, 4
+            digits = digits[-11:]  # the number itself, not the country code
+        elif kind == "landline":
+            keep_head, keep_tail = 0, 4
+            local = _local_digits(probe, start, end)
+            digits = [i for i in digits if i >= local]
+        elif kind == "passport":
+            keep_head, keep_tail = 0, 3
+            digits = [i for i in digits if probe[i].isdigit()]
+        elif kind == "id":
+            keep_head, keep_tail = (4, 4) if len(digits) == 18 else (3, 4)
+        else:  # any other long run: show at most half, at most 4 on each side
+            visible = min(8, len(digits) // 2)
+            keep_head, keep_tail = visible // 2, visible - visible // 2
+        for i in digits[keep_head : len(digits) - keep_tail]:
+            out[i] = "*"
+    return "".join(out)
+
+
+def _local_digits(probe: str, start: int, end: int) -> int:
+    """Where the local number of a matched landline starts (after the area code)."""
+    m = re.match(
+        rf"(?:(?:(?:\+|00)86{_SEP}?)\(?[1-9][0-9]{{1,2}}\)?|\(?0[1-9][0-9]{{1,2}}\)?){_SEP}?",
+        probe[start:end],
+    )
+    return start + (m.end() if m else 0)

@@ -74,6 +74,10 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     voting_errors.PaperEntryNotFound: 404,
     voting_errors.NotInPublicity: 409,
     voting_errors.InvalidObjection: 422,
+    voting_errors.ObjectionLimitReached: 409,
+    voting_errors.ReceiptWithheld: 403,
+    voting_errors.ConfirmerNotCommittee: 403,
+    voting_errors.ReissueClosed: 409,
     voting_errors.MissingDocument: 422,
     # voting, committee side: ballots, lifecycle, publication
     voting_errors.BallotNotFound: 404,

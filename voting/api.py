@@ -39,7 +39,7 @@ from voting.ballots import (
     tally_ballot,
     update_draft,
 )
-from voting.casting import cast_vote, receipt_for_link, repeated_cast
+from voting.casting import cast_vote, repeated_cast
 from voting.credentials import (
     IssuedLink,
     IssuedLinks,
@@ -58,6 +58,7 @@ from voting.errors import (
     AlreadyVoted,
     BallotClosed,
     BallotNotFound,
+    ConfirmerNotCommittee,
     IdentityCheckFailed,
     IdentityCheckRequired,
     IdentityLocked,
@@ -67,9 +68,13 @@ from voting.errors import (
     MissingDocument,
     NotEligible,
     NotInPublicity,
+    ObjectionLimitReached,
+    ReceiptWithheld,
+    ReissueClosed,
     ResultsNotPublished,
     UnknownLink,
 )
+from voting.link_view import link_receipt
 from voting.links import LinkCounts
 from voting.matters import (
     CONSULTATION,
@@ -83,7 +88,7 @@ from voting.matters import (
 )
 from voting.members import group_members, holdings_from_roll
 from voting.models import CHOICES, DISCLOSURE_MODES, IDENTITY_CHECKS, SCOPE_KINDS
-from voting.objections import lodge_objection, objections_for_link
+from voting.objections import MAX_OBJECTION_CHARS, lodge_objection, objections_for_link
 from voting.outbox import DeliveryReport, Outbox, OutboxMisconfigured, Sender, sender_from_env
 from voting.paper import PaperEntryInfo, enter_paper_ballot, list_paper_entries, void_paper_entry
 from voting.proxies import (
@@ -96,6 +101,7 @@ from voting.proxies import (
 from voting.publication import Board, ObjectionInfo, answer_objection
 from voting.receipts import PROBLEMS, Receipt, check_receipt
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
+from voting.tokens import REISSUE_STATUSES
 from voting.turnout import Turnout, TurnoutLine
 
 
@@ -137,9 +143,12 @@ def participation(uow: UnitOfWork, ballot_ref: str, *, public: bool = True) -> t
     return _publication.participation(uow.session, ballot_ref, public=public)
 
 
-def list_objections(uow: UnitOfWork, ballot_ref: str) -> list[ObjectionInfo]:
-    """The ballot's objections and the committee's answers, oldest first."""
-    return _publication.list_objections(uow.session, ballot_ref)
+def list_objections(
+    uow: UnitOfWork, ballot_ref: str, *, original: bool = False
+) -> list[ObjectionInfo]:
+    """The ballot's objections and the committee's answers, oldest first: phone and ID
+    numbers masked, unless ``original`` (only for the committee of the ballot's community)."""
+    return _publication.list_objections(uow.session, ballot_ref, original=original)
 
 
 def turnout(uow: UnitOfWork, ballot_ref: str) -> Turnout:
@@ -161,8 +170,10 @@ __all__ = [
     "MATTERS",
     "MATTER_KEYS",
     "MAX_ATTACHMENT_BYTES",
+    "MAX_OBJECTION_CHARS",
     "MAX_QUESTIONS",
     "PROBLEMS",
+    "REISSUE_STATUSES",
     "SCOPE_KINDS",
     "AlreadyVoted",
     "AttachmentInfo",
@@ -171,6 +182,7 @@ __all__ = [
     "BallotNotFound",
     "Board",
     "Choice",
+    "ConfirmerNotCommittee",
     "DeliveryReport",
     "Figure",
     "IdentityCheckFailed",
@@ -190,6 +202,7 @@ __all__ = [
     "NotEligible",
     "NotInPublicity",
     "ObjectionInfo",
+    "ObjectionLimitReached",
     "Outbox",
     "OutboxMisconfigured",
     "PaperEntryInfo",
@@ -197,6 +210,8 @@ __all__ = [
     "QuestionDraft",
     "QuestionView",
     "Receipt",
+    "ReceiptWithheld",
+    "ReissueClosed",
     "ResultsNotPublished",
     "Sender",
     "Tally",
@@ -230,6 +245,7 @@ __all__ = [
     "holdings_from_roll",
     "issue_links",
     "link_counts",
+    "link_receipt",
     "links_csv",
     "list_ballots",
     "list_objections",
@@ -244,7 +260,6 @@ __all__ = [
     "parse_ballot_rows",
     "participation",
     "publish_ballot",
-    "receipt_for_link",
     "record_proxy",
     "reissue_link",
     "remove_attachment",

@@ -25,7 +25,6 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -49,7 +48,7 @@ from voting.errors import (
 from voting.models import CHOICES, Ballot, Credential, Proxy, Question, RollMember, Vote
 from voting.receipts import CAST_EVENT, Receipt, ReceiptDraft
 from voting.rows import question_rows
-from voting.tokens import ROLL_STATUSES, live_credential, token_hash
+from voting.tokens import ROLL_STATUSES, token_hash
 
 TRACKER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 TRACKER_CHARS = 20  # 100 bits
@@ -138,7 +137,7 @@ _CAST_CONTEXT = (
         _CRED.member_id,
         _CRED.revoked_at,
         _CRED.identity_verified_at,
-        _CRED.issued_at,
+        _CRED.log_size_at_issue,
         _BALLOT.ref,
         _BALLOT.status,
         _BALLOT.opens_at,
@@ -149,7 +148,7 @@ _CAST_CONTEXT = (
         _MEMBER.heads,
         _MEMBER.area_centi,
         _VOTE.id.label("vote_id"),
-        _VOTE.cast_at.label("voted_at"),
+        _VOTE.log_index.label("voted_index"),
         _VOTE.channel.label("voted_channel"),
         _VOTE.choices.label("voted_choices"),
         _VOTE.receipt.label("voted_receipt"),
@@ -222,10 +221,10 @@ def cast_vote(
     picked = normalise_choices(choices, positions)
     if for_member is not None and for_member != row.member_id:
         return _cast_by_proxy(
-            uow, poll, row.member_id, row.member_key, row.issued_at, for_member, picked
+            uow, poll, row.member_id, row.member_key, row.log_size_at_issue, for_member, picked
         )
     if row.vote_id is not None:
-        if _is_retry(row, row.issued_at, "online", picked):
+        if _is_retry(row, row.log_size_at_issue, "online", picked):
             return Receipt.from_text(row.voted_receipt)
         raise AlreadyVoted(_ALREADY_VOTED)
     voter = Voter(row.member_id, row.member_key, row.heads, row.area_centi)
@@ -245,7 +244,7 @@ def _cast_by_proxy(
     poll: PollRef,
     acting_id: int,
     acting_key: str,
-    issued_at: datetime,
+    issued_at_size: int,
     member_id: int,
     choices: Mapping[int, str],
 ) -> Receipt:
@@ -256,7 +255,7 @@ def _cast_by_proxy(
     member = s.get_one(RollMember, member_id)
     stored = _stored_vote(s, poll.ballot_id, member.id)
     if stored is not None:
-        if _is_proxy_retry(stored, proxy, issued_at, choices):
+        if _is_proxy_retry(stored, proxy, issued_at_size, choices):
             return Receipt.from_text(stored.voted_receipt)
         raise AlreadyVoted(_ALREADY_VOTED)
     return record_vote(
@@ -299,12 +298,16 @@ def repeated_cast(
         return None
     picked = normalise_choices(choices, [q.position for q in question_rows(s, row.ballot_id)])
     if for_member is None or for_member == row.member_id:
-        if row.vote_id is not None and _is_retry(row, row.issued_at, "online", picked):
+        if row.vote_id is not None and _is_retry(row, row.log_size_at_issue, "online", picked):
             return Receipt.from_text(row.voted_receipt)
         return None
     proxy = _live_proxy(s, row.ballot_id, for_member, row.member_id)
     stored = _stored_vote(s, row.ballot_id, for_member)
-    if proxy is None or stored is None or not _is_proxy_retry(stored, proxy, row.issued_at, picked):
+    if (
+        proxy is None
+        or stored is None
+        or not _is_proxy_retry(stored, proxy, row.log_size_at_issue, picked)
+    ):
         return None
     return Receipt.from_text(stored.voted_receipt)
 
@@ -321,7 +324,7 @@ def _live_proxy(s: Session, ballot_id: int, member_id: int, acting_id: int) -> P
 
 
 _STORED_VOTE = sa.select(
-    _VOTE.cast_at.label("voted_at"),
+    _VOTE.log_index.label("voted_index"),
     _VOTE.channel.label("voted_channel"),
     _VOTE.choices.label("voted_choices"),
     _VOTE.receipt.label("voted_receipt"),
@@ -336,20 +339,21 @@ def _stored_vote(s: Session, ballot_id: int, member_id: int) -> Any:
 
 
 def _is_proxy_retry(
-    stored: Any, proxy: Proxy, issued_at: datetime, choices: Mapping[int, str]
+    stored: Any, proxy: Proxy, issued_at_size: int, choices: Mapping[int, str]
 ) -> bool:
-    since = max(issued_at, proxy.recorded_at)
-    return bool(stored.proxy_id == proxy.id and _is_retry(stored, since, "proxy", choices))
+    return bool(stored.proxy_id == proxy.id and _is_retry(stored, issued_at_size, "proxy", choices))
 
 
-def _is_retry(stored: Any, since: datetime, channel: str, choices: Mapping[int, str]) -> bool:
-    """Whether a stored vote is this very request repeated: same channel and choices, cast
-    through this link after it was issued (a client whose answer was lost tries again and
-    gets the stored receipt). A vote cast through an earlier, replaced link, or with other
-    choices, is refused as already voted, so a new link never reveals the choices made."""
+def _is_retry(stored: Any, issued_at_size: int, channel: str, choices: Mapping[int, str]) -> bool:
+    """Whether a stored vote is this very request repeated: same channel and choices, recorded
+    through this link (its log entry is not older than the link: ``log_size_at_issue``, the
+    rule by which a link shows a receipt at all, ``voting.link_view``). A client whose answer
+    was lost tries again and gets the stored receipt. A vote recorded before this link was
+    issued, or with other choices, is refused as already voted, so a new link never reveals
+    the choices made."""
     return (
         stored.voted_channel == channel
-        and stored.voted_at >= since
+        and stored.voted_index >= issued_at_size
         and json.loads(stored.voted_choices) == {str(p): c for p, c in choices.items()}
     )
 
@@ -432,36 +436,3 @@ def record_vote(
         uow.append(entry, together=vote_row, is_last_write=is_last_write)
     receipt = signed[0]
     return receipt
-
-
-def receipt_for_link(
-    uow: UnitOfWork, *, token: str, for_member: int | None = None
-) -> Receipt | None:
-    """The stored receipt of the link's member (or of a member it represents), if cast.
-
-    ``UnknownLink`` for a link that is not live; ``NotEligible`` for a ``for_member`` this
-    member does not represent.
-    """
-    s = uow.session
-    credential = live_credential(s, token)
-    member_id = credential.member_id
-    if for_member is not None and for_member != member_id:
-        proxy = s.scalar(
-            sa.select(Proxy.id).where(
-                Proxy.ballot_id == credential.ballot_id,
-                Proxy.member_id == for_member,
-                Proxy.acting_member_id == member_id,
-                Proxy.revoked_at.is_(None),
-            )
-        )
-        if proxy is None:
-            raise NotEligible(
-                N_("You do not represent this member for this ballot."), member=for_member
-            )
-        member_id = for_member
-    text = s.scalar(
-        sa.select(Vote.receipt).where(
-            Vote.ballot_id == credential.ballot_id, Vote.member_id == member_id
-        )
-    )
-    return Receipt.from_text(text) if text is not None else None

@@ -231,3 +231,29 @@ class MissingDocument(DomainError):
     authorization (raised by the voting desk's forms)."""
 
     code = "missing-document"
+
+
+class ReissueClosed(DomainError):
+    """The ballot is final, annulled or cancelled: its links are no longer reissued."""
+
+    code = "reissue-closed"
+
+
+class ReceiptWithheld(DomainError):
+    """This link was issued after the member's vote was recorded: it shows that the member
+    voted, never the choices, the tracker or the receipt."""
+
+    code = "receipt-withheld"
+
+
+class ConfirmerNotCommittee(DomainError):
+    """The entry that would confirm a paper ballot (the second matching keying) is not by a
+    committee member of the ballot's community other than the first keyer."""
+
+    code = "confirmer-not-committee"
+
+
+class ObjectionLimitReached(DomainError):
+    """A personal link may lodge at most three objections on its ballot."""
+
+    code = "objection-limit-reached"

@@ -2,6 +2,17 @@
 member's share of a fund use, the represented members, and the documents.
 
 Reads only. Names are masked (``张*明``); a link that is not live raises ``UnknownLink``.
+
+Two guards decide what a link shows of its member:
+
+- **the identity check** (where the ballot has one): until it passes, the link shows the
+  ballot's public information only (title, description, window, documents): no names,
+  units, area, shares, represented members, vote, receipt or objections;
+- **when the link was issued**: a link shows a vote's choices, tracker and receipt only if
+  the vote was recorded after the link was issued (its log entry is at or after
+  ``credential.log_size_at_issue``). The link that cast a vote, and the link a member held
+  when their paper or proxy vote was recorded, keep their receipt; a link reissued after
+  the member voted shows only that the vote was recorded (``ReceiptWithheld``).
 """
 
 from __future__ import annotations
@@ -16,8 +27,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from notary.work import UnitOfWork
-from voting.errors import N_, BallotNotFound
-from voting.models import Attachment, Ballot, Proxy, RollMember, Vote
+from voting.errors import (
+    N_,
+    BallotNotFound,
+    IdentityCheckRequired,
+    NotEligible,
+    ReceiptWithheld,
+)
+from voting.models import (
+    MAX_OBJECTIONS_PER_LINK,
+    Attachment,
+    Ballot,
+    Credential,
+    Objection,
+    Proxy,
+    RollMember,
+    Vote,
+)
+from voting.receipts import Receipt
 from voting.rows import (
     is_accepting,
     member_labels,
@@ -70,12 +97,14 @@ class AttachmentView:
 
 @dataclass(frozen=True)
 class RepresentedView:
-    """A member this link's member represents (a live proxy), and their ballot if cast."""
+    """A member this link's member represents (a live proxy), and whether they voted; the
+    receipt only if this link may show it (see the module docstring)."""
 
     proxy_id: int
     member: MemberView
     receipt: str | None
     questions: tuple[QuestionView, ...]
+    has_voted: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,29 +128,38 @@ class LinkView:
     questions: tuple[QuestionView, ...]
     attachments: tuple[AttachmentView, ...]
     member: MemberView
-    receipt: str | None  # the stored signed receipt (canonical JSON) once cast
+    receipt: str | None  # the signed receipt (canonical JSON), if this link may show it
     represented: tuple[RepresentedView, ...]
     publicity_ends_at: datetime | None
     is_in_publicity: bool
-
-    @property
-    def has_voted(self) -> bool:
-        return self.receipt is not None
+    has_voted: bool = False  # a vote of the member is recorded (False until identity passes)
+    objections_left: int = MAX_OBJECTIONS_PER_LINK  # objections this link may still lodge
 
     @property
     def needs_identity(self) -> bool:
         return self.identity_check != "none" and not self.is_identity_verified
+
+    @property
+    def is_receipt_withheld(self) -> bool:
+        """The member voted, but before this link was issued: show only that they voted."""
+        return self.has_voted and self.receipt is None
 
 
 def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
     """Resolve a personal link to what its owner may see.
 
     Raises ``UnknownLink`` (``reason`` ``unknown`` or ``revoked``) for a token that is not a
-    live link of a ballot with a frozen roll. Reads only.
+    live link of a ballot with a frozen roll. Guarantees: while the ballot's identity check
+    is pending the view holds the ballot's public information only (the member's label,
+    units, area, shares, represented members and vote are left out); ``receipt`` (also of a
+    represented member) is given only for a vote recorded after this link was issued,
+    ``has_voted`` tells whether one is recorded at all. Reads only.
     """
     s = uow.session
     credential, ballot, member, community = live_link(s, token)
     now = uow.clock.now()
+    if ballot.identity_check != "none" and credential.identity_verified_at is None:
+        return _guarded_view(s, credential, ballot, member, community.code, community.name, now)
     questions = _questions(s, ballot, [member.id])
     views = _member_views(s, ballot.id, [member])
     represented: list[RepresentedView] = []
@@ -138,12 +176,14 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         rep_members = [s.get_one(RollMember, p.member_id) for p in proxies]
         rep_views = _member_views(s, ballot.id, rep_members)
         for proxy, rep in zip(proxies, rep_members, strict=True):
+            voted, rep_receipt = _vote_of(s, credential, rep.id)
             represented.append(
                 RepresentedView(
                     proxy.id,
                     rep_views[rep.id],
-                    _receipt_of(s, ballot.id, rep.id),
+                    rep_receipt,
                     _questions(s, ballot, [rep.id]),
+                    voted,
                 )
             )
     attachments = tuple(
@@ -155,6 +195,7 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         )
     )
     publicity_ends = publicity_end(ballot)
+    voted, receipt = _vote_of(s, credential, member.id)
     return LinkView(
         ballot_ref=ballot.ref,
         ballot_title=ballot.title,
@@ -177,13 +218,65 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         questions=questions,
         attachments=attachments,
         member=views[member.id],
-        receipt=_receipt_of(s, ballot.id, member.id),
+        receipt=receipt,
         represented=tuple(represented),
         publicity_ends_at=publicity_ends,
         is_in_publicity=(
             ballot.status == "published" and publicity_ends is not None and now < publicity_ends
         ),
+        has_voted=voted,
+        objections_left=_objections_left(s, credential.id),
     )
+
+
+def link_receipt(uow: UnitOfWork, *, token: str, for_member: int | None = None) -> Receipt | None:
+    """The signed receipt of the link's member (or of a member it represents), if this link
+    may show it; None when no vote is recorded.
+
+    Guarantees: ``UnknownLink`` for a link that is not live; ``IdentityCheckRequired`` while
+    the ballot's identity check is pending for this link; ``NotEligible`` for a
+    ``for_member`` this member does not represent by a live proxy; ``ReceiptWithheld`` when
+    the vote was recorded before this link was issued (a link reissued after the member
+    voted never shows the choices, tracker or receipt). Reads only.
+    """
+    s = uow.session
+    credential, ballot, member, _community = live_link(s, token)
+    _require_identity(ballot, credential)
+    member_id = member.id
+    if for_member is not None and for_member != member_id:
+        proxy = s.scalar(
+            sa.select(Proxy.id).where(
+                Proxy.ballot_id == ballot.id,
+                Proxy.member_id == for_member,
+                Proxy.acting_member_id == member_id,
+                Proxy.revoked_at.is_(None),
+            )
+        )
+        if proxy is None:
+            raise NotEligible(
+                N_("You do not represent this member for this ballot."), member=for_member
+            )
+        member_id = for_member
+    voted, text = _vote_of(s, credential, member_id)
+    if voted and text is None:
+        raise ReceiptWithheld(
+            N_(
+                "This member's vote was recorded. This link was issued after that, so it "
+                "does not show the vote or its receipt."
+            )
+        )
+    return Receipt.from_text(text) if text is not None else None
+
+
+def require_verified_link(uow: UnitOfWork, *, token: str, for_update: bool = False) -> Credential:
+    """The live credential of ``token``, once the ballot's identity check (if any) passed for
+    it: ``UnknownLink`` / ``IdentityCheckRequired`` otherwise. Every step that shows or
+    takes the member's data through a link starts here."""
+    s = uow.session
+    credential = live_credential(s, token, for_update=for_update)
+    ballot = s.get_one(Ballot, credential.ballot_id)
+    _require_identity(ballot, credential)
+    return credential
 
 
 @dataclass(frozen=True)
@@ -246,7 +339,87 @@ def _questions(s: Session, ballot: Ballot, member_ids: Sequence[int]) -> tuple[Q
     return tuple(views)
 
 
-def _receipt_of(s: Session, ballot_id: int, member_id: int) -> str | None:
-    return s.scalar(
-        sa.select(Vote.receipt).where(Vote.ballot_id == ballot_id, Vote.member_id == member_id)
+def _require_identity(ballot: Ballot, credential: Credential) -> None:
+    if ballot.identity_check != "none" and credential.identity_verified_at is None:
+        raise IdentityCheckRequired(N_("Please confirm who you are first."))
+
+
+def _vote_of(s: Session, credential: Credential, member_id: int) -> tuple[bool, str | None]:
+    """Whether the member has a recorded vote, and its receipt if this link may show it: only
+    a vote recorded after the link was issued (its log entry not before the link)."""
+    row = s.execute(
+        sa.select(Vote.receipt, Vote.log_index).where(
+            Vote.ballot_id == credential.ballot_id, Vote.member_id == member_id
+        )
+    ).one_or_none()
+    if row is None:
+        return False, None
+    receipt, log_index = row
+    return True, (receipt if log_index >= credential.log_size_at_issue else None)
+
+
+def _objections_left(s: Session, credential_id: int) -> int:
+    lodged = s.scalar(
+        sa.select(sa.func.count())
+        .select_from(Objection)
+        .where(Objection.credential_id == credential_id)
+    )
+    return max(0, MAX_OBJECTIONS_PER_LINK - int(lodged or 0))
+
+
+def _guarded_view(
+    s: Session,
+    credential: Credential,
+    ballot: Ballot,
+    member: RollMember,
+    community_code: str,
+    community_name: str,
+    now: datetime,
+) -> LinkView:
+    """The view of a link whose identity check is pending: the ballot's public information
+    and the check's state, nothing of the member but its (opaque) ids."""
+    attachments = tuple(
+        AttachmentView(a.id, a.filename, a.content_type, a.size)
+        for a in s.execute(
+            sa.select(Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size)
+            .where(Attachment.ballot_id == ballot.id)
+            .order_by(Attachment.id)
+        )
+    )
+    publicity_ends = publicity_end(ballot)
+    return LinkView(
+        ballot_ref=ballot.ref,
+        ballot_title=ballot.title,
+        description=ballot.description,
+        status=ballot.status,
+        community_code=community_code,
+        community_name=community_name,
+        opens_at=ballot.opens_at,
+        closes_at=ballot.closes_at,
+        is_accepting=is_accepting(ballot, now),
+        is_consultation=ballot.is_consultation,
+        identity_check=ballot.identity_check,
+        is_identity_verified=False,
+        locked_until=(
+            credential.locked_until
+            if credential.locked_until is not None and credential.locked_until > now
+            else None
+        ),
+        scope_area_centi=ballot.roll_area_centi,
+        questions=_questions(s, ballot, []),  # the plans, without the member's share
+        attachments=attachments,
+        member=MemberView(
+            member_id=member.id,
+            member_key=member.member_key,
+            holder_label="",
+            is_developer=False,
+            units=(),
+            area_centi=0,
+        ),
+        receipt=None,
+        represented=(),
+        publicity_ends_at=publicity_ends,
+        is_in_publicity=(
+            ballot.status == "published" and publicity_ends is not None and now < publicity_ends
+        ),
     )

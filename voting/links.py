@@ -24,8 +24,9 @@ from estate.models import Community, Owner
 from estate.personal import DataCipher
 from estate.quantities import format_hundredths
 from estate.services import phone_purpose
+from notary import store
 from notary.work import UnitOfWork
-from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible
+from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible, ReissueClosed
 from voting.models import Ballot, Credential, RollMember, RollUnit, Vote
 from voting.outbox import DeliveryReport, Message, Outbox
 from voting.rows import (
@@ -79,8 +80,9 @@ def issue_links(
     Guarantees, in one transaction: the ballot is open (``IllegalTransition`` otherwise); every
     member named is on its frozen roll (``NotEligible``); no member named already has a live
     link (``LinkAlreadyIssued``: reissue instead); each new token is stored only as its
-    SHA-256; one ``voting.links_issued`` event lists the member keys. The returned links are
-    the only copy of the tokens.
+    SHA-256, with the community log's size, so a vote recorded before the link existed (a
+    paper ballot) is never shown through it; one ``voting.links_issued`` event lists the
+    member keys. The returned links are the only copy of the tokens.
     """
     s = uow.session
     ballot = ballot_by_ref(s, ballot_ref, for_update=True)
@@ -111,6 +113,8 @@ def issue_links(
             count=len(already),
         )
     now = uow.clock.now()
+    community = community_of(s, ballot)
+    log_size = store.tree_size(s, community.code)
     tokens: dict[int, str] = {}
     live_link = {
         "uq_credential_live_member": lambda: LinkAlreadyIssued(
@@ -126,12 +130,12 @@ def issue_links(
                 "member_id": member.id,
                 "token_hash": token_hash(token),
                 "issued_at": now,
+                "log_size_at_issue": log_size,
             }
         )
     with uow.constraint_errors(live_link):
         if rows:
             s.execute(sa.insert(_CREDENTIAL), rows)  # one executemany, only the hashes
-    community = community_of(s, ballot)
     log_event(
         s,
         community.code,
@@ -160,14 +164,23 @@ def reissue_link(
 ) -> IssuedLinks:
     """Revoke the member's live link (if any) and issue a new one, in one transaction.
 
-    Guarantees: the ballot has a frozen roll (``IllegalTransition`` otherwise) and the member
-    is on it (``NotEligible``); afterwards exactly one link of the member is live, the new one;
-    ``voting.link_reissued`` names the member key (never a token). Identity-check failures
-    and lockouts do not carry over to the new link.
+    Guarantees: the ballot has a frozen roll (``IllegalTransition`` otherwise) and is not
+    settled (``ReissueClosed`` once final, annulled or cancelled); the member is on its roll
+    (``NotEligible``); afterwards exactly one link of the member is live, the new one;
+    ``voting.link_reissued`` names the member key (never a token). Identity-check failures,
+    lockouts and a passed identity check do not carry over to the new link. The new link
+    records the community log's size, so a vote of the member recorded before the reissue
+    is never shown through it: its holder sees that the member voted, never the choices,
+    the tracker or the receipt.
     """
     s = uow.session
     ballot = ballot_by_ref(s, ballot_ref, for_update=True)
     if ballot.status not in REISSUE_STATUSES:
+        if ballot.status in ("final", "annulled", "cancelled"):
+            raise ReissueClosed(
+                N_("This ballot is settled: its links are no longer reissued."),
+                status=ballot.status,
+            )
         raise IllegalTransition(
             N_("Links exist only once the ballot has opened."), status=ballot.status
         )
@@ -183,9 +196,9 @@ def reissue_link(
     for credential in old:
         credential.revoked_at = now
     s.flush()
-    token = _add_credential(s, ballot.id, member.id, now)
-    s.flush()
     community = community_of(s, ballot)
+    token = _add_credential(s, ballot.id, member.id, now, store.tree_size(s, community.code))
+    s.flush()
     log_event(
         s,
         community.code,
@@ -253,13 +266,19 @@ def deliver_links(
 # --- internals -----------------------------------------------------------------------------
 
 
-def _add_credential(s: Session, ballot_id: int, member_id: int, now: datetime) -> str:
-    """Add a live credential for the member, storing only its token's SHA-256; return the
-    token."""
+def _add_credential(
+    s: Session, ballot_id: int, member_id: int, now: datetime, log_size: int
+) -> str:
+    """Add a live credential for the member, storing only its token's SHA-256 and the
+    community log's size now; return the token."""
     token = new_token()
     s.add(
         Credential(
-            ballot_id=ballot_id, member_id=member_id, token_hash=token_hash(token), issued_at=now
+            ballot_id=ballot_id,
+            member_id=member_id,
+            token_hash=token_hash(token),
+            issued_at=now,
+            log_size_at_issue=log_size,
         )
     )
     return token

@@ -211,6 +211,10 @@ class Credential(Base):
     identity_failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     identity_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The size of the community's log when this link was issued: a vote whose log entry comes
+    # before it was recorded before the link existed, so the link never shows that vote's
+    # choices or receipt (a link reissued after the member voted shows only that they voted).
+    log_size_at_issue: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
     __table_args__ = (
         # At most one live credential per member: reissuing revokes the old one first.
@@ -306,17 +310,37 @@ class Decision(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+MAX_OBJECTIONS_PER_LINK = 3
+
+
 class Objection(Base):
-    """An owner's objection during the publicity period, and the committee's answer."""
+    """An owner's objection during the publicity period, and the committee's answer.
+
+    ``text`` is kept as the owner wrote it, for the committee; everyone else reads it through
+    ``estate.personal.mask_numbers``. ``sequence`` numbers the objections lodged through one
+    link (credential) 1..3: the database refuses a fourth (objections lodged before migration
+    0005 have neither)."""
 
     __tablename__ = "objection"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
     member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))
+    credential_id: Mapped[int | None] = mapped_column(
+        ID, sa.ForeignKey("credential.id"), nullable=True
+    )
+    sequence: Mapped[int | None] = mapped_column(nullable=True)
     text: Mapped[str] = mapped_column(sa.Text)
     lodged_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[str] = mapped_column(sa.Text, default="")
     is_upheld: Mapped[bool | None] = mapped_column(nullable=True)
     answered_by: Mapped[int | None] = mapped_column(ID, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("credential_id", "sequence"),
+        sa.CheckConstraint(f"sequence BETWEEN 1 AND {MAX_OBJECTIONS_PER_LINK}", name="sequence"),
+        sa.CheckConstraint(
+            "(credential_id IS NULL) = (sequence IS NULL)", name="sequence_with_credential"
+        ),
+    )

@@ -1,7 +1,9 @@
 """Paper ballots, keyed twice by two different committee members (双人录入).
 
 Each keying is a ``paper_entry`` with the SHA-256 of the scanned form. An entry counts only
-when a second, *different* committee member keys the same choices for the same member: then
+when a second, *different* committee member keys the same choices for the same member (the
+confirming keying must come from a user with the committee role in the ballot's community,
+never an admin or a manager, and never the first keyer: ``ConfirmerNotCommittee``): then
 both entries become ``counted`` and a ``cast_vote`` with channel ``paper`` is written, with
 its log entry and signed receipt, exactly as an online ballot. Different choices make both
 entries ``mismatch``: the committee resolves it by voiding the wrong entry, or by a third
@@ -28,6 +30,7 @@ from notary.work import UnitOfWork
 from voting.casting import PollRef, Voter, normalise_choices, record_vote
 from voting.errors import (
     N_,
+    ConfirmerNotCommittee,
     IllegalTransition,
     NotEligible,
     PaperEntryInvalid,
@@ -74,15 +77,22 @@ def enter_paper_ballot(
     choices: Mapping[Any, str],
     scan_sha256: str,
     entered_by: int,
+    is_committee: bool,
 ) -> PaperOutcome:
     """Key one paper ballot; count it when a different committee member keyed the same.
+
+    ``is_committee`` says whether ``entered_by`` has the committee role in the ballot's
+    community (the composition root knows the staff roles; an admin or a manager does not).
 
     Guarantees, in one transaction: the ballot is open or closed (``IllegalTransition``); the
     member is on its roll (``NotEligible``); the scan hash is 64 hex digits
     (``PaperEntryInvalid``); every question is answered (``InvalidChoices``). Then exactly
     one of: ``conflict`` (the member already has a ballot), ``counted`` (a pending or
     mismatched entry by someone else has the same choices: both count, a paper ballot with
-    receipt is recorded, other open entries of the member are voided), ``mismatch`` (entries
+    receipt is recorded, other open entries of the member are voided; refused with
+    ``ConfirmerNotCommittee``, writing nothing, unless this keyer ``is_committee``: so a
+    counted paper ballot always has a committee member of the community other than the first
+    keyer as its confirmer), ``mismatch`` (entries
     by others disagree: they and this one are marked), or ``pending``. A person's own earlier
     pending entry for the member is replaced. One ``voting.paper_entered`` event per keying.
     """
@@ -137,6 +147,13 @@ def enter_paper_ballot(
             own.note = "replaced by a later entry of the same person"
         others = [o for o in others if o.entered_by != entered_by]
         match = next((o for o in others if _load(o.choices) == picked), None)
+        if match is not None and not is_committee:
+            raise ConfirmerNotCommittee(
+                N_(
+                    "This entry would confirm another one: the second entry of a paper "
+                    "ballot must come from a different member of the owners' committee."
+                )
+            )
         if match is not None:
             entry.status = match.status = "counted"
             for o in others:

@@ -6,7 +6,9 @@
   by tracker or unit code, never by time, so the order tells nothing about who voted when.
 - The **participation list** names the units whose member took part, not how they voted.
 - **Objections** lodged by owners (``voting.objections``) are answered by the committee here;
-  the objection text and the answer are published, never who lodged it. An answer is given
+  the objection text and the answer are published, never who lodged it, and with every phone
+  and ID number in them masked (``estate.personal.mask_numbers``): only the committee of the
+  community reads them as written (``original=True``). An answer is given
   once (``ObjectionAnswered``) and logged as ``voting.objection_answered`` with the answer's
   SHA-256 and whether the objection was upheld.
 
@@ -25,6 +27,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from estate.personal import mask_numbers
 from notary import store
 from notary.envelope import make_entry
 from notary.work import UnitOfWork
@@ -128,13 +131,32 @@ def participation(session: Session, ballot_ref: str, *, public: bool = True) -> 
     return tuple(sorted(codes))
 
 
-def list_objections(session: Session, ballot_ref: str) -> list[ObjectionInfo]:
-    """The objections to a ballot's results with their answers, in the order lodged."""
+def list_objections(
+    session: Session, ballot_ref: str, *, original: bool = False
+) -> list[ObjectionInfo]:
+    """The objections to a ballot's results with their answers, in the order lodged.
+
+    Guarantees: unless ``original``, every phone and ID number in an objection or an answer
+    is masked (``mask_numbers``); ``original`` is for the committee of the ballot's community
+    only, which the caller decides."""
     ballot_id = ballot_id_for_ref(session, ballot_ref)
     rows = session.scalars(
         sa.select(Objection).where(Objection.ballot_id == ballot_id).order_by(Objection.id)
     ).all()
-    return [_objection_info(o) for o in rows]
+    infos = [_objection_info(o) for o in rows]
+    if original:
+        return infos
+    return [
+        ObjectionInfo(
+            o.id,
+            mask_numbers(o.text),
+            o.lodged_at,
+            mask_numbers(o.answer),
+            o.is_upheld,
+            o.answered_at,
+        )
+        for o in infos
+    ]
 
 
 def answer_objection(

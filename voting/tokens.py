@@ -18,9 +18,10 @@ from voting.models import Ballot, Credential, RollMember
 
 TOKEN_BYTES = 24  # 192 bits
 LINK_PATH = "/v/"
-REISSUE_STATUSES = ("open", "closed", "tallied", "published", "final")
-"""Statuses in which links may be reissued (the roll is frozen and the ballot still matters)."""
-ROLL_STATUSES = (*REISSUE_STATUSES, "cancelled", "annulled")
+REISSUE_STATUSES = ("open", "closed", "tallied", "published")
+"""Statuses in which links may be reissued: the roll is frozen and the ballot is not settled
+(once final, annulled or cancelled nothing is left to do with a link but read it)."""
+ROLL_STATUSES = (*REISSUE_STATUSES, "final", "cancelled", "annulled")
 """Statuses in which a ballot has a frozen roll, so its links still open (read only once
 cancelled or annulled)."""
 

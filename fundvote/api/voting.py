@@ -18,10 +18,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from estate.api import format_hundredths
-from fundvote.access import current_runtime, public, require_staff, staff
+from fundvote.access import current_runtime, public, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
 from fundvote.casting import cast_once
+from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url
 from fundvote.web.voting_desk import compose_message, outbox
 from voting.api import (
@@ -34,10 +35,10 @@ from voting.api import (
     deliver_links,
     enter_paper_ballot,
     issue_links,
+    link_receipt,
     list_paper_entries,
     list_proxies,
     member_id_for_unit,
-    receipt_for_link,
     record_proxy,
     reissue_link,
     revoke_proxy,
@@ -329,9 +330,12 @@ def issue(args: dict[str, Any], code: str, ref: str) -> Response:
 @blp.route("/communities/<code>/ballots/<ref>/links/reissue", methods=["POST"])
 @blp.arguments(ReissueRequestSchema)
 @blp.response(201, IssuedSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="The ballot is final or annulled")
 @staff(*ACTORS)
 def reissue(args: dict[str, Any], code: str, ref: str) -> Response:
-    """Revoke a member's link and issue a new one (returned only now)."""
+    """Revoke a member's link and issue a new one (returned only now). Not once the ballot
+    is final, annulled or cancelled; a link reissued after the member voted shows only that
+    the member voted."""
     ballot_or_404(code, ref)
     rt = current_runtime()
     issued = rt.run(
@@ -371,12 +375,19 @@ def cast(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(ReceiptRequestSchema)
 @blp.response(200, ReceiptSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="Unknown link, or no ballot cast")
+@blp.alt_response(
+    403,
+    schema=ProblemSchema,
+    description="Identity check pending, or the link was issued after the vote was recorded",
+)
 @blp.doc(security=[])
 @public
 def receipt(args: dict[str, Any]) -> dict[str, Any]:
-    """The signed receipt of the link's member (or of a member it represents)."""
+    """The signed receipt of the link's member (or of a member it represents), once the
+    ballot's identity check (if any) passed; never through a link issued after the vote was
+    recorded (``receipt-withheld``)."""
     found = current_runtime().query(
-        receipt_for_link, token=args["token"], for_member=args["for_member"]
+        link_receipt, token=args["token"], for_member=args["for_member"]
     )
     if found is None:
         abort(404)
@@ -448,18 +459,25 @@ def paper_entries(code: str, ref: str) -> list[dict[str, Any]]:
 @blp.route("/communities/<code>/ballots/<ref>/paper", methods=["POST"])
 @blp.arguments(PaperRequestSchema)
 @blp.response(201, PaperOutcomeSchema)
+@blp.alt_response(
+    403, schema=ProblemSchema, description="A confirming entry by someone not on the committee"
+)
 @staff(*ACTORS)
 def paper_enter(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
-    """Key one paper ballot; it counts when a different committee member keyed the same."""
+    """Key one paper ballot; it counts when a different committee member of the community
+    keys the same (a confirming entry by anyone else is refused with 403)."""
     ballot_or_404(code, ref)
+    community = require_community(code)
     rt = current_runtime()
+    principal = require_staff()
     outcome = rt.run(
         enter_paper_ballot,
         ballot_ref=ref,
         member_id=_member(ref, args["member_id"], args["unit"]),
         choices=args["choices"],
         scan_sha256=args["scan_sha256"],
-        entered_by=require_staff().user_id,
+        entered_by=principal.user_id,
+        is_committee=is_committee_of(principal, community.id),
     )
     found: Receipt | None = outcome.receipt
     return {

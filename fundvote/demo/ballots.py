@@ -108,6 +108,7 @@ def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
                 choices={1: "agree"},
                 scan_sha256=scan,
                 entered_by=who,
+                is_committee=True,  # both demo keyers are committee members of the community
             )
     clock.set(info.closes_at + timedelta(minutes=5))
     runtime.run(voting.close_ballot, ballot_ref=info.ref)

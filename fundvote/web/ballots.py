@@ -36,9 +36,16 @@ from flask_babel import gettext as _
 
 from estate import api as estate
 from estate.api import BadQuantity, CommunityInfo, format_hundredths, parse_hundredths
-from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.access import (
+    current_runtime,
+    current_staff,
+    require_community,
+    require_staff,
+    staff,
+)
 from fundvote.errors import status_for
 from fundvote.lifecycle import advance_ballot
+from fundvote.roles import is_committee_of
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
 from notary.api import DomainError
 from voting import api as voting
@@ -539,9 +546,13 @@ def tally(code: str, ref: str) -> str:
 def objections(code: str, ref: str) -> str:
     community = _community(code)
     info = _ballot(code, ref)
-    items = current_runtime().query(voting.list_objections, info.ref)
+    # Owners write phone and ID numbers in objections: only the community's committee reads
+    # them as written; admins, managers, auditors and the authority see them masked.
+    is_committee = is_committee_of(current_staff(), community.id)
+    items = current_runtime().query(voting.list_objections, info.ref, original=is_committee)
     return render_template(
         "ballots/objections.html",
+        is_original=is_committee,
         community=community,
         ballot=info,
         objections=items,

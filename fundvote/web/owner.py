@@ -7,6 +7,12 @@ objection form). Where JavaScript runs, ``owner.js`` adds browser randomness to 
 
 Every response carries ``Referrer-Policy: no-referrer`` (the token is in the address) and is
 never cached. An unknown or replaced link gets a friendly page with status 404.
+
+Where the ballot has an identity check, every page of the link that shows the member's data
+(the ballot page, proxies' pages, the receipt page, PDF and file, objections) shows only the
+identity form and the ballot's public information until the check passes; the ballot's
+documents are public information. A link issued after the member's vote was recorded (a
+reissued link) shows only that the vote was recorded, never the choices, tracker or receipt.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from fundvote.web.pdf import qr_data_uri, render_pdf
 from notary.api import TIME_FORMAT
 from voting.api import (
     CHOICES,
+    MAX_OBJECTION_CHARS,
     AlreadyVoted,
     BallotClosed,
     BallotNotFound,
@@ -50,15 +57,17 @@ from voting.api import (
     MemberView,
     NotEligible,
     NotInPublicity,
+    ObjectionLimitReached,
     QuestionView,
     Receipt,
+    ReceiptWithheld,
     UnknownLink,
     attachment_for_link,
     cast_vote,
+    link_receipt,
     lodge_objection,
     objections_for_link,
     open_link,
-    receipt_for_link,
     verify_identity,
 )
 
@@ -87,13 +96,14 @@ def _for_member() -> int | None:
 
 def _target(
     view: LinkView, for_member: int | None
-) -> tuple[MemberView, tuple[QuestionView, ...], str | None, bool]:
-    """Whose ballot the page is about: the link's member, or a member they represent."""
+) -> tuple[MemberView, tuple[QuestionView, ...], str | None, bool, bool]:
+    """Whose ballot the page is about: the link's member, or a member they represent; with
+    the receipt this link may show and whether a vote is recorded at all."""
     if for_member is None or for_member == view.member.member_id:
-        return view.member, view.questions, view.receipt, False
+        return view.member, view.questions, view.receipt, False, view.has_voted
     for rep in view.represented:
         if rep.member.member_id == for_member:
-            return rep.member, rep.questions, rep.receipt, True
+            return rep.member, rep.questions, rep.receipt, True, rep.has_voted
     abort(404)
 
 
@@ -127,8 +137,14 @@ def _page(
     errors: Mapping[int, str] | None = None,
     status: int = 200,
     identity_error: str | None = None,
+    objection_error: str | None = None,
+    objection_text: str = "",
 ) -> ResponseReturnValue:
-    member, questions, receipt_text, is_proxy = _target(view, for_member)
+    if view.needs_identity:  # nothing of the member until the check passes
+        return render_template(
+            "owner/identity.html", token=token, view=view, identity_error=identity_error
+        ), (429 if view.locked_until else status)
+    member, questions, receipt_text, is_proxy, has_voted = _target(view, for_member)
     common: dict[str, Any] = {
         "token": token,
         "view": view,
@@ -136,21 +152,23 @@ def _page(
         "questions": questions,
         "is_proxy": is_proxy,
         "for_member": member.member_id if is_proxy else None,
+        "objections": (
+            [] if is_proxy else current_runtime().query(objections_for_link, token=token)
+        ),
+        "objection_error": objection_error,
+        "objection_text": objection_text[:MAX_OBJECTION_CHARS],
+        "max_objection_chars": MAX_OBJECTION_CHARS,
     }
     if receipt_text is not None:
         receipt = Receipt.from_text(receipt_text)
-        objections = current_runtime().query(objections_for_link, token=token)
         return render_template(
             "owner/receipt.html",
             receipt=receipt,
             cast_at=cast_time(receipt),
-            objections=objections,
             **common,
         ), status
-    if view.needs_identity:
-        return render_template("owner/identity.html", identity_error=identity_error, **common), (
-            429 if view.locked_until else status
-        )
+    if has_voted:  # recorded before this link was issued: that it was, nothing more
+        return render_template("owner/recorded.html", **common), status
     if not view.is_accepting:
         return render_template(
             "owner/closed.html", now=current_runtime().clock.now(), **common
@@ -165,7 +183,9 @@ def _page(
 def ballot(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     view = rt.query(open_link, token=token)
-    _member, questions, _receipt, _proxy = _target(view, _for_member())
+    if view.needs_identity:
+        return _page(token, view, None)
+    _member, questions, _receipt, _proxy, _voted = _target(view, _for_member())
     return _page(token, view, _for_member(), choices=_choices_from(request.args, questions))
 
 
@@ -199,8 +219,10 @@ def confirm(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     view = rt.query(open_link, token=token)
     for_member = _for_member()
-    member, questions, receipt_text, is_proxy = _target(view, for_member)
-    if receipt_text is not None or view.needs_identity or not view.is_accepting:
+    if view.needs_identity:
+        return redirect(_ballot_url(token, None), 303)
+    member, questions, receipt_text, is_proxy, has_voted = _target(view, for_member)
+    if receipt_text is not None or has_voted or not view.is_accepting:
         return redirect(_ballot_url(token, for_member), 303)
     picked = _choices_from(request.form, questions)
     missing = {q.position: _("Please choose one.") for q in questions if q.position not in picked}
@@ -236,7 +258,7 @@ def cast(token: str) -> ResponseReturnValue:
         return redirect(_ballot_url(token, for_member), 303)
     except InvalidChoices:
         view = rt.query(open_link, token=token)
-        _member, questions, _receipt, _proxy = _target(view, for_member)
+        _member, questions, _receipt, _proxy, _voted = _target(view, for_member)
         picked = _choices_from(request.form, questions)
         missing = {
             q.position: _("Please choose one.") for q in questions if q.position not in picked
@@ -251,6 +273,8 @@ def cast(token: str) -> ResponseReturnValue:
 @public
 def receipt_json(token: str) -> ResponseReturnValue:
     receipt = _receipt_or_404(token)
+    if not isinstance(receipt, Receipt):
+        return receipt
     return send_file(
         io.BytesIO(receipt.text.encode("utf-8")),
         mimetype="application/json",
@@ -264,6 +288,8 @@ def receipt_json(token: str) -> ResponseReturnValue:
 def receipt_pdf(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     receipt = _receipt_or_404(token)
+    if not isinstance(receipt, Receipt):
+        return receipt
     view = rt.query(open_link, token=token)
     pdf = render_receipt_pdf(receipt, view)
     return send_file(
@@ -293,11 +319,21 @@ def objection(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     text = request.form.get("text", "")
     try:
-        rt.run(lodge_objection, token=token, text=text[:5000])
-    except (NotInPublicity, InvalidObjection) as exc:
-        flash(error_text(exc), "error")
-    else:
-        flash(_("Your objection was received. The owners' committee will answer it."), "ok")
+        rt.run(lodge_objection, token=token, text=text)
+    except IdentityCheckRequired:
+        return redirect(_ballot_url(token, None), 303)
+    except (NotInPublicity, InvalidObjection, ObjectionLimitReached) as exc:
+        # The page again, with the error at the text field and the text kept.
+        view = rt.query(open_link, token=token)
+        return _page(
+            token,
+            view,
+            None,
+            status=status_for(exc),
+            objection_error=error_text(exc),
+            objection_text=text,
+        )
+    flash(_("Your objection was received. The owners' committee will answer it."), "ok")
     return redirect(_ballot_url(token, None) + "#objection", 303)
 
 
@@ -329,12 +365,19 @@ def cast_time(receipt: Receipt) -> datetime | None:
         return None
 
 
-def _receipt_or_404(token: str) -> Receipt:
+def _receipt_or_404(token: str) -> Receipt | ResponseReturnValue:
+    """The receipt this link may download; else the link's page saying why (the identity
+    form, or that the vote was recorded before this link was issued) with status 403, or
+    404 when there is no receipt."""
     rt = current_runtime()
+    for_member = _for_member()
     try:
-        receipt = rt.query(receipt_for_link, token=token, for_member=_for_member())
+        receipt = rt.query(link_receipt, token=token, for_member=for_member)
     except NotEligible:
         abort(404)
+    except (IdentityCheckRequired, ReceiptWithheld) as exc:
+        view = rt.query(open_link, token=token)
+        return _page(token, view, for_member, status=status_for(exc))
     if receipt is None:
         abort(404)
     return receipt

@@ -47,6 +47,7 @@ from werkzeug.datastructures import FileStorage
 
 from estate.api import CommunityInfo
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url, public_url
 from fundvote.web.ballot_labels import error_text, local_time
 from fundvote.web.pdf import qr_data_uri
@@ -55,6 +56,7 @@ from fundvote.web.slip_store import SlipJob
 from notary.api import N_, DomainError
 from voting import api as voting
 from voting.api import (
+    REISSUE_STATUSES,
     BallotNotFound,
     DeliveryReport,
     IssuedLink,
@@ -126,6 +128,7 @@ def links(code: str, ref: str) -> ResponseReturnValue:
         revoked=counts.revoked,
         cast=counts.cast,
         slip_jobs=_slip_jobs(code, ref),
+        reissue_statuses=REISSUE_STATUSES,
         **ctx,
     )
 
@@ -305,11 +308,13 @@ def paper(code: str, ref: str) -> ResponseReturnValue:
     ctx = _context(code, ref)
     entries = current_runtime().query(list_paper_entries, ballot_ref=ref)
     to_resolve = [e for e in entries if e.status in ("mismatch", "conflict")]
+    principal = require_staff()
     return render_template(
         "desk/paper.html",
         entries=entries,
         to_resolve=to_resolve,
-        me=require_staff().user_id,
+        me=principal.user_id,
+        may_confirm=is_committee_of(principal, ctx["community"].id),
         paper_status_labels=PAPER_STATUS_LABELS,
         **ctx,
     )
@@ -326,13 +331,15 @@ def paper_enter(code: str, ref: str) -> ResponseReturnValue:
         member_id = rt.query(
             member_id_for_unit, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
         )
+        principal = require_staff()
         outcome = rt.run(
             enter_paper_ballot,
             ballot_ref=ref,
             member_id=member_id,
             choices=choices,
             scan_sha256=digest,
-            entered_by=require_staff().user_id,
+            entered_by=principal.user_id,
+            is_committee=is_committee_of(principal, ctx["community"].id),
         )
     except DomainError as exc:
         flash(error_text(exc), "error")

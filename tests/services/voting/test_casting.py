@@ -25,7 +25,7 @@ from tests.services.voting.owner_helpers import (
     tokens_by_unit,
 )
 from voting import ballots
-from voting.casting import cast_vote, new_tracker, normalise_choices, receipt_for_link
+from voting.casting import cast_vote, new_tracker, normalise_choices
 from voting.credentials import open_link, verify_identity
 from voting.errors import (
     AlreadyVoted,
@@ -34,6 +34,7 @@ from voting.errors import (
     InvalidChoices,
     UnknownLink,
 )
+from voting.link_view import link_receipt
 from voting.models import Vote
 from voting.receipts import Receipt
 
@@ -79,7 +80,7 @@ def test_cast_records_ballot_log_entry_and_receipt(
     assert tokens["1-101"] not in log_text(runtime) and "张三明" not in log_text(runtime)
     view = runtime.query(open_link, token=tokens["2-101"])
     assert view.has_voted and view.receipt == receipt.text
-    assert runtime.query(receipt_for_link, token=tokens["1-101"]) == receipt
+    assert runtime.query(link_receipt, token=tokens["1-101"]) == receipt
 
 
 def test_one_ballot_per_member_and_final(

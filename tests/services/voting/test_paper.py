@@ -20,6 +20,7 @@ from voting import ballots
 from voting.casting import cast_vote
 from voting.credentials import open_link
 from voting.errors import (
+    ConfirmerNotCommittee,
     IllegalTransition,
     InvalidChoices,
     NotEligible,
@@ -43,7 +44,14 @@ def ref(runtime: Runtime) -> str:
 
 
 def enter(
-    runtime: Runtime, ref: str, unit: str, choices: dict[int, str], by: int, scan: str = SCAN
+    runtime: Runtime,
+    ref: str,
+    unit: str,
+    choices: dict[int, str],
+    by: int,
+    scan: str = SCAN,
+    *,
+    is_committee: bool = True,
 ) -> PaperOutcome:
     return runtime.run(
         enter_paper_ballot,
@@ -52,6 +60,7 @@ def enter(
         choices=choices,
         scan_sha256=scan,
         entered_by=by,
+        is_committee=is_committee,
     )
 
 
@@ -146,6 +155,7 @@ def test_refusals(runtime: Runtime, ref: str) -> None:
             choices=AGREE,
             scan_sha256=SCAN,
             entered_by=ALICE,
+            is_committee=True,
         )
 
 
@@ -159,3 +169,33 @@ def test_entry_after_close_and_not_after_tally(runtime: Runtime, ref: str) -> No
     runtime.run(ballots.tally_ballot, ballot_ref=ref)
     with pytest.raises(IllegalTransition):
         enter(runtime, ref, "1-101", AGREE, ALICE)
+
+
+def test_only_a_committee_member_confirms_a_paper_ballot(runtime: Runtime, ref: str) -> None:
+    """The second, confirming entry must come from a committee member of the community other
+    than the first keyer: an admin's (or a manager's) matching entry is refused and writes
+    nothing; a first entry by an admin waits for a committee member."""
+    first = enter(runtime, ref, "1-103", AGREE, ALICE)
+    entered = len(log_entries(runtime, prefix="voting.paper_entered"))
+    with pytest.raises(ConfirmerNotCommittee):
+        enter(runtime, ref, "1-103", AGREE, BOB, is_committee=False)
+    assert casts(runtime) == []
+    assert [(e.entry_id, e.status) for e in runtime.query(list_paper_entries, ballot_ref=ref)] == [
+        (first.entry_id, "pending")
+    ]
+    assert len(log_entries(runtime, prefix="voting.paper_entered")) == entered
+    # The first keyer again (even as a committee member) does not confirm either.
+    assert enter(runtime, ref, "1-103", AGREE, ALICE).status == "pending"
+    assert casts(runtime) == []
+    assert enter(runtime, ref, "1-103", AGREE, CAROL).status == "counted"
+    # An admin's first entry (a mismatch or a pending one) is taken; a committee member
+    # other than the admin confirms it.
+    admin_first = enter(runtime, ref, "1-102", AGREE, BOB, is_committee=False)
+    assert admin_first.status == "pending"
+    assert enter(runtime, ref, "1-102", AGREE, ALICE).status == "counted"
+    [event] = [
+        e["data"]
+        for e in log_entries(runtime, prefix="voting.ballot_cast")
+        if e["data"]["paper"]["entered_by"] == [BOB, ALICE]
+    ]
+    assert event["channel"] == "paper"

@@ -19,7 +19,7 @@ from tests.services.voting.owner_helpers import (
     tokens_by_unit,
 )
 from voting import ballots
-from voting.casting import cast_vote, receipt_for_link
+from voting.casting import cast_vote
 from voting.credentials import open_link
 from voting.errors import (
     AlreadyVoted,
@@ -32,6 +32,7 @@ from voting.errors import (
     ProxyNotFound,
     ProxyUsed,
 )
+from voting.link_view import link_receipt
 from voting.objections import lodge_objection, objections_for_link
 from voting.proxies import ProxyInfo, list_proxies, record_proxy, revoke_proxy
 
@@ -86,9 +87,7 @@ def test_acting_member_casts_for_the_represented(
     assert runtime.query(open_link, token=tokens["1-103"]).has_voted
     with pytest.raises(AlreadyVoted):
         runtime.run(cast_vote, token=tokens["1-103"], choices=CHOICES)
-    assert (
-        runtime.query(receipt_for_link, token=tokens["1-101"], for_member=info.member_id) == receipt
-    )
+    assert runtime.query(link_receipt, token=tokens["1-101"], for_member=info.member_id) == receipt
     with pytest.raises(ProxyUsed):
         runtime.run(revoke_proxy, ballot_ref=ref, proxy_id=info.proxy_id)
     [listed] = runtime.query(list_proxies, ballot_ref=ref)
