@@ -64,6 +64,11 @@ class UnitOfWork:
     is_writable: bool = True
     _open_errors: list[Mapping[str, Callable[[], DomainError]]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # One snapshot of the keys for the whole use case (a rotation may happen meanwhile):
+        # a receipt's key ID and signature, a checkpoint's signature line, come from one key.
+        self.keyring = self.keyring.current()
+
     def log(
         self,
         community: str,
