@@ -126,6 +126,18 @@ class UnitOfWork:
             self.session.info[FINAL_ERRORS] = merged
         return appended
 
+    def checkpoint(self, community: str) -> store.SignedCheckpoint:
+        """Sign and store a checkpoint of ``community``'s log at its size in this transaction,
+        origin ``<active key name>/<community>``, signed by the active key (the latest one is
+        returned unchanged if the log has not grown since). Takes the log's lock like
+        :meth:`log`, so call it last. Steps call it at every ballot state change; the tick
+        covers the rest (``notary.coverage``)."""
+        if not self.is_writable:
+            raise ReadOnlyWork("a read-only unit of work cannot sign a checkpoint")
+        return store.issue_checkpoint(
+            self.session, community, self.keyring, self.keyring.name, self.clock.now()
+        )
+
     @contextmanager
     def constraint_errors(self, errors: Mapping[str, Callable[[], DomainError]]) -> Iterator[None]:
         """Run the block, then flush; when a database constraint named in ``errors`` refuses

@@ -231,3 +231,11 @@ class MissingDocument(DomainError):
     authorization (raised by the voting desk's forms)."""
 
     code = "missing-document"
+
+
+class TablesDisagreeWithLog(DomainError):
+    """A table derived from the log (votes, paper entries, decisions, the frozen roll, the
+    ballot's state) no longer says what the log recorded: someone changed the database behind
+    the service. Tallying and publishing refuse until it is put right."""
+
+    code = "tables-disagree-with-log"

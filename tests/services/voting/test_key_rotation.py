@@ -15,8 +15,13 @@ from fundvote.runtime import Runtime, build_runtime
 from notary import store
 from notary.checkpoint import open_checkpoint
 from notary.keys import rotate_key
-from tests.services.voting.owner_helpers import CODE, issue_all, make_register, open_ballot
-from tests.services.voting.owner_helpers import tokens_by_unit
+from tests.services.voting.owner_helpers import (
+    CODE,
+    issue_all,
+    make_register,
+    open_ballot,
+    tokens_by_unit,
+)
 from voting.casting import cast_vote
 from voting.receipts import check_receipt
 
