@@ -23,11 +23,24 @@ from notary.coverage import cover_log, uncovered_logs
 log = logging.getLogger(__name__)
 
 
+class TaskFailed(RuntimeError):
+    """A task did part of its work; what failed is logged."""
+
+
 def sign_due_checkpoints(rt: Runtime) -> str:
-    """Sign a checkpoint of every log that grew since its latest checkpoint."""
+    """Sign a checkpoint of every log that grew since its latest checkpoint, one unit of work
+    per log; a log that cannot be checkpointed (``LogCorrupt``...) is logged and the others
+    are still done, then ``TaskFailed`` names how many failed."""
     logs = rt.query(uncovered_logs)
+    failed = []
     for name in logs:
-        rt.run(cover_log, log=name)
+        try:
+            rt.run(cover_log, log=name)
+        except Exception:
+            log.exception("tick: the checkpoint of log %s failed", name)
+            failed.append(name)
+    if failed:
+        raise TaskFailed(f"{len(failed)} of {len(logs)} logs not checkpointed: {', '.join(failed)}")
     return f"{len(logs)} log{'' if len(logs) == 1 else 's'} checkpointed"
 
 
