@@ -20,7 +20,9 @@ key, and the field; never a name, a phone or a choice):
 - ``paper_entry``: each keying against its ``voting.paper_entered`` entry (member, scan,
   choices, who keyed it), ``counted`` exactly when a logged paper vote names it, ``void`` when
   a ``voting.paper_voided`` entry does; every logged keying must have its row;
-- ``decision``: each record against its ``voting.decision_recorded`` entry, both ways.
+- ``decision``: each record against its ``voting.decision_recorded`` entry, both ways;
+- ``ballot.notice_root``: the root printed on the results notice against the stored signed
+  checkpoint of that size.
 
 Whether the log itself is intact (entries against the Merkle tree and the signed
 checkpoints) is :mod:`notary.logcheck`'s part; a ballot's check recomputes the leaf hash of
@@ -45,6 +47,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from estate.models import Community
+from notary import store
 from notary.envelope import format_time
 from notary.logcheck import Difference, entries_from
 from notary.merkle import leaf_hash
@@ -224,6 +227,12 @@ def compare_ballot(
     diffs += _votes(s, ballot, code, logged)
     diffs += _paper(s, ballot, code, logged)
     diffs += _decisions(s, ballot, code, logged)
+    if ballot.notice_tree_size is not None:
+        signed = store.checkpoint_at(s, code, ballot.notice_tree_size)
+        if signed is None or signed.root.hex() != ballot.notice_root:
+            diffs.append(
+                _diff(code, "ballot", ballot, "notice_root", "not the signed checkpoint's root")
+            )
     return diffs
 
 

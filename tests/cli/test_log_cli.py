@@ -179,6 +179,17 @@ def test_the_log_itself_is_recomputed(cli: Cli, runtime: Runtime, sql: str, expe
     assert expected in result.stdout, result.stdout
 
 
+def test_a_changed_notice_root_is_named(cli: Cli, runtime: Runtime) -> None:
+    scene = closed_ballot(runtime)
+    runtime.run(ballots.tally_ballot, ballot_ref=scene.ref)
+    runtime.run(ballots.publish_ballot, ballot_ref=scene.ref, origin_prefix="fundvote.test")
+    assert cli("log", "verify").exit_code == 0
+    execute(runtime, "UPDATE ballot SET notice_root = :root", root="00" * 32)
+    result = cli("log", "verify")
+    assert result.exit_code == 1
+    assert f"ref={scene.ref}: notice_root: " in result.stdout
+
+
 def test_a_rewritten_log_entry_body_also_stops_the_tally(runtime: Runtime) -> None:
     scene = closed_ballot(runtime)
     execute(runtime, "UPDATE log_entry SET body = replace(body, '\"oppose\"', '\"agree\"')")
