@@ -70,6 +70,9 @@ STATE_EVENTS: Mapping[str, str] = {
 }
 """The status a ballot has after each logged event that moves it."""
 
+_VOTE_T = cast(sa.Table, Vote.__table__)
+_MEMBER_T = cast(sa.Table, RollMember.__table__)
+
 OPENED = "voting.ballot_opened"
 PAPER_ENTERED = "voting.paper_entered"
 PAPER_VOIDED = "voting.paper_voided"
@@ -106,7 +109,7 @@ class LoggedBallots:
         if self._needle is not None and self._needle not in body:
             return
         try:
-            parsed = json.loads(body)
+            parsed = json.loads(body.decode("utf-8"))
         except ValueError:
             self._differ(entry.index, "body", "not JSON")
             return
@@ -312,52 +315,44 @@ def _opening(s: Session, ballot: Ballot, code: str, data: Mapping[str, Any]) -> 
 def _votes(s: Session, ballot: Ballot, code: str, logged: LoggedBallot) -> list[Difference]:
     diffs: list[Difference] = []
     casts = dict(logged.casts)
+    v, m = _VOTE_T.c, _MEMBER_T.c  # Core columns: one plain tuple per row, no ORM entity
     rows = s.execute(
-        sa.select(
-            Vote.id,
-            RollMember.member_key,
-            Vote.channel,
-            Vote.choices,
-            Vote.tracker,
-            Vote.log_index,
-            Vote.leaf_hash,
-        )
-        .outerjoin(RollMember, RollMember.id == Vote.member_id)
-        .where(Vote.ballot_id == ballot.id)
-        .order_by(Vote.id)
+        sa.select(v.id, m.member_key, v.channel, v.choices, v.tracker, v.log_index, v.leaf_hash)
+        .select_from(_VOTE_T.outerjoin(_MEMBER_T, m.id == v.member_id))
+        .where(v.ballot_id == ballot.id)
         .execution_options(yield_per=5000)
     )
-    for row in rows:
-        key = f"id={row.id}"
-        found = casts.pop(row.log_index, None)
+    parsed = _Parsed()
+    for vote_id, member_key, channel, choices, tracker, log_index, leaf_hex in rows:
+        found = casts.pop(log_index, None)
         if found is None:
             diffs.append(
                 Difference(
                     code,
                     "cast_ballot",
-                    key,
+                    f"id={vote_id}",
                     "log_index",
-                    f"no vote of this ballot is logged at entry {row.log_index}",
+                    f"no vote of this ballot is logged at entry {log_index}",
                 )
             )
             continue
         leaf, data = found
-        checks = {
-            "member_id": row.member_key == data.get("member"),
-            "choices": _json(row.choices) == data.get("choices"),
-            "channel": row.channel == data.get("channel"),
-            "tracker": row.tracker == data.get("tracker"),
-            "leaf_hash": row.leaf_hash == leaf.hex(),
-        }
-        for name, is_same in checks.items():
+        checks = (
+            ("member_id", member_key == data.get("member")),
+            ("choices", parsed(choices) == data.get("choices")),
+            ("channel", channel == data.get("channel")),
+            ("tracker", tracker == data.get("tracker")),
+            ("leaf_hash", leaf_hex == leaf.hex()),
+        )
+        for name, is_same in checks:
             if not is_same:
                 diffs.append(
                     Difference(
                         code,
                         "cast_ballot",
-                        key,
+                        f"id={vote_id}",
                         name,
-                        f"differs from log entry {row.log_index}",
+                        f"differs from log entry {log_index}",
                     )
                 )
     for index in sorted(casts):
@@ -477,6 +472,18 @@ def _decisions(s: Session, ballot: Ballot, code: str, logged: LoggedBallot) -> l
             Difference(code, "decision", f"log_index={index}", "row", "missing: logged there")
         )
     return diffs
+
+
+class _Parsed:
+    """``json.loads`` remembered per text: a ballot's votes repeat a handful of choice sets."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, Any] = {}
+
+    def __call__(self, text: str) -> Any:
+        if text not in self._seen:
+            self._seen[text] = _json(text)
+        return self._seen[text]
 
 
 def _json(text: str) -> Any:
