@@ -59,6 +59,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     voting_errors.AlreadyVoted: 409,
     voting_errors.BallotClosed: 409,
     voting_errors.LinkAlreadyIssued: 409,
+    voting_errors.TablesDisagreeWithLog: 409,
     voting_errors.InvalidChoices: 422,
     voting_errors.IdentityCheckRequired: 403,
     voting_errors.IdentityCheckFailed: 422,

@@ -55,6 +55,12 @@ def format_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime(TIME_FORMAT)
 
 
+def parse_time(text: str) -> datetime:
+    """The aware UTC datetime of an entry time written by :func:`format_time`; ``ValueError``
+    for any other text."""
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
 def make_entry(
     event_type: str,
     at: datetime,

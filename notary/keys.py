@@ -2,7 +2,9 @@
 
 The key file is a PEM PKCS#8 Ed25519 private key, created with mode 0600. Rotation moves the
 old public key to ``<key file>.retired``: one verifier-key string per line, append-only, so
-signatures made before the rotation stay verifiable.
+signatures made before the rotation stay verifiable. The two files are the one source of the
+keys for every process: a :class:`KeyFileRing` re-reads them when they change, so a rotation
+reaches every running worker at its next use case.
 
 Key ID (c2sp.org/signed-note, "Ed25519 signatures")::
 
@@ -22,6 +24,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,36 +148,52 @@ class KeyRing:
         public = signing_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        self.verifier = VerifierKey(check_key_name(name), public)
-        seen = {self.verifier}
-        self.retired: list[VerifierKey] = []
+        self._verifier = VerifierKey(check_key_name(name), public)
+        seen = {self._verifier}
+        self._retired: list[VerifierKey] = []
         for key in retired:
             if key not in seen:
                 seen.add(key)
-                self.retired.append(key)
+                self._retired.append(key)
+
+    def current(self) -> KeyRing:
+        """The ring to use for one whole use case: this one (a :class:`KeyFileRing` returns
+        what its files hold now)."""
+        return self
+
+    @property
+    def verifier(self) -> VerifierKey:
+        """The active key's public half."""
+        return self._verifier
+
+    @property
+    def retired(self) -> list[VerifierKey]:
+        """The keys retired before the active one, oldest first."""
+        return self._retired
 
     @property
     def name(self) -> str:
         """The active key's name (the signature-line name in notes)."""
-        return self.verifier.name
+        return self.current().verifier.name
 
     @property
     def key_id(self) -> bytes:
         """The active key's 4-byte key ID."""
-        return self.verifier.key_id
+        return self.current().verifier.key_id
 
     @property
     def active_key_id(self) -> str:
         """The active key's ID as 8 lowercase hex digits."""
-        return self.verifier.key_id_hex
+        return self.current().verifier.key_id_hex
 
     def sign(self, message: bytes) -> bytes:
         """Return the 64-byte Ed25519 signature of ``message`` by the active key."""
-        return self._signing_key.sign(message)
+        return self.current()._signing_key.sign(message)
 
     def verifiers(self) -> list[VerifierKey]:
         """The active key first, then the retired keys in the order they were retired."""
-        return [self.verifier, *self.retired]
+        ring = self.current()
+        return [ring.verifier, *ring.retired]
 
     def verify(self, key_id: str | bytes, message: bytes, signature: bytes) -> bool:
         """Return True only if a key of this ring with ``key_id`` (4 bytes or 8 hex digits)
@@ -188,6 +207,7 @@ class KeyRing:
     def public_keys(self) -> list[KeyRecord]:
         """A record per key, the active one first: key ID, name, algorithm, base64 public key,
         verifier-key string and status."""
+        keys = self.verifiers()
         return [
             KeyRecord(
                 key_id=k.key_id_hex,
@@ -195,10 +215,80 @@ class KeyRing:
                 algorithm=ALGORITHM,
                 public_key=base64.b64encode(k.public_key).decode(),
                 verifier_key=k.text,
-                status="active" if k is self.verifier else "retired",
+                status="active" if i == 0 else "retired",
             )
-            for k in self.verifiers()
+            for i, k in enumerate(keys)
         ]
+
+
+_Stamp = tuple[tuple[int, int, int] | None, tuple[int, int, int] | None]
+
+
+class KeyFileRing(KeyRing):
+    """The key ring held by the key file and its ``.retired`` file, as they are now.
+
+    Every process (each gunicorn worker, each command) reads the same two files, so they are
+    the one shared source of the keys: :meth:`current` compares the files' ``stat`` (mtime in
+    nanoseconds, size, inode: two ``stat`` calls, no read) with what it loaded and re-reads
+    them when either changed, so a ``fundvote keys rotate`` reaches every worker at its next
+    use case, and the retired keys keep verifying. Every other method asks :meth:`current`
+    first; a use case takes one snapshot (``UnitOfWork`` does) so that a key name, key ID and
+    signature always come from the same key. A file caught half-written (or removed) is not
+    taken: the last good ring stays in use and the files are read again next time.
+    """
+
+    def __init__(self, path: Path, name: str) -> None:
+        check_key_name(name)
+        self._path = path
+        self._key_name = name
+        self._lock = threading.Lock()
+        stamp = self._stamp()
+        self._state: tuple[_Stamp, KeyRing] = (stamp, self._read())
+
+    @property
+    def path(self) -> Path:
+        """The signing key file."""
+        return self._path
+
+    def current(self) -> KeyRing:
+        """The ring the files hold now (re-read only when their ``stat`` changed)."""
+        stamp = self._stamp()
+        seen, ring = self._state
+        if stamp == seen:
+            return ring
+        with self._lock:
+            seen, ring = self._state
+            if stamp != seen:
+                try:
+                    ring = self._read()
+                except (DomainError, OSError):
+                    return ring  # keep signing with the last good key; try again next time
+                self._state = (stamp, ring)
+            return ring
+
+    @property
+    def verifier(self) -> VerifierKey:
+        return self.current().verifier
+
+    @property
+    def retired(self) -> list[VerifierKey]:
+        return self.current().retired
+
+    def _read(self) -> KeyRing:
+        return KeyRing(
+            self._key_name, _read_private_key(self._path), _read_retired(retired_path(self._path))
+        )
+
+    def _stamp(self) -> _Stamp:
+        return (_file_stamp(self._path), _file_stamp(retired_path(self._path)))
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def retired_path(path: Path) -> Path:
@@ -206,8 +296,9 @@ def retired_path(path: Path) -> Path:
     return path.with_name(path.name + ".retired")
 
 
-def load_keyring(path: Path, *, create: bool, name: str = DEFAULT_KEY_NAME) -> KeyRing:
-    """Load the signing key at ``path`` and the retired keys beside it.
+def load_keyring(path: Path, *, create: bool, name: str = DEFAULT_KEY_NAME) -> KeyFileRing:
+    """Load the signing key at ``path`` and the retired keys beside it, as a
+    :class:`KeyFileRing` that follows later changes of those files (a rotation).
 
     When the file is missing: with ``create`` a new key is written there with mode 0600 (two
     processes racing to create it end up with the same key), otherwise
@@ -219,7 +310,7 @@ def load_keyring(path: Path, *, create: bool, name: str = DEFAULT_KEY_NAME) -> K
         if not create:
             raise SigningKeyMissing(N_("No signing key file; create one with 'fundvote keys'."))
         _write_new_key(path, replace=False)
-    return KeyRing(name, _read_private_key(path), _read_retired(retired_path(path)))
+    return KeyFileRing(path, name)
 
 
 def rotate_key(path: Path, *, name: str = DEFAULT_KEY_NAME) -> KeyRing:

@@ -64,6 +64,11 @@ class UnitOfWork:
     is_writable: bool = True
     _open_errors: list[Mapping[str, Callable[[], DomainError]]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # One snapshot of the keys for the whole use case (a rotation may happen meanwhile):
+        # a receipt's key ID and signature, a checkpoint's signature line, come from one key.
+        self.keyring = self.keyring.current()
+
     def log(
         self,
         community: str,
@@ -120,6 +125,18 @@ class UnitOfWork:
                 merged.update(errors)
             self.session.info[FINAL_ERRORS] = merged
         return appended
+
+    def checkpoint(self, community: str) -> store.SignedCheckpoint:
+        """Sign and store a checkpoint of ``community``'s log at its size in this transaction,
+        origin ``<active key name>/<community>``, signed by the active key (the latest one is
+        returned unchanged if the log has not grown since). Takes the log's lock like
+        :meth:`log`, so call it last. Steps call it at every ballot state change; the tick
+        covers the rest (``notary.coverage``)."""
+        if not self.is_writable:
+            raise ReadOnlyWork("a read-only unit of work cannot sign a checkpoint")
+        return store.issue_checkpoint(
+            self.session, community, self.keyring, self.keyring.name, self.clock.now()
+        )
 
     @contextmanager
     def constraint_errors(self, errors: Mapping[str, Callable[[], DomainError]]) -> Iterator[None]:

@@ -99,7 +99,7 @@ from voting.proxies import (
     revoke_proxy,
 )
 from voting.publication import Board, ObjectionInfo, answer_objection
-from voting.receipts import PROBLEMS, Receipt, check_receipt
+from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
 from voting.turnout import Turnout, TurnoutLine
@@ -210,6 +210,7 @@ __all__ = [
     "QuestionDraft",
     "QuestionView",
     "Receipt",
+    "ReceiptCheck",
     "ReceiptWithheld",
     "ReissueClosed",
     "ResultsNotPublished",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import overload
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer
@@ -173,6 +173,16 @@ def get_attachment(
 
 
 # --- shared with the writing services -----------------------------------------------------
+
+
+def question_record(q: QuestionInfo) -> dict[str, Any]:
+    """A question as the ``voting.ballot_opened`` entry records it."""
+    return {
+        "position": q.position,
+        "matter": q.matter,
+        "text": q.text,
+        "use_plan": None if q.use_plan is None else q.use_plan.as_dict(),
+    }
 
 
 def question_infos(s: Session, ballot_id: int) -> list[QuestionInfo]:

@@ -22,6 +22,7 @@ from notary.envelope import make_entry
 from notary.work import UnitOfWork
 from voting.ballot_info import BallotInfo, binding_of, info_of, matter_of
 from voting.errors import N_, UnresolvedPaperBallots
+from voting.integrity import check_ballot_against_log
 from voting.matters import CONSULTATION, Matter, matter_by_key
 from voting.models import Decision, PaperEntry, Question, RollMember, Vote
 from voting.rows import ballot_by_ref, community_of, move_status, question_rows
@@ -70,10 +71,14 @@ def tally_ballot(
     ``Vote`` rows (the deemed-majority result beside the plain one when the ballot has the
     rule); each ``Decision`` holds its record (:func:`decision_record`) and the index of its
     ``voting.decision_recorded`` log entry. Refused while paper ballots are unresolved
-    (``UnresolvedPaperBallots``).
+    (``UnresolvedPaperBallots``), and when a table the count reads disagrees with the log
+    (``TablesDisagreeWithLog``: ``voting.integrity`` is run first, in this unit of work).
+    Ends by signing a checkpoint of the log that covers the decisions.
     """
     s = uow.session
-    ballot = ballot_by_ref(s, ballot_ref)
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    if ballot.status == "closed":
+        check_ballot_against_log(s, ballot, community_of(s, ballot).code)
     unresolved = s.scalar(
         sa.select(sa.func.count())
         .select_from(PaperEntry)
@@ -118,6 +123,7 @@ def tally_ballot(
         )
         out.append(_question_tally(q, record, index))
     s.flush()
+    uow.checkpoint(community.code)
     return TallyReport(info_of(s, ballot, community), tuple(out))
 
 

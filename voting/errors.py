@@ -257,3 +257,11 @@ class ObjectionLimitReached(DomainError):
     """A personal link may lodge at most three objections on its ballot."""
 
     code = "objection-limit-reached"
+
+
+class TablesDisagreeWithLog(DomainError):
+    """A table derived from the log (votes, paper entries, decisions, the frozen roll, the
+    ballot's state) no longer says what the log recorded: someone changed the database behind
+    the service. Tallying and publishing refuse until it is put right."""
+
+    code = "tables-disagree-with-log"

@@ -9,7 +9,9 @@ State machine (``Ballot.status``; every other step raises ``IllegalTransition``)
 
 (Tallying is in ``voting.decisions``.) Every step is one transaction with one logged
 ``voting.<event>`` entry, and a guarded ``UPDATE ... WHERE status = <expected>``: of two
-concurrent callers exactly one moves the ballot.
+concurrent callers exactly one moves the ballot. Every step ends by signing a checkpoint of
+the community's log that covers its entry (``UnitOfWork.checkpoint``), in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from notary import store
 from notary.canonical import canonical_bytes
 from notary.work import UnitOfWork
-from voting.ballot_info import BallotInfo, QuestionInfo, binding_of, info_of, question_infos
+from voting.ballot_info import BallotInfo, binding_of, info_of, question_infos, question_record
 from voting.decisions import outcome_words
 from voting.drafts import check_scope_rules
 from voting.errors import (
@@ -38,6 +39,7 @@ from voting.errors import (
     WindowNotOver,
     WindowPassed,
 )
+from voting.integrity import check_ballot_against_log
 from voting.models import Attachment, Decision, Objection, Question, Vote
 from voting.roll import freeze_roll
 from voting.rows import ballot_by_ref, community_of, log_ballot_event, move_status
@@ -101,10 +103,10 @@ def open_ballot(
     content = {
         "title": ballot.title,
         "description_sha256": hashlib.sha256(ballot.description.encode()).hexdigest(),
-        "questions": [_question_dict(q) for q in questions],
+        "questions": [question_record(q) for q in questions],
         "attachments": [{"file": a.filename, "sha256": a.sha256} for a in attachments],
     }
-    log_ballot_event(
+    ballot.opened_log_index = log_ballot_event(
         s,
         community.code,
         uow.clock,
@@ -129,6 +131,7 @@ def open_ballot(
             "binding": binding_of(ballot.deemed_majority_enabled, ballot.binding_result),
         },
     )
+    uow.checkpoint(community.code)
     return info_of(s, ballot, community)
 
 
@@ -154,6 +157,7 @@ def close_ballot(
     log_ballot_event(
         s, community.code, uow.clock, "voting.ballot_closed", ballot, actor, {"cast": cast or 0}
     )
+    uow.checkpoint(community.code)
     return info_of(s, ballot, community)
 
 
@@ -182,6 +186,7 @@ def cancel_ballot(
         actor,
         {"reason_sha256": hashlib.sha256(reason.strip().encode()).hexdigest()},
     )
+    uow.checkpoint(community.code)
     return info_of(s, ballot, community)
 
 
@@ -194,12 +199,16 @@ def publish_ballot(
 ) -> BallotInfo:
     """tallied -> published: log ``voting.ballot_published`` (the outcome of every question and
     where its decision was logged, the publicity period), then sign a checkpoint of the log
-    that includes that entry and store its size, root and key ID on the ballot."""
+    that includes that entry and store its size, root and key ID on the ballot. Refused with
+    ``TablesDisagreeWithLog`` when the ballot's rows (votes, decisions...) disagree with the
+    log (``voting.integrity``, run first in this unit of work)."""
     s = uow.session
-    ballot = ballot_by_ref(s, ballot_ref)
+    ballot = ballot_by_ref(s, ballot_ref, for_update=True)
+    community = community_of(s, ballot)
+    if ballot.status == "tallied":
+        check_ballot_against_log(s, ballot, community.code)
     now = uow.clock.now()
     move_status(s, ballot, "tallied", "published", published_at=now)
-    community = community_of(s, ballot)
     decisions = s.execute(
         sa.select(Question.position, Decision.record, Decision.log_index)
         .join(Decision, Decision.question_id == Question.id)
@@ -280,6 +289,7 @@ def finalize_ballot(
         actor,
         {"objections": objections or 0},
     )
+    uow.checkpoint(community.code)
     return info_of(s, ballot, community)
 
 
@@ -325,6 +335,7 @@ def annul_ballot(
             "reason_sha256": hashlib.sha256(reason.strip().encode()).hexdigest(),
         },
     )
+    uow.checkpoint(community.code)
     return info_of(s, ballot, community)
 
 
@@ -335,15 +346,6 @@ def _iso(at: datetime) -> str:
     from notary.envelope import format_time
 
     return format_time(at)
-
-
-def _question_dict(q: QuestionInfo) -> dict[str, Any]:
-    return {
-        "position": q.position,
-        "matter": q.matter,
-        "text": q.text,
-        "use_plan": None if q.use_plan is None else q.use_plan.as_dict(),
-    }
 
 
 def _objection_counts(s: Session, ballot_id: int) -> tuple[int, int]:

@@ -73,6 +73,9 @@ class Ballot(Base):
     roll_by_building: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     roll_heads: Mapped[int] = mapped_column(default=0)
     roll_area_centi: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The index of the voting.ballot_opened entry in the community's log (set when opened;
+    # NULL for ballots opened before it was kept): the ballot's integrity check reads from it.
+    opened_log_index: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
     # The checkpoint printed on the results notice (set when published).
     notice_tree_size: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
     notice_root: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)

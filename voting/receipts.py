@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,11 +34,14 @@ from estate.quantities import format_hundredths
 from notary import store
 from notary.canonical import canonical_bytes
 from notary.checkpoint import MalformedCheckpoint, log_origin, open_checkpoint
+from notary.coverage import due_by
+from notary.envelope import parse_time
 from notary.errors import DomainError
 from notary.keys import ALGORITHM, KeyRing
 from notary.merkle import verify_inclusion
 from notary.work import UnitOfWork
 from voting.errors import N_, MalformedReceipt
+from voting.rows import community_by_code
 
 RECEIPT_TYPE = "fundvote.receipt"
 RECEIPT_VERSION = 1
@@ -305,7 +308,10 @@ PROBLEMS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class ReceiptCheck:
-    """The outcome of checking one receipt; ``problems`` holds codes of :data:`PROBLEMS`."""
+    """The outcome of checking one receipt; ``problems`` holds codes of :data:`PROBLEMS`.
+
+    ``is_pending``: the entry is in the log as the receipt says, but no signed checkpoint
+    covers it yet; the next one is due by ``covered_by`` (:mod:`notary.coverage`)."""
 
     community: str
     ballot: str
@@ -322,32 +328,36 @@ class ReceiptCheck:
     checkpoint_note: str | None = None
     proof: tuple[str, ...] = ()  # base64 hashes
     problems: tuple[str, ...] = field(default=())
+    is_pending: bool = False
+    covered_by: datetime | None = None
 
     @property
     def is_valid(self) -> bool:
-        return not self.problems
+        """Genuine and proven part of the signed log."""
+        return not self.problems and self.is_included
 
 
 def verify_receipt(
     session: Session,
     receipt_json: str | bytes | Mapping[str, Any],
     keyring: KeyRing,
-    *,
-    at: datetime | None = None,
 ) -> ReceiptCheck:
-    """Check a receipt against this service's keys and log, inside the caller's transaction.
+    """Check a receipt against this service's keys and log, inside the caller's transaction;
+    reads only (it never signs or stores anything, whoever asks).
 
-    Checks: the signature verifies with the key named by ``key_id``; the log origin is this
-    service's log of the receipt's community; the entry at ``log.index`` has the receipt's
-    leaf hash; an inclusion proof of that entry against the latest signed checkpoint verifies
-    (a checkpoint covering the entry is issued first if there is none yet, at ``at``); and the
-    entry is a ``voting.ballot_cast`` of the same community, ballot, tracker, channel, choices
-    and area. Raises ``MalformedReceipt`` for something that is not a receipt at all; every
-    other failure is reported in ``problems``.
+    Checks: the receipt's community exists (``CommunityNotFound`` otherwise); the signature
+    verifies with the key named by ``key_id`` (active or retired); the log origin is this
+    service's log of that community; the entry at ``log.index`` has the receipt's leaf hash;
+    an inclusion proof of that entry against the latest signed checkpoint verifies; and the
+    entry is a ``voting.ballot_cast`` of the same community, ballot, tracker, channel,
+    choices and area. An entry newer than the latest checkpoint is ``is_pending`` (not a
+    problem) with the time its checkpoint is due. Raises ``MalformedReceipt`` for something
+    that is not a receipt at all; every other failure is reported in ``problems``.
     """
     data = parse_receipt(receipt_json)
     problems: list[str] = []
     community, log = data["community"], data["log"]
+    community_by_code(session, community)
     index: int = log["index"]
     choices = tuple(sorted((int(q["position"]), str(q["choice"])) for q in data["questions"]))
     is_sig = signature_ok(data, keyring)
@@ -382,12 +392,22 @@ def verify_receipt(
             **base, is_entry_found=False, is_included=False, is_matching=False,
             problems=tuple(problems),
         )  # fmt: skip
-    if stored.leaf_hash.hex() != log["leaf_hash"].lower():
+    is_leaf = stored.leaf_hash.hex() == log["leaf_hash"].lower()
+    if not is_leaf:
         problems.append("leaf-hash")
+    is_matching = _entry_matches(stored.data, data, choices)
+    if not is_matching:
+        problems.append("contents")
     checkpoint = store.latest_checkpoint(session, community)
     if checkpoint is None or checkpoint.size <= index:
-        checkpoint = store.issue_checkpoint(
-            session, community, keyring, keyring.name, at or datetime.now(UTC)
+        return ReceiptCheck(
+            **base,
+            is_entry_found=True,
+            is_included=False,
+            is_matching=is_matching,
+            problems=tuple(problems),
+            is_pending=True,
+            covered_by=_covered_by(stored.data),
         )
     is_included = False
     proof: list[bytes] = []
@@ -396,15 +416,12 @@ def verify_receipt(
         proof = store.inclusion_proof(session, community, index, checkpoint.size)
         is_included = (
             verify_inclusion(stored.leaf_hash, index, checkpoint.size, proof, checkpoint.root)
-            and stored.leaf_hash.hex() == log["leaf_hash"].lower()
+            and is_leaf
         )
     except DomainError:  # a bad note or proof is reported as a problem, never raised
         is_included = False
     if not is_included:
         problems.append("inclusion")
-    is_matching = _entry_matches(stored.data, data, choices)
-    if not is_matching:
-        problems.append("contents")
     return ReceiptCheck(
         **base,
         is_entry_found=True,
@@ -423,9 +440,16 @@ def check_receipt(
     *,
     receipt_json: str | bytes | Mapping[str, Any],
 ) -> ReceiptCheck:
-    """:func:`verify_receipt` in its own transaction (it may issue a checkpoint)."""
-    s = uow.session
-    return verify_receipt(s, receipt_json, uow.keyring, at=uow.clock.now())
+    """:func:`verify_receipt` in the caller's unit of work (a read-only one will do: it writes
+    nothing)."""
+    return verify_receipt(uow.session, receipt_json, uow.keyring)
+
+
+def _covered_by(entry: Mapping[str, Any]) -> datetime | None:
+    try:
+        return due_by(parse_time(str(entry.get("at"))))
+    except (ValueError, TypeError):
+        return None
 
 
 def _entry_matches(

@@ -24,6 +24,7 @@ from fundvote.api.common import ACTORS, AREA, ballot_or_404
 from fundvote.casting import cast_once
 from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url
+from fundvote.web.verify import pending_text
 from fundvote.web.voting_desk import compose_message, outbox
 from voting.api import (
     CHOICES,
@@ -187,6 +188,14 @@ class CheckSchema(Schema):
     checkpoint_root = fields.String(allow_none=True)
     checkpoint = fields.String(allow_none=True, metadata={"description": "Signed note"})
     inclusion_proof = fields.List(fields.String(), required=True)
+    is_pending = fields.Boolean(
+        required=True,
+        metadata={"description": "Recorded in the log, not yet covered by a signed checkpoint"},
+    )
+    covered_by = fields.DateTime(
+        allow_none=True, metadata={"description": "When the covering checkpoint is due (UTC)"}
+    )
+    notice = fields.String(required=True, metadata={"description": "Pending notice, or empty"})
 
 
 class PaperRequestSchema(Schema):
@@ -398,16 +407,18 @@ def receipt(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(VerifyRequestSchema)
 @blp.response(200, CheckSchema)
 @blp.alt_response(422, schema=ProblemSchema, description="Not a receipt at all")
+@blp.alt_response(404, schema=ProblemSchema, description="The receipt names no known community")
 @blp.doc(security=[])
 @public
 def verify(args: dict[str, Any]) -> dict[str, Any]:
     """Check a receipt: signature, log entry, inclusion proof against a signed checkpoint,
-    and that the log records the same ballot."""
+    and that the log records the same ballot. Reads only: a receipt newer than the latest
+    signed checkpoint is ``is_pending`` with the time that checkpoint is due."""
     rt = current_runtime()
     raw = args["receipt"]
     if not isinstance(raw, dict | str):
         abort(422)
-    result = rt.run(check_receipt, receipt_json=raw)
+    result = rt.query(check_receipt, receipt_json=raw)
     return {
         "is_valid": result.is_valid,
         "is_signature_valid": result.is_signature_valid,
@@ -424,6 +435,9 @@ def verify(args: dict[str, Any]) -> dict[str, Any]:
         "checkpoint_root": result.checkpoint_root,
         "checkpoint": result.checkpoint_note,
         "inclusion_proof": list(result.proof),
+        "is_pending": result.is_pending,
+        "covered_by": result.covered_by,
+        "notice": pending_text(result),
     }
 
 

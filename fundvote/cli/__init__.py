@@ -44,3 +44,11 @@ main.add_command(tally_command)
 from fundvote.cli.users import user_group  # noqa: E402
 
 main.add_command(user_group)
+
+from fundvote.cli.tick import tick_command  # noqa: E402
+
+main.add_command(tick_command)
+
+from fundvote.cli.log import log_group  # noqa: E402
+
+main.add_command(log_group)

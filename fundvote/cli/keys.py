@@ -50,7 +50,10 @@ def rotate_command(as_json: bool) -> None:
     except DomainError as exc:
         raise KeyProblem(f"{path}: {exc.text}") from exc
     if not as_json:
-        click.echo(f"new signing key {records[0].key_id}; restart running servers to use it")
+        click.echo(
+            f"new signing key {records[0].key_id}; running servers sign with it from their"
+            " next request"
+        )
     _print(records, as_json)
 
 

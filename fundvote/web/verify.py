@@ -3,14 +3,17 @@ the log (public, works without JavaScript)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from estate.api import CommunityNotFound
 from fundvote.access import current_runtime, public
 from fundvote.errors import status_for
-from fundvote.web.ballot_labels import error_text
-from voting.api import PROBLEMS, MalformedReceipt, check_receipt
+from fundvote.web.ballot_labels import error_text, local_time
+from voting.api import PROBLEMS, MalformedReceipt, ReceiptCheck, check_receipt
 
 bp = Blueprint("verify", __name__)
 
@@ -40,9 +43,30 @@ def check() -> ResponseReturnValue:
     text = text[:MAX_RECEIPT_BYTES]
     rt = current_runtime()
     try:
-        result = rt.run(check_receipt, receipt_json=text)
-    except MalformedReceipt as exc:
+        result = rt.query(check_receipt, receipt_json=text)  # reads only
+    except (MalformedReceipt, CommunityNotFound) as exc:
         return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
             exc
         )
-    return render_template("verify/result.html", result=result, problems=PROBLEMS)
+    return render_template(
+        "verify/result.html", result=result, problems=PROBLEMS, pending=pending_text(result)
+    )
+
+
+def pending_text(result: ReceiptCheck) -> str:
+    """For a receipt no signed checkpoint covers yet: when the next one is due, in
+    Asia/Shanghai time (``""`` otherwise)."""
+    if not result.is_pending:
+        return ""
+    if result.covered_by is None:
+        return _("Recorded; covered by the next checkpoint.")
+    return _(
+        "Recorded; covered by the next checkpoint, due by %(time)s.",
+        time=local_time(_next_minute(result.covered_by), "%H:%M"),
+    )
+
+
+def _next_minute(at: datetime) -> datetime:
+    """``at`` rounded up to the minute, so the time shown is never earlier than the due time."""
+    whole = at.replace(second=0, microsecond=0)
+    return whole if whole == at else whole + timedelta(minutes=1)

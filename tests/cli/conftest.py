@@ -19,6 +19,7 @@ def cli(runtime: Runtime):  # type: ignore[no-untyped-def]
         "FUNDVOTE_SECRET_KEY": s.secret_key,
         "FUNDVOTE_DATA_KEY_FILE": str(s.data_key_file),
         "FUNDVOTE_SIGNING_KEY_FILE": str(s.signing_key_file),
+        "FUNDVOTE_LOG_ORIGIN": s.log_origin,
     }
 
     def invoke(*args: str) -> Result:

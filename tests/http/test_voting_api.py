@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from fundvote.auth import issue_token
 from fundvote.runtime import Runtime
+from fundvote.tick import sign_due_checkpoints
 from tests.http.conftest import COMMUNITY_CODE, UserFactory
 from tests.services.voting.owner_helpers import import_rows, log_text, open_ballot
 
@@ -72,8 +73,18 @@ def test_issue_cast_receipt_verify(
     assert client.post("/api/v1/receipt", json={"token": token}).get_json() == receipt
     unknown = client.post("/api/v1/receipt", json={"token": "z" * 32})
     assert unknown.status_code == 404
+    pending = client.post("/api/v1/receipts/verify", json={"receipt": receipt}).get_json()
+    assert pending["is_pending"] and not pending["is_valid"] and pending["problems"] == []
+    assert pending["covered_by"] == "2026-11-01T02:01:00+00:00"
+    assert "10:01" in pending["notice"]  # Asia/Shanghai time
+    sign_due_checkpoints(runtime)  # what `fundvote tick` does every minute
     check = client.post("/api/v1/receipts/verify", json={"receipt": receipt}).get_json()
     assert check["is_valid"] and check["problems"] == [] and check["inclusion_proof"] is not None
+    assert not check["is_pending"] and check["covered_by"] is None and check["notice"] == ""
+    stranger = dict(receipt, community="NOPE")
+    missing = client.post("/api/v1/receipts/verify", json={"receipt": stranger})
+    assert missing.status_code == 404
+    assert missing.get_json()["type"] == "urn:fundvote:problem:community-not-found"
     receipt["questions"][0]["choice"] = "oppose"
     check = client.post("/api/v1/receipts/verify", json={"receipt": receipt}).get_json()
     assert not check["is_valid"] and "signature" in check["problems"]

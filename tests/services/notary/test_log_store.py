@@ -207,8 +207,10 @@ def test_checkpoints_signed_before_a_rotation_still_verify(runtime: Runtime) -> 
     append_many(runtime, 2)
     with runtime.session_factory.begin() as s:
         old = store.issue_checkpoint(s, LOG, runtime.keyring, "fundvote.test", AT)
+    before = runtime.keyring.current()  # a snapshot: the runtime's ring follows the rotation
     rotated = rotate_key(runtime.settings.signing_key_file, name=runtime.keyring.name)
-    assert rotated.key_id != runtime.keyring.key_id
+    assert rotated.key_id != before.key_id
+    assert runtime.keyring.key_id == rotated.key_id
     assert open_checkpoint(old.note, rotated.verifiers()).size == 2
     with runtime.session_factory.begin() as s:
         store.append(s, LOG, entry_for(2))

@@ -1,5 +1,5 @@
-"""Helpers for the ballot service tests: a small register, a ballot, cast ballots inserted
-directly (the casting service is tested on its own)."""
+"""Helpers for the ballot service tests: a small register, a ballot, votes recorded with their
+log entries but without links or receipts (the casting service is tested on its own)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from estate.models import Community
 from estate.roll import RollRow
 from estate.services import create_community, import_roll
 from fundvote.runtime import Runtime
 from notary import store
+from notary.work import UnitOfWork
 from voting import ballots
 from voting.ballots import QuestionDraft, UsePlan
-from voting.models import RollMember, RollUnit, Vote
+from voting.models import Ballot, RollMember, RollUnit, Vote
 
 CODE = "JB01"
 ORIGIN = "fundvote.test"
@@ -100,26 +102,46 @@ def member_by_unit(rt: Runtime, ref: str, unit: str) -> RollMember:
 
 
 def cast(rt: Runtime, ref: str, unit: str, choices: Mapping[str, str] | str, **kw: Any) -> str:
-    """Insert a Vote for the member holding ``unit`` (as the casting service would)."""
+    """Record a vote for the member holding ``unit`` as the casting service would: its
+    ``voting.ballot_cast`` log entry and its row, in one unit of work (no link, no window
+    check, no signed receipt: the casting service is tested on its own)."""
     if isinstance(choices, str):
         choices = {"1": choices}
     member = member_by_unit(rt, ref, unit)
     tracker = kw.pop("tracker", None) or secrets.token_hex(8)
-    with rt.session_factory.begin() as s:
-        bid = ballots.ballot_id_for_ref(s, ref)
+    channel = kw.pop("channel", "online")
+
+    def record(uow: UnitOfWork) -> None:
+        s = uow.session
+        ballot = s.scalars(sa.select(Ballot).where(Ballot.ref == ref)).one()
+        code = s.get_one(Community, ballot.community_id).code
+        appended = uow.log(
+            code,
+            "voting.ballot_cast",
+            {
+                "ballot": ref,
+                "member": member.member_key,
+                "choices": dict(choices),
+                "weights": {"heads": member.heads, "area_centi": member.area_centi},
+                "channel": channel,
+                "tracker": tracker,
+            },
+        )
         s.add(
             Vote(
-                ballot_id=bid,
+                ballot_id=ballot.id,
                 member_id=member.id,
-                channel=kw.pop("channel", "online"),
+                channel=channel,
                 choices=json.dumps(dict(choices)),
                 tracker=tracker,
-                cast_at=rt.clock.now(),
-                log_index=0,
-                leaf_hash="0" * 64,
+                cast_at=uow.clock.now(),
+                log_index=appended.index,
+                leaf_hash=appended.leaf_hash.hex(),
                 receipt="{}",
             )
         )
+
+    rt.run(record)
     return tracker
 
 

@@ -254,7 +254,7 @@ def test_happy_path_through_every_state(rt: Runtime) -> None:
     clock.advance(days=7)
     final = rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
     assert final.status == "final" and final.final_at == clock.now()
-    assert [e["type"] for e in log(rt)] == [
+    assert [e["type"] for e in log(rt) if e["type"] != "voting.ballot_cast"] == [
         "voting.ballot_created",
         "voting.ballot_opened",
         "voting.ballot_closed",

@@ -13,7 +13,8 @@ from voting import ballots
 from voting.ballots import QuestionDraft
 from voting.errors import UnresolvedPaperBallots
 from voting.matters import CONSULTATION, matter_by_key
-from voting.models import Decision, PaperEntry
+from voting.models import Decision
+from voting.paper import enter_paper_ballot, void_paper_entry
 from voting.tally import Ballot, Choice, Figure, tally
 
 from .ballot_helpers import CODE, at, cast, draft, log, make_register, members, run_to_tallied
@@ -139,24 +140,21 @@ def test_unresolved_paper_ballots_block_the_tally(rt: Runtime) -> None:
     info = draft(rt)
     rt.run(ballots.open_ballot, ballot_ref=info.ref)
     member = members(rt, info.ref)[0]
-    with rt.session_factory.begin() as s:
-        s.add(
-            PaperEntry(
-                ballot_id=ballots.ballot_id_for_ref(s, info.ref),
-                member_id=member.id,
-                entered_by=1,
-                scan_sha256="a" * 64,
-                choices='{"1": "agree"}',
-                status="pending",
-                entered_at=rt.clock.now(),
-            )
-        )
+    pending = rt.run(
+        enter_paper_ballot,
+        ballot_ref=info.ref,
+        member_id=member.id,
+        choices={1: "agree"},
+        scan_sha256="a" * 64,
+        entered_by=1,
+        is_committee=True,
+    )
+    assert pending.status == "pending"
     at(rt, info.closes_at)
     rt.run(ballots.close_ballot, ballot_ref=info.ref)
     with pytest.raises(UnresolvedPaperBallots):
         rt.run(ballots.tally_ballot, ballot_ref=info.ref)
-    with rt.session_factory.begin() as s:
-        s.execute(sa.update(PaperEntry).values(status="void"))
+    rt.run(void_paper_entry, ballot_ref=info.ref, entry_id=pending.entry_id, voided_by=2)
     report = rt.run(ballots.tally_ballot, ballot_ref=info.ref)
     assert report.questions[0].plain.participated == Figure(0, 0)
 

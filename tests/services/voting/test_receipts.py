@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from estate.errors import CommunityNotFound
 from fundvote.runtime import Runtime
+from fundvote.tick import sign_due_checkpoints
 from notary import store
 from notary.canonical import canonical_bytes
 from notary.keys import rotate_key
@@ -29,8 +33,7 @@ from voting.errors import MalformedReceipt
 from voting.receipts import Receipt, check_receipt, parse_receipt, signature_ok, verify_receipt
 
 
-@pytest.fixture
-def receipt(runtime: Runtime) -> Receipt:
+def cast_two(runtime: Runtime) -> Receipt:
     make_register(runtime)
     info = open_ballot(runtime)
     tokens = tokens_by_unit(issue_all(runtime, info.ref))
@@ -39,8 +42,24 @@ def receipt(runtime: Runtime) -> Receipt:
     return first
 
 
+@pytest.fixture
+def receipt(runtime: Runtime) -> Receipt:
+    """A receipt covered by a signed checkpoint (the tick ran after the casts)."""
+    first = cast_two(runtime)
+    sign_due_checkpoints(runtime)
+    return first
+
+
 def check(runtime: Runtime, data: Any) -> Any:
-    return runtime.run(check_receipt, receipt_json=data)
+    return runtime.query(check_receipt, receipt_json=data)
+
+
+def row_counts(runtime: Runtime) -> dict[str, int]:
+    with runtime.session_factory() as s:
+        return {
+            table.__tablename__: s.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+            for table in (store.LogHead, store.LogEntry, store.LogNode, store.LogCheckpoint)
+        }
 
 
 def test_receipt_is_canonical_and_signed(runtime: Runtime, receipt: Receipt) -> None:
@@ -58,30 +77,55 @@ def test_receipt_is_canonical_and_signed(runtime: Runtime, receipt: Receipt) -> 
     assert Receipt.from_text(text).digest == receipt.digest
 
 
-def test_a_genuine_receipt_verifies_and_a_checkpoint_is_issued(
-    runtime: Runtime, receipt: Receipt
+def test_a_receipt_newer_than_the_latest_checkpoint_is_pending_and_nothing_is_written(
+    runtime: Runtime,
 ) -> None:
+    receipt = cast_two(runtime)
     with runtime.session_factory() as s:
-        assert store.latest_checkpoint(s, CODE) is None
+        latest = store.latest_checkpoint(s, CODE)  # signed when the ballot opened
+        assert latest is not None and latest.size <= receipt.log_index
+    before = row_counts(runtime)
+    # Even in a unit of work that commits, checking writes nothing.
+    result = runtime.run(check_receipt, receipt_json=receipt.text)
+    assert row_counts(runtime) == before
+    assert result.is_pending and not result.is_valid and result.problems == ()
+    assert result.is_signature_valid and result.is_entry_found and result.is_matching
+    assert not result.is_included and result.checkpoint_size is None
+    assert result.covered_by == runtime.clock.now() + timedelta(seconds=60)
+
+
+def test_the_tick_covers_the_receipt_and_a_second_check_reuses_the_checkpoint(
+    runtime: Runtime,
+) -> None:
+    receipt = cast_two(runtime)
+    assert sign_due_checkpoints(runtime) == "1 log checkpointed"
     result = check(runtime, receipt.text)
     assert result.is_valid, result.problems
     assert result.is_signature_valid and result.is_entry_found
-    assert result.is_included and result.is_matching
+    assert result.is_included and result.is_matching and not result.is_pending
     assert result.choices == ((1, "agree"), (2, "oppose"))
     with runtime.session_factory() as s:
         cp = store.latest_checkpoint(s, CODE)
         assert cp is not None and cp.size == store.tree_size(s, CODE)
     assert result.checkpoint_size == cp.size
-    # Bytes, a BOM and surrounding spaces are fine; a second check reuses the checkpoint.
+    assert sign_due_checkpoints(runtime) == "0 logs checkpointed"
+    # Bytes, a BOM and surrounding spaces are fine.
     again = check(runtime, b"\xef\xbb\xbf  " + receipt.text.encode() + b"\n")
     assert again.is_valid and again.checkpoint_size == cp.size
 
 
-def test_a_checkpoint_that_does_not_cover_the_entry_is_replaced(
+def test_a_receipt_naming_an_unknown_community_is_not_found_and_writes_nothing(
     runtime: Runtime, receipt: Receipt
 ) -> None:
-    with runtime.session_factory.begin() as s:
-        old = store.issue_checkpoint(s, CODE, runtime.keyring, "fundvote.test", runtime.clock.now())
+    data = tamper(receipt, lambda d: d.update(community="NOPE"))
+    data["log"]["origin"] = "fundvote.test/NOPE"
+    before = row_counts(runtime)
+    with pytest.raises(CommunityNotFound):
+        runtime.run(check_receipt, receipt_json=data)
+    assert row_counts(runtime) == before
+
+
+def test_a_newer_receipt_is_pending_until_the_next_tick(runtime: Runtime, receipt: Receipt) -> None:
     link = runtime.run(
         reissue_link,
         ballot_ref=receipt.ballot,
@@ -89,7 +133,9 @@ def test_a_checkpoint_that_does_not_cover_the_entry_is_replaced(
         base_url=BASE_URL,
     ).links[0]
     newer = runtime.run(cast_vote, token=token_of(link.url), choices={1: "abstain", 2: "abstain"})
-    assert newer.log_index >= old.size
+    assert check(runtime, newer.text).is_pending
+    assert check(runtime, receipt.text).is_valid
+    sign_due_checkpoints(runtime)
     result = check(runtime, newer.text)
     assert result.is_valid and result.checkpoint_size is not None
     assert result.checkpoint_size > newer.log_index
@@ -138,8 +184,8 @@ def test_a_validly_signed_receipt_for_another_entry_does_not_match(
 
 def test_receipts_stay_valid_after_key_rotation(runtime: Runtime, receipt: Receipt) -> None:
     ring = rotate_key(runtime.settings.signing_key_file, name=runtime.settings.log_origin)
-    with runtime.session_factory.begin() as s:
-        result = verify_receipt(s, receipt.text, ring, at=runtime.clock.now())
+    with runtime.session_factory() as s:
+        result = verify_receipt(s, receipt.text, ring)
     assert result.is_valid, result.problems
 
 

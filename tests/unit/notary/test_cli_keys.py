@@ -48,7 +48,7 @@ def test_show_prints_the_records(key_file: Path) -> None:
 
 
 def test_rotate_retires_the_active_key(key_file: Path) -> None:
-    old = load_keyring(key_file, create=True)
+    old = load_keyring(key_file, create=True).current()
     result = CliRunner().invoke(main, ["keys", "rotate", "--json"])
     assert result.exit_code == 0, result.output
     records = json.loads(result.output)

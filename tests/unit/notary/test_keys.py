@@ -134,16 +134,16 @@ def test_missing_or_bad_key_files(tmp_path: Path) -> None:
 
 def test_rotation_keeps_old_keys_verifiable(tmp_path: Path) -> None:
     path = tmp_path / "signing.key"
-    first = load_keyring(path, create=True)
+    first = load_keyring(path, create=True).current()  # a snapshot: the ring itself follows
     old_sig = first.sign(b"checkpoint")
-    second = rotate_key(path)
+    second = rotate_key(path).current()
     assert second.key_id != first.key_id
     assert retired_path(path).read_text() == first.verifier.text + "\n"
     assert second.verify(first.active_key_id, b"checkpoint", old_sig)
     assert [r.status for r in second.public_keys()] == ["active", "retired"]
     assert second.public_keys()[1].verifier_key == first.verifier.text
 
-    third = rotate_key(path)
+    third = rotate_key(path).current()
     lines = retired_path(path).read_text().splitlines()
     assert lines == [first.verifier.text, second.verifier.text]  # append-only
     assert [k.key_id for k in third.verifiers()] == [
@@ -180,3 +180,17 @@ def test_active_key_listed_as_retired_is_shown_once(tmp_path: Path) -> None:
 def test_verifier_key_needs_32_bytes() -> None:
     with pytest.raises(MalformedKey):
         VerifierKey("x", b"\x00" * 31)
+
+
+def test_a_loaded_ring_follows_a_rotation_by_another_process(tmp_path: Path) -> None:
+    """The ring a server loaded at start signs with the new key after a rotation, without a
+    restart, and still verifies what the old key signed."""
+    path = tmp_path / "signing.key"
+    ring = load_keyring(path, create=True)
+    old_id = ring.active_key_id
+    old_sig = ring.sign(b"receipt")
+    rotate_key(path)  # e.g. `fundvote keys rotate` in another process
+    assert ring.active_key_id != old_id
+    assert [r.status for r in ring.public_keys()] == ["active", "retired"]
+    assert ring.verify(old_id, b"receipt", old_sig)
+    assert ring.verify(ring.active_key_id, b"new", ring.sign(b"new"))

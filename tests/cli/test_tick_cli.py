@@ -1,0 +1,62 @@
+"""``fundvote tick``: signs a checkpoint of every log that grew, so every entry is covered
+within a minute; a log that cannot be checkpointed fails the task (exit 1, with a reference)
+without stopping the other logs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from click.testing import Result
+
+from fundvote.runtime import Runtime
+from notary import store
+from tests.services.voting.owner_helpers import (
+    issue_all,
+    make_register,
+    open_ballot,
+    tokens_by_unit,
+)
+from voting.casting import cast_vote
+
+Cli = Callable[..., Result]
+
+
+def covered(runtime: Runtime, code: str) -> bool:
+    with runtime.session_factory() as s:
+        latest = store.latest_checkpoint(s, code)
+        return latest is not None and latest.size == store.tree_size(s, code)
+
+
+def cast_one(runtime: Runtime, code: str) -> None:
+    info = open_ballot(runtime, code=code)  # opening signs a checkpoint itself
+    assert covered(runtime, code)
+    token = tokens_by_unit(issue_all(runtime, info.ref))["1-101"]
+    runtime.run(cast_vote, token=token, choices={1: "agree", 2: "agree"})
+    assert not covered(runtime, code)
+
+
+def test_tick_covers_every_grown_log(cli: Cli, runtime: Runtime) -> None:
+    for code in ("JB01", "JB02"):
+        make_register(runtime, code)
+        cast_one(runtime, code)
+    result = cli("tick")
+    assert (result.exit_code, result.stdout) == (0, "checkpoints: 2 logs checkpointed\n")
+    assert covered(runtime, "JB01") and covered(runtime, "JB02")
+    again = cli("tick")
+    assert (again.exit_code, again.stdout) == (0, "checkpoints: 0 logs checkpointed\n")
+
+
+def test_a_log_that_cannot_be_checkpointed_fails_the_task_not_the_others(
+    cli: Cli, runtime: Runtime
+) -> None:
+    for code in ("JB01", "JB02"):
+        make_register(runtime, code)
+        cast_one(runtime, code)
+    with runtime.engine.begin() as conn:  # JB01's head no longer extends its checkpoint
+        conn.execute(sa.text("UPDATE log_head SET root = :z WHERE log = 'JB01'"), {"z": bytes(32)})
+    result = cli("tick")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("checkpoints: failed (reference ")
+    assert "Traceback" not in result.output
+    assert covered(runtime, "JB02") and not covered(runtime, "JB01")
