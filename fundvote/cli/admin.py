@@ -77,7 +77,10 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             # A 50,000-unit roll import or ballot opening takes tens of seconds (make bench).
             self.cfg.set("timeout", 180)
             self.cfg.set("accesslog", "-")
-            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')
+            # The client's address as fundvote.proxies found it (FUNDVOTE_TRUSTED_PROXIES).
+            self.cfg.set(
+                "access_log_format", '%({fundvote.client}e)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+            )
             self.cfg.set("logger_class", "fundvote.logs.GunicornLogger")
 
         def load(self) -> object:
