@@ -375,7 +375,8 @@ def authenticate(
     Guarantees: after ``max_failures`` consecutive wrong passwords from one client address,
     that address (and only that one) is refused for this account, even with the right
     password, for ``lockout_minutes``; each further lock of the same pair lasts twice as long,
-    never more than :data:`LOCKOUT_CAP`, and a pair quiet for that long starts afresh. A right
+    never more than :data:`LOCKOUT_CAP`, and a pair quiet for that long (counted from its last
+    failure or the end of its lock) starts afresh. A right
     password from another address still works; a success clears its own address's count.
     Unknown, disabled and locked accounts get the same error as a wrong password, and cost the
     same hashing work, so the response does not reveal which usernames exist.
@@ -407,7 +408,10 @@ def authenticate(
             user_id=user.id, client=client, failures=0, locks=0, last_failure_at=now
         )
         s.add(failure)
-    elif now - failure.last_failure_at >= LOCKOUT_CAP:
+    elif (
+        now - max(failure.last_failure_at, failure.locked_until or failure.last_failure_at)
+        >= LOCKOUT_CAP
+    ):
         failure.failures = 0
         failure.locks = 0
     failure.failures += 1
@@ -608,9 +612,7 @@ def user_detail(uow: UnitOfWork, username: str) -> UserDetail:
         tokens=tuple(_token_summaries(uow, user.id)),
         locks=tuple(LockSummary(f.client, f.locked_until) for f in locks if f.locked_until),
         sessions=int(sessions or 0),
-        events=tuple(
-            EventSummary(e.at, e.action, name, e.via, e.detail) for e, name in events.tuples()
-        ),
+        events=tuple(EventSummary(e.at, e.action, name, e.via, e.detail) for e, name in events),
     )
 
 
