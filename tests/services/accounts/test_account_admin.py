@@ -58,9 +58,7 @@ def admin(runtime: Runtime, community: int) -> auth.Principal:
 # -- sessions -----------------------------------------------------------------------------
 
 
-def test_a_session_is_stored_hashed_and_ends_at_logout(
-    runtime: Runtime, community: int
-) -> None:
+def test_a_session_is_stored_hashed_and_ends_at_logout(runtime: Runtime, community: int) -> None:
     user = _add(runtime)
     done = _log_in(runtime)
     assert done.principal == user and len(done.session_secret) >= 40
@@ -276,8 +274,6 @@ def test_user_detail(runtime: Runtime, community: int, admin: auth.Principal) ->
     detail = runtime.query(auth.user_detail, "lin")
     assert detail.user.username == "lin" and detail.sessions == 1
     assert [t.id for t in detail.tokens] == [token.token_id]
-    assert [(e.action, e.actor, e.via) for e in detail.events] == [
-        ("revoke_token", "root", "web")
-    ]
+    assert [(e.action, e.actor, e.via) for e in detail.events] == [("revoke_token", "root", "web")]
     with pytest.raises(auth.UnknownUser):
         runtime.query(auth.user_detail, "nobody")
