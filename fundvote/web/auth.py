@@ -40,7 +40,7 @@ from fundvote.access import (
 )
 from fundvote.auth import InvalidCredentials, list_users, log_in
 from fundvote.errors import error_text, status_for
-from notary.errors import DomainError
+from notary.api import DomainError
 
 bp = Blueprint("auth", __name__)
 

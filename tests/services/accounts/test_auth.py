@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from fundvote import auth
-from fundvote.accounts import AccountEvent, ApiToken, LoginFailure, StaffSession, StaffUser
+from fundvote.accounts import AccountEvent, ApiToken, LoginFailure, StaffUser
 from fundvote.runtime import Runtime
 from notary.clock import FixedClock
 from tests.http.conftest import make_community
