@@ -84,8 +84,12 @@ def test_disabling_and_resetting_end_sessions_at_once(
 
 
 def test_sessions_end_when_idle(
-    client: FlaskClient, clock: FixedClock, make_user: UserFactory
+    runtime: Runtime, clock: FixedClock, make_user: UserFactory
 ) -> None:
+    settings = replace(runtime.settings, session_idle_minutes=120, session_max_hours=24)
+    client = create_app(
+        dict(TEST_CONFIG), runtime=replace(runtime, settings=settings)
+    ).test_client()
     user = make_user("committee")
     _login(client, user.username)
     clock.advance(minutes=119)
@@ -93,6 +97,13 @@ def test_sessions_end_when_idle(
     clock.advance(minutes=119)
     assert _logged_in(client)
     clock.advance(minutes=120)
+    assert not _logged_in(client)
+    # However busy, a login ends after FUNDVOTE_SESSION_MAX_HOURS.
+    _login(client, user.username)
+    for _ in range(23):
+        clock.advance(hours=1)
+        assert _logged_in(client)
+    clock.advance(hours=1)
     assert not _logged_in(client)
 
 
