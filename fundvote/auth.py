@@ -376,8 +376,8 @@ def authenticate(
     that address (and only that one) is refused for this account, even with the right
     password, for ``lockout_minutes``; each further lock of the same pair lasts twice as long,
     never more than :data:`LOCKOUT_CAP`, and a pair quiet for that long (counted from its last
-    failure or the end of its lock) starts afresh. A right
-    password from another address still works; a success clears its own address's count.
+    failure or the end of its lock) starts afresh. A right password from another address
+    still works; a success clears its own address's count.
     Unknown, disabled and locked accounts get the same error as a wrong password, and cost the
     same hashing work, so the response does not reveal which usernames exist.
     """
