@@ -35,19 +35,28 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from estate.api import CommunityInfo, find_community
 from fundvote.accounts import ROLES
-from fundvote.auth import Principal, record_token_use, user_for_token
+from fundvote.auth import (
+    Principal,
+    record_token_use,
+    session_holder,
+    touch_session,
+    user_for_token,
+)
+from fundvote.proxies import ENVIRON_KEY, environ_client
 from fundvote.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 ATTRIBUTE = "fundvote_access"
+SESSION_KEY = "fundvote_sid"
+"""Key of the login session's secret in the signed session cookie (see :mod:`fundvote.auth`)."""
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -140,6 +149,30 @@ def require_community(code: str) -> CommunityInfo:
     if not principal.may_act_for(community.id):
         abort(403)
     return community
+
+
+def client_address() -> str:
+    """The client's address for this request, the same one the rate limiter, the login
+    lockout and the access log use (:mod:`fundvote.proxies`, ``FUNDVOTE_TRUSTED_PROXIES``)."""
+    known = request.environ.get(ENVIRON_KEY)
+    if isinstance(known, str):
+        return known
+    return environ_client(request.environ, current_runtime().settings.trusted_proxies)
+
+
+def session_principal(user_id: str) -> Principal | None:
+    """flask-login's user loader: the principal of the login session named in the cookie,
+    if that session is still open on the server and belongs to ``user_id``."""
+    secret = session.get(SESSION_KEY)
+    if not isinstance(secret, str):
+        return None
+    rt = current_runtime()
+    holder = rt.query(session_holder, secret=secret, idle_minutes=rt.settings.session_idle_minutes)
+    if holder is None or str(holder.principal.user_id) != user_id:
+        return None
+    if holder.is_stale:
+        rt.run(touch_session, session_id=holder.session_id)
+    return holder.principal
 
 
 def is_api_path(path: str) -> bool:

@@ -1,4 +1,5 @@
-"""Staff accounts: users, the communities each one may act for, and API tokens.
+"""Staff accounts: users, the communities each one may act for, API tokens, login sessions,
+failed logins per client address, and the record of what administrators did to accounts.
 
 Owners never have accounts (they use personal links); these tables are for the committee,
 the property manager, the housing authority, auditors and administrators.
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -44,6 +46,8 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # No longer read or written: lockout is per account and client address (LoginFailure).
+    # Kept so that a downgrade needs no table rebuild.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -67,9 +71,11 @@ class StaffCommunity(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for the JSON API; only its SHA-256 hash is stored."""
+    """A bearer token for the JSON API; only its SHA-256 hash is stored. It stops working at
+    ``expires_at``, when revoked, or when its user is disabled."""
 
     __tablename__ = "api_token"
+    __table_args__ = (Index("ix_api_token_user_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
@@ -78,3 +84,80 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A logged-in browser. The cookie carries a random id; only its SHA-256 hash is stored,
+    so a copy of the database cannot be turned into a login. Ending a session deletes its row
+    (logout, disabling the user, a new password); an idle or expired one is refused and
+    deleted at the user's next login."""
+
+    __tablename__ = "staff_session"
+    __table_args__ = (Index("ix_staff_session_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """Consecutive failed logins of one account from one client address, and that pair's lock.
+
+    Locking the pair, not the account, means a stranger guessing passwords shuts out only
+    their own address; ``locks`` counts the locks in a row so each lasts longer (bounded)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client"),
+        CheckConstraint("failures >= 0", name="failures"),
+        CheckConstraint("locks >= 0", name="locks"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locks: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+ACCOUNT_ACTIONS: tuple[str, ...] = (
+    "disable",
+    "enable",
+    "reset_password",
+    "change_password",
+    "unlock",
+    "revoke_token",
+)
+"""What an administrator (or the user, for their own tokens) can do to an account."""
+
+
+class AccountEvent(Base):
+    """Who did what to a staff account, and when (staff accounts are not community business,
+    so this is kept here rather than in a community's public log)."""
+
+    __tablename__ = "account_event"
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('disable', 'enable', 'reset_password', 'change_password', 'unlock', "
+            "'revoke_token')",
+            name="action",
+        ),
+        CheckConstraint("via IN ('web', 'api', 'cli')", name="via"),
+        Index("ix_account_event_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True
+    )
+    via: Mapped[str] = mapped_column(String(16))  # web, api or cli
+    detail: Mapped[str] = mapped_column(String(200), default="")

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from fundvote.config import Settings, load_settings
+from fundvote.proxies import ClientAddressMiddleware
 from fundvote.runtime import Runtime, build_runtime
 from notary.clock import Clock
 
@@ -72,9 +72,8 @@ def create_app(
 
 
 def _init_extensions(app: Flask, runtime: Runtime) -> None:
-    from fundvote.access import init_access
+    from fundvote.access import client_address, init_access, session_principal
     from fundvote.api import init_api
-    from fundvote.auth import load_principal
     from fundvote.errors import init_errors
     from fundvote.i18n import init_i18n
     from fundvote.web import auth as auth_views
@@ -97,11 +96,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     # on phones (Wi-Fi <-> mobile data) would throw people out in the middle of a form.
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> Any:
-        if not user_id.isdigit():
-            return None
-        return runtime.query(load_principal, int(user_id))
+    # The signed cookie names a login session kept on the server (fundvote.auth): logout,
+    # disabling the user and a new password end it there, so a replayed cookie is refused.
+    login_manager.user_loader(session_principal)
 
     app.register_blueprint(home_views.bp)
     app.register_blueprint(auth_views.bp)
@@ -116,7 +113,8 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(slip_pages_views.bp)
     init_api(app)
 
-    limiter = Limiter(get_remote_address, app=app, default_limits=[])
+    # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).
+    limiter = Limiter(client_address, app=app, default_limits=[])
     # flask-limiter checks inside the wrapper it returns, so the wrapper must be the view.
     login_view: Any = app.view_functions["auth.login"]
     app.view_functions["auth.login"] = limiter.limit(
@@ -127,6 +125,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     init_access(app)
     init_errors(app)
     app.after_request(_security_headers)
+    app.wsgi_app = ClientAddressMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, runtime.settings.trusted_proxies
+    )
 
 
 def _security_headers(response: Response) -> Response:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fundvote.proxies import Network, parse_trusted_proxies
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -27,7 +29,11 @@ class Settings:
     outbox_dir: Path
     public_url: str = ""
     login_max_failures: int = 5
-    login_lockout_minutes: int = 15
+    login_lockout_minutes: int = 15  # the first lock of an (account, address); later ones grow
+    session_idle_minutes: int = 120  # a login session unused this long ends
+    session_max_hours: int = 24  # and none lasts longer than this
+    token_days: int = 90  # API tokens expire after this many days
+    trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For is believed
     session_cookie_secure: bool = False
     slips_keep_hours: int = 24  # printed slips being prepared are deleted after this
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -69,6 +75,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=(env.get("FUNDVOTE_PUBLIC_URL") or "").rstrip("/"),
         login_max_failures=int(env.get("FUNDVOTE_LOGIN_MAX_FAILURES") or 5),
         login_lockout_minutes=int(env.get("FUNDVOTE_LOGIN_LOCKOUT_MINUTES") or 15),
+        session_idle_minutes=max(1, int(env.get("FUNDVOTE_SESSION_IDLE_MINUTES") or 120)),
+        session_max_hours=max(1, int(env.get("FUNDVOTE_SESSION_MAX_HOURS") or 24)),
+        token_days=max(1, int(env.get("FUNDVOTE_TOKEN_DAYS") or 90)),
+        trusted_proxies=parse_trusted_proxies(env.get("FUNDVOTE_TRUSTED_PROXIES") or ""),
         slips_keep_hours=max(1, int(env.get("FUNDVOTE_SLIPS_KEEP_HOURS") or 24)),
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
         in {"1", "true", "yes"},

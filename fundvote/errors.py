@@ -54,6 +54,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     auth.InvalidUsername: 422,
     auth.UnknownRole: 422,
     auth.CommunityRequired: 422,
+    auth.WrongPassword: 422,
+    auth.OwnAccount: 409,
     # voting, owner side: links, casting, receipts, paper ballots, proxies, objections
     voting_errors.UnknownLink: 404,
     voting_errors.AlreadyVoted: 409,

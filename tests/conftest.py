@@ -63,6 +63,10 @@ def _settings(url: str, tmp: Path) -> Settings:
             "FUNDVOTE_DATABASE_URL": url,
             "FUNDVOTE_SECRET_KEY": "test-secret-key",
             "FUNDVOTE_LOG_ORIGIN": "fundvote.test",
+            # Journeys move the test clock by days while a client stays logged in; the tests
+            # of session lifetimes set their own (tests/http/test_accounts.py).
+            "FUNDVOTE_SESSION_IDLE_MINUTES": str(60 * 24 * 365),
+            "FUNDVOTE_SESSION_MAX_HOURS": str(24 * 365),
         }
     )
 

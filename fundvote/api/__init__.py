@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 
 from fundvote.access import PUBLIC, current_runtime, declare, require_staff, staff
-from fundvote.auth import communities_for
+from fundvote.auth import UnknownToken, communities_for, list_tokens, revoke_token
 
 API_PREFIX = "/api/v1"
 BEARER = "bearerAuth"
@@ -54,6 +54,18 @@ class MeSchema(Schema):
     communities = fields.List(fields.Nested(CommunitySchema), required=True)
 
 
+class TokenSchema(Schema):
+    id = fields.Integer(required=True)
+    label = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    last_used_at = fields.DateTime(allow_none=True, required=True)
+    expires_at = fields.DateTime(required=True)
+    revoked_at = fields.DateTime(allow_none=True, required=True)
+    is_valid = fields.Boolean(
+        required=True, metadata={"description": "Neither revoked nor expired"}
+    )
+
+
 blp = Blueprint("api_v1", __name__, url_prefix=API_PREFIX, description="Staff API, version 1")
 
 
@@ -76,6 +88,35 @@ def me() -> dict[str, Any]:
         "is_admin": principal.is_admin,
         "communities": _communities(),
     }
+
+
+@blp.route("/me/tokens", methods=["GET"])
+@blp.response(200, TokenSchema(many=True))
+@blp.alt_response(401, schema=ProblemSchema, description="Missing, wrong or revoked token")
+@staff()
+def my_tokens() -> list[Any]:
+    """The caller's API tokens, newest first (never their secrets)."""
+    return current_runtime().query(list_tokens, username=require_staff().username)
+
+
+@blp.route("/me/tokens/<int:token_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(401, schema=ProblemSchema, description="Missing, wrong or revoked token")
+@blp.alt_response(404, schema=ProblemSchema, description="No such token of the caller")
+@staff()
+def revoke_my_token(token_id: int) -> None:
+    """Revoke one of the caller's API tokens (also the one making this call)."""
+    principal = require_staff()
+    try:
+        current_runtime().run_as(
+            principal.user_id,
+            revoke_token,
+            token_id=token_id,
+            username=principal.username,
+            via="api",
+        )
+    except UnknownToken:
+        abort(404)
 
 
 @blp.route("/communities", methods=["GET"])

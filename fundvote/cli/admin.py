@@ -10,6 +10,10 @@ from fundvote.config import load_settings
 from fundvote.runtime import Runtime, build_runtime
 from fundvote.schema import upgrade
 
+ACCESS_LOG_FORMAT = '%({fundvote.client}e)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+"""gunicorn's access log line; it starts with the client's address as fundvote.proxies found it
+(behind a trusted proxy, the client's, not the proxy's)."""
+
 
 def _initialised_runtime() -> Runtime:
     runtime = build_runtime(load_settings())
@@ -77,7 +81,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             # A 50,000-unit roll import or ballot opening takes tens of seconds (make bench).
             self.cfg.set("timeout", 180)
             self.cfg.set("accesslog", "-")
-            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
             self.cfg.set("logger_class", "fundvote.logs.GunicornLogger")
 
         def load(self) -> object:

@@ -1,7 +1,9 @@
-"""``fundvote user``: add staff accounts, issue API tokens, list users.
+"""``fundvote user``: add staff accounts, issue, list and revoke API tokens, list users,
+disable and re-enable users, reset passwords, lift login locks.
 
 Bad input exits with status 2 and one line on stderr; passwords are read from stdin
-(``--password-stdin``) or a hidden, confirmed prompt, never from the command line.
+(``--password-stdin``) or a hidden, confirmed prompt, never from the command line. What these
+commands change on an account is recorded as done on the server's command line.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, NoReturn
 
 import click
@@ -109,13 +112,119 @@ def token_command(username: str, label: str) -> None:
     """Issue an API token and print it once: it cannot be shown again."""
     try:
         with _runtime() as rt:
-            issued = rt.run(auth.issue_token, username=username.strip().lower(), label=label)
+            issued = rt.run(
+                auth.issue_token,
+                username=username.strip().lower(),
+                label=label,
+                days=rt.settings.token_days,
+            )
     except DomainError as error:
         _fail(error.text)
     click.echo(issued.secret)
     click.echo(
-        f"token {issued.token_id} for {username}: store it now, it is not shown again", err=True
+        f"token {issued.token_id} for {username}: store it now, it is not shown again; "
+        f"it expires {_utc(issued.expires_at)}",
+        err=True,
     )
+
+
+def _utc(at: datetime | None) -> str:
+    return "-" if at is None else at.strftime("%Y-%m-%dT%H:%MZ")
+
+
+@user_group.command("tokens", cls=_Command)
+@click.argument("username")
+def tokens_command(username: str) -> None:
+    """List USERNAME's API tokens, newest first: id, state, created, last used, expires,
+    label (never the secret)."""
+    try:
+        with _runtime() as rt:
+            tokens = rt.query(auth.list_tokens, username=username)
+    except DomainError as error:
+        _fail(error.text)
+    for t in tokens:
+        state = "revoked" if t.revoked_at else ("valid" if t.is_valid else "expired")
+        click.echo(
+            f"{t.id}\t{state}\t{_utc(t.created_at)}\t{_utc(t.last_used_at)}\t"
+            f"{_utc(t.expires_at)}\t{t.label}"
+        )
+
+
+@user_group.command("revoke-token", cls=_Command)
+@click.argument("username")
+@click.argument("token_id", type=click.IntRange(1, 2**63 - 1))
+def revoke_token_command(username: str, token_id: int) -> None:
+    """Revoke USERNAME's API token TOKEN_ID (from ``fundvote user tokens``) for good."""
+    try:
+        with _runtime() as rt:
+            rt.run(auth.revoke_token, token_id=token_id, username=username, via="cli")
+    except DomainError as error:
+        _fail(error.text)
+    click.echo(f"token {token_id} of {username.strip().lower()} revoked")
+
+
+def _set_active(username: str, is_active: bool) -> None:
+    try:
+        with _runtime() as rt:
+            rt.run(auth.set_user_active, username=username, is_active=is_active, via="cli")
+    except DomainError as error:
+        _fail(error.text)
+    click.echo(f"{username.strip().lower()} {'enabled' if is_active else 'disabled'}")
+
+
+@user_group.command("disable", cls=_Command)
+@click.argument("username")
+def disable_command(username: str) -> None:
+    """Disable USERNAME: no more logins; open logins and API tokens stop working at once."""
+    _set_active(username, False)
+
+
+@user_group.command("enable", cls=_Command)
+@click.argument("username")
+def enable_command(username: str) -> None:
+    """Enable USERNAME again (their unrevoked, unexpired tokens work again)."""
+    _set_active(username, True)
+
+
+@user_group.command("reset-password", cls=_Command)
+@click.argument("username")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new password from the first line of stdin instead of generating one.",
+)
+def reset_password_command(username: str, password_stdin: bool) -> None:
+    """Give USERNAME a new password and end their logins. Without --password-stdin a strong
+    password is generated and printed once on stdout."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        if password is not None:
+            auth.check_password_policy(password)
+        with _runtime() as rt:
+            new = rt.run(auth.reset_password, username=username, password=password, via="cli")
+    except DomainError as error:
+        _fail(error.text)
+    if password is None:
+        click.echo(new)
+        click.echo(
+            f"new password for {username.strip().lower()}: give it in private, "
+            "it is not shown again",
+            err=True,
+        )
+    else:
+        click.echo(f"password of {username.strip().lower()} replaced", err=True)
+
+
+@user_group.command("unlock", cls=_Command)
+@click.argument("username")
+def unlock_command(username: str) -> None:
+    """Lift every login lock of USERNAME (from every client address)."""
+    try:
+        with _runtime() as rt:
+            locked = rt.run(auth.unlock_user, username=username, via="cli")
+    except DomainError as error:
+        _fail(error.text)
+    click.echo(f"{username.strip().lower()}: {locked} locked address(es) unlocked")
 
 
 @user_group.command("list", cls=_Command)

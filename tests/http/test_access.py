@@ -61,9 +61,10 @@ class Caller:
     role: str | None
     session_cookie: str | None = None
     token: str | None = None
+    username: str | None = None
 
     def request(self, app: Flask, method: str, url: str):  # type: ignore[no-untyped-def]
-        client: FlaskClient = app.test_client()  # fresh: a logout cannot spoil the next call
+        client: FlaskClient = app.test_client()  # fresh: no state carried between calls
         headers = {}
         if is_api_path(url.split("?")[0]):
             if self.token:
@@ -72,21 +73,36 @@ class Caller:
             client.set_cookie("fundvote_session", self.session_cookie)
         response = client.open(url, method=method, headers=headers, data={})
         response.close()
+        if self.username and url == "/logout":  # the session ended on the server: log in again
+            self.session_cookie = _session_cookie(app, self.username)
         return response
+
+
+def _session_cookie(app: Flask, username: str) -> str:
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = client.get_cookie("fundvote_session")
+    assert cookie is not None
+    return cookie.value
 
 
 @pytest.fixture
 def callers(app: Flask, runtime: Runtime, make_user: UserFactory) -> dict[str | None, Caller]:
     result: dict[str | None, Caller] = {None: Caller(None)}
+    # URLs are filled with id 1: let token 1 be nobody's credential, so that revoking "token 1"
+    # as its owner does not spoil the calls that follow.
+    spare = make_user("auditor")
+    runtime.run(issue_token, username=spare.username)
     for role in ROLES:
         user = make_user(role)
-        client = app.test_client()
-        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
-        assert response.status_code == 302
-        cookie = client.get_cookie("fundvote_session")
-        assert cookie is not None
         token = runtime.run(issue_token, username=user.username)
-        result[role] = Caller(role, session_cookie=cookie.value, token=token.secret)
+        result[role] = Caller(
+            role,
+            session_cookie=_session_cookie(app, user.username),
+            token=token.secret,
+            username=user.username,
+        )
     return result
 
 

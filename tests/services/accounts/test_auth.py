@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from fundvote import auth
-from fundvote.accounts import ApiToken, StaffUser
+from fundvote.accounts import AccountEvent, ApiToken, LoginFailure, StaffUser
 from fundvote.runtime import Runtime
 from notary.clock import FixedClock
 from tests.http.conftest import make_community
@@ -34,10 +34,27 @@ def _add(
     )
 
 
-def _login(runtime: Runtime, username: str = "lin", password: str = PASSWORD) -> auth.Principal:
+HERE = "192.0.2.1"
+THERE = "198.51.100.7"
+
+
+def _login(
+    runtime: Runtime, username: str = "lin", password: str = PASSWORD, client: str = HERE
+) -> auth.Principal:
     return runtime.run(
-        auth.authenticate, username=username, password=password, max_failures=3, lockout_minutes=15
+        auth.authenticate,
+        username=username,
+        password=password,
+        client=client,
+        max_failures=3,
+        lockout_minutes=15,
     )
+
+
+def _failures(runtime: Runtime) -> list[tuple[str, int, int, object]]:
+    with runtime.session_factory() as s:
+        rows = s.scalars(select(LoginFailure).order_by(LoginFailure.client))
+        return [(r.client, r.failures, r.locks, r.locked_until) for r in rows]
 
 
 def test_add_user_stores_an_argon2id_hash_and_the_scope(runtime: Runtime, community: int) -> None:
@@ -51,7 +68,7 @@ def test_add_user_stores_an_argon2id_hash_and_the_scope(runtime: Runtime, commun
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
         assert user.created_at == runtime.clock.now()
-        assert user.is_active and user.failed_logins == 0 and user.locked_until is None
+        assert user.is_active
 
 
 def test_admin_sees_every_community_without_links(runtime: Runtime, community: int) -> None:
@@ -141,10 +158,8 @@ def test_lockout_after_repeated_failures_then_expiry(
     for _ in range(3):
         with pytest.raises(auth.InvalidCredentials):
             _login(runtime, password="wrong password!")
-    with runtime.session_factory() as s:
-        user = s.scalars(select(StaffUser)).one()
-        assert user.locked_until == clock.now() + timedelta(minutes=15)
-    # Locked: even the right password is refused, with the same message.
+    assert _failures(runtime) == [(HERE, 0, 1, clock.now() + timedelta(minutes=15))]
+    # Locked: even the right password is refused from this address, with the same message.
     with pytest.raises(auth.InvalidCredentials):
         _login(runtime)
     clock.advance(minutes=14, seconds=59)
@@ -152,24 +167,72 @@ def test_lockout_after_repeated_failures_then_expiry(
         _login(runtime)
     clock.advance(seconds=1)
     assert _login(runtime).username == "lin"
-    with runtime.session_factory() as s:
-        user = s.scalars(select(StaffUser)).one()
-        assert user.locked_until is None and user.failed_logins == 0
+    assert _failures(runtime) == []  # a success clears the pair
 
 
-def test_success_resets_the_failure_count(runtime: Runtime, community: int) -> None:
+def test_a_stranger_cannot_lock_the_account_for_everyone(
+    runtime: Runtime, clock: FixedClock, community: int
+) -> None:
+    """The old lockout counted per account: five wrong passwords from anywhere shut the
+    owner out too. Now only the guessing address is locked."""
     _add(runtime)
-    for _ in range(2):
+    for _ in range(3):
         with pytest.raises(auth.InvalidCredentials):
-            _login(runtime, password="wrong password!")
-    _login(runtime)
-    for _ in range(2):
+            _login(runtime, password="wrong password!", client=THERE)
+    with pytest.raises(auth.InvalidCredentials):
+        _login(runtime, client=THERE)
+    assert _login(runtime, client=HERE).username == "lin"
+    assert [row[0] for row in _failures(runtime)] == [THERE]  # the stranger is still locked
+
+
+def test_repeated_locks_grow_but_stay_bounded(
+    runtime: Runtime, clock: FixedClock, community: int
+) -> None:
+    _add(runtime)
+    periods = []
+    for _ in range(10):
+        for _ in range(3):
+            with pytest.raises(auth.InvalidCredentials):
+                _login(runtime, password="wrong password!", client=THERE)
+        (_client, _f, _locks, until) = _failures(runtime)[0]
+        assert isinstance(until, type(clock.now()))
+        periods.append(until - clock.now())
+        clock.advance(seconds=int(periods[-1].total_seconds()))
+    minutes = [int(p.total_seconds() // 60) for p in periods]
+    assert minutes[:4] == [15, 30, 60, 120]
+    assert max(periods) == auth.LOCKOUT_CAP and periods[-1] == auth.LOCKOUT_CAP
+    # A day without failures starts again from the shortest lock.
+    clock.advance(hours=24)
+    for _ in range(3):
         with pytest.raises(auth.InvalidCredentials):
-            _login(runtime, password="wrong password!")
+            _login(runtime, password="wrong password!", client=THERE)
+    assert _failures(runtime)[0][3] == clock.now() + timedelta(minutes=15)
+
+
+def test_unlock_lifts_every_lock_and_is_recorded(
+    runtime: Runtime, clock: FixedClock, community: int
+) -> None:
+    _add(runtime)
+    admin = _add(runtime, username="root", role="admin")
+    for client in (HERE, THERE):
+        for _ in range(3):
+            with pytest.raises(auth.InvalidCredentials):
+                _login(runtime, password="wrong password!", client=client)
+    assert runtime.run_as(admin.user_id, auth.unlock_user, username="lin", via="web") == 2
+    assert _failures(runtime) == []
     assert _login(runtime).username == "lin"
+    with runtime.session_factory() as s:
+        event = s.scalars(select(AccountEvent)).one()
+        assert (event.action, event.actor_id, event.via, event.at) == (
+            "unlock",
+            admin.user_id,
+            "web",
+            clock.now(),
+        )
 
 
 def test_set_password_checks_policy_and_unlocks(runtime: Runtime, community: int) -> None:
+    """(Formerly an account-wide lock; now the pair's lock is lifted as well.)"""
     _add(runtime)
     for _ in range(3):
         with pytest.raises(auth.InvalidCredentials):
