@@ -75,8 +75,10 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.access import init_access
     from fundvote.api import init_api
     from fundvote.auth import load_principal
+    from fundvote.edge import init_edge
     from fundvote.errors import init_errors
     from fundvote.i18n import init_i18n
+    from fundvote.inputs import parse_int
     from fundvote.web import auth as auth_views
     from fundvote.web import ballots as ballot_views
     from fundvote.web import home as home_views
@@ -89,6 +91,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import wellknown as wellknown_views
     from fundvote.web.ballot_labels import init_ballot_labels
 
+    init_edge(app)  # first: the id converter must be in place before any route is added
     init_i18n(app)
     CSRFProtect(app)
 
@@ -99,9 +102,10 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
-        if not user_id.isdigit():
+        uid = parse_int(user_id)
+        if uid is None:
             return None
-        return runtime.query(load_principal, int(user_id))
+        return runtime.query(load_principal, uid)
 
     app.register_blueprint(home_views.bp)
     app.register_blueprint(auth_views.bp)

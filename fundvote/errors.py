@@ -310,6 +310,13 @@ def _respond(
     return response
 
 
+def refuse(status: int, detail: str, *, errors: dict[str, Any] | None = None) -> Response:
+    """Refuse the request's input: a problem (with ``errors``, field -> messages, as
+    flask-smorest gives them) for the API, the error page for a person. ``detail`` is shown
+    as it is: already translated, naming the field."""
+    return _respond(status, detail=detail, extra={"errors": errors} if errors else None)
+
+
 def handle_domain_error(error: DomainError) -> Response:
     """A domain error as a problem or a page, with the status from :data:`STATUS_BY_ERROR`.
 

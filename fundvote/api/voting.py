@@ -21,6 +21,9 @@ from estate.api import format_hundredths
 from fundvote.access import current_runtime, public, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
+from fundvote.api.fields import Id, Text
+from fundvote.edge import embedded_json_problem
+from fundvote.errors import refuse
 from fundvote.urls import public_base_url
 from fundvote.web.voting_desk import compose_message, outbox
 from voting.api import (
@@ -78,12 +81,16 @@ class IssuedSchema(Schema):
 
 class IssueRequestSchema(Schema):
     members = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=None,
+        validate=validate.Length(max=100_000),
         metadata={"description": "Roll member ids; all members when absent"},
     )
     base_url = fields.Url(
-        load_default=None, require_tld=False, metadata={"description": "Where links point"}
+        load_default=None,
+        require_tld=False,
+        validate=validate.Length(max=200),
+        metadata={"description": "Where links point"},
     )
     send = fields.Boolean(
         load_default=False, metadata={"description": "Also send through the outbox"}
@@ -91,9 +98,11 @@ class IssueRequestSchema(Schema):
 
 
 class ReissueRequestSchema(Schema):
-    member_id = fields.Integer(load_default=None)
-    unit = fields.String(load_default=None, metadata={"description": "Or a unit of the member"})
-    base_url = fields.Url(load_default=None, require_tld=False)
+    member_id = Id(load_default=None)
+    unit = Text(
+        load_default=None, max_length=64, metadata={"description": "Or a unit of the member"}
+    )
+    base_url = fields.Url(load_default=None, require_tld=False, validate=validate.Length(max=200))
     send = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -104,25 +113,26 @@ class ReissueRequestSchema(Schema):
 
 def _choices_field() -> fields.Dict:
     return fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}$")),
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}\Z")),
         values=fields.String(validate=validate.OneOf(CHOICES)),
         required=True,
+        validate=validate.Length(max=100),
         metadata={"description": 'Question position -> choice, e.g. {"1": "agree"}'},
     )
 
 
 class CastRequestSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=20, max=100))
+    token = Text(required=True, min_length=20, max_length=100)
     choices = _choices_field()
-    client_entropy = fields.String(load_default=None, validate=validate.Length(max=512))
-    for_member = fields.Integer(
+    client_entropy = Text(load_default=None, max_length=512)
+    for_member = Id(
         load_default=None, metadata={"description": "A member this link's member represents"}
     )
 
 
 class ReceiptRequestSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=20, max=100))
-    for_member = fields.Integer(load_default=None)
+    token = Text(required=True, min_length=20, max_length=100)
+    for_member = Id(load_default=None)
 
 
 class ReceiptQuestionSchema(Schema):
@@ -189,8 +199,8 @@ class CheckSchema(Schema):
 
 
 class PaperRequestSchema(Schema):
-    member_id = fields.Integer(load_default=None)
-    unit = fields.String(load_default=None)
+    member_id = Id(load_default=None)
+    unit = Text(load_default=None, max_length=64)
     choices = _choices_field()
     scan_sha256 = fields.String(required=True, validate=SHA256)
 
@@ -220,14 +230,14 @@ class PaperEntrySchema(Schema):
 
 
 class VoidRequestSchema(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = Text(load_default="", max_length=500, multiline=True)
 
 
 class ProxyRequestSchema(Schema):
-    member_id = fields.Integer(load_default=None)
-    unit = fields.String(load_default=None)
-    acting_member_id = fields.Integer(load_default=None)
-    acting_unit = fields.String(load_default=None)
+    member_id = Id(load_default=None)
+    unit = Text(load_default=None, max_length=64)
+    acting_member_id = Id(load_default=None)
+    acting_unit = Text(load_default=None, max_length=64)
     authorization_sha256 = fields.String(required=True, validate=SHA256)
 
     @validates_schema
@@ -388,13 +398,17 @@ def receipt(args: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(422, schema=ProblemSchema, description="Not a receipt at all")
 @blp.doc(security=[])
 @public
-def verify(args: dict[str, Any]) -> dict[str, Any]:
+def verify(args: dict[str, Any]) -> Any:
     """Check a receipt: signature, log entry, inclusion proof against a signed checkpoint,
     and that the log records the same ballot."""
     rt = current_runtime()
     raw = args["receipt"]
     if not isinstance(raw, dict | str):
         abort(422)
+    if isinstance(raw, str):
+        problem = embedded_json_problem(raw)
+        if problem is not None:
+            return refuse(422, problem, errors={"json": {"receipt": [problem]}})
     result = rt.run(check_receipt, receipt_json=raw)
     return {
         "is_valid": result.is_valid,
