@@ -136,7 +136,10 @@ class RollProblemSchema(Schema):
 
 
 class RollRejectedSchema(ProblemSchema):
-    problems = fields.List(fields.Nested(RollProblemSchema), required=True)
+    problems = fields.List(
+        fields.Nested(RollProblemSchema),
+        metadata={"description": "When the file was read: every problem found in it"},
+    )
 
 
 blp = Blueprint(

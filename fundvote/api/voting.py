@@ -113,10 +113,9 @@ class ReissueRequestSchema(Schema):
 
 def _choices_field() -> fields.Dict:
     return fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}\Z")),
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}$")),
         values=fields.String(validate=validate.OneOf(CHOICES)),
         required=True,
-        validate=validate.Length(max=100),
         metadata={"description": 'Question position -> choice, e.g. {"1": "agree"}'},
     )
 
