@@ -81,6 +81,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.inputs import parse_int
     from fundvote.web import auth as auth_views
     from fundvote.web import ballots as ballot_views
+    from fundvote.web import health as health_views
     from fundvote.web import home as home_views
     from fundvote.web import owner as owner_views
     from fundvote.web import register as register_views
@@ -108,6 +109,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
         return runtime.query(load_principal, uid)
 
     app.register_blueprint(home_views.bp)
+    app.register_blueprint(health_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register_views.bp)
     app.register_blueprint(ballot_views.bp)
