@@ -108,6 +108,11 @@ def _check_form() -> Response | None:
         reason = text_problem(value, max_length=MAX_JSON_BYTES)
         if reason is not None:
             return _refuse_field(400, "form", name, reason)
+    for name, upload in request.files.items(multi=True):
+        for value in (upload.filename or "", upload.mimetype or ""):
+            reason = text_problem(value, multiline=False, max_length=1_000)
+            if reason is not None:
+                return _refuse_field(400, "files", name, reason)
     return None
 
 
