@@ -58,9 +58,7 @@ def _assert_owner_only(instance: Path) -> None:
         assert _mode(path) == expected, f"{path.name}: {oct(_mode(path))}"
 
 
-def test_a_new_instance_is_owner_only(
-    tmp_path: Path, clock: FixedClock, open_umask: None
-) -> None:
+def test_a_new_instance_is_owner_only(tmp_path: Path, clock: FixedClock, open_umask: None) -> None:
     _start(tmp_path / "instance", clock)
 
 
