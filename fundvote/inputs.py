@@ -11,7 +11,6 @@ Documented ranges (docs/security.md, "No 5xx from any input"):
 
 - ids (database keys in URLs and bodies): 1 .. 2^63 - 1 (PostgreSQL ``bigint``);
 - money: 0 .. 10^15 fen (10 trillion yuan; below 2^53, so exact in every JSON reader);
-- areas: 1 .. 10^12 hundredths of a square metre;
 - counts and page numbers: per field, at most 10^6;
 - dates and times: years 2000 to 2100.
 """
@@ -26,7 +25,6 @@ from typing import Any
 
 MAX_ID = 2**63 - 1
 MAX_FEN = 10**15
-MAX_CENTI = 10**12
 MIN_YEAR = 2000
 MAX_YEAR = 2100
 MAX_JSON_DEPTH = 32

@@ -67,6 +67,15 @@ def test_unreachable_database_gives_503_with_retry_after(tmp_path: Path, clock: 
     body = page.get_data(as_text=True)
     assert BRIEFLY in body and "Traceback" not in body and "sqlite" not in body.lower()
 
+    # A logged-in session: loading the user needs the database, and so does the page's frame
+    # (who is logged in), so the answer is a bare page that needs none.
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"
+        session["_fresh"] = True
+    staff_page = client.get("/c/demo/")
+    assert staff_page.status_code == 503 and staff_page.headers["Retry-After"] == "5"
+    assert BRIEFLY in staff_page.get_data(as_text=True)
+
 
 @requires_postgres
 def test_terminated_connection_gives_503_then_recovers(
