@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fundvote.inputs import (
@@ -55,6 +55,7 @@ def test_text_problem_refuses_exactly_what_cannot_be_stored(text: str, limit: in
         text.encode("utf-8")  # PostgreSQL and SQLite take it
 
 
+@settings(max_examples=60)
 @given(
     st.recursive(
         st.none() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)
