@@ -81,6 +81,7 @@ def test_unreachable_database_gives_503_with_retry_after(tmp_path: Path, clock: 
 def test_terminated_connection_gives_503_then_recovers(
     client: FlaskClient, runtime: Runtime, make_user: UserFactory
 ) -> None:
+    client.set_cookie("lang", "en")
     secret = runtime.run(issue_token, username=make_user("committee").username).secret
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200  # a pooled connection
