@@ -74,10 +74,12 @@ def create_app(
 def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.access import client_address, init_access, session_principal
     from fundvote.api import init_api
+    from fundvote.edge import init_edge
     from fundvote.errors import init_errors
     from fundvote.i18n import init_i18n
     from fundvote.web import auth as auth_views
     from fundvote.web import ballots as ballot_views
+    from fundvote.web import health as health_views
     from fundvote.web import home as home_views
     from fundvote.web import owner as owner_views
     from fundvote.web import register as register_views
@@ -88,6 +90,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import wellknown as wellknown_views
     from fundvote.web.ballot_labels import init_ballot_labels
 
+    init_edge(app)  # first: the id converter must be in place before any route is added
     init_i18n(app)
     CSRFProtect(app)
 
@@ -101,6 +104,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     login_manager.user_loader(session_principal)
 
     app.register_blueprint(home_views.bp)
+    app.register_blueprint(health_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register_views.bp)
     app.register_blueprint(ballot_views.bp)

@@ -1,17 +1,22 @@
 """Configuration read from environment variables, with embedded defaults.
 
 Every setting has a default that works on a developer machine: an SQLite database and key
-files under ``instance/`` in the current directory. Production sets at least
+files under ``instance/`` in the current directory. The instance folder and those files are
+kept readable by their owner only (:func:`secure_instance`). Production sets at least
 ``FUNDVOTE_DATABASE_URL`` and ``FUNDVOTE_SECRET_KEY`` (see README, "Configuration").
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from fundvote.proxies import Network, parse_trusted_proxies
 
@@ -43,6 +48,69 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+INSTANCE_MODE = 0o700
+FILE_MODE = 0o600
+
+
+@contextlib.contextmanager
+def _private_umask() -> Iterator[None]:
+    """While inside: every file and folder this process creates is its owner's only."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            path.chmod(mode)
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The database file of an SQLite URL (``None`` for another database or in memory)."""
+    if not database_url.startswith("sqlite"):
+        return None
+    name = make_url(database_url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+def secure_instance(settings: Settings) -> None:
+    """Make the instance folder and the files that hold secrets or personal data readable by
+    their owner only: the folder (and folders in it) 0700; the SQLite database, its WAL, SHM
+    and journal files, the key files and every other file directly in the folder 0600.
+
+    Creates the folder, and an SQLite database file that does not exist yet, under a
+    restrictive umask, so that they are never readable by others even for a moment (SQLite
+    gives its WAL and SHM files the database file's mode). Existing files are ``chmod``-ed;
+    a file owned by someone else is left as it is.
+    """
+    instance = settings.instance_path
+    with _private_umask():
+        instance.mkdir(parents=True, exist_ok=True)
+        database = sqlite_path(settings.database_url)
+        if database is not None and database.parent.is_dir() and not database.exists():
+            with contextlib.suppress(FileExistsError, IsADirectoryError, PermissionError):
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    _chmod(instance, INSTANCE_MODE)
+    for entry in instance.iterdir():
+        if entry.is_symlink():
+            continue
+        _chmod(entry, INSTANCE_MODE if entry.is_dir() else FILE_MODE)
+    private = [settings.signing_key_file, settings.data_key_file]
+    if database is not None and not database.is_dir():
+        private += [database.with_name(database.name + tail) for tail in _SQLITE_FILES]
+    for path in private:
+        if path.is_file():
+            _chmod(path, FILE_MODE)
+
+
+_SQLITE_FILES = ("", "-wal", "-shm", "-journal")
+
+
 def _secret_key(instance: Path, env: Mapping[str, str]) -> str:
     """Return the session secret: from the environment, else a random one kept in instance/."""
     value = env.get("FUNDVOTE_SECRET_KEY")
@@ -51,7 +119,8 @@ def _secret_key(instance: Path, env: Mapping[str, str]) -> str:
     path = instance / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    instance.mkdir(parents=True, exist_ok=True)
+    with _private_umask():
+        instance.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
@@ -64,7 +133,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     instance = Path(env.get("FUNDVOTE_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
     database_url = env.get("FUNDVOTE_DATABASE_URL") or f"sqlite:///{instance / 'fundvote.db'}"
-    return Settings(
+    settings = Settings(
         instance_path=instance,
         database_url=database_url,
         secret_key=_secret_key(instance, env),
@@ -83,3 +152,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
         in {"1", "true", "yes"},
     )
+    secure_instance(settings)
+    return settings

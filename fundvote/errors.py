@@ -28,12 +28,14 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from estate import errors as estate_errors
 from estate.roll import RollProblem
 from fundvote import auth
 from fundvote.access import is_api_path
+from fundvote.health import is_database_unavailable
 from notary import checkpoint, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
@@ -285,16 +287,42 @@ def problem_response(
     return response
 
 
-def _page(status: int, *, detail: str | None = None, reference: str | None = None) -> Response:
-    html = render_template(
-        "errors/error.html",
-        status=status,
-        title=_title(status),
-        detail=detail,
-        advice=str(ADVICE.get(status, ADVICE[400 if status < 500 else 500])),
-        reference=reference,
-    )
+def _page(
+    status: int,
+    *,
+    detail: str | None = None,
+    reference: str | None = None,
+    advice: str | None = None,
+) -> Response:
+    advice = advice or str(ADVICE.get(status, ADVICE[400 if status < 500 else 500]))
+    try:
+        html = render_template(
+            "errors/error.html",
+            status=status,
+            title=_title(status),
+            detail=detail,
+            advice=advice,
+            reference=reference,
+        )
+    except Exception:
+        if status < 500:
+            raise
+        # The page's frame needs the database (who is logged in): when the fault is the
+        # database, answer with a bare page rather than fail a second time.
+        html = _bare_page(status, detail=detail, advice=advice, reference=reference)
     return Response(html, status=status, mimetype="text/html")
+
+
+def _bare_page(status: int, *, detail: str | None, advice: str, reference: str | None) -> str:
+    title = escape(_title(status))
+    parts = [
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>',
+        f"<body><h1>{title}</h1>",
+        f"<p>{escape(detail)}</p>" if detail else "",
+        f"<p>{escape(advice)} <strong>{escape(reference or '')}</strong></p>",
+        f"<p>{status}</p></body></html>",
+    ]
+    return "".join(parts)
 
 
 def _respond(
@@ -305,16 +333,24 @@ def _respond(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     reference: str | None = None,
+    advice: str | None = None,
 ) -> Response:
     if wants_json():
         advice = str(ADVICE.get(status, ""))
         return problem_response(
             status, detail=detail or advice, type_=type_, extra=extra, headers=headers
         )
-    response = _page(status, detail=detail, reference=reference)
+    response = _page(status, detail=detail, reference=reference, advice=advice)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def refuse(status: int, detail: str, *, errors: dict[str, Any] | None = None) -> Response:
+    """Refuse the request's input: a problem (with ``errors``, field -> messages, as
+    flask-smorest gives them) for the API, the error page for a person. ``detail`` is shown
+    as it is: already translated, naming the field."""
+    return _respond(status, detail=detail, extra={"errors": errors} if errors else None)
 
 
 def handle_domain_error(error: DomainError) -> Response:
@@ -356,8 +392,27 @@ def handle_http_error(error: HTTPException) -> Response:
     return _respond(status, detail=detail, extra=extra, headers=headers)
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a 503 for a database fault asks the client to wait before retrying."""
+
+
 def handle_unexpected(error: Exception) -> Response:
-    """Any other exception: logged with a reference, shown as the 500 page or problem."""
+    """Any other exception: logged with a reference, shown as the 500 page or problem.
+
+    A database fault (:func:`fundvote.health.is_database_unavailable`: unreachable, a dropped
+    or terminated connection, a lock not obtained in time) is a 503 with ``Retry-After``
+    that says to try again: nothing was committed, and a retry may well succeed."""
+    if is_database_unavailable(error):
+        reference = _log_unexpected(error)
+        return _respond(
+            503,
+            detail=gettext("The service is briefly unavailable. Try again in a moment."),
+            type_="urn:fundvote:problem:database-unavailable",
+            extra={"reference": reference},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            reference=reference,
+            advice=gettext("If it keeps happening, tell the administrator this reference:"),
+        )
     reference = _log_unexpected(error)
     return _respond(500, detail=None, extra={"reference": reference}, reference=reference)
 

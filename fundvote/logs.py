@@ -2,17 +2,21 @@
 
 Phone and ID numbers are redacted from every record (``estate.personal.RedactPersonalData``),
 and owner-link tokens (``/v/<token>``) are cut from request paths, so neither a credential nor
-personal data reaches a log line.
+personal data reaches a log line. Control characters (CR, LF, TAB, NUL, other C0 and C1, lone
+surrogates) in a record's message are written as escapes (``\\r``, ``\\n``, ``\\x00``): one
+record is one line, whatever a request carried; gunicorn's access log escapes its fields too.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from gunicorn.glogging import Logger
 
 from estate.personal import RedactPersonalData
+from fundvote.inputs import escape_controls
 
 _OWNER_LINK = re.compile(r"(/v/)[A-Za-z0-9_\-]+")
 
@@ -35,13 +39,30 @@ class RedactOwnerLinks(logging.Filter):
         return True
 
 
+class EscapeControls(logging.Filter):
+    """A logging filter that escapes control characters in the formatted message, so that a
+    CR or LF from a request cannot start a forged log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg = escape_controls(message)
+        record.args = None
+        return True
+
+
 def protect_handler(handler: logging.Handler) -> logging.Handler:
-    """Install both redacting filters on ``handler`` (idempotent) and return it."""
+    """Install the redacting filters and the control-character escape on ``handler``
+    (idempotent; the escape runs last) and return it."""
     kinds = {type(f) for f in handler.filters}
     if RedactPersonalData not in kinds:
         handler.addFilter(RedactPersonalData())
     if RedactOwnerLinks not in kinds:
         handler.addFilter(RedactOwnerLinks())
+    if EscapeControls not in kinds:
+        handler.addFilter(EscapeControls())
     return handler
 
 
@@ -61,7 +82,16 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 class GunicornLogger(Logger):
-    """gunicorn's logger with both redacting filters on its error and access handlers."""
+    """gunicorn's logger with the redacting filters and the escape on its error and access
+    handlers; every access-log field (path, query, headers) is escaped before formatting, so
+    a handler set up elsewhere (``--log-config``, syslog) gets one line per request too."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        found: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        return {
+            key: escape_controls(value) if isinstance(value, str) else value
+            for key, value in found.items()
+        }
 
     def setup(self, cfg: object) -> None:
         super().setup(cfg)

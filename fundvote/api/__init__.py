@@ -37,6 +37,9 @@ class ProblemSchema(Schema):
     detail = fields.String(required=True)
     instance = fields.String(required=True)
     errors = fields.Dict(metadata={"description": "Field errors of invalid input"})
+    reference = fields.String(
+        metadata={"description": "Server faults only: quote it to the administrator"}
+    )
 
 
 class CommunitySchema(Schema):
@@ -161,4 +164,38 @@ def init_api(app: Flask) -> Api:
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)
+    _document_problems(api)
     return api
+
+
+PROBLEM_JSON = "application/problem+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _document_problems(api: Api) -> None:
+    """Make the OpenAPI document say what the API sends: every error (4xx, 5xx and the
+    ``default`` response every operation has) is ``application/problem+json`` with the
+    ``Problem`` schema (or its extension, e.g. ``RollRejected``); the roll export is CSV or
+    XLSX."""
+    spec = api.spec
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for table in (spec.components.responses, spec.components.responses_lazy):
+        for response in table.values():
+            if isinstance(response, dict) and "content" in response:
+                response["content"] = {PROBLEM_JSON: {"schema": problem}}
+    for path, operations in spec._paths.items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if not isinstance(response, dict) or "$ref" in response:
+                    continue
+                content = response.get("content")
+                if path.endswith("/roll") and method == "get" and str(status) == "200":
+                    response["content"] = {
+                        "text/csv": {"schema": {"type": "string"}},
+                        XLSX: {"schema": {"type": "string", "format": "binary"}},
+                    }
+                elif content and (status == "default" or str(status)[0] in "45"):
+                    schema = next(iter(content.values())).get("schema", problem)
+                    response["content"] = {PROBLEM_JSON: {"schema": schema}}

@@ -19,6 +19,7 @@ from estate.api import format_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
+from fundvote.api.fields import Count, Fen, Text, When
 from fundvote.lifecycle import advance_ballot
 from voting import api as voting
 from voting.api import (
@@ -51,25 +52,25 @@ blp = Blueprint(
 
 
 class SourcesSchema(Schema):
-    subsidy = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    maintenance_fund = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    social_capital = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    public_income = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    owners_direct = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    subsidy = Fen(load_default=0)
+    maintenance_fund = Fen(load_default=0)
+    social_capital = Fen(load_default=0)
+    public_income = Fen(load_default=0)
+    owners_direct = Fen(load_default=0)
 
 
 class UsePlanSchema(Schema):
-    repair = fields.String(required=True)
-    budget_fen = fields.Integer(required=True, validate=validate.Range(min=1))
+    repair = Text(required=True, max_length=2_000, multiline=True)
+    budget_fen = Fen(required=True, minimum=1)
     sources = fields.Nested(
         SourcesSchema, required=True, metadata={"description": "fen; must add up to the budget"}
     )
-    emergency = fields.String(load_default="")
+    emergency = Text(load_default="", max_length=2_000, multiline=True)
 
 
 class QuestionInSchema(Schema):
     matter = fields.String(required=True, validate=validate.OneOf(MATTER_KEYS))
-    text = fields.String(required=True)
+    text = Text(required=True, max_length=2_000, multiline=True)
     use_plan = fields.Nested(UsePlanSchema, load_default=None, allow_none=True)
 
 
@@ -78,25 +79,25 @@ class QuestionSchema(QuestionInSchema):
 
 
 class BallotInSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="")
-    opens_at = fields.AwareDateTime(required=True)
-    closes_at = fields.AwareDateTime(required=True)
+    title = Text(required=True, min_length=1, max_length=200)
+    description = Text(load_default="", max_length=20_000, multiline=True)
+    opens_at = When(required=True)
+    closes_at = When(required=True)
     questions = fields.List(
         fields.Nested(QuestionInSchema), required=True, validate=validate.Length(min=1, max=20)
     )
     scope_kind = fields.String(load_default="community", validate=validate.OneOf(SCOPE_KINDS))
-    scope_codes = fields.List(fields.String(), load_default=list)
-    publicity_days = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=0, max=365)
+    scope_codes = fields.List(
+        Text(max_length=64), load_default=list, validate=validate.Length(max=100_000)
     )
+    publicity_days = Count(load_default=None, allow_none=True, maximum=365)
     disclosure = fields.String(load_default="tracker", validate=validate.OneOf(DISCLOSURE_MODES))
     is_consultation = fields.Boolean(load_default=False)
     identity_check = fields.String(load_default="none", validate=validate.OneOf(IDENTITY_CHECKS))
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(load_default="")
+    reason = Text(load_default="", max_length=5_000, multiline=True)
 
 
 class ScopeSchema(Schema):

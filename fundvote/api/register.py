@@ -21,6 +21,7 @@ from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import AREA
+from fundvote.api.fields import Count, Text
 from fundvote.errors import error_text, problem_response, roll_problem_text, status_for
 
 ROLL_MAX_BYTES = 5 * 1024 * 1024
@@ -98,16 +99,14 @@ class UnitPageSchema(Schema):
 
 
 class UnitQuerySchema(Schema):
-    q = fields.String(
-        validate=validate.Length(max=100),
+    q = Text(
+        max_length=100,
         metadata={"description": "Unit code, building, or (committee and admin) owner name"},
     )
-    building = fields.String(validate=validate.Length(max=64))
+    building = Text(max_length=64)
     developer = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(
-        load_default=data.DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=data.MAX_PAGE_SIZE)
-    )
+    page = Count(load_default=1, minimum=1, maximum=1_000_000)
+    per_page = Count(load_default=data.DEFAULT_PAGE_SIZE, minimum=1, maximum=data.MAX_PAGE_SIZE)
 
 
 class RollUploadSchema(Schema):
@@ -137,7 +136,10 @@ class RollProblemSchema(Schema):
 
 
 class RollRejectedSchema(ProblemSchema):
-    problems = fields.List(fields.Nested(RollProblemSchema), required=True)
+    problems = fields.List(
+        fields.Nested(RollProblemSchema),
+        metadata={"description": "When the file was read: every problem found in it"},
+    )
 
 
 blp = Blueprint(

@@ -21,7 +21,10 @@ from estate.api import format_hundredths
 from fundvote.access import current_runtime, public, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ballot_or_404
+from fundvote.api.fields import Id, Text
 from fundvote.casting import cast_once
+from fundvote.edge import embedded_json_problem
+from fundvote.errors import refuse
 from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url
 from fundvote.web.verify import pending_text
@@ -80,12 +83,16 @@ class IssuedSchema(Schema):
 
 class IssueRequestSchema(Schema):
     members = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=None,
+        validate=validate.Length(max=100_000),
         metadata={"description": "Roll member ids; all members when absent"},
     )
     base_url = fields.Url(
-        load_default=None, require_tld=False, metadata={"description": "Where links point"}
+        load_default=None,
+        require_tld=False,
+        validate=validate.Length(max=200),
+        metadata={"description": "Where links point"},
     )
     send = fields.Boolean(
         load_default=False, metadata={"description": "Also send through the outbox"}
@@ -93,9 +100,11 @@ class IssueRequestSchema(Schema):
 
 
 class ReissueRequestSchema(Schema):
-    member_id = fields.Integer(load_default=None)
-    unit = fields.String(load_default=None, metadata={"description": "Or a unit of the member"})
-    base_url = fields.Url(load_default=None, require_tld=False)
+    member_id = Id(load_default=None)
+    unit = Text(
+        load_default=None, max_length=64, metadata={"description": "Or a unit of the member"}
+    )
+    base_url = fields.Url(load_default=None, require_tld=False, validate=validate.Length(max=200))
     send = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -114,17 +123,17 @@ def _choices_field() -> fields.Dict:
 
 
 class CastRequestSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=20, max=100))
+    token = Text(required=True, min_length=20, max_length=100)
     choices = _choices_field()
-    client_entropy = fields.String(load_default=None, validate=validate.Length(max=512))
-    for_member = fields.Integer(
+    client_entropy = Text(load_default=None, max_length=512)
+    for_member = Id(
         load_default=None, metadata={"description": "A member this link's member represents"}
     )
 
 
 class ReceiptRequestSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=20, max=100))
-    for_member = fields.Integer(load_default=None)
+    token = Text(required=True, min_length=20, max_length=100)
+    for_member = Id(load_default=None)
 
 
 class ReceiptQuestionSchema(Schema):
@@ -199,8 +208,8 @@ class CheckSchema(Schema):
 
 
 class PaperRequestSchema(Schema):
-    member_id = fields.Integer(load_default=None)
-    unit = fields.String(load_default=None)
+    member_id = Id(load_default=None)
+    unit = Text(load_default=None, max_length=64)
     choices = _choices_field()
     scan_sha256 = fields.String(required=True, validate=SHA256)
 
@@ -230,14 +239,14 @@ class PaperEntrySchema(Schema):
 
 
 class VoidRequestSchema(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = Text(load_default="", max_length=500, multiline=True)
 
 
 class ProxyRequestSchema(Schema):
-    member_id = fields.Integer(load_default=None)
-    unit = fields.String(load_default=None)
-    acting_member_id = fields.Integer(load_default=None)
-    acting_unit = fields.String(load_default=None)
+    member_id = Id(load_default=None)
+    unit = Text(load_default=None, max_length=64)
+    acting_member_id = Id(load_default=None)
+    acting_unit = Text(load_default=None, max_length=64)
     authorization_sha256 = fields.String(required=True, validate=SHA256)
 
     @validates_schema
@@ -410,7 +419,7 @@ def receipt(args: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(404, schema=ProblemSchema, description="The receipt names no known community")
 @blp.doc(security=[])
 @public
-def verify(args: dict[str, Any]) -> dict[str, Any]:
+def verify(args: dict[str, Any]) -> Any:
     """Check a receipt: signature, log entry, inclusion proof against a signed checkpoint,
     and that the log records the same ballot. Reads only: a receipt newer than the latest
     signed checkpoint is ``is_pending`` with the time that checkpoint is due."""
@@ -418,6 +427,10 @@ def verify(args: dict[str, Any]) -> dict[str, Any]:
     raw = args["receipt"]
     if not isinstance(raw, dict | str):
         abort(422)
+    if isinstance(raw, str):
+        problem = embedded_json_problem(raw)
+        if problem is not None:
+            return refuse(422, problem, errors={"json": {"receipt": [problem]}})
     result = rt.query(check_receipt, receipt_json=raw)
     return {
         "is_valid": result.is_valid,

@@ -44,6 +44,7 @@ from fundvote.access import (
     staff,
 )
 from fundvote.errors import status_for
+from fundvote.inputs import MAX_FEN, MAX_YEAR, MIN_YEAR, parse_int, year_in_range
 from fundvote.lifecycle import advance_ballot
 from fundvote.roles import is_committee_of
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
@@ -171,7 +172,7 @@ def _form_from_ballot(info: BallotInfo) -> DraftForm:
 
 def _form_from_request() -> DraftForm:
     f = request.form
-    slots = min(int(f.get("slots", "0") or 0) if f.get("slots", "").isdigit() else 0, 50)
+    slots = parse_int(f.get("slots"), lo=0, hi=50) or 0
     questions = []
     for i in range(1, max(slots, 1) + 1):
         row = {"matter": f.get(f"q{i}_matter", "").strip(), "text": f.get(f"q{i}_text", "")}
@@ -200,9 +201,20 @@ class FormProblem(Exception):
 
 def _local(text: str, label: str) -> datetime:
     try:
-        naive = datetime.strptime(text.strip(), LOCAL_FORMAT)
+        naive = datetime.strptime(text.strip(), LOCAL_FORMAT) if text.isascii() else None
     except ValueError:
-        raise FormProblem(_("%(field)s: enter a date and time.", field=label)) from None
+        naive = None
+    if naive is None:
+        raise FormProblem(_("%(field)s: enter a date and time.", field=label))
+    if not year_in_range(naive):
+        raise FormProblem(
+            _(
+                "%(field)s: enter a date in the years %(first)s to %(last)s.",
+                field=label,
+                first=MIN_YEAR,
+                last=MAX_YEAR,
+            )
+        )
     return naive.replace(tzinfo=SHANGHAI)
 
 
@@ -211,11 +223,18 @@ def _fen(text: str, label: str, *, blank_is_zero: bool) -> int:
     if not cleaned and blank_is_zero:
         return 0
     try:
-        return parse_hundredths(cleaned, grouping=True)
+        fen = parse_hundredths(cleaned, grouping=True) if len(cleaned) <= 40 else None
     except BadQuantity:
+        fen = None
+    if fen is None:
         raise FormProblem(
             _("%(field)s: enter an amount in yuan with at most two decimals.", field=label)
-        ) from None
+        )
+    if fen > MAX_FEN:
+        raise FormProblem(
+            _("%(field)s: at most %(limit)s yuan.", field=label, limit=format_hundredths(MAX_FEN))
+        )
+    return fen
 
 
 def _questions(form: DraftForm) -> list[QuestionDraft]:
@@ -254,7 +273,8 @@ def _service_args(form: DraftForm) -> dict[str, Any]:
     else:
         codes = []
     days = form.publicity_days
-    if days and not (days.isdigit() and len(days) < 5):
+    publicity_days = parse_int(days, lo=0, hi=9999) if days else None
+    if days and publicity_days is None:
         raise FormProblem(_("Publicity period: enter a whole number of days."))
     return {
         "title": form.title,
@@ -264,7 +284,7 @@ def _service_args(form: DraftForm) -> dict[str, Any]:
         "questions": _questions(form),
         "scope_kind": form.scope_kind,
         "scope_codes": codes,
-        "publicity_days": int(days) if days else None,
+        "publicity_days": publicity_days,
         "disclosure": form.disclosure,
         "is_consultation": form.is_consultation,
         "identity_check": form.identity_check,

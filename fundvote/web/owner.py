@@ -39,6 +39,7 @@ from flask_babel import gettext as _
 
 from fundvote.access import current_runtime, public
 from fundvote.errors import status_for
+from fundvote.inputs import parse_int
 from fundvote.web.ballot_labels import error_text
 from fundvote.web.pdf import qr_data_uri, render_pdf
 from notary.api import TIME_FORMAT
@@ -90,8 +91,7 @@ def _unknown_link(exc: UnknownLink) -> ResponseReturnValue:
 
 
 def _for_member() -> int | None:
-    value = request.values.get("for", "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_int(request.values.get("for"))
 
 
 def _target(

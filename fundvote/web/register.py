@@ -27,6 +27,7 @@ from estate.api import ImportSummary, RollProblem, RollRejected, format_hundredt
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.errors import roll_problem_text, status_for
+from fundvote.inputs import parse_int
 
 bp = Blueprint("register", __name__, url_prefix="/c/<code>")
 
@@ -103,8 +104,8 @@ def _role() -> str:
 
 
 def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 9 else default
+    value = parse_int(request.args.get(name), lo=1, hi=99_999_999)
+    return default if value is None else value
 
 
 def _page_size() -> int:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from estate.api import CommunityNotFound
 from fundvote.access import current_runtime, public
+from fundvote.edge import embedded_json_problem
 from fundvote.errors import status_for
 from fundvote.web.ballot_labels import error_text, local_time
 from voting.api import PROBLEMS, MalformedReceipt, ReceiptCheck, check_receipt
@@ -41,6 +42,9 @@ def check() -> ResponseReturnValue:
             ), 413
         text = raw.decode("utf-8", errors="replace")
     text = text[:MAX_RECEIPT_BYTES]
+    problem = embedded_json_problem(text)
+    if problem is not None:
+        return render_template("verify/index.html", text="", error=problem), 422
     rt = current_runtime()
     try:
         result = rt.query(check_receipt, receipt_json=text)  # reads only

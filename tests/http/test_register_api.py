@@ -259,7 +259,7 @@ def test_openapi_documents_the_register(app: Flask, client: FlaskClient) -> None
     assert "/api/v1/communities/{code}/units/{unit_code}" in paths
     post = paths["/api/v1/communities/{code}/roll"]["post"]
     assert "multipart/form-data" in post["requestBody"]["content"]
-    rejected = post["responses"]["422"]["content"]["application/json"]["schema"]
+    rejected = post["responses"]["422"]["content"]["application/problem+json"]["schema"]
     assert rejected["$ref"].endswith("/RollRejected")
     schemas = spec["components"]["schemas"]
     assert schemas["Unit"]["properties"]["area"]["type"] == "string"
