@@ -114,7 +114,7 @@ def parse_roll(data: bytes, filename: str) -> tuple[list[RollRow], list[RollProb
     try:
         table = read_table(data, filename)
     except UnreadableTable as exc:
-        return [], [RollProblem(filename, 1, "", exc.message, exc.params)]
+        return [], [RollProblem(filename, exc.line, exc.field, exc.message, exc.params)]
     return validate_table(table, filename)
 
 
