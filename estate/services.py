@@ -292,7 +292,7 @@ def export_roll(session: Session, community_code: str, fmt: str = "csv") -> byte
                 unit.kind,
             ]
         )
-    return write_table(EXPORT_HEADER, out, fmt)
+    return write_table(EXPORT_HEADER, out, fmt, numeric={EXPORT_HEADER.index("area")})
 
 
 def _check_rows(rows: Sequence[RollRow]) -> None:

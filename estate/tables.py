@@ -171,7 +171,8 @@ def _read_csv(data: bytes) -> Iterable[tuple[int, list[str]]]:
     except UnicodeDecodeError as exc:
         raise UnreadableTable(
             N_(
-                "the file is not UTF-8 text (bad byte at offset %(offset)s): save it as CSV in UTF-8"
+                "the file is not UTF-8 text (bad byte at offset %(offset)s): "
+                "save it as CSV in UTF-8"
             ),
             line=data.count(b"\n", 0, exc.start) + 1,
             offset=exc.start,
@@ -280,7 +281,9 @@ def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[str]]]:
                                 lines=MAX_LINES - 1,
                             )
                         continue
-                    if len(values) > MAX_COLUMNS and any(v is not None for v in values[MAX_COLUMNS:]):
+                    if len(values) > MAX_COLUMNS and any(
+                        v is not None for v in values[MAX_COLUMNS:]
+                    ):
                         raise UnreadableTable(
                             N_("the row has more than %(columns)s columns"),
                             line=line,
@@ -291,7 +294,7 @@ def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[str]]]:
                 book.close()
     except UnreadableTable:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure inside openpyxl means a bad file
+    except Exception as exc:  # any failure inside openpyxl means the file is bad
         raise UnreadableTable(
             N_("the file is not a valid XLSX workbook (%(reason)s)"), reason=type(exc).__name__
         ) from None
@@ -358,7 +361,9 @@ def _clean(line: int, index: int, cell: str, header: list[str] | None) -> str:
     return restore_formula_text(cell)
 
 
-def _write_xlsx(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Collection[int]) -> bytes:
+def _write_xlsx(
+    header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Collection[int]
+) -> bytes:
     import openpyxl
 
     book = openpyxl.Workbook()
