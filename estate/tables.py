@@ -18,7 +18,7 @@ file's structure is checked here (see ``estate.roll`` for the roll's rules):
   as such), quotes must be closed, no record has fewer fields than the header line (more is
   the row check's business: ``estate.roll`` ignores blank surplus cells and names others).
 - **Clean cells.** No NUL or other control character (tab, CR and LF excepted), no lone
-  surrogate (XLSX can smuggle them in as ``_x0000_`` escapes).
+  surrogate.
 
 Every refusal is an :class:`UnreadableTable` naming the line and, where there is one, the
 field (column). Writing neutralises spreadsheet formulas (OWASP "CSV injection"): see
@@ -289,14 +289,20 @@ def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[str]]]:
                             line=line,
                             columns=MAX_COLUMNS,
                         )
-                    rows.append((line, [_cell_text(v) for v in values[:MAX_COLUMNS]]))
+                    kept = list(values[:MAX_COLUMNS])
+                    while kept and kept[-1] is None:
+                        kept.pop()  # openpyxl pads every row to max_col
+                    rows.append((line, [_cell_text(v) for v in kept]))
             finally:
                 book.close()
     except UnreadableTable:
         raise
-    except Exception as exc:  # any failure inside openpyxl means the file is bad
+    except Exception:  # any failure inside openpyxl means the file is bad
         raise UnreadableTable(
-            N_("the file is not a valid XLSX workbook (%(reason)s)"), reason=type(exc).__name__
+            N_(
+                "the file is not a valid XLSX workbook (open it in a spreadsheet program and "
+                "save it again as .xlsx)"
+            )
         ) from None
     return rows
 
