@@ -7,16 +7,18 @@ import zipfile
 
 import openpyxl
 
+XLSX_MAGIC = b"PK\x03\x04"
+
 ROLL_HEADER = ["unit", "building", "area", "owners", "developer", "owner_names"]
 
 FORMULA_NAMES = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR"]
 """Owner names a spreadsheet program would run as formulas if written as they are."""
 
 UNTERMINATED_QUOTE = (
-    "unit,building,area,owners,developer\n"
-    '1-101,1,89.37,"o1,\n'  # the quote opened here is never closed...
-    "1-102,1,90,o2,\n"  # ...so before strict parsing this row vanished into o1's key
-).encode()
+    b"unit,building,area,owners,developer\n"
+    b'1-101,1,89.37,"o1,\n'  # the quote opened here is never closed...
+    b"1-102,1,90,o2,\n"  # ...so before strict parsing this row vanished into o1's key
+)
 
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?>\n'
