@@ -349,20 +349,25 @@ def _clean(line: int, index: int, cell: str, header: list[str] | None) -> str:
     """The cell with the export's formula escape undone; refuse bad characters or length."""
     if len(cell) > MAX_CELL_CHARS or _BAD_CHAR.search(cell):
         field = header[index].strip().lower() if header and index < len(header) else ""
-        column = field or f"column {index + 1}"
         if len(cell) > MAX_CELL_CHARS:
             raise UnreadableTable(
-                N_("%(column)s: the cell is longer than %(chars)s characters"),
+                N_("the cell is longer than %(chars)s characters")
+                if field
+                else N_("column %(column)s: the cell is longer than %(chars)s characters"),
                 line=line,
                 field=field,
-                column=column,
+                column=index + 1,
                 chars=MAX_CELL_CHARS,
             )
         raise UnreadableTable(
-            N_("%(column)s: the cell holds a control character or an invalid character"),
+            N_("the cell holds a control character or an invalid character")
+            if field
+            else N_(
+                "column %(column)s: the cell holds a control character or an invalid character"
+            ),
             line=line,
             field=field,
-            column=column,
+            column=index + 1,
         )
     return restore_formula_text(cell)
 

@@ -76,7 +76,7 @@ def test_nul_and_control_characters_are_refused_naming_line_and_field() -> None:
     (problem,) = parse_roll(f"{HEADER}\nA,1,1,o1,\nB,1,1,o\x002,\n".encode(), "r.csv")[1]
     assert (problem.line, problem.field) == (3, "owners")
     assert format_problem(problem) == (
-        "r.csv:3: owners: owners: the cell holds a control character or an invalid character"
+        "r.csv:3: owners: the cell holds a control character or an invalid character"
     )
     assert problems_of(f"{HEADER}\nA\x1b[31m,1,1,o1,\n".encode())[0].startswith("roll.csv:2: unit:")
 
@@ -106,7 +106,7 @@ def test_size_lines_columns_and_cells_are_bounded() -> None:
     assert problems_of(wide.encode()) == ["roll.csv:1: the row has more than 64 columns"]
     long_cell = f"{HEADER},owner_names\nA,1,1,o1,,{'名' * (MAX_CELL_CHARS + 1)}\n"
     assert problems_of(long_cell.encode()) == [
-        "roll.csv:2: owner_names: owner_names: the cell is longer than 2000 characters"
+        "roll.csv:2: owner_names: the cell is longer than 2000 characters"
     ]
 
 
