@@ -12,7 +12,9 @@ import click
 from fundvote.cli.common import FundvoteGroup
 
 
-@click.group(cls=FundvoteGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "fundvote", cls=FundvoteGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="fundvote")
 def main() -> None:
     """fundvote: owner decisions and maintenance-fund ledger."""

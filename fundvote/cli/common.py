@@ -57,11 +57,11 @@ def unexpected(error: BaseException, command: str) -> NoReturn:
     frames: list[str] = []
     current: BaseException | None = error
     while current is not None:
-        frames.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        frames.append(f"{type(current).__module__}.{type(current).__qualname__}\n")
         frames.extend(traceback.format_list(traceback.extract_tb(current.__traceback__)))
         current = current.__cause__ or current.__context__
         if current is not None:
-            frames.append("caused by / during handling of:")
+            frames.append("caused by (or while handling):\n")
     where = _log_file()
     try:
         logger = _file_logger(where)
@@ -70,7 +70,7 @@ def unexpected(error: BaseException, command: str) -> NoReturn:
             type(error).__name__,
             command,
             reference,
-            "\n".join(frames),
+            "".join(frames).rstrip("\n"),
         )
         tail = f"; details in {where}"
     except OSError:
@@ -131,18 +131,27 @@ class FundvoteGroup(click.Group):
                 )
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # plain ``fundvote``: the help, as click prints it
         except click.UsageError as error:
             fail(_usage_line(error))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # ``fundvote ballot``: that group's help
         except click.UsageError as error:
             fail(_usage_line(error))
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except DomainError as error:
             fail(f"fundvote: {error.text}")
+        except OSError as error:
+            if error.filename is None:  # a socket or the like: not a path someone gave
+                unexpected(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
+            # A path from an argument or a setting that is a directory, missing, forbidden...
+            fail(f"{error.filename}: cannot be used ({error.strerror or type(error).__name__})")
         except Exception as error:
             unexpected(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
 
