@@ -239,3 +239,9 @@ def test_xlsx_text_is_a_string_cell_and_numbers_are_numbers() -> None:
     ]
     amount = sheet.cell(row=2, column=2)
     assert (amount.value, amount.data_type) == (-2.5, "n")
+
+
+def test_a_bad_header_cell_names_its_column_number() -> None:
+    assert problems_of(f"{HEADER},x\x07y\nA,1,1,o1,,\n".encode()) == [
+        "roll.csv:1: column 6: the cell holds a control character or an invalid character"
+    ]
