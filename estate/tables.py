@@ -45,7 +45,8 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 """Largest roll or ballots file, CSV or XLSX (a 50,000-unit roll with names and phones is
 about 3 MB as CSV, 2.7 MB as XLSX)."""
 MAX_LINES = 100_001
-"""Most lines (rows) in a file, header included: twice the largest community's units."""
+"""Most lines (rows) in a file: the header and 100,000 more, twice the largest community's
+units."""
 MAX_COLUMNS = 64
 """Most columns (fields) in a row."""
 MAX_CELL_CHARS = 2_000
@@ -181,16 +182,18 @@ def _read_csv(data: bytes) -> Iterable[tuple[int, list[str]]]:
     width: int | None = None
     while True:
         line = reader.line_num + 1
-        if line > MAX_LINES:
-            raise UnreadableTable(
-                N_("the file has more than %(lines)s lines"), line=line, lines=MAX_LINES - 1
-            )
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             raise _csv_problem(str(exc), line) from None
+        if line > MAX_LINES:
+            raise UnreadableTable(
+                N_("the file has more than %(rows)s rows after the header"),
+                line=line,
+                rows=MAX_LINES - 1,
+            )
         if not cells:
             yield line, cells  # a blank line
             continue
@@ -276,9 +279,9 @@ def _read_xlsx(data: bytes) -> Iterable[tuple[int, list[str]]]:
                     if line > MAX_LINES:
                         if any(v is not None for v in values):
                             raise UnreadableTable(
-                                N_("the file has more than %(lines)s lines"),
+                                N_("the file has more than %(rows)s rows after the header"),
                                 line=line,
-                                lines=MAX_LINES - 1,
+                                rows=MAX_LINES - 1,
                             )
                         continue
                     if len(values) > MAX_COLUMNS and any(

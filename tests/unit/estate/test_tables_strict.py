@@ -101,7 +101,11 @@ def test_one_leading_bom_is_dropped_a_second_is_not_a_column_name() -> None:
 def test_size_lines_columns_and_cells_are_bounded() -> None:
     assert problems_of(b"x" * (MAX_FILE_BYTES + 1)) == ["roll.csv:1: the file is larger than 10 MB"]
     many = (HEADER + "\n" + "A,1,1,o1,\n" * MAX_LINES).encode()
-    assert problems_of(many) == [f"roll.csv:{MAX_LINES + 1}: the file has more than 100000 lines"]
+    assert problems_of(many) == [
+        f"roll.csv:{MAX_LINES + 1}: the file has more than 100000 rows after the header"
+    ]
+    most = (HEADER + "\n" + "\n" * (MAX_LINES - 2) + "A,1,1,o1,\n").encode()
+    assert parse_roll(most, "r.csv")[0][0].line == MAX_LINES
     wide = HEADER + ",x" * MAX_COLUMNS + "\n"
     assert problems_of(wide.encode()) == ["roll.csv:1: the row has more than 64 columns"]
     long_cell = f"{HEADER},owner_names\nA,1,1,o1,,{'名' * (MAX_CELL_CHARS + 1)}\n"
@@ -186,7 +190,7 @@ def test_xlsx_rows_and_columns_are_bounded() -> None:
     buf = io.BytesIO()
     book.save(buf)
     assert problems_of(buf.getvalue(), "long.xlsx") == [
-        f"long.xlsx:{MAX_LINES + 1}: the file has more than 100000 lines"
+        f"long.xlsx:{MAX_LINES + 1}: the file has more than 100000 rows after the header"
     ]
 
 
