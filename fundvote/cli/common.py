@@ -82,6 +82,17 @@ def unexpected(error: BaseException, command: str) -> NoReturn:
     sys.exit(UNEXPECTED)
 
 
+def refuse(error: DomainError, command: str = "fundvote") -> NoReturn:
+    """A domain error as the command's outcome: status 2 with its message, unless the error
+    table makes it a server fault (500: stored data or our code is wrong), which is
+    :func:`unexpected`."""
+    from fundvote.errors import status_for
+
+    if status_for(error) == 500:
+        unexpected(error, command)
+    fail(f"fundvote: {error.text}")
+
+
 def _log_file() -> Path:
     instance = os.environ.get("FUNDVOTE_INSTANCE_PATH") or str(Path.cwd() / "instance")
     return Path(instance).resolve() / LOG_FILE_NAME
@@ -146,7 +157,7 @@ class FundvoteGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except DomainError as error:
-            fail(f"fundvote: {error.text}")
+            refuse(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
         except OSError as error:
             if error.filename is None:  # a socket or the like: not a path someone gave
                 unexpected(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
@@ -259,10 +270,10 @@ def cli_runtime() -> Iterator[Runtime]:
     try:
         runtime = build_runtime(load_settings())
     except DomainError as exc:
-        fail(f"fundvote: {exc.text}")
+        refuse(exc)
     try:
         yield runtime
     except DomainError as exc:
-        fail(f"fundvote: {exc.text}")
+        refuse(exc)
     finally:
         runtime.engine.dispose()

@@ -11,11 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 
+from estate.errors import CommunityNotFound, UndecryptableData
 from fundvote import auth
-from fundvote.cli.common import LOG_FILE_NAME
+from fundvote.cli.common import LOG_FILE_NAME, FundvoteGroup
 from fundvote.runtime import Runtime
+from notary.errors import N_
 from tests import hostile_files as hostile
 from tests.cli.test_roll_cli import counts
 
@@ -219,3 +221,25 @@ def test_an_unexpected_failure_is_one_line_with_a_reference(  # type: ignore[no-
     assert "sqlalchemy.exc.OperationalError" in text and 'File "' in text
     assert "unable to open database file" not in text  # the message is never logged
     assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_server_fault_is_unexpected_a_refusal_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error table decides: a domain error that is our fault (500) is status 1 with a
+    reference, one that is the user's (4xx) status 2 with its message."""
+    monkeypatch.setenv("FUNDVOTE_INSTANCE_PATH", str(tmp_path))
+    group = FundvoteGroup("fundvote")
+
+    @group.command("fault")
+    def fault() -> None:
+        raise UndecryptableData(N_("A stored personal value cannot be read (bad format)."))
+
+    @group.command("refused")
+    def refused() -> None:
+        raise CommunityNotFound(N_("There is no community %(code)s."), code="X")
+
+    line = one_line(CliRunner().invoke(group, ["fault"]), status=1)
+    assert line.startswith("fundvote fault: unexpected error UndecryptableData, reference ")
+    assert "UndecryptableData" in (tmp_path / LOG_FILE_NAME).read_text(encoding="utf-8")
+    assert one_line(CliRunner().invoke(group, ["refused"])) == "fundvote: There is no community X."
