@@ -19,6 +19,10 @@ VALID_CSV = (
 
 VALID_BALLOTS = b"unit,choice\n1-101,agree\n1-102,oppose\n"
 
+VALID_XLSX = hostile.good_xlsx()
+"""Built once: openpyxl stamps the time into every workbook it writes, and hypothesis needs
+the same base bytes each time it replays an example."""
+
 _PIECES = st.sampled_from(
     [
         "unit",
@@ -108,7 +112,7 @@ def xlsx_bytes(draw: st.DrawFn) -> bytes:
     kind = draw(st.sampled_from(["cells", "member", "archive", "random"]))
     if kind == "cells":
         return _workbook(draw(st.lists(st.lists(_CELL, max_size=8), max_size=6)))
-    base = hostile.good_xlsx()
+    base = VALID_XLSX
     if kind == "member":
         return _mutate_member(base, draw)
     if kind == "archive":
