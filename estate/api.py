@@ -28,6 +28,7 @@ from estate.services import (
     import_roll,
     import_roll_file,
 )
+from estate.tables import MAX_FILE_BYTES, csv_cells, neutralise_formula
 from notary.work import UnitOfWork
 
 
@@ -37,6 +38,7 @@ def export_roll(uow: UnitOfWork, community_code: str, fmt: str = "csv") -> bytes
 
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "METHOD",
     "BadQuantity",
     "CommunityExists",
@@ -51,6 +53,7 @@ __all__ = [
     "apportion",
     "buildings_of",
     "create_community",
+    "csv_cells",
     "export_roll",
     "find_community",
     "format_hundredths",
@@ -59,6 +62,7 @@ __all__ = [
     "import_roll_file",
     "load_cipher",
     "mask_name",
+    "neutralise_formula",
     "parse_hundredths",
     "parse_roll",
 ]

@@ -16,6 +16,10 @@ first sheet of an XLSX workbook, with the header::
   nothing for that owner. One owner key must not get two different names (or phones).
 - ``kind`` (optional): ``flat`` (default), ``shop`` or ``parking``.
 
+Bounds: codes at most 64 characters, owner keys 128, names 200, at most 50 owners per unit,
+an area at most 1,000,000 m²; the file itself is bounded and read strictly by
+``estate.tables`` (size, lines, columns, cells, quotes, encoding, XLSX expansion).
+
 Column names are matched after trimming, case-insensitively; an unknown column is a problem
 (a misspelt ``owner_phones`` would otherwise be dropped silently). ``parse_roll`` collects
 every problem, in line order, instead of stopping at the first.
@@ -38,6 +42,16 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("unit", "building", "area", "owners", "deve
 OPTIONAL_COLUMNS: tuple[str, ...] = ("owner_names", "owner_phones", "kind")
 UNIT_KINDS: tuple[str, ...] = ("flat", "shop", "parking")
 SEPARATOR = ";"
+MAX_CODE_CHARS = 64
+"""Longest unit or building code (the register's column size)."""
+MAX_OWNER_KEY_CHARS = 128
+"""Longest owner key."""
+MAX_NAME_CHARS = 200
+"""Longest owner name."""
+MAX_OWNERS = 50
+"""Most co-owners of one unit."""
+MAX_AREA_CENTI = 100_000_000
+"""Largest area of one unit: 1,000,000.00 m² (so sums over any community fit in 64 bits)."""
 
 # BadQuantity's messages, worded for the area column.
 _AREA_PROBLEMS: dict[str, str] = {
@@ -114,7 +128,7 @@ def parse_roll(data: bytes, filename: str) -> tuple[list[RollRow], list[RollProb
     try:
         table = read_table(data, filename)
     except UnreadableTable as exc:
-        return [], [RollProblem(filename, 1, "", exc.message, exc.params)]
+        return [], [RollProblem(filename, exc.line, exc.field, exc.message, exc.params)]
     return validate_table(table, filename)
 
 
@@ -201,6 +215,7 @@ class _RowChecker:
         building = value["building"]
         if not building:
             self.problem(line, "building", N_("the building is missing"))
+        self._too_long(line, "building", building, MAX_CODE_CHARS)
         area = self._area(line, value["area"])
         developer = self._developer(line, value["developer"])
         keys = self._owners(line, value["owners"], developer)
@@ -225,9 +240,17 @@ class _RowChecker:
         assert unit is not None and area is not None and keys is not None
         return RollRow(line, unit, building, area, keys, bool(developer), kind, names, phones)
 
+    def _too_long(self, line: int, field: str, text: str, limit: int) -> bool:
+        if len(text) <= limit:
+            return False
+        self.problem(line, field, N_("the value is longer than %(chars)s characters"), chars=limit)
+        return True
+
     def _unit(self, line: int, unit: str) -> str | None:
         if not unit:
             self.problem(line, "unit", N_("the unit code is missing"))
+            return None
+        if self._too_long(line, "unit", unit, MAX_CODE_CHARS):
             return None
         first = self.unit_lines.setdefault(unit, line)
         if first != line:
@@ -253,6 +276,15 @@ class _RowChecker:
         if area <= 0:
             self.problem(line, "area", N_("'%(value)s' is not greater than zero"), value=text)
             return None
+        if area > MAX_AREA_CENTI:
+            self.problem(
+                line,
+                "area",
+                N_("'%(value)s' is larger than %(max)s m²"),
+                value=text,
+                max=MAX_AREA_CENTI // 100,
+            )
+            return None
         return area
 
     def _developer(self, line: int, text: str) -> bool | None:
@@ -274,6 +306,19 @@ class _RowChecker:
                 return None
             return ()
         keys = [k.strip() for k in text.split(SEPARATOR)]
+        if len(keys) > MAX_OWNERS:
+            self.problem(
+                line, "owners", N_("more than %(count)s owners for one unit"), count=MAX_OWNERS
+            )
+            return None
+        if any(len(k) > MAX_OWNER_KEY_CHARS for k in keys):
+            self.problem(
+                line,
+                "owners",
+                N_("an owner key is longer than %(chars)s characters"),
+                chars=MAX_OWNER_KEY_CHARS,
+            )
+            return None
         if any(not k for k in keys):
             self.problem(line, "owners", N_("'%(value)s' has an empty owner key"), value=text)
             return None
@@ -291,6 +336,15 @@ class _RowChecker:
         if not text:
             return None
         parts = tuple(p.strip() or None for p in text.split(SEPARATOR))
+        if any(p is not None and len(p) > MAX_NAME_CHARS for p in parts):
+            # Names and phones alike; a phone that long is refused as no phone anyway.
+            self.problem(
+                line,
+                field,
+                N_("a value is longer than %(chars)s characters"),
+                chars=MAX_NAME_CHARS,
+            )
+            return None
         if keys is not None and len(parts) != len(keys):
             self.problem(
                 line,

@@ -267,7 +267,8 @@ def export_roll(session: Session, community_code: str, fmt: str = "csv") -> byte
     code order, owners in their roll order. The file is for the committee (names in clear, as
     they are in the register); it never contains phone or ID numbers, in clear or otherwise,
     so re-importing it leaves stored phones as they are. A ``;`` inside a name is written as
-    a full-width ``；`` so names stay aligned with owners.
+    a full-width ``；`` so names stay aligned with owners. No text cell can be a spreadsheet
+    formula (``estate.tables.write_table``); the area column is numeric.
     """
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"unknown roll format {fmt!r}")
@@ -292,7 +293,7 @@ def export_roll(session: Session, community_code: str, fmt: str = "csv") -> byte
                 unit.kind,
             ]
         )
-    return write_table(EXPORT_HEADER, out, fmt)
+    return write_table(EXPORT_HEADER, out, fmt, numeric={EXPORT_HEADER.index("area")})
 
 
 def _check_rows(rows: Sequence[RollRow]) -> None:

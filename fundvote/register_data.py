@@ -348,7 +348,7 @@ def export(uow: UnitOfWork, code: str, fmt: str, *, clear_names: bool) -> bytes:
         if cells[column]:
             cells[column] = ";".join(mask_name(n) for n in cells[column].split(";"))
         rows.append(cells)
-    return write_table(table.header, rows, fmt)
+    return write_table(table.header, rows, fmt, numeric={EXPORT_HEADER.index("area")})
 
 
 def _community(s: Session, code: str) -> Community | None:

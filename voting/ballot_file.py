@@ -48,7 +48,7 @@ def parse_ballot_rows(data: bytes, filename: str) -> tuple[list[BallotRow], list
     try:
         table = read_table(data, filename)
     except UnreadableTable as exc:
-        return [], [RollProblem(filename, 1, "", exc.message, exc.params)]
+        return [], [RollProblem(filename, exc.line, exc.field, exc.message, exc.params)]
     header = [h.strip().lower() for h in table.header]
     problems = _check_header(header, filename)
     if problems:

@@ -24,6 +24,7 @@ from estate.models import Community, Owner
 from estate.personal import DataCipher
 from estate.quantities import format_hundredths
 from estate.services import phone_purpose
+from estate.tables import csv_cells
 from notary import store
 from notary.work import UnitOfWork
 from voting.errors import N_, IllegalTransition, LinkAlreadyIssued, NotEligible, ReissueClosed
@@ -219,19 +220,23 @@ def links_csv(
     """The issued links as CSV for the committee: unit codes, masked holder, area, link.
 
     UTF-8 with a byte-order mark so spreadsheet programs read the Chinese correctly. ``header``
-    gives the four column titles in the reader's language.
+    gives the four column titles in the reader's language. Text cells cannot become formulas
+    (``estate.tables.csv_cells``); the area stays a number.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(list(header))
+    writer.writerow(csv_cells(list(header)))
     for link in issued.links:
         writer.writerow(
-            [
-                unit_separator.join(link.unit_codes),
-                developer_label if link.is_developer else link.holder_label,
-                format_hundredths(link.area_centi),
-                link.url,
-            ]
+            csv_cells(
+                [
+                    unit_separator.join(link.unit_codes),
+                    developer_label if link.is_developer else link.holder_label,
+                    format_hundredths(link.area_centi),
+                    link.url,
+                ],
+                numeric={2},
+            )
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

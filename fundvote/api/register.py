@@ -16,7 +16,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import FileStorage
 
-from estate.api import RollRejected, format_hundredths, import_roll_file
+from estate.api import MAX_FILE_BYTES, RollRejected, format_hundredths, import_roll_file
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
@@ -24,7 +24,7 @@ from fundvote.api.common import AREA
 from fundvote.api.fields import Count, Text
 from fundvote.errors import error_text, problem_response, roll_problem_text, status_for
 
-ROLL_MAX_BYTES = 5 * 1024 * 1024
+ROLL_MAX_BYTES = MAX_FILE_BYTES  # the roll reader refuses anything larger anyway
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -273,7 +273,7 @@ def unit(code: str, unit_code: str) -> dict[str, Any]:
 @blp.alt_response(401, schema=ProblemSchema, description=_DENIED["description"])
 @blp.alt_response(403, schema=ProblemSchema, description=_DENIED["description"])
 @blp.alt_response(404, schema=ProblemSchema, description="No such community")
-@blp.alt_response(413, schema=ProblemSchema, description="The file is larger than 5 MB")
+@blp.alt_response(413, schema=ProblemSchema, description="The file is larger than 10 MB")
 @blp.alt_response(
     422, schema=RollRejectedSchema, description="The roll was rejected; nothing was written"
 )

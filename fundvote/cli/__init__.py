@@ -1,14 +1,20 @@
 """The ``fundvote`` command line.
 
-Bad input exits with status 2 and one line on stderr naming the file, line and problem.
+Bad input exits with status 2 and one line on stderr naming the file, line and problem (or
+the argument); an unexpected failure exits with status 1 and one line with a reference, the
+traceback going to the log file (see :mod:`fundvote.cli.common`).
 """
 
 from __future__ import annotations
 
 import click
 
+from fundvote.cli.common import FundvoteGroup
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    "fundvote", cls=FundvoteGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="fundvote")
 def main() -> None:
     """fundvote: owner decisions and maintenance-fund ledger."""

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from fundvote.cli.common import WholeNumber
 from fundvote.config import load_settings
 from fundvote.runtime import Runtime, build_runtime
 from fundvote.schema import upgrade
@@ -62,9 +63,9 @@ def demo_command(if_empty: bool, base_url: str) -> None:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int, envvar="PORT")
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=WholeNumber(1, 65535), envvar="PORT")
+@click.option("--workers", default=2, show_default=True, type=WholeNumber(1, 64))
+@click.option("--threads", default=4, show_default=True, type=WholeNumber(1, 64))
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web application with gunicorn (the production server)."""
     from gunicorn.app.base import BaseApplication

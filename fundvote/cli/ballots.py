@@ -26,6 +26,8 @@ def ballot_group() -> None:
 def ballot_list(community: str) -> None:
     """List COMMUNITY's ballots: reference, status, closing time (UTC), title."""
     with cli_runtime() as rt:
+        if rt.query(find_community, community) is None:
+            fail(f"fundvote: There is no community {community}.")
         items = rt.query(voting.list_ballots, community)
     for info in items:
         closes = info.closes_at.strftime("%Y-%m-%dT%H:%MZ")

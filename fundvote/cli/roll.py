@@ -1,8 +1,8 @@
 """Property-register commands: ``apportion``, ``community add``, ``roll import|export``.
 
-Bad input exits with status 2. ``apportion`` prints ONE line on stderr naming the file, line,
-field and problem (the first in line order, then how many more there are); ``roll import``
-prints every problem, one per line, and writes nothing. No traceback for bad input.
+Bad input exits with status 2 and ONE line on stderr naming the file, line, field and problem
+(the first in line order, then how many more there are); a rejected ``roll import`` writes
+nothing (``--all-problems`` lists every problem, one per line). No traceback for bad input.
 """
 
 from __future__ import annotations
@@ -28,17 +28,28 @@ from fundvote.cli.common import cli_runtime as _runtime
 from fundvote.cli.common import fail as _fail
 from fundvote.cli.common import one_line as _one_line
 from fundvote.cli.common import read_file as _read
-from fundvote.cli.common import scope_rows
+from fundvote.cli.common import scope_rows, text_argument
 from fundvote.cli.common import text_table as _table
+
+MAX_AMOUNT_FEN = 10**14
+"""Largest ``--amount``: 1,000,000,000,000.00 yuan."""
+MAX_NAME_CHARS = 200
+MAX_ADDRESS_CHARS = 400
 
 
 def _parse_amount(text: str | None) -> int:
     if text is None:
         _fail("fundvote apportion: --amount is required (yuan, e.g. --amount 12345.67)")
     try:
-        return parse_hundredths(text)
+        amount = parse_hundredths(text)
     except BadQuantity as exc:
         _fail(f"fundvote apportion: --amount: {exc.text} (expected yuan like 12345.67)")
+    if amount > MAX_AMOUNT_FEN:
+        _fail(
+            "fundvote apportion: --amount: larger than "
+            f"{format_hundredths(MAX_AMOUNT_FEN, grouping=True)} yuan"
+        )
+    return amount
 
 
 def _scope(rows: list[RollRow], buildings: str | None, filename: str) -> list[RollRow]:
@@ -99,6 +110,10 @@ def community_add(code: str, name: str, address: str) -> None:
     """Create community CODE named NAME (the code also names its evidence log)."""
     from estate.api import create_community
 
+    name = text_argument(name, what="fundvote community add: NAME", limit=MAX_NAME_CHARS)
+    address = text_argument(
+        address, what="fundvote community add: --address", limit=MAX_ADDRESS_CHARS, required=False
+    )
     with _runtime() as rt:
         info = rt.run(create_community, code=code, name=name, address=address)
     click.echo(f"community {info.code} created: {info.name}")
@@ -112,7 +127,12 @@ def roll_group() -> None:
 @roll_group.command("import")
 @click.argument("code")
 @click.argument("file")
-def roll_import(code: str, file: str) -> None:
+@click.option(
+    "--all-problems",
+    is_flag=True,
+    help="On rejection list every problem, one per line (default: the first and a count).",
+)
+def roll_import(code: str, file: str, all_problems: bool) -> None:
     """Import FILE (CSV or XLSX) into community CODE: all rows or none."""
     from estate.api import import_roll_file
 
@@ -123,9 +143,11 @@ def roll_import(code: str, file: str) -> None:
                 import_roll_file, community_code=code, data=data, filename=file, cipher=rt.cipher
             )
         except RollRejected as exc:
-            for problem in exc.problems:
-                click.echo(format_problem(problem), err=True)
-            _fail(f"{file}: rejected, nothing imported ({exc.params['count']} problems)")
+            if all_problems:
+                for problem in exc.problems[:-1]:
+                    click.echo(format_problem(problem), err=True)
+                _fail(f"{format_problem(exc.problems[-1])} (rejected, nothing imported)")
+            _fail(f"{_one_line(exc.problems)} (rejected, nothing imported)")
     click.echo(
         f"{file}: imported into {code}: units {s.units_created} new, {s.units_updated} changed,"
         f" {s.units_unchanged} unchanged; owners {s.owners_created} new,"

@@ -13,7 +13,7 @@ import io
 import random
 from dataclasses import dataclass
 
-from estate.api import format_hundredths
+from estate.api import csv_cells, format_hundredths
 
 DEMO_CODE = "demo"
 DEMO_NAME = "江滨花园"
@@ -137,15 +137,18 @@ def demo_roll_csv(seed: int = 20261122) -> bytes:
     )
     for unit, holders, is_developer in rows:
         writer.writerow(
-            [
-                unit.code,
-                unit.building,
-                format_hundredths(unit.area_centi),
-                ";".join(holders),
-                "1" if is_developer else "",
-                ";".join(owners[k][0] for k in holders),
-                ";".join(owners[k][1] for k in holders),
-            ]
+            csv_cells(
+                [
+                    unit.code,
+                    unit.building,
+                    format_hundredths(unit.area_centi),
+                    ";".join(holders),
+                    "1" if is_developer else "",
+                    ";".join(owners[k][0] for k in holders),
+                    ";".join(owners[k][1] for k in holders),
+                ],
+                numeric={2},
+            )
         )
     return out.getvalue().encode("utf-8")
 

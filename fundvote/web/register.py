@@ -23,7 +23,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
-from estate.api import ImportSummary, RollProblem, RollRejected, format_hundredths, import_roll_file
+from estate.api import (
+    MAX_FILE_BYTES,
+    ImportSummary,
+    RollProblem,
+    RollRejected,
+    format_hundredths,
+    import_roll_file,
+)
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.errors import roll_problem_text, status_for
@@ -31,7 +38,7 @@ from fundvote.inputs import parse_int
 
 bp = Blueprint("register", __name__, url_prefix="/c/<code>")
 
-ROLL_MAX_BYTES = 5 * 1024 * 1024
+ROLL_MAX_BYTES = MAX_FILE_BYTES  # the roll reader refuses anything larger anyway
 ROLL_SUFFIXES = (".csv", ".xlsx")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

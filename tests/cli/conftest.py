@@ -1,5 +1,6 @@
 """Fixtures of the command-line tests: ``cli(*args)`` runs ``fundvote`` against the test
-database, keys and instance folder of the ``runtime`` fixture."""
+database, keys and instance folder of the ``runtime`` fixture (``env=`` overrides settings,
+``input=`` is stdin)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fundvote.runtime import Runtime
 @pytest.fixture
 def cli(runtime: Runtime):  # type: ignore[no-untyped-def]
     s = runtime.settings
-    env = {
+    base = {
         "FUNDVOTE_INSTANCE_PATH": str(s.instance_path),
         "FUNDVOTE_DATABASE_URL": s.database_url,
         "FUNDVOTE_SECRET_KEY": s.secret_key,
@@ -22,7 +23,7 @@ def cli(runtime: Runtime):  # type: ignore[no-untyped-def]
         "FUNDVOTE_LOG_ORIGIN": s.log_origin,
     }
 
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env)
+    def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        return CliRunner().invoke(main, list(args), env={**base, **(env or {})}, input=input)
 
     return invoke

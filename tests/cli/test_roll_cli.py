@@ -65,7 +65,7 @@ def test_add_import_export(cli, runtime: Runtime, tmp_path: Path) -> None:  # ty
     assert problems == [] and [r.unit for r in rows] == ["1-101", "1-102"]
 
 
-def test_rejected_import_prints_every_problem_and_writes_nothing(
+def test_rejected_import_prints_one_line_and_writes_nothing(
     cli,
     runtime: Runtime,
     tmp_path: Path,  # type: ignore[no-untyped-def]
@@ -78,11 +78,16 @@ def test_rejected_import_prints_every_problem_and_writes_nothing(
     assert r.exit_code == 2
     assert r.stdout == ""
     assert r.stderr.splitlines() == [
+        f"{roll}:3: unit: unit '1-101' already appears on line 2 (and 2 more problems)"
+        " (rejected, nothing imported)"
+    ]
+    r = cli("roll", "import", "JB01", str(roll), "--all-problems")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
         f"{roll}:3: unit: unit '1-101' already appears on line 2",
         f"{roll}:4: building: the building is missing",
         f"{roll}:4: owner_names: 1 value(s) for 2 owner(s): give one value for each"
-        " owner, in the same order as the owners",
-        f"{roll}: rejected, nothing imported (3 problems)",
+        " owner, in the same order as the owners (rejected, nothing imported)",
     ]
     assert counts(runtime) == before
 

@@ -373,7 +373,7 @@ def test_import_needs_a_file_of_the_right_kind_and_size(
     assert response.status_code == 400 and "请先选择" in response.get_data(as_text=True)
     response = _post_roll(client, ROLL.encode(), "roll.pdf")
     assert response.status_code == 400 and "只能导入" in response.get_data(as_text=True)
-    assert "不超过 5 MB" in _page(client, "/c/demo/roll/import")
+    assert "不超过 10 MB" in _page(client, "/c/demo/roll/import")
     # A small limit keeps the upload in memory (the test client leaks big spooled bodies).
     monkeypatch.setattr("fundvote.web.register.ROLL_MAX_BYTES", 2048)
     response = _post_roll(client, ROLL.encode() * 20, "big.csv")

@@ -55,7 +55,7 @@ def test_bad_headers() -> None:
     assert problems_of("") == ["b.csv:1: the file is empty: expected the header unit,choice"]
     _rows, problems = parse_ballot_rows(b"unit,choice\n\xff,agree\n", "b.csv")
     assert [format_problem(p) for p in problems] == [
-        "b.csv:1: the file is not UTF-8 text (bad byte at offset 12)"
+        "b.csv:2: the file is not UTF-8 text (bad byte at offset 12): save it as CSV in UTF-8"
     ]
 
 
