@@ -55,9 +55,10 @@ def test_gunicorn_access_log_keeps_a_crlf_path_on_one_line() -> None:
     cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s "%(a)s"')
     glog = GunicornLogger(cfg)
     out = io.StringIO()
-    for handler in glog.access_log.handlers:
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(out)
+    # Only gunicorn's own handler: another test's log capture may be attached to the logger.
+    ours = [h for h in glog.access_log.handlers if getattr(h, "_gunicorn", False)]
+    assert len(ours) == 1 and isinstance(ours[0], logging.StreamHandler)
+    ours[0].setStream(out)
     # What gunicorn hands over for GET /a%0d%0a127.0.0.1%20"GET%20/admin"%20200: PATH_INFO
     # is percent-decoded, so the CR/LF are real.
     environ = {
