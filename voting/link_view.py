@@ -53,7 +53,7 @@ from voting.rows import (
     units_by_member,
 )
 from voting.shares import fund_part_fen, shares_of
-from voting.tokens import live_credential, live_link
+from voting.tokens import live_credential, live_link, live_link_with
 
 
 @dataclass(frozen=True)
@@ -156,22 +156,25 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
     ``has_voted`` tells whether one is recorded at all. Reads only.
     """
     s = uow.session
-    credential, ballot, member, community = live_link(s, token)
+    credential, ballot, member, community, extra = live_link_with(s, token, _PAGE_EXTRA)
+    vote_receipt, vote_index, lodged, has_proxies, has_attachments = extra
     now = uow.clock.now()
     if ballot.identity_check != "none" and credential.identity_verified_at is None:
         return _guarded_view(s, credential, ballot, member, community.code, community.name, now)
     questions = _questions(s, ballot, [member.id])
     views = _member_views(s, ballot.id, [member])
     represented: list[RepresentedView] = []
-    proxies = s.scalars(
-        sa.select(Proxy)
-        .where(
-            Proxy.ballot_id == ballot.id,
-            Proxy.acting_member_id == member.id,
-            Proxy.revoked_at.is_(None),
-        )
-        .order_by(Proxy.id)
-    ).all()
+    proxies: Sequence[Proxy] = ()
+    if has_proxies:
+        proxies = s.scalars(
+            sa.select(Proxy)
+            .where(
+                Proxy.ballot_id == ballot.id,
+                Proxy.acting_member_id == member.id,
+                Proxy.revoked_at.is_(None),
+            )
+            .order_by(Proxy.id)
+        ).all()
     if proxies:
         rep_members = [s.get_one(RollMember, p.member_id) for p in proxies]
         rep_views = _member_views(s, ballot.id, rep_members)
@@ -186,16 +189,10 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
                     voted,
                 )
             )
-    attachments = tuple(
-        AttachmentView(a.id, a.filename, a.content_type, a.size)
-        for a in s.execute(
-            sa.select(Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size)
-            .where(Attachment.ballot_id == ballot.id)
-            .order_by(Attachment.id)
-        )
-    )
+    attachments = _attachments(s, ballot.id) if has_attachments else ()
     publicity_ends = publicity_end(ballot)
-    voted, receipt = _vote_of(s, credential, member.id)
+    voted = vote_index is not None
+    receipt = _shown_receipt(credential, vote_receipt, vote_index)
     return LinkView(
         ballot_ref=ballot.ref,
         ballot_title=ballot.title,
@@ -225,7 +222,7 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
             ballot.status == "published" and publicity_ends is not None and now < publicity_ends
         ),
         has_voted=voted,
-        objections_left=_objections_left(s, credential.id),
+        objections_left=max(0, MAX_OBJECTIONS_PER_LINK - int(lodged)),
     )
 
 
@@ -344,6 +341,54 @@ def _require_identity(ballot: Ballot, credential: Credential) -> None:
         raise IdentityCheckRequired(N_("Please confirm who you are first."))
 
 
+# Read with the link itself on the owner's page: the member's vote (receipt and log index),
+# the objections this link lodged, and whether any live proxy or document needs a query.
+_PAGE_EXTRA = (
+    sa.select(Vote.receipt)
+    .where(Vote.ballot_id == Credential.ballot_id, Vote.member_id == Credential.member_id)
+    .scalar_subquery()
+    .label("vote_receipt"),
+    sa.select(Vote.log_index)
+    .where(Vote.ballot_id == Credential.ballot_id, Vote.member_id == Credential.member_id)
+    .scalar_subquery()
+    .label("vote_index"),
+    sa.select(sa.func.count())
+    .select_from(Objection)
+    .where(Objection.credential_id == Credential.id)
+    .scalar_subquery()
+    .label("lodged"),
+    sa.exists()
+    .where(
+        Proxy.ballot_id == Credential.ballot_id,
+        Proxy.acting_member_id == Credential.member_id,
+        Proxy.revoked_at.is_(None),
+    )
+    .label("has_proxies"),
+    sa.exists().where(Attachment.ballot_id == Credential.ballot_id).label("has_attachments"),
+)
+
+
+def _attachments(s: Session, ballot_id: int) -> tuple[AttachmentView, ...]:
+    return tuple(
+        AttachmentView(a.id, a.filename, a.content_type, a.size)
+        for a in s.execute(
+            sa.select(Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size)
+            .where(Attachment.ballot_id == ballot_id)
+            .order_by(Attachment.id)
+        )
+    )
+
+
+def _shown_receipt(
+    credential: Credential, receipt: str | None, log_index: int | None
+) -> str | None:
+    """The receipt if this link may show it: only a vote recorded after the link was issued
+    (its log entry not before the link)."""
+    if receipt is None or log_index is None:
+        return None
+    return receipt if log_index >= credential.log_size_at_issue else None
+
+
 def _vote_of(s: Session, credential: Credential, member_id: int) -> tuple[bool, str | None]:
     """Whether the member has a recorded vote, and its receipt if this link may show it: only
     a vote recorded after the link was issued (its log entry not before the link)."""
@@ -355,16 +400,7 @@ def _vote_of(s: Session, credential: Credential, member_id: int) -> tuple[bool, 
     if row is None:
         return False, None
     receipt, log_index = row
-    return True, (receipt if log_index >= credential.log_size_at_issue else None)
-
-
-def _objections_left(s: Session, credential_id: int) -> int:
-    lodged = s.scalar(
-        sa.select(sa.func.count())
-        .select_from(Objection)
-        .where(Objection.credential_id == credential_id)
-    )
-    return max(0, MAX_OBJECTIONS_PER_LINK - int(lodged or 0))
+    return True, _shown_receipt(credential, receipt, log_index)
 
 
 def _guarded_view(
@@ -378,14 +414,7 @@ def _guarded_view(
 ) -> LinkView:
     """The view of a link whose identity check is pending: the ballot's public information
     and the check's state, nothing of the member but its (opaque) ids."""
-    attachments = tuple(
-        AttachmentView(a.id, a.filename, a.content_type, a.size)
-        for a in s.execute(
-            sa.select(Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size)
-            .where(Attachment.ballot_id == ballot.id)
-            .order_by(Attachment.id)
-        )
-    )
+    attachments = _attachments(s, ballot.id)
     publicity_ends = publicity_end(ballot)
     return LinkView(
         ballot_ref=ballot.ref,

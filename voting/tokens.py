@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -62,10 +64,19 @@ def live_credential(s: Session, token: str, *, for_update: bool = False) -> Cred
 def live_link(s: Session, token: str) -> tuple[Credential, Ballot, RollMember, Community]:
     """The live credential of ``token`` with its ballot, member and community, read in one
     statement; ``UnknownLink`` exactly as :func:`live_credential` decides it."""
+    credential, ballot, member, community, _ = live_link_with(s, token, ())
+    return credential, ballot, member, community
+
+
+def live_link_with(
+    s: Session, token: str, extra: Sequence[sa.ColumnElement[Any]]
+) -> tuple[Credential, Ballot, RollMember, Community, tuple[Any, ...]]:
+    """As :func:`live_link`, and the values of ``extra`` (columns or scalar subqueries over
+    the same row: e.g. the member's vote) read in the same statement."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         raise UnknownLink(N_("This link is not valid."), reason="unknown")
     row = s.execute(
-        sa.select(Credential, Ballot, RollMember, Community)
+        sa.select(Credential, Ballot, RollMember, Community, *extra)
         .join(Ballot, Ballot.id == Credential.ballot_id)
         .join(RollMember, RollMember.id == Credential.member_id)
         .join(Community, Community.id == Ballot.community_id)
@@ -73,9 +84,9 @@ def live_link(s: Session, token: str) -> tuple[Credential, Ballot, RollMember, C
     ).one_or_none()
     if row is None:
         raise UnknownLink(N_("This link is not valid."), reason="unknown")
-    credential, ballot, member, community = row
+    credential, ballot, member, community = row[:4]
     if credential.revoked_at is not None:
         raise UnknownLink(N_("This link was replaced by a new one."), reason="revoked")
     if ballot.status not in ROLL_STATUSES:
         raise UnknownLink(N_("This link is not valid any more."), reason="unknown")
-    return credential, ballot, member, community
+    return credential, ballot, member, community, tuple(row[4:])
