@@ -74,6 +74,10 @@ from voting.api import (
 
 bp = Blueprint("owner", __name__, url_prefix="/v")
 
+# Objections are lodged only during the publicity period, so before the result is published a
+# link has none and the page need not look for them.
+_BEFORE_PUBLICATION = frozenset({"open", "closed", "tallied"})
+
 _SAFE_FILENAME = re.compile(r"[^\w.\-() ]+")
 
 
@@ -153,7 +157,9 @@ def _page(
         "is_proxy": is_proxy,
         "for_member": member.member_id if is_proxy else None,
         "objections": (
-            [] if is_proxy else current_runtime().query(objections_for_link, token=token)
+            []
+            if is_proxy or view.status in _BEFORE_PUBLICATION
+            else current_runtime().query(objections_for_link, token=token)
         ),
         "objection_error": objection_error,
         "objection_text": objection_text[:MAX_OBJECTION_CHARS],
