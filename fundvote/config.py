@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from fundvote.proxies import Network, parse_trusted_proxies
+from fundvote.proxies import BadProxySetting, Network, parse_trusted_proxies
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,34 @@ def _secret_key(instance: Path, env: Mapping[str, str]) -> str:
     return value
 
 
+class BadSetting(ValueError):
+    """A setting in the environment is not what it must be (its message names it)."""
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """The whole number in ``env[name]`` (ASCII digits, ``low..high``), else ``default`` when
+    unset or empty; :class:`BadSetting` naming the setting otherwise."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if len(text) > 12 or not set(text) <= _DIGITS or not low <= int(text) <= high:
+        raise BadSetting(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def _proxies(text: str) -> tuple[Network, ...]:
+    try:
+        return parse_trusted_proxies(text)
+    except BadProxySetting as error:
+        raise BadSetting(str(error)) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read settings from ``env`` (default: the process environment)."""
+    """Read settings from ``env`` (default: the process environment); :class:`BadSetting`
+    names a setting whose value cannot be used."""
     env = os.environ if env is None else env
     instance = Path(env.get("FUNDVOTE_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
     database_url = env.get("FUNDVOTE_DATABASE_URL") or f"sqlite:///{instance / 'fundvote.db'}"
@@ -142,13 +168,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_origin=env.get("FUNDVOTE_LOG_ORIGIN") or "fundvote.local",
         outbox_dir=Path(env.get("FUNDVOTE_OUTBOX_DIR") or instance / "outbox"),
         public_url=(env.get("FUNDVOTE_PUBLIC_URL") or "").rstrip("/"),
-        login_max_failures=int(env.get("FUNDVOTE_LOGIN_MAX_FAILURES") or 5),
-        login_lockout_minutes=int(env.get("FUNDVOTE_LOGIN_LOCKOUT_MINUTES") or 15),
-        session_idle_minutes=max(1, int(env.get("FUNDVOTE_SESSION_IDLE_MINUTES") or 120)),
-        session_max_hours=max(1, int(env.get("FUNDVOTE_SESSION_MAX_HOURS") or 24)),
-        token_days=max(1, int(env.get("FUNDVOTE_TOKEN_DAYS") or 90)),
-        trusted_proxies=parse_trusted_proxies(env.get("FUNDVOTE_TRUSTED_PROXIES") or ""),
-        slips_keep_hours=max(1, int(env.get("FUNDVOTE_SLIPS_KEEP_HOURS") or 24)),
+        login_max_failures=_whole(env, "FUNDVOTE_LOGIN_MAX_FAILURES", 5, 1, 1000),
+        login_lockout_minutes=_whole(env, "FUNDVOTE_LOGIN_LOCKOUT_MINUTES", 15, 1, 10_080),
+        session_idle_minutes=_whole(env, "FUNDVOTE_SESSION_IDLE_MINUTES", 120, 1, 525_600),
+        session_max_hours=_whole(env, "FUNDVOTE_SESSION_MAX_HOURS", 24, 1, 8_760),
+        token_days=_whole(env, "FUNDVOTE_TOKEN_DAYS", 90, 1, 3_650),
+        trusted_proxies=_proxies(env.get("FUNDVOTE_TRUSTED_PROXIES") or ""),
+        slips_keep_hours=_whole(env, "FUNDVOTE_SLIPS_KEEP_HOURS", 24, 1, 8_760),
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
         in {"1", "true", "yes"},
     )

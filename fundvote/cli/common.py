@@ -31,7 +31,7 @@ from typing import Any, NoReturn
 import click
 
 from estate.api import RollProblem, RollRow, format_problem
-from fundvote.config import load_settings
+from fundvote.config import BadSetting, load_settings
 from fundvote.runtime import Runtime, build_runtime
 from notary.api import DomainError
 
@@ -158,6 +158,8 @@ class FundvoteGroup(click.Group):
             raise
         except DomainError as error:
             refuse(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
+        except BadSetting as error:
+            fail(str(error))
         except OSError as error:
             if error.filename is None:  # a socket or the like: not a path someone gave
                 unexpected(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())

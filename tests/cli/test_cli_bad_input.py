@@ -82,6 +82,22 @@ def test_serve_port_from_the_environment_is_checked_too(cli) -> None:  # type: i
     assert "'８０' is not a whole number" in line
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FUNDVOTE_LOGIN_MAX_FAILURES", "abc"),
+        ("FUNDVOTE_TOKEN_DAYS", "９０"),
+        ("FUNDVOTE_SESSION_IDLE_MINUTES", "0"),
+        ("FUNDVOTE_SLIPS_KEEP_HOURS", "99999999999999"),
+        ("FUNDVOTE_TRUSTED_PROXIES", "10.0.0.1,not-an-address"),
+    ],
+)
+def test_bad_settings_are_bad_input(cli, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("ballot", "list", "C1", env={name: value})
+    assert result.exit_code == 2, result.output
+    assert name in one_line(result)
+
+
 def test_control_characters_and_bad_utf8_in_arguments(cli) -> None:  # type: ignore[no-untyped-def]
     line = one_line(cli("community", "add", "C1", "name\x1b[31m"))
     assert line == "fundvote: argument 4 holds a control character or is not valid UTF-8"
