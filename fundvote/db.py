@@ -94,6 +94,7 @@ def commit_with(session: Session, sql: str, params: Mapping[str, Any]) -> None:
 
 
 _RELEASE_EARLY = "SET LOCAL synchronous_commit TO off"
+_DURABLE = "SET LOCAL synchronous_commit TO on"  # whatever the server's or database's default
 # A transactional WAL message: it takes a transaction id and writes WAL, so the COMMIT after it
 # is synchronous (PostgreSQL commits a transaction that wrote no WAL without flushing).
 _DURABLE_MARK = (
@@ -105,12 +106,14 @@ def wait_until_durable(driver: Any) -> str:
     """Return once every commit made before this call on the server is flushed to disk.
 
     One round trip: a transaction that writes a WAL message (an empty logical message, which
-    also gives it a transaction id) commits with the server's ``synchronous_commit`` (on),
-    which waits for the WAL flush past its commit record. Returns the WAL insert position read
+    also gives it a transaction id) commits with ``synchronous_commit`` on (set for it, so a
+    database configured otherwise cannot weaken it), which waits for the WAL flush past its
+    commit record. Returns the WAL insert position read
     inside it, which every earlier commit record precedes (a test checks that the server's
     flush position has passed it).
     """
     with driver.pipeline():
+        driver.execute(_DURABLE)
         cursor = driver.execute(_DURABLE_MARK)
         driver.commit()
     row = cursor.fetchone()

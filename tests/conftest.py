@@ -37,6 +37,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # Tests need no durability: commits do not wait for the disk (the code that must wait,
+        # fundvote.db.wait_until_durable, asks for it itself and its test checks it).
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -96,9 +99,12 @@ def _empty_all_tables(rt: Runtime) -> None:
     tables = list(reversed(load_metadata().sorted_tables))
     with rt.engine.begin() as conn:
         if rt.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            if names:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # DELETE (children first) and sequences back to 1, in one round trip: much faster
+            # than TRUNCATE on tables this small.
+            # Table names from our own metadata, never from input.
+            deletes = "".join(f'DELETE FROM "{t.name}"; ' for t in tables)  # noqa: S608
+            reset = "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"
+            conn.exec_driver_sql(deletes + reset)
         else:
             for table in tables:
                 conn.execute(table.delete())
