@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fundvote.config import load_settings
+from fundvote.config import BadSetting, load_settings
 from fundvote.proxies import BadProxySetting, client_address, parse_trusted_proxies
 
 NGINX = parse_trusted_proxies("127.0.0.1, 10.0.0.0/8, ::1")
@@ -46,8 +46,10 @@ def test_the_setting_is_parsed_and_checked(tmp_path) -> None:  # type: ignore[no
     assert load_settings(env).trusted_proxies == ()
     settings = load_settings(dict(env, FUNDVOTE_TRUSTED_PROXIES="127.0.0.1,10.0.0.0/8"))
     assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
-    with pytest.raises(BadProxySetting, match="'nginx'"):
+    with pytest.raises(BadSetting, match="'nginx'"):
         load_settings(dict(env, FUNDVOTE_TRUSTED_PROXIES="127.0.0.1,nginx"))
+    with pytest.raises(BadProxySetting, match="'nginx'"):
+        parse_trusted_proxies("127.0.0.1,nginx")
     assert load_settings(env).token_days == 90
     assert load_settings(dict(env, FUNDVOTE_TOKEN_DAYS="30")).token_days == 30
     assert load_settings(dict(env, FUNDVOTE_SESSION_IDLE_MINUTES="30")).session_idle_minutes == 30
