@@ -128,6 +128,14 @@ _COMMUNITY_T = cast(sa.Table, Community.__table__)
 _CRED, _BALLOT, _MEMBER = _CRED_T.c, _BALLOT_T.c, _MEMBER_T.c
 _QUESTION, _VOTE, _COMMUNITY = _QUESTION_T.c, _VOTE_T.c, _COMMUNITY_T.c
 
+# What a repeated cast is compared with (``_is_retry``): the member's stored vote.
+_STORED_VOTE_COLUMNS = (
+    _VOTE.log_index.label("voted_index"),
+    _VOTE.channel.label("voted_channel"),
+    _VOTE.choices.label("voted_choices"),
+    _VOTE.receipt.label("voted_receipt"),
+)
+
 # Everything a cast checks, in one statement: the link, its ballot's state and window, the
 # member's weights, the community's code, whether the member has voted, and the questions
 # (their count and highest position: positions are 1..n, checked below).
@@ -148,10 +156,7 @@ _CAST_CONTEXT = (
         _MEMBER.heads,
         _MEMBER.area_centi,
         _VOTE.id.label("vote_id"),
-        _VOTE.log_index.label("voted_index"),
-        _VOTE.channel.label("voted_channel"),
-        _VOTE.choices.label("voted_choices"),
-        _VOTE.receipt.label("voted_receipt"),
+        *_STORED_VOTE_COLUMNS,
         sa.select(sa.func.count())
         .where(_QUESTION.ballot_id == _CRED.ballot_id)
         .scalar_subquery()
@@ -323,13 +328,7 @@ def _live_proxy(s: Session, ballot_id: int, member_id: int, acting_id: int) -> P
     ).one_or_none()
 
 
-_STORED_VOTE = sa.select(
-    _VOTE.log_index.label("voted_index"),
-    _VOTE.channel.label("voted_channel"),
-    _VOTE.choices.label("voted_choices"),
-    _VOTE.receipt.label("voted_receipt"),
-    _VOTE.proxy_id,
-)
+_STORED_VOTE = sa.select(*_STORED_VOTE_COLUMNS, _VOTE.proxy_id)
 
 
 def _stored_vote(s: Session, ballot_id: int, member_id: int) -> Any:
