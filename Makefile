@@ -41,8 +41,10 @@ run: system-deps $(VENV)/.installed
 	$(BIN)/fundvote demo --if-empty --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/fundvote serve --host 127.0.0.1 --port $(PORT)
 
+# The suite runs on every core (pytest-xdist); each worker has its own database. A serial run:
+# make test PYTEST_ARGS='-n 0'.
 test: system-deps-test $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test lock-check
 	$(BIN)/ruff check .
