@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from estate.personal import DataCipher, load_cipher
 from fundvote.config import Settings
-from fundvote.db import WRITE_OPTION, commit_with, make_engine, make_session_factory
+from fundvote.db import WRITE_OPTION, commit_with, make_engine, make_session_factory, read_bind
 from notary.clock import Clock, SystemClock
 from notary.constraints import named_refusal
 from notary.errors import DomainError
@@ -43,6 +43,9 @@ class Runtime:
     clock: Clock
     keyring: KeyRing
     cipher: DataCipher  # encrypts owners' phone and ID numbers at rest
+
+    def __post_init__(self) -> None:
+        self._read_bind = read_bind(self.engine)
 
     @contextmanager
     def write(self, *, actor: int | None = None) -> Iterator[UnitOfWork]:
@@ -79,9 +82,10 @@ class Runtime:
 
     @contextmanager
     def read(self, *, actor: int | None = None) -> Iterator[UnitOfWork]:
-        """One read-only transaction: deferred (no write lock), never committed. Closing the
-        session ends it (the pool rolls the connection back) and keeps what was loaded readable."""
-        with self.session_factory() as session:
+        """One read-only unit of work, never committed: on SQLite a deferred transaction (no
+        write lock); on PostgreSQL statements in autocommit (:func:`fundvote.db.read_bind`).
+        Closing the session ends it and keeps what was loaded readable."""
+        with self.session_factory(bind=self._read_bind) as session:
             yield UnitOfWork(session, self.clock, self.keyring, actor, is_writable=False)
 
     def run(

@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from estate.api import format_hundredths
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
-from fundvote.api.common import ACTORS, AREA, ballot_or_404
+from fundvote.api.common import ACTORS, AREA, ApiBlueprint, ballot_or_404
 from fundvote.api.fields import Count, Fen, Text, When
 from fundvote.lifecycle import advance_ballot
 from voting import api as voting
@@ -40,7 +39,7 @@ from voting.api import (
 )
 from voting.api import turnout as turnout_of
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_ballots",
     __name__,
     url_prefix=f"{API_PREFIX}/communities/<code>/ballots",

@@ -11,7 +11,6 @@ import io
 from typing import Any
 
 from flask import Response, abort, send_file
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import FileStorage
@@ -20,7 +19,7 @@ from estate.api import MAX_FILE_BYTES, RollRejected, format_hundredths, import_r
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
-from fundvote.api.common import AREA
+from fundvote.api.common import AREA, ApiBlueprint
 from fundvote.api.fields import Count, Text
 from fundvote.errors import error_text, problem_response, roll_problem_text, status_for
 
@@ -142,7 +141,7 @@ class RollRejectedSchema(ProblemSchema):
     )
 
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_register",
     __name__,
     url_prefix=f"{API_PREFIX}/communities/<code>",

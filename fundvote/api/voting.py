@@ -14,13 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, jsonify
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from estate.api import format_hundredths
 from fundvote.access import current_runtime, public, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
-from fundvote.api.common import ACTORS, AREA, ballot_or_404
+from fundvote.api.common import ACTORS, AREA, ApiBlueprint, ballot_or_404
 from fundvote.api.fields import Id, Text
 from fundvote.casting import cast_once
 from fundvote.edge import embedded_json_problem
@@ -52,7 +51,7 @@ from voting.api import (
 READERS = ("committee", "admin", "auditor", "authority")
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_voting", __name__, url_prefix=API_PREFIX, description="Voting: links, casting, receipts"
 )
 
