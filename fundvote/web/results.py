@@ -23,9 +23,8 @@ from estate import api as estate
 from estate.api import CommunityInfo
 from fundvote.access import current_runtime, public
 from fundvote.urls import public_url
-from fundvote.web.ballot_labels import local_time
 from fundvote.web.ballots import send_document
-from fundvote.web.pdf import qr_data_uri, render_pdf
+from fundvote.web.notice import notice_pdf
 from voting import api as voting
 from voting.api import BallotInfo, BallotNotFound, ResultsNotPublished
 
@@ -130,19 +129,16 @@ def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
 def notice(code: str, ref: str) -> Response:
     ctx = _context(code, ref)
     info: BallotInfo = ctx["ballot"]
-    if not info.is_results_public:
+    try:
+        pdf = notice_pdf(ctx["community"], info)
+    except ResultsNotPublished:
         abort(404)
-    report = current_runtime().query(voting.get_tally, info.ref)
-    url = public_url(url_for("results.ballot", code=code, ref=ref))
-    html = render_template(
-        "print/notice.html",
-        report=report,
-        page_url=url,
-        qr=qr_data_uri(url),
-        issued_on=local_time(info.published_at, "%Y-%m-%d"),
-        **ctx,
-    )
-    pdf = render_pdf(html)
+    return notice_response(pdf, info.ref)
+
+
+def notice_response(pdf: bytes, ref: str) -> Response:
+    """The notice PDF as a response, shown in the browser (the page and the API send it
+    alike)."""
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="notice-{info.ref}.pdf"'
+    response.headers["Content-Disposition"] = f'inline; filename="notice-{ref}.pdf"'
     return response
