@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from estate.api import CommunityInfo
 from fundvote.runtime import Runtime
@@ -52,7 +53,7 @@ def save_draft(
     (``voting.ballot_created`` / ``voting.draft_updated``) with ``actor``.
     """
     days = community.publicity_days if content.publicity_days is None else content.publicity_days
-    fields = {
+    fields: dict[str, Any] = {
         "title": content.title,
         "description": content.description,
         "opens_at": content.opens_at,

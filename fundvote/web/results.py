@@ -33,14 +33,17 @@ bp = Blueprint("results", __name__, url_prefix="/r/<code>")
 HIDDEN = ("draft",)
 
 
-def _community(code: str) -> CommunityInfo:
+def public_community(code: str) -> CommunityInfo:
+    """The community ``code``; 404 when there is none."""
     community = current_runtime().query(estate.find_community, code)
     if community is None:
         abort(404)
     return community
 
 
-def _ballot(code: str, ref: str) -> BallotInfo:
+def public_ballot(code: str, ref: str) -> BallotInfo:
+    """The ballot ``ref`` of community ``code`` as the public may see it: 404 when there is
+    none, or it is a draft."""
     try:
         info = current_runtime().query(voting.ballot_in_community, code, ref)
     except BallotNotFound:
@@ -51,15 +54,15 @@ def _ballot(code: str, ref: str) -> BallotInfo:
 
 
 def _context(code: str, ref: str) -> dict[str, Any]:
-    community = _community(code)
-    info = _ballot(code, ref)
+    community = public_community(code)
+    info = public_ballot(code, ref)
     return {"community": community, "ballot": info}
 
 
 @bp.get("/")
 @public
 def index(code: str) -> str:
-    community = _community(code)
+    community = public_community(code)
     items = [
         b for b in current_runtime().query(voting.list_ballots, code) if b.status not in HIDDEN
     ]
@@ -118,7 +121,13 @@ def objections(code: str, ref: str) -> str:
 @bp.get("/<ref>/documents/<int:attachment_id>")
 @public
 def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
-    info = _ballot(code, ref)
+    return send_public_document(code, ref, attachment_id)
+
+
+def send_public_document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
+    """A ballot's document for anyone, once the ballot has opened (a draft's, or one of a
+    ballot cancelled before it opened, is a 404)."""
+    info = public_ballot(code, ref)
     if info.status == "cancelled" and info.opened_at is None:
         abort(404)
     return send_document(info.ref, attachment_id)
