@@ -173,6 +173,12 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.results import blp as results_blp
 
     api.register_blueprint(results_blp)
+    from fundvote.api.staff import blp as staff_blp
+
+    api.register_blueprint(staff_blp)
+    from fundvote.api.slips import blp as slips_blp
+
+    api.register_blueprint(slips_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)
