@@ -161,6 +161,24 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.voting import blp as voting_blp
 
     api.register_blueprint(voting_blp)
+    from fundvote.api.documents import blp as documents_blp
+
+    api.register_blueprint(documents_blp)
+    from fundvote.api.objections import blp as objections_blp
+
+    api.register_blueprint(objections_blp)
+    from fundvote.api.owner_link import blp as owner_link_blp
+
+    api.register_blueprint(owner_link_blp)
+    from fundvote.api.results import blp as results_blp
+
+    api.register_blueprint(results_blp)
+    from fundvote.api.staff import blp as staff_blp
+
+    api.register_blueprint(staff_blp)
+    from fundvote.api.slips import blp as slips_blp
+
+    api.register_blueprint(slips_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)
@@ -170,6 +188,13 @@ def init_api(app: Flask) -> Api:
 
 PROBLEM_JSON = "application/problem+json"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_download(*content_types: str, description: str) -> dict[str, Any]:
+    """The OpenAPI ``responses`` entry of an operation that answers 200 with a file, for
+    ``@blp.doc(responses=file_download(...))`` below ``@blp.response(200, ...)``."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"200": {"description": description, "content": dict.fromkeys(content_types, binary)}}
 
 
 def _document_problems(api: Api) -> None:

@@ -19,6 +19,7 @@ from fundvote.access import current_runtime, require_community, require_staff, s
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ACTORS, AREA, ApiBlueprint, ballot_or_404
 from fundvote.api.fields import Count, Fen, Text, When
+from fundvote.drafts import DraftContent, save_draft
 from fundvote.lifecycle import advance_ballot
 from voting import api as voting
 from voting.api import (
@@ -364,12 +365,20 @@ def list_ballots(code: str) -> list[dict[str, Any]]:
 @blp.alt_response(422, schema=ProblemSchema, description="Invalid draft (scope, plan, window)")
 @staff(*ACTORS)
 def create(body: dict[str, Any], code: str) -> dict[str, Any]:
-    """Create a draft ballot."""
-    require_community(code)
-    rt = current_runtime()
-    info = rt.run(
-        voting.create_ballot,
-        community_code=code,
+    """Create a draft ballot (a publicity period left out is the community's)."""
+    community = require_community(code)
+    info = save_draft(
+        current_runtime(),
+        community=community,
+        ballot_ref=None,
+        content=_content(body),
+        actor=require_staff().user_id,
+    )
+    return ballot_json(info)
+
+
+def _content(body: dict[str, Any]) -> DraftContent:
+    return DraftContent(
         title=body["title"],
         description=body["description"],
         opens_at=body["opens_at"],
@@ -381,9 +390,30 @@ def create(body: dict[str, Any], code: str) -> dict[str, Any]:
         disclosure=body["disclosure"],
         is_consultation=body["is_consultation"],
         identity_check=body["identity_check"],
-        created_by=require_staff().user_id,
     )
-    return ballot_json(info)
+
+
+@blp.route("/<ref>", methods=["PUT"])
+@blp.arguments(BallotInSchema)
+@blp.response(200, BallotSchema)
+@blp.alt_response(401, schema=ProblemSchema, description=_DENIED)
+@blp.alt_response(403, schema=ProblemSchema, description=_DENIED)
+@blp.alt_response(404, schema=ProblemSchema, description="No such ballot in this community")
+@blp.alt_response(409, schema=ProblemSchema, description="The ballot has opened (ballot-frozen)")
+@blp.alt_response(422, schema=ProblemSchema, description="Invalid draft (scope, plan, window)")
+@staff(*ACTORS)
+def edit(body: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+    """Replace a draft's content as a whole (every field, all questions), as the draft form
+    does; a publicity period left out is the community's. Only while it is a draft."""
+    info = ballot_or_404(code, ref)
+    done = save_draft(
+        current_runtime(),
+        community=require_community(code),
+        ballot_ref=info.ref,
+        content=_content(body),
+        actor=require_staff().user_id,
+    )
+    return ballot_json(done)
 
 
 @blp.route("/<ref>", methods=["GET"])

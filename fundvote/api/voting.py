@@ -27,7 +27,7 @@ from fundvote.errors import refuse
 from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url
 from fundvote.web.verify import pending_text
-from fundvote.web.voting_desk import compose_message, outbox
+from fundvote.web.voting_desk import compose_message, outbox, start_slips
 from voting.api import (
     CHOICES,
     PROBLEMS,
@@ -78,6 +78,10 @@ class IssuedSchema(Schema):
     ballot = fields.String(required=True)
     links = fields.List(fields.Nested(LinkSchema), required=True)
     delivery = fields.Nested(DeliverySchema, allow_none=True)
+    slip_job = fields.String(
+        allow_none=True,
+        metadata={"description": "The slip job printing these links (with slips: true)"},
+    )
 
 
 class IssueRequestSchema(Schema):
@@ -95,6 +99,10 @@ class IssueRequestSchema(Schema):
     )
     send = fields.Boolean(
         load_default=False, metadata={"description": "Also send through the outbox"}
+    )
+    slips = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Also start a job rendering printable slips (see .../slips)"},
     )
 
 
@@ -277,7 +285,7 @@ def _base_url(given: str | None) -> str:
     return (given or public_base_url()).rstrip("/")
 
 
-def _issued_response(issued: IssuedLinks, send: bool) -> Response:
+def _issued_response(issued: IssuedLinks, send: bool, *, slip_job: str | None = None) -> Response:
     """The issued links as a 201 JSON response.
 
     ``_issued`` builds the body in ``IssuedSchema``'s shape from plain strings, integers and
@@ -285,7 +293,7 @@ def _issued_response(issued: IssuedLinks, send: bool) -> Response:
     so the body skips the marshmallow dump: for 48,000 links that dump cost more than issuing
     them. The schema still documents the response.
     """
-    response = jsonify(_issued(issued, send))
+    response = jsonify({**_issued(issued, send), "slip_job": slip_job})
     response.status_code = 201
     return response
 
@@ -341,7 +349,8 @@ def issue(args: dict[str, Any], code: str, ref: str) -> Response:
         members=args["members"],
         actor=require_staff().user_id,
     )
-    return _issued_response(issued, args["send"])
+    job = start_slips(issued, require_staff().user_id) if args["slips"] else None
+    return _issued_response(issued, args["send"], slip_job=None if job is None else job.id)
 
 
 @blp.route("/communities/<code>/ballots/<ref>/links/reissue", methods=["POST"])

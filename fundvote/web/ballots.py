@@ -19,7 +19,6 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -43,6 +42,7 @@ from fundvote.access import (
     require_staff,
     staff,
 )
+from fundvote.drafts import DraftContent, save_draft
 from fundvote.errors import status_for
 from fundvote.inputs import MAX_FEN, MAX_YEAR, MIN_YEAR, parse_int, year_in_range
 from fundvote.lifecycle import advance_ballot
@@ -265,7 +265,7 @@ def _questions(form: DraftForm) -> list[QuestionDraft]:
     return out
 
 
-def _service_args(form: DraftForm) -> dict[str, Any]:
+def _content(form: DraftForm) -> DraftContent:
     if form.scope_kind == "buildings":
         codes: list[str] = form.buildings
     elif form.scope_kind == "units":
@@ -276,19 +276,19 @@ def _service_args(form: DraftForm) -> dict[str, Any]:
     publicity_days = parse_int(days, lo=0, hi=9999) if days else None
     if days and publicity_days is None:
         raise FormProblem(_("Publicity period: enter a whole number of days."))
-    return {
-        "title": form.title,
-        "description": form.description,
-        "opens_at": _local(form.opens_at, _("Voting opens")),
-        "closes_at": _local(form.closes_at, _("Voting closes")),
-        "questions": _questions(form),
-        "scope_kind": form.scope_kind,
-        "scope_codes": codes,
-        "publicity_days": publicity_days,
-        "disclosure": form.disclosure,
-        "is_consultation": form.is_consultation,
-        "identity_check": form.identity_check,
-    }
+    return DraftContent(
+        title=form.title,
+        description=form.description,
+        opens_at=_local(form.opens_at, _("Voting opens")),
+        closes_at=_local(form.closes_at, _("Voting closes")),
+        questions=_questions(form),
+        scope_kind=form.scope_kind,
+        scope_codes=codes,
+        publicity_days=publicity_days,
+        disclosure=form.disclosure,
+        is_consultation=form.is_consultation,
+        identity_check=form.identity_check,
+    )
 
 
 def _render_form(
@@ -329,16 +329,16 @@ def _save(
     rt = current_runtime()
     actor = require_staff().user_id
     try:
-        args = _service_args(form)
+        info = save_draft(
+            rt,
+            community=community,
+            ballot_ref=None if ballot is None else ballot.ref,
+            content=_content(form),
+            actor=actor,
+        )
         if ballot is None:
-            info = rt.run(
-                voting.create_ballot, community_code=community.code, created_by=actor, **args
-            )
             flash(_("The draft is saved. Check it, attach the documents, then open it."), "ok")
         else:
-            if args["publicity_days"] is None:
-                args["publicity_days"] = community.publicity_days
-            info = rt.run(voting.update_draft, ballot_ref=ballot.ref, actor=actor, **args)
             flash(_("The draft is saved."), "ok")
     except FormProblem as exc:
         return _render_form(community, form, ballot=ballot, error=str(exc), status=422)

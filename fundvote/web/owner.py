@@ -292,11 +292,16 @@ def receipt_json(token: str) -> ResponseReturnValue:
 @bp.get("/<token>/receipt.pdf")
 @public
 def receipt_pdf(token: str) -> ResponseReturnValue:
-    rt = current_runtime()
     receipt = _receipt_or_404(token)
     if not isinstance(receipt, Receipt):
         return receipt
-    view = rt.query(open_link, token=token)
+    return send_receipt_pdf(token, receipt)
+
+
+def send_receipt_pdf(token: str, receipt: Receipt) -> Response:
+    """The printable receipt of ``receipt`` (read through the link ``token``) as a download;
+    the owner's page and the JSON API send it alike."""
+    view = current_runtime().query(open_link, token=token)
     pdf = render_receipt_pdf(receipt, view)
     return send_file(
         io.BytesIO(pdf),

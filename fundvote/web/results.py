@@ -23,9 +23,8 @@ from estate import api as estate
 from estate.api import CommunityInfo
 from fundvote.access import current_runtime, public
 from fundvote.urls import public_url
-from fundvote.web.ballot_labels import local_time
 from fundvote.web.ballots import send_document
-from fundvote.web.pdf import qr_data_uri, render_pdf
+from fundvote.web.notice import notice_pdf
 from voting import api as voting
 from voting.api import BallotInfo, BallotNotFound, ResultsNotPublished
 
@@ -34,14 +33,17 @@ bp = Blueprint("results", __name__, url_prefix="/r/<code>")
 HIDDEN = ("draft",)
 
 
-def _community(code: str) -> CommunityInfo:
+def public_community(code: str) -> CommunityInfo:
+    """The community ``code``; 404 when there is none."""
     community = current_runtime().query(estate.find_community, code)
     if community is None:
         abort(404)
     return community
 
 
-def _ballot(code: str, ref: str) -> BallotInfo:
+def public_ballot(code: str, ref: str) -> BallotInfo:
+    """The ballot ``ref`` of community ``code`` as the public may see it: 404 when there is
+    none, or it is a draft."""
     try:
         info = current_runtime().query(voting.ballot_in_community, code, ref)
     except BallotNotFound:
@@ -52,15 +54,15 @@ def _ballot(code: str, ref: str) -> BallotInfo:
 
 
 def _context(code: str, ref: str) -> dict[str, Any]:
-    community = _community(code)
-    info = _ballot(code, ref)
+    community = public_community(code)
+    info = public_ballot(code, ref)
     return {"community": community, "ballot": info}
 
 
 @bp.get("/")
 @public
 def index(code: str) -> str:
-    community = _community(code)
+    community = public_community(code)
     items = [
         b for b in current_runtime().query(voting.list_ballots, code) if b.status not in HIDDEN
     ]
@@ -119,7 +121,13 @@ def objections(code: str, ref: str) -> str:
 @bp.get("/<ref>/documents/<int:attachment_id>")
 @public
 def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
-    info = _ballot(code, ref)
+    return send_public_document(code, ref, attachment_id)
+
+
+def send_public_document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
+    """A ballot's document for anyone, once the ballot has opened (a draft's, or one of a
+    ballot cancelled before it opened, is a 404)."""
+    info = public_ballot(code, ref)
     if info.status == "cancelled" and info.opened_at is None:
         abort(404)
     return send_document(info.ref, attachment_id)
@@ -130,19 +138,16 @@ def document(code: str, ref: str, attachment_id: int) -> ResponseReturnValue:
 def notice(code: str, ref: str) -> Response:
     ctx = _context(code, ref)
     info: BallotInfo = ctx["ballot"]
-    if not info.is_results_public:
+    try:
+        pdf = notice_pdf(ctx["community"], info)
+    except ResultsNotPublished:
         abort(404)
-    report = current_runtime().query(voting.get_tally, info.ref)
-    url = public_url(url_for("results.ballot", code=code, ref=ref))
-    html = render_template(
-        "print/notice.html",
-        report=report,
-        page_url=url,
-        qr=qr_data_uri(url),
-        issued_on=local_time(info.published_at, "%Y-%m-%d"),
-        **ctx,
-    )
-    pdf = render_pdf(html)
+    return notice_response(pdf, info.ref)
+
+
+def notice_response(pdf: bytes, ref: str) -> Response:
+    """The notice PDF as a response, shown in the browser (the page and the API send it
+    alike)."""
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="notice-{info.ref}.pdf"'
+    response.headers["Content-Disposition"] = f'inline; filename="notice-{ref}.pdf"'
     return response

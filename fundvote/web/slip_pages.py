@@ -48,7 +48,7 @@ REFRESH_SECONDS = 5
 def job(code: str, ref: str, job_id: str) -> ResponseReturnValue:
     ctx = _context(code, ref)
     store = slip_store()
-    found = _job(store, code, ref, job_id)
+    found = slip_job_or_404(store, code, ref, job_id)
     ensure_rendering(store, found)
     progress = store.progress(found)
     return render_template(
@@ -64,26 +64,32 @@ def job(code: str, ref: str, job_id: str) -> ResponseReturnValue:
 def download(code: str, ref: str, job_id: str) -> ResponseReturnValue:
     _context(code, ref)
     store = slip_store()
-    found = _job(store, code, ref, job_id)
+    found = slip_job_or_404(store, code, ref, job_id)
     if store.progress(found).state != "ready":
         flash(_("The slips are not ready yet."), "error")
         return redirect(url_for("slip_jobs.job", code=code, ref=ref, job_id=found.id), 303)
-    if found.parts == 1:
-        try:
-            pdf = store.read_part(found, 0)
-        except JobGone:
-            abort(404)
-        except UndecryptableData:  # altered on disk, or the data key was replaced
-            flash(_("The slips could not be read. Delete them and reissue the links."), "error")
-            return redirect(url_for("slip_jobs.job", code=code, ref=ref, job_id=found.id), 303)
+    try:
+        return slips_file(store, found)
+    except JobGone:
+        abort(404)
+    except UndecryptableData:  # altered on disk, or the data key was replaced
+        flash(_("The slips could not be read. Delete them and reissue the links."), "error")
+        return redirect(url_for("slip_jobs.job", code=code, ref=ref, job_id=found.id), 303)
+
+
+def slips_file(store: SlipJobStore, job: SlipJob) -> Response:
+    """A ready job's slips as a download (the desk page and the JSON API send it alike): one
+    PDF when the job has one part, else a ZIP of its parts streamed part by part. Raises
+    ``JobGone`` or ``UndecryptableData`` when a one-part job cannot be read."""
+    if job.parts == 1:
         return send_file(
-            io.BytesIO(pdf),
+            io.BytesIO(store.read_part(job, 0)),
             mimetype="application/pdf",
             as_attachment=True,
-            download_name=f"slips-{ref}.pdf",
+            download_name=f"slips-{job.ballot_ref}.pdf",
         )
-    response = Response(_zip_stream(store, found), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="slips-{ref}.zip"'
+    response = Response(_zip_stream(store, job), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="slips-{job.ballot_ref}.zip"'
     return response
 
 
@@ -92,7 +98,7 @@ def download(code: str, ref: str, job_id: str) -> ResponseReturnValue:
 def delete(code: str, ref: str, job_id: str) -> ResponseReturnValue:
     _context(code, ref)
     store = slip_store()
-    store.delete(_job(store, code, ref, job_id))
+    store.delete(slip_job_or_404(store, code, ref, job_id))
     flash(_("The slips were deleted."), "ok")
     return redirect(url_for("voting_desk.links", code=code, ref=ref), 303)
 
@@ -106,7 +112,7 @@ def _context(code: str, ref: str) -> dict[str, Any]:
     return {"community": community, "ballot": info, "may_act": require_staff().role in ACTORS}
 
 
-def _job(store: SlipJobStore, code: str, ref: str, job_id: str) -> SlipJob:
+def slip_job_or_404(store: SlipJobStore, code: str, ref: str, job_id: str) -> SlipJob:
     """The job if it exists, has not expired and belongs to this ballot; 404 otherwise."""
     store.purge_expired(current_runtime().clock.now())
     found = store.get(job_id)

@@ -152,7 +152,7 @@ def issue(code: str, ref: str) -> ResponseReturnValue:
         header=(_("units"), _("owners"), _("area (m²)"), _("link")),
         developer_label=_("The developer"),
     )
-    job = _start_slips(issued, principal.user_id)
+    job = start_slips(issued, principal.user_id)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"links-{ref}.csv", csv_bytes)
@@ -197,7 +197,7 @@ def reissue(code: str, ref: str) -> ResponseReturnValue:
     )
 
 
-def _start_slips(issued: IssuedLinks, actor: int) -> SlipJob | None:
+def start_slips(issued: IssuedLinks, actor: int) -> SlipJob | None:
     """Start the slip job of the links just issued; None (and an error logged, without a
     link) if it cannot be stored: the links are in the CSV and the outbox all the same."""
     if not issued.links:

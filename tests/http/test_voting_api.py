@@ -162,7 +162,7 @@ def test_issued_links_body_is_what_the_schema_dumps(
 
     body = issue(client, bearer(runtime, make_user, "committee"), ref)
     assert IssuedSchema().dump(body) == body
-    assert set(body) == {"ballot", "links", "delivery"}
+    assert set(body) == {"ballot", "links", "delivery", "slip_job"}
     assert all(
         set(link) == {"member_id", "member_key", "units", "holder", "is_developer", "area", "url"}
         for link in body["links"]
