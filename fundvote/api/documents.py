@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 from werkzeug.datastructures import FileStorage
@@ -19,11 +18,11 @@ from werkzeug.datastructures import FileStorage
 from fundvote.access import current_runtime, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema, file_download
 from fundvote.api.ballots import AttachmentSchema
-from fundvote.api.common import ACTORS, ballot_or_404
+from fundvote.api.common import ACTORS, ApiBlueprint, ballot_or_404
 from fundvote.web.ballots import send_document
 from voting import api as voting
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_documents",
     __name__,
     url_prefix=f"{API_PREFIX}/communities/<code>/ballots/<ref>/documents",

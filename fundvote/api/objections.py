@@ -14,18 +14,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from fundvote.access import current_runtime, public, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
-from fundvote.api.common import ACTORS, ballot_or_404
+from fundvote.api.common import ACTORS, ApiBlueprint, ballot_or_404
 from fundvote.api.fields import Text
 from fundvote.roles import is_committee_of
 from voting import api as voting
 from voting.api import MAX_OBJECTION_CHARS, ObjectionInfo, lodge_objection
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_objections",
     __name__,
     url_prefix=API_PREFIX,

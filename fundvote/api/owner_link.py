@@ -10,16 +10,16 @@ from typing import Any
 
 from flask import abort
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from fundvote.access import current_runtime, public
 from fundvote.api import API_PREFIX, ProblemSchema, file_download
+from fundvote.api.common import ApiBlueprint
 from fundvote.api.fields import Id, Text
 from fundvote.web.owner import send_receipt_pdf
 from voting.api import link_receipt, verify_identity
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_owner_link",
     __name__,
     url_prefix=API_PREFIX,

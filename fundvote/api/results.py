@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from fundvote.access import current_runtime, public
 from fundvote.api import API_PREFIX, ProblemSchema, file_download
+from fundvote.api.common import ApiBlueprint
 from fundvote.api.objections import ObjectionSchema, objection_json
 from fundvote.web.notice import notice_pdf
 from fundvote.web.results import (
@@ -25,7 +25,7 @@ from fundvote.web.results import (
 )
 from voting import api as voting
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_results",
     __name__,
     url_prefix=f"{API_PREFIX}/results/<code>/ballots/<ref>",

@@ -14,19 +14,18 @@ from typing import Any
 from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from estate.api import UndecryptableData
 from fundvote.access import current_runtime, staff
 from fundvote.api import API_PREFIX, ProblemSchema, file_download
-from fundvote.api.common import ACTORS, ballot_or_404
+from fundvote.api.common import ACTORS, ApiBlueprint, ballot_or_404
 from fundvote.errors import refuse
 from fundvote.web.slip_pages import READERS, slip_job_or_404, slips_file
 from fundvote.web.slip_runner import ensure_rendering, slip_store
 from fundvote.web.slip_store import JobGone, JobProgress
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_slips",
     __name__,
     url_prefix=f"{API_PREFIX}/communities/<code>/ballots/<ref>/slips",

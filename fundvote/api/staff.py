@@ -12,15 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from fundvote import auth
 from fundvote.access import current_runtime, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
+from fundvote.api.common import ApiBlueprint
 from fundvote.api.fields import Text
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "api_staff",
     __name__,
     url_prefix=f"{API_PREFIX}/staff/<username>",
