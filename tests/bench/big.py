@@ -184,7 +184,8 @@ def _import_baseline(engine: sa.Engine, rows: list[RollRow]) -> float:
             OWNERS.insert(),
             [
                 {"id": i, "community_id": 1, "key": key, "ref": "o_" + secrets.token_hex(8),
-                 "kind": "person", "name": "", "phone_enc": None, "id_last4_enc": None, "id_hmac": None}
+                 "kind": "person", "name": "", "phone_enc": None, "id_last4_enc": None,
+                 "id_hmac": None}
                 for key, i in owners.items()
             ],
         )  # fmt: skip
