@@ -291,7 +291,7 @@ def _readme(
     if report is not None:
         lines.append(
             _(
-                "Messages sent: %(sent)s; failed: %(failed)s.",
+                "Messages written to the outbox for delivery: %(sent)s; failed: %(failed)s.",
                 sent=report.sent,
                 failed=len(report.failed_member_keys),
             )
