@@ -64,6 +64,7 @@ from voting.errors import (
     IdentityCodeLimit,
     IdentityLocked,
     IdentityOnRecord,
+    IllegalTransition,
     InvalidChoices,
     InvalidObjection,
     MalformedReceipt,
@@ -183,6 +184,7 @@ def link_counts(uow: UnitOfWork, ballot_ref: str) -> LinkCounts:
 
 
 __all__ = [
+    "IllegalTransition",
     "CHOICES",
     "CODE_LIFETIME",
     "CONSULTATION",
