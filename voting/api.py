@@ -184,7 +184,6 @@ def link_counts(uow: UnitOfWork, ballot_ref: str) -> LinkCounts:
 
 
 __all__ = [
-    "IllegalTransition",
     "CHOICES",
     "CODE_LIFETIME",
     "CONSULTATION",
@@ -216,6 +215,7 @@ __all__ = [
     "IdentityConfirmation",
     "IdentityLocked",
     "IdentityOnRecord",
+    "IllegalTransition",
     "InvalidChoices",
     "InvalidObjection",
     "IssuedLink",

@@ -303,6 +303,7 @@ def identity_confirmations(uow: UnitOfWork, *, ballot_ref: str) -> list[Identity
             c.identity_verified_by,
         )
         for c, m in rows
+        if c.identity_verified_at is not None and c.identity_verified_by is not None
     ]
 
 
