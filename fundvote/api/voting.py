@@ -304,6 +304,10 @@ class ProxySchema(Schema):
     is_used = fields.Boolean(required=True)
 
 
+class ProxyLinkRequestSchema(Schema):
+    base_url = fields.Url(load_default=None, require_tld=False, validate=validate.Length(max=200))
+
+
 class IdentityCodeRequestSchema(Schema):
     token = Text(required=True, min_length=20, max_length=100)
 
@@ -678,7 +682,7 @@ def proxy_record(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
 
 
 @blp.route("/communities/<code>/ballots/<ref>/proxies/<int:proxy_id>/link", methods=["POST"])
-@blp.arguments(IssueRequestSchema(only=("base_url",)))
+@blp.arguments(ProxyLinkRequestSchema)
 @blp.response(201, IssuedSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="No such live proxy")
 @blp.alt_response(422, schema=ProblemSchema, description="A member proxy uses their own link")
@@ -691,7 +695,7 @@ def proxy_link(args: dict[str, Any], code: str, ref: str, proxy_id: int) -> Resp
         issue_proxy_link,
         ballot_ref=ref,
         proxy_id=proxy_id,
-        base_url=_base_url(args.get("base_url")),
+        base_url=_base_url(args["base_url"]),
         actor=require_staff().user_id,
     )
     return _issued_response(issued, False)
