@@ -96,7 +96,10 @@ class Owner(Base):
     kind: Mapped[str] = mapped_column(sa.String(16), default="person", server_default="person")
     name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     phone_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    id_number_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # Of an ID number only its last four characters (encrypted) and a keyed HMAC of the whole
+    # normalised number are kept (estate.id_numbers): never the number itself.
+    id_last4_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    id_hmac: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (
         sa.UniqueConstraint("community_id", "key"),

@@ -5,6 +5,12 @@ file readable by the service user only (0600). Names stay in clear so the commit
 them, but every output meant for others masks them (张*明). Nothing here is ever written to the
 Merkle log: the log refers to owners by their opaque ``ref``.
 
+Keyed hashes (:meth:`DataCipher.keyed_hash`) let the system recognise a value typed again
+(an ID number, a one-time code) without keeping it: HMAC-SHA256 under a key derived from the
+data key with HKDF-SHA256, so whoever reads the database without the key file cannot test
+guesses against them (a plain hash of an 18-character ID number falls to a search of the
+few billion valid numbers).
+
 Ciphertext layout: ``version (1 byte) || nonce (12 bytes, random) || AES-GCM(ciphertext+tag)``,
 with ``version || purpose`` as associated data, so a value encrypted for one purpose (for
 example ``owner.phone:<ref>``) does not decrypt as another.
@@ -14,6 +20,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -22,11 +30,14 @@ import unicodedata
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from estate.errors import DataKeyInvalid, DataKeyMissing, UndecryptableData
 from notary.errors import N_
 
+HASH_KEY_INFO = b"fundvote keyed hash v1"
 VERSION = b"\x01"
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -39,6 +50,9 @@ class DataCipher:
         if len(key) != KEY_BYTES:
             raise DataKeyInvalid(N_("The data key must be 32 bytes."))
         self._aead = AESGCM(key)
+        self._hash_key = HKDF(
+            algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=HASH_KEY_INFO
+        ).derive(key)
 
     def __repr__(self) -> str:
         return "DataCipher(<key hidden>)"
@@ -51,6 +65,13 @@ class DataCipher:
         """Decrypt what ``encrypt`` made for the same ``purpose``; raise ``UndecryptableData``
         if the version, key, purpose or bytes do not match."""
         return self.decrypt_bytes(token, purpose=purpose).decode("utf-8")
+
+    def keyed_hash(self, value: str, *, purpose: str) -> str:
+        """HMAC-SHA256 (hex) of ``value`` bound to ``purpose``, under a key derived from the
+        data key (never the data key itself). The same value and purpose always give the
+        same hash; without the data key nobody can compute or test one."""
+        message = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")
+        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
     def encrypt_bytes(self, data: bytes, *, purpose: str) -> bytes:
         """Encrypt and authenticate ``data`` bound to ``purpose`` (same layout as

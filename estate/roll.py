@@ -3,7 +3,7 @@
 The format is a contract (see docs/roll-format.md). CSV in UTF-8 (a BOM is accepted) or the
 first sheet of an XLSX workbook, with the header::
 
-    unit,building,area,owners,developer[,owner_names][,owner_phones][,kind]
+    unit,building,area,owners,developer[,owner_names][,owner_phones][,owner_ids][,kind]
 
 - ``unit``: the unit code, non-empty, unique in the file.
 - ``building``: the building code, non-empty.
@@ -14,6 +14,10 @@ first sheet of an XLSX workbook, with the header::
 - ``owner_names`` / ``owner_phones`` (optional): ``;``-separated, aligned position by
   position with ``owners``. An empty cell gives nothing for that row; an empty position gives
   nothing for that owner. One owner key must not get two different names (or phones).
+- ``owner_ids`` (optional): ID numbers, aligned the same way; each an 18-character resident
+  ID number with a right check character or another document's number
+  (``estate.id_numbers``). Normalised (no spaces or hyphens, upper case); a bad one is named
+  by its position, never echoed.
 - ``kind`` (optional): ``flat`` (default), ``shop`` or ``parking``.
 
 Bounds: codes at most 64 characters, owner keys 128, names 200, at most 50 owners per unit,
@@ -34,12 +38,13 @@ from dataclasses import dataclass
 
 from estate import quantities
 from estate.errors import BadQuantity
+from estate.id_numbers import BAD_CHECK, id_number_problem, normalise_id_number
 from estate.quantities import parse_hundredths
 from estate.tables import Table, UnreadableTable, read_table
 from notary.errors import N_
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("unit", "building", "area", "owners", "developer")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("owner_names", "owner_phones", "kind")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("owner_names", "owner_phones", "owner_ids", "kind")
 UNIT_KINDS: tuple[str, ...] = ("flat", "shop", "parking")
 SEPARATOR = ";"
 MAX_CODE_CHARS = 64
@@ -88,9 +93,10 @@ class RollProblem:
 
 @dataclass(frozen=True)
 class RollRow:
-    """One valid unit row. ``owner_names``/``owner_phones`` are ``None`` when the column or the
-    cell is empty, else aligned with ``owner_keys`` (``None`` for an empty position).
-    Phones are normalised: spaces and hyphens removed, a ``+86`` prefix dropped."""
+    """One valid unit row. ``owner_names``/``owner_phones``/``owner_ids`` are ``None`` when the
+    column or the cell is empty, else aligned with ``owner_keys`` (``None`` for an empty
+    position). Phones are normalised: spaces and hyphens removed, a ``+86`` prefix dropped; ID
+    numbers: spaces and hyphens removed, upper case."""
 
     line: int
     unit: str
@@ -101,6 +107,10 @@ class RollRow:
     kind: str = "flat"
     owner_names: tuple[str | None, ...] | None = None
     owner_phones: tuple[str | None, ...] | None = None
+    owner_ids: tuple[str | None, ...] | None = None
+
+    def __repr__(self) -> str:  # keep phone and ID numbers out of logs and tracebacks
+        return f"RollRow(line={self.line}, unit={self.unit!r})"
 
 
 def format_problem(p: RollProblem) -> str:
@@ -195,6 +205,7 @@ class _RowChecker:
         self.unit_lines: dict[str, int] = {}
         self.names: dict[str, tuple[str, int]] = {}
         self.phones: dict[str, tuple[str, int]] = {}
+        self.ids: dict[str, tuple[str, int]] = {}
 
     def problem(self, line: int, field: str, message: str, **params: object) -> None:
         """Record a problem: ``message`` is an ``N_`` msgid, ``params`` fill its placeholders."""
@@ -232,13 +243,17 @@ class _RowChecker:
         phones = self._aligned(line, "owner_phones", value.get("owner_phones", ""), keys)
         if phones is not None:
             phones = self._phones(line, phones)
+        ids = self._aligned(line, "owner_ids", value.get("owner_ids", ""), keys)
+        if ids is not None:
+            ids = self._id_numbers(line, ids)
         if keys is not None:
             self._consistent(line, "owner_names", "name", keys, names, self.names)
             self._consistent(line, "owner_phones", "phone", keys, phones, self.phones)
+            self._consistent(line, "owner_ids", "id", keys, ids, self.ids)
         if len(self.problems) > before:
             return None
         assert unit is not None and area is not None and keys is not None
-        return RollRow(line, unit, building, area, keys, bool(developer), kind, names, phones)
+        return RollRow(line, unit, building, area, keys, bool(developer), kind, names, phones, ids)
 
     def _too_long(self, line: int, field: str, text: str, limit: int) -> bool:
         if len(text) <= limit:
@@ -378,6 +393,35 @@ class _RowChecker:
             out.append(normal)
         return tuple(out)
 
+    def _id_numbers(
+        self, line: int, numbers: tuple[str | None, ...]
+    ) -> tuple[str | None, ...] | None:
+        out: list[str | None] = []
+        for position, number in enumerate(numbers, start=1):
+            if number is None:
+                out.append(None)
+                continue
+            normal = normalise_id_number(number)
+            if normal is None:
+                # Never echo the value: it is personal data and may be nearly right.
+                self.problem(
+                    line,
+                    "owner_ids",
+                    N_(
+                        "value %(position)s is not a valid resident ID number: its check "
+                        "character or birth date is wrong"
+                    )
+                    if id_number_problem(number) == BAD_CHECK
+                    else N_(
+                        "value %(position)s is not an ID number (an 18-character resident ID "
+                        "number, or 5-20 letters and digits of another document)"
+                    ),
+                    position=position,
+                )
+                return None
+            out.append(normal)
+        return tuple(out)
+
     def _consistent(
         self,
         line: int,
@@ -399,7 +443,9 @@ class _RowChecker:
                     field,
                     N_("owner '%(owner)s' has a different name on line %(first)s")
                     if what == "name"
-                    else N_("owner '%(owner)s' has a different phone on line %(first)s"),
+                    else N_("owner '%(owner)s' has a different phone on line %(first)s")
+                    if what == "phone"
+                    else N_("owner '%(owner)s' has a different ID number on line %(first)s"),
                     owner=key,
                     first=first[1],
                 )

@@ -29,6 +29,7 @@ from estate.errors import (
     RollRejected,
     UnitWithoutOwners,
 )
+from estate.id_numbers import ID_HASH_PURPOSE, id_last4
 from estate.models import BINDING_RESULTS, FUND_HOLDERS, Building, Community, Owner, Unit, UnitOwner
 from estate.personal import DataCipher
 from estate.quantities import format_hundredths
@@ -108,9 +109,16 @@ def phone_purpose(ref: str) -> str:
     return f"owner.phone:{ref}"
 
 
-def id_number_purpose(ref: str) -> str:
-    """Associated data for an owner's ID number: binds the ciphertext to that owner."""
-    return f"owner.id_number:{ref}"
+def id_last4_purpose(ref: str) -> str:
+    """Associated data for the last four characters of an owner's ID number: binds the
+    ciphertext to that owner."""
+    return f"owner.id_last4:{ref}"
+
+
+def id_number_hmac(cipher: DataCipher, number: str) -> str:
+    """The keyed HMAC of a normalised ID number (owners and proxies alike): what is kept to
+    recognise the number when it is typed again, never the number or a plain hash."""
+    return cipher.keyed_hash(number, purpose=ID_HASH_PURPOSE)
 
 
 def new_owner_ref() -> str:
@@ -187,8 +195,10 @@ def import_roll(
     """Bring the register in line with validated roll rows, in one transaction.
 
     Guarantees: afterwards every unit in ``rows`` exists with the row's building, area, kind,
-    developer flag and owners (in the row's order); owners get the names and phones the rows
-    give (phones encrypted; a missing name or phone leaves the stored one as it is); units and
+    developer flag and owners (in the row's order); owners get the names, phones and ID
+    numbers the rows give (phones encrypted; of an ID number only its last four characters,
+    encrypted, and its keyed HMAC; a missing name, phone or ID number leaves the stored one as
+    it is); units and
     owners not in ``rows`` are untouched; one ``estate.roll_imported`` event, naming owners by
     ref only, is appended to the community's log in the same transaction. ``building_names``
     (building code -> display name) names buildings; a building without one is named by its
@@ -375,38 +385,42 @@ class _RollWriter:
                 self.s.expire(obj)
 
     def _owners(self, rows: Sequence[RollRow]) -> dict[str, int]:
-        """Create the owners the rows name for the first time and update the names and phones
-        the rows change (a missing name or phone keeps the stored one); return key -> id."""
+        """Create the owners the rows name for the first time and update the names, phones and
+        ID numbers the rows change (a missing one keeps the stored one); return key -> id."""
         s, o, cid = self.s, _OWNER, self.community_id
         stored = {
-            key: (owner_id, ref, name, phone_enc)
-            for key, owner_id, ref, name, phone_enc in s.execute(
-                sa.select(o.c.key, o.c.id, o.c.ref, o.c.name, o.c.phone_enc).where(
-                    o.c.community_id == cid
-                )
+            key: (owner_id, ref, name, phone_enc, id_last4_enc, id_hmac)
+            for key, owner_id, ref, name, phone_enc, id_last4_enc, id_hmac in s.execute(
+                sa.select(
+                    o.c.key, o.c.id, o.c.ref, o.c.name, o.c.phone_enc, o.c.id_last4_enc, o.c.id_hmac
+                ).where(o.c.community_id == cid)
             )
         }
-        # Per owner key, in order of first mention: the last name and phone the rows give.
+        # Per owner key, in order of first mention: the last name, phone and ID number the
+        # rows give.
         names: dict[str, str | None] = {}
         phones: dict[str, str | None] = {}
+        ids: dict[str, str | None] = {}
         for row in rows:
-            row_names, row_phones = row.owner_names, row.owner_phones
             for position, key in enumerate(row.owner_keys):
-                name = row_names[position] if row_names else None
-                if name is not None or key not in names:
-                    names[key] = name
-                phone = row_phones[position] if row_phones else None
-                if phone is not None or key not in phones:
-                    phones[key] = phone
+                for given, values in (
+                    (row.owner_names, names),
+                    (row.owner_phones, phones),
+                    (row.owner_ids, ids),
+                ):
+                    value = given[position] if given else None
+                    if value is not None or key not in values:
+                        values[key] = value
         new: list[dict[str, Any]] = []
         changes: list[dict[str, Any]] = []
         for key, name in names.items():
-            phone = phones[key]
+            phone, number = phones[key], ids[key]
             old = stored.get(key)
             if old is None:
                 ref = new_owner_ref()
                 self.owner_refs[key] = ref
                 phone_enc = None if phone is None else self._encrypt_phone(phone, ref)
+                last4_enc, digest = self._id_forms(number, ref)
                 new.append(
                     {
                         "community_id": cid,
@@ -414,18 +428,29 @@ class _RollWriter:
                         "ref": ref,
                         "name": name or "",
                         "phone_enc": phone_enc,
+                        "id_last4_enc": last4_enc,
+                        "id_hmac": digest,
                     }
                 )
                 continue
-            owner_id, ref, old_name, old_phone_enc = old
+            owner_id, ref, old_name, old_phone_enc, old_last4_enc, old_hmac = old
             self.owner_refs[key] = ref
             new_name = old_name if name is None else name
             new_phone_enc = old_phone_enc
             if phone is not None and self._stored_phone(ref, old_phone_enc) != phone:
                 new_phone_enc = self._encrypt_phone(phone, ref)
-            if new_name != old_name or new_phone_enc is not old_phone_enc:
+            new_last4_enc, new_hmac = old_last4_enc, old_hmac
+            if number is not None and id_number_hmac(self.cipher, number) != old_hmac:
+                new_last4_enc, new_hmac = self._id_forms(number, ref)
+            if new_name != old_name or new_phone_enc is not old_phone_enc or new_hmac != old_hmac:
                 changes.append(
-                    {"owner_id": owner_id, "new_name": new_name, "new_phone": new_phone_enc}
+                    {
+                        "owner_id": owner_id,
+                        "new_name": new_name,
+                        "new_phone": new_phone_enc,
+                        "new_last4": new_last4_enc,
+                        "new_hmac": new_hmac,
+                    }
                 )
         if new:
             s.execute(sa.insert(o), new)
@@ -433,7 +458,12 @@ class _RollWriter:
             s.execute(
                 sa.update(o)
                 .where(o.c.id == sa.bindparam("owner_id"))
-                .values(name=sa.bindparam("new_name"), phone_enc=sa.bindparam("new_phone")),
+                .values(
+                    name=sa.bindparam("new_name"),
+                    phone_enc=sa.bindparam("new_phone"),
+                    id_last4_enc=sa.bindparam("new_last4"),
+                    id_hmac=sa.bindparam("new_hmac"),
+                ),
                 changes,
             )
         self.created["owners"] = len(new)
@@ -444,6 +474,13 @@ class _RollWriter:
 
     def _encrypt_phone(self, phone: str, ref: str) -> bytes:
         return self.cipher.encrypt(phone, purpose=phone_purpose(ref))
+
+    def _id_forms(self, number: str | None, ref: str) -> tuple[bytes | None, str | None]:
+        """What is kept of an ID number: its last four characters encrypted, its keyed HMAC."""
+        if number is None:
+            return None, None
+        last4 = self.cipher.encrypt(id_last4(number), purpose=id_last4_purpose(ref))
+        return last4, id_number_hmac(self.cipher, number)
 
     def _stored_phone(self, ref: str, phone_enc: bytes | None) -> str | None:
         if phone_enc is None:

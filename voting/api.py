@@ -61,7 +61,10 @@ from voting.errors import (
     ConfirmerNotCommittee,
     IdentityCheckFailed,
     IdentityCheckRequired,
+    IdentityCodeLimit,
     IdentityLocked,
+    IdentityOnRecord,
+    IllegalTransition,
     InvalidChoices,
     InvalidObjection,
     MalformedReceipt,
@@ -69,10 +72,20 @@ from voting.errors import (
     NotEligible,
     NotInPublicity,
     ObjectionLimitReached,
+    ProxyInvalid,
     ReceiptWithheld,
     ReissueClosed,
+    RepresentedByProxy,
     ResultsNotPublished,
     UnknownLink,
+)
+from voting.identity import (
+    CODE_LIFETIME,
+    IdentityCodeMessage,
+    IdentityConfirmation,
+    confirm_identity,
+    identity_confirmations,
+    request_identity_code,
 )
 from voting.link_view import link_receipt
 from voting.links import LinkCounts
@@ -89,10 +102,19 @@ from voting.matters import (
 from voting.members import group_members, holdings_from_roll
 from voting.models import CHOICES, DISCLOSURE_MODES, IDENTITY_CHECKS, SCOPE_KINDS
 from voting.objections import MAX_OBJECTION_CHARS, lodge_objection, objections_for_link
-from voting.outbox import DeliveryReport, Outbox, OutboxMisconfigured, Sender, sender_from_env
+from voting.outbox import (
+    DeliveryReport,
+    Message,
+    Outbox,
+    OutboxMisconfigured,
+    Sender,
+    sender_from_env,
+)
 from voting.paper import PaperEntryInfo, enter_paper_ballot, list_paper_entries, void_paper_entry
 from voting.proxies import (
     ProxyInfo,
+    ProxyPerson,
+    issue_proxy_link,
     list_proxies,
     member_id_for_unit,
     record_proxy,
@@ -163,6 +185,7 @@ def link_counts(uow: UnitOfWork, ballot_ref: str) -> LinkCounts:
 
 __all__ = [
     "CHOICES",
+    "CODE_LIFETIME",
     "CONSULTATION",
     "DISCLOSURE_MODES",
     "FUNDING_SOURCES",
@@ -187,7 +210,12 @@ __all__ = [
     "Figure",
     "IdentityCheckFailed",
     "IdentityCheckRequired",
+    "IdentityCodeLimit",
+    "IdentityCodeMessage",
+    "IdentityConfirmation",
     "IdentityLocked",
+    "IdentityOnRecord",
+    "IllegalTransition",
     "InvalidChoices",
     "InvalidObjection",
     "IssuedLink",
@@ -198,6 +226,7 @@ __all__ = [
     "Matter",
     "MatterUnknown",
     "MemberView",
+    "Message",
     "MissingDocument",
     "NotEligible",
     "NotInPublicity",
@@ -207,12 +236,15 @@ __all__ = [
     "OutboxMisconfigured",
     "PaperEntryInfo",
     "ProxyInfo",
+    "ProxyInvalid",
+    "ProxyPerson",
     "QuestionDraft",
     "QuestionView",
     "Receipt",
     "ReceiptCheck",
     "ReceiptWithheld",
     "ReissueClosed",
+    "RepresentedByProxy",
     "ResultsNotPublished",
     "Sender",
     "Tally",
@@ -236,6 +268,7 @@ __all__ = [
     "check_receipt",
     "check_scope",
     "close_ballot",
+    "confirm_identity",
     "create_ballot",
     "deliver_links",
     "enter_paper_ballot",
@@ -244,7 +277,9 @@ __all__ = [
     "get_tally",
     "group_members",
     "holdings_from_roll",
+    "identity_confirmations",
     "issue_links",
+    "issue_proxy_link",
     "link_counts",
     "link_receipt",
     "links_csv",
@@ -265,6 +300,7 @@ __all__ = [
     "reissue_link",
     "remove_attachment",
     "repeated_cast",
+    "request_identity_code",
     "resolve_ballots",
     "result_dict",
     "revoke_proxy",

@@ -43,6 +43,7 @@ from voting.errors import (
     IdentityCheckRequired,
     InvalidChoices,
     NotEligible,
+    RepresentedByProxy,
     UnknownLink,
 )
 from voting.models import CHOICES, Ballot, Credential, Proxy, Question, RollMember, Vote
@@ -146,6 +147,7 @@ _CAST_CONTEXT = (
         _CRED.revoked_at,
         _CRED.identity_verified_at,
         _CRED.log_size_at_issue,
+        _CRED.proxy_id,
         _BALLOT.ref,
         _BALLOT.status,
         _BALLOT.opens_at,
@@ -156,6 +158,7 @@ _CAST_CONTEXT = (
         _MEMBER.heads,
         _MEMBER.area_centi,
         _VOTE.id.label("vote_id"),
+        _VOTE.proxy_id.label("voted_proxy_id"),
         *_STORED_VOTE_COLUMNS,
         sa.select(sa.func.count())
         .where(_QUESTION.ballot_id == _CRED.ballot_id)
@@ -165,6 +168,13 @@ _CAST_CONTEXT = (
         .where(_QUESTION.ballot_id == _CRED.ballot_id)
         .scalar_subquery()
         .label("last_position"),
+        sa.exists()
+        .where(
+            Proxy.ballot_id == _CRED.ballot_id,
+            Proxy.member_id == _CRED.member_id,
+            Proxy.revoked_at.is_(None),
+        )
+        .label("is_represented"),
     )
     .select_from(Credential.__table__)
     .join(Ballot.__table__, _BALLOT.id == _CRED.ballot_id)
@@ -224,6 +234,12 @@ def cast_vote(
     else:  # positions are always 1..n; read them if that ever stops being true
         positions = [q.position for q in question_rows(s, row.ballot_id)]
     picked = normalise_choices(choices, positions)
+    if row.proxy_id is not None:  # a natural-person proxy's own link
+        if for_member is not None and for_member != row.member_id:
+            raise NotEligible(
+                N_("You do not represent this member for this ballot."), member=for_member
+            )
+        return _cast_by_person(uow, poll, row, picked)
     if for_member is not None and for_member != row.member_id:
         return _cast_by_proxy(
             uow, poll, row.member_id, row.member_key, row.log_size_at_issue, for_member, picked
@@ -232,6 +248,13 @@ def cast_vote(
         if _is_retry(row, row.log_size_at_issue, "online", picked):
             return Receipt.from_text(row.voted_receipt)
         raise AlreadyVoted(_ALREADY_VOTED)
+    if row.is_represented:
+        raise RepresentedByProxy(
+            N_(
+                "A proxy is recorded to vote for you. To vote yourself, ask the owners' "
+                "committee to revoke the proxy first."
+            )
+        )
     voter = Voter(row.member_id, row.member_key, row.heads, row.area_centi)
     return record_vote(
         uow,
@@ -280,6 +303,28 @@ def _cast_by_proxy(
     )
 
 
+def _cast_by_person(
+    uow: UnitOfWork, poll: PollRef, row: Any, choices: Mapping[int, str]
+) -> Receipt:
+    """Cast through a natural-person proxy's own link (its proxy is live: revoking a proxy
+    revokes its link)."""
+    proxy = uow.session.get_one(Proxy, row.proxy_id)
+    if row.vote_id is not None:
+        if _is_proxy_retry(row, proxy, row.log_size_at_issue, choices):
+            return Receipt.from_text(row.voted_receipt)
+        raise AlreadyVoted(_ALREADY_VOTED)
+    return record_vote(
+        uow,
+        poll=poll,
+        voter=Voter(row.member_id, row.member_key, row.heads, row.area_centi),
+        choices=choices,
+        channel="proxy",
+        proxy_id=proxy.id,
+        is_last_write=True,
+        extra={"proxy": {"acting": "person", "authorization_sha256": proxy.authorization_sha256}},
+    )
+
+
 def repeated_cast(
     uow: UnitOfWork,
     *,
@@ -302,6 +347,13 @@ def repeated_cast(
     if row is None or row.revoked_at is not None:
         return None
     picked = normalise_choices(choices, [q.position for q in question_rows(s, row.ballot_id)])
+    if row.proxy_id is not None:
+        person_proxy = s.get_one(Proxy, row.proxy_id)
+        if row.vote_id is not None and _is_proxy_retry(
+            row, person_proxy, row.log_size_at_issue, picked
+        ):
+            return Receipt.from_text(row.voted_receipt)
+        return None
     if for_member is None or for_member == row.member_id:
         if row.vote_id is not None and _is_retry(row, row.log_size_at_issue, "online", picked):
             return Receipt.from_text(row.voted_receipt)
@@ -328,7 +380,7 @@ def _live_proxy(s: Session, ballot_id: int, member_id: int, acting_id: int) -> P
     ).one_or_none()
 
 
-_STORED_VOTE = sa.select(*_STORED_VOTE_COLUMNS, _VOTE.proxy_id)
+_STORED_VOTE = sa.select(*_STORED_VOTE_COLUMNS, _VOTE.proxy_id.label("voted_proxy_id"))
 
 
 def _stored_vote(s: Session, ballot_id: int, member_id: int) -> Any:
@@ -340,7 +392,9 @@ def _stored_vote(s: Session, ballot_id: int, member_id: int) -> Any:
 def _is_proxy_retry(
     stored: Any, proxy: Proxy, issued_at_size: int, choices: Mapping[int, str]
 ) -> bool:
-    return bool(stored.proxy_id == proxy.id and _is_retry(stored, issued_at_size, "proxy", choices))
+    return bool(
+        stored.voted_proxy_id == proxy.id and _is_retry(stored, issued_at_size, "proxy", choices)
+    )
 
 
 def _is_retry(stored: Any, issued_at_size: int, channel: str, choices: Mapping[int, str]) -> bool:

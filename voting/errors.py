@@ -265,3 +265,23 @@ class TablesDisagreeWithLog(DomainError):
     the service. Tallying and publishing refuse until it is put right."""
 
     code = "tables-disagree-with-log"
+
+
+class IdentityCodeLimit(DomainError):
+    """Too many one-time codes were asked for through this link within the hour."""
+
+    code = "identity-code-limit"
+
+
+class IdentityOnRecord(DomainError):
+    """The member (or proxy) has a phone or ID number on record for the ballot's identity
+    check: they confirm who they are through their link, not through the committee."""
+
+    code = "identity-on-record"
+
+
+class RepresentedByProxy(DomainError):
+    """A live proxy holds the member's vote: the member's own link cannot cast until the
+    committee revokes the proxy."""
+
+    code = "represented-by-proxy"

@@ -134,6 +134,10 @@ class LinkView:
     is_in_publicity: bool
     has_voted: bool = False  # a vote of the member is recorded (False until identity passes)
     objections_left: int = MAX_OBJECTIONS_PER_LINK  # objections this link may still lodge
+    # A natural-person proxy's own link: its holder votes for ``member`` as proxy.
+    is_proxy_link: bool = False
+    # A live proxy holds the member's vote: the member's own link shows, but does not cast.
+    is_represented: bool = False
 
     @property
     def needs_identity(self) -> bool:
@@ -157,15 +161,16 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
     """
     s = uow.session
     credential, ballot, member, community, extra = live_link_with(s, token, _PAGE_EXTRA)
-    vote_receipt, vote_index, lodged, has_proxies, has_attachments = extra
+    vote_receipt, vote_index, lodged, has_proxies, has_attachments, is_represented = extra
     now = uow.clock.now()
     if ballot.identity_check != "none" and credential.identity_verified_at is None:
         return _guarded_view(s, credential, ballot, member, community.code, community.name, now)
+    is_proxy_link = credential.proxy_id is not None
     questions = _questions(s, ballot, [member.id])
     views = _member_views(s, ballot.id, [member])
     represented: list[RepresentedView] = []
     proxies: Sequence[Proxy] = ()
-    if has_proxies:
+    if has_proxies and not is_proxy_link:
         proxies = s.scalars(
             sa.select(Proxy)
             .where(
@@ -223,6 +228,8 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         ),
         has_voted=voted,
         objections_left=max(0, MAX_OBJECTIONS_PER_LINK - int(lodged)),
+        is_proxy_link=is_proxy_link,
+        is_represented=bool(is_represented) and not is_proxy_link,
     )
 
 
@@ -365,6 +372,13 @@ _PAGE_EXTRA = (
     )
     .label("has_proxies"),
     sa.exists().where(Attachment.ballot_id == Credential.ballot_id).label("has_attachments"),
+    sa.exists()
+    .where(
+        Proxy.ballot_id == Credential.ballot_id,
+        Proxy.member_id == Credential.member_id,
+        Proxy.revoked_at.is_(None),
+    )
+    .label("is_represented"),
 )
 
 
@@ -451,4 +465,5 @@ def _guarded_view(
         is_in_publicity=(
             ballot.status == "published" and publicity_ends is not None and now < publicity_ends
         ),
+        is_proxy_link=credential.proxy_id is not None,
     )

@@ -103,7 +103,9 @@ def issue_links(
     live = set(
         s.scalars(
             sa.select(Credential.member_id).where(
-                Credential.ballot_id == ballot.id, Credential.revoked_at.is_(None)
+                Credential.ballot_id == ballot.id,
+                Credential.revoked_at.is_(None),
+                Credential.proxy_id.is_(None),
             )
         )
     )
@@ -191,7 +193,11 @@ def reissue_link(
     now = uow.clock.now()
     old = s.scalars(
         sa.select(Credential)
-        .where(Credential.member_id == member.id, Credential.revoked_at.is_(None))
+        .where(
+            Credential.member_id == member.id,
+            Credential.revoked_at.is_(None),
+            Credential.proxy_id.is_(None),  # a proxy's own link is the proxy's business
+        )
         .with_for_update()
     ).all()
     for credential in old:
@@ -415,7 +421,8 @@ def _member_phones(s: Session, issued: IssuedLinks, cipher: DataCipher) -> dict[
 
 @dataclass(frozen=True)
 class LinkCounts:
-    """A ballot's links at a glance: roll members, live and revoked links, votes cast."""
+    """A ballot's links at a glance: roll members, live and revoked links (members' own
+    links; proxies' links are listed with the proxies), votes cast."""
 
     members: int
     live: int
@@ -436,12 +443,16 @@ def link_counts(s: Session, ballot_ref: str) -> LinkCounts:
         members=count(total.select_from(RollMember).where(RollMember.ballot_id == ballot_id)),
         live=count(
             total.select_from(Credential).where(
-                Credential.ballot_id == ballot_id, Credential.revoked_at.is_(None)
+                Credential.ballot_id == ballot_id,
+                Credential.revoked_at.is_(None),
+                Credential.proxy_id.is_(None),
             )
         ),
         revoked=count(
             total.select_from(Credential).where(
-                Credential.ballot_id == ballot_id, Credential.revoked_at.is_not(None)
+                Credential.ballot_id == ballot_id,
+                Credential.revoked_at.is_not(None),
+                Credential.proxy_id.is_(None),
             )
         ),
         cast=count(total.select_from(Vote).where(Vote.ballot_id == ballot_id)),

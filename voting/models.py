@@ -34,7 +34,9 @@ BALLOT_STATUSES = (
 )
 SCOPE_KINDS = ("community", "buildings", "units")
 DISCLOSURE_MODES = ("tracker", "named")
-IDENTITY_CHECKS = ("none", "id_last4", "phone_last4")
+IDENTITY_CHECKS = ("none", "sms_code", "id_last4", "phone_last4")
+"""``phone_last4`` is weak (staff see the last four digits of masked phones): the ballot form
+labels it so; it stays for ballots that use it."""
 CHANNELS = ("online", "paper", "proxy")
 CHOICES = ("agree", "oppose", "abstain")
 PAPER_STATUSES = ("pending", "counted", "mismatch", "conflict", "void")
@@ -218,28 +220,69 @@ class Credential(Base):
     # before it was recorded before the link existed, so the link never shows that vote's
     # choices or receipt (a link reissued after the member voted shows only that they voted).
     log_size_at_issue: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # A proxy's own link for the member it represents (None: the member's own link).
+    proxy_id: Mapped[int | None] = mapped_column(ID, sa.ForeignKey("proxy.id"), nullable=True)
+    # The staff user who checked the representative's papers in person (an owner with no
+    # phone or ID number on record, such as the developer); None when the owner passed the
+    # check through the link.
+    identity_verified_by: Mapped[int | None] = mapped_column(ID, nullable=True)
 
     __table_args__ = (
-        # At most one live credential per member: reissuing revokes the old one first.
+        # At most one live own link per member: reissuing revokes the old one first.
         sa.Index(
             "uq_credential_live_member",
             "member_id",
             unique=True,
-            sqlite_where=sa.text("revoked_at IS NULL"),
-            postgresql_where=sa.text("revoked_at IS NULL"),
+            sqlite_where=sa.text("revoked_at IS NULL AND proxy_id IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL AND proxy_id IS NULL"),
+        ),
+        # At most one live link per proxy.
+        sa.Index(
+            "uq_credential_live_proxy",
+            "proxy_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL AND proxy_id IS NOT NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL AND proxy_id IS NOT NULL"),
         ),
     )
 
 
+IDENTITY_CODE_DIGITS = 6
+
+
+class IdentityCode(Base):
+    """A one-time code sent by SMS for a link's ``sms_code`` identity check, kept only as a
+    keyed HMAC (``DataCipher.keyed_hash``); spent once used, dead once expired or superseded
+    by a newer code of the same link."""
+
+    __tablename__ = "identity_code"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    credential_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("credential.id"), index=True)
+    code_hmac: Mapped[str] = mapped_column(sa.String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (sa.CheckConstraint("expires_at > sent_at", name="expiry"),)
+
+
 class Proxy(Base):
-    """A member represented by another member for one ballot (委托投票)."""
+    """A member represented for one ballot (委托投票) by another member of its roll
+    (``acting_member_id``) or by any natural person (``proxy_name``, with the person's phone
+    encrypted and a keyed HMAC of their ID number: never the number, never a plain hash)."""
 
     __tablename__ = "proxy"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
     member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))  # represented
-    acting_member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))
+    acting_member_id: Mapped[int | None] = mapped_column(
+        ID, sa.ForeignKey("roll_member.id"), nullable=True
+    )
+    proxy_name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    proxy_phone_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary, nullable=True)
+    proxy_id_hmac: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     authorization_sha256: Mapped[str] = mapped_column(sa.String(64))
     recorded_by: Mapped[int | None] = mapped_column(ID, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -254,6 +297,7 @@ class Proxy(Base):
             postgresql_where=sa.text("revoked_at IS NULL"),
         ),
         sa.CheckConstraint("member_id <> acting_member_id", name="not_self"),
+        sa.CheckConstraint("(acting_member_id IS NULL) <> (proxy_name = '')", name="one_proxy"),
     )
 
 

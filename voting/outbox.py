@@ -62,16 +62,22 @@ class Sender(Protocol):
 
 @dataclass
 class FileSender:
-    """Writes each message to its own file in ``directory`` (created 0700, files 0600)."""
+    """Writes each message to its own file in ``directory`` (owner-only: the directory 0700,
+    each file 0600, whatever the umask). The files hold phone numbers and links or codes: the
+    delivery gateway deletes each once it is sent (see the README)."""
 
     directory: Path
 
     def send(self, message: Message) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.name == "posix" and self.directory.stat().st_mode & 0o077:
+            self.directory.chmod(0o700)  # made earlier, or by someone else, with wider rights
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         key = _SAFE.sub("_", message.member_key)[:40] or "message"
         path = self.directory / f"{stamp}-{key}-{secrets.token_hex(4)}.txt"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if os.name == "posix":
+            os.fchmod(fd, 0o600)  # O_CREAT's mode is masked by the umask; never widened
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(f"To: {message.to}\nSubject: {message.subject}\n\n{message.body}\n")
 

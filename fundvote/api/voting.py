@@ -26,6 +26,7 @@ from fundvote.edge import embedded_json_problem
 from fundvote.errors import refuse
 from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url
+from fundvote.web.identity_code import send_identity_code
 from fundvote.web.verify import pending_text
 from fundvote.web.voting_desk import compose_message, outbox, start_slips
 from voting.api import (
@@ -33,11 +34,15 @@ from voting.api import (
     PROBLEMS,
     IssuedLinks,
     PaperEntryInfo,
+    ProxyPerson,
     Receipt,
     check_receipt,
+    confirm_identity,
     deliver_links,
     enter_paper_ballot,
+    identity_confirmations,
     issue_links,
+    issue_proxy_link,
     link_receipt,
     list_paper_entries,
     list_proxies,
@@ -45,6 +50,7 @@ from voting.api import (
     record_proxy,
     reissue_link,
     revoke_proxy,
+    verify_identity,
     void_paper_entry,
 )
 
@@ -254,13 +260,31 @@ class ProxyRequestSchema(Schema):
     unit = Text(load_default=None, max_length=64)
     acting_member_id = Id(load_default=None)
     acting_unit = Text(load_default=None, max_length=64)
+    proxy_name = Text(
+        load_default=None,
+        max_length=200,
+        metadata={"description": "Any natural person acting as proxy (instead of a member)"},
+    )
+    proxy_phone = Text(
+        load_default=None, max_length=40, metadata={"description": "Stored encrypted"}
+    )
+    proxy_id_number = Text(
+        load_default=None,
+        max_length=64,
+        metadata={"description": "Only its HMAC keyed with the data key is kept"},
+    )
     authorization_sha256 = fields.String(required=True, validate=SHA256)
 
     @validates_schema
     def _one_of(self, data: dict[str, Any], **_kw: Any) -> None:
         if (data.get("member_id") is None) == (not data.get("unit")):
             raise ValidationError("Give member_id or unit.", "member_id")
-        if (data.get("acting_member_id") is None) == (not data.get("acting_unit")):
+        acting = data.get("acting_member_id") is not None or bool(data.get("acting_unit"))
+        if acting == bool(data.get("proxy_name")):
+            raise ValidationError(
+                "Give acting_member_id, acting_unit or proxy_name (one).", "acting_member_id"
+            )
+        if data.get("acting_member_id") is not None and data.get("acting_unit"):
             raise ValidationError("Give acting_member_id or acting_unit.", "acting_member_id")
 
 
@@ -269,13 +293,72 @@ class ProxySchema(Schema):
     member_id = fields.Integer(required=True)
     member_key = fields.String(required=True)
     units = fields.List(fields.String(), required=True)
-    acting_member_id = fields.Integer(required=True)
-    acting_member_key = fields.String(required=True)
+    acting_member_id = fields.Integer(required=True, allow_none=True)
+    acting_member_key = fields.String(required=True, allow_none=True)
     acting_units = fields.List(fields.String(), required=True)
+    acting_label = fields.String(
+        required=True, metadata={"description": "Masked names of the proxy (张*明)"}
+    )
+    is_person = fields.Boolean(
+        required=True, metadata={"description": "A natural person, not a member of the roll"}
+    )
+    has_phone = fields.Boolean(required=True)
+    has_id_number = fields.Boolean(required=True)
+    has_link = fields.Boolean(required=True, metadata={"description": "A live link of its own"})
     authorization_sha256 = fields.String(required=True)
     recorded_at = fields.DateTime(required=True)
     revoked_at = fields.DateTime(allow_none=True)
     is_used = fields.Boolean(required=True)
+
+
+class ProxyLinkRequestSchema(Schema):
+    base_url = fields.Url(load_default=None, require_tld=False, validate=validate.Length(max=200))
+
+
+class IdentityCodeRequestSchema(Schema):
+    token = Text(required=True, min_length=20, max_length=100)
+
+
+class IdentityCodeSentSchema(Schema):
+    written = fields.Integer(
+        required=True, metadata={"description": "Messages written to the outbox"}
+    )
+
+
+class IdentityRequestSchema(Schema):
+    token = Text(required=True, min_length=20, max_length=100)
+    answer = Text(
+        required=True,
+        max_length=64,
+        metadata={"description": "The SMS code, the last four characters, or a proxy's ID number"},
+    )
+
+
+class IdentityVerifiedSchema(Schema):
+    is_verified = fields.Boolean(required=True)
+
+
+class ConfirmationRequestSchema(Schema):
+    member_id = Id(load_default=None)
+    unit = Text(load_default=None, max_length=64)
+    papers_checked = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True),
+        metadata={"description": "The caller checked the representative's papers in person"},
+    )
+
+    @validates_schema
+    def _one_of(self, data: dict[str, Any], **_kw: Any) -> None:
+        if (data.get("member_id") is None) == (not data.get("unit")):
+            raise ValidationError("Give member_id or unit.", "member_id")
+
+
+class ConfirmationSchema(Schema):
+    member_id = fields.Integer(required=True)
+    member_key = fields.String(required=True)
+    units = fields.List(fields.String(), required=True)
+    confirmed_at = fields.DateTime(required=True)
+    confirmed_by = fields.Integer(required=True)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -552,6 +635,11 @@ def _proxy_dict(p: Any) -> dict[str, Any]:
         "acting_member_id": p.acting_member_id,
         "acting_member_key": p.acting_member_key,
         "acting_units": list(p.acting_units),
+        "acting_label": p.acting_label,
+        "is_person": p.is_person,
+        "has_phone": p.has_phone,
+        "has_id_number": p.has_id_number,
+        "has_link": p.has_link,
         "authorization_sha256": p.authorization_sha256,
         "recorded_at": p.recorded_at,
         "revoked_at": p.revoked_at,
@@ -573,18 +661,125 @@ def proxies(code: str, ref: str) -> list[dict[str, Any]]:
 @blp.response(201, ProxySchema)
 @staff(*ACTORS)
 def proxy_record(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
-    """Record that one member represents another on this ballot."""
+    """Record that a member of the roll, or any natural person (``proxy_name``, with phone and
+    ID number), represents a member on this ballot."""
     ballot_or_404(code, ref)
     rt = current_runtime()
+    is_person = bool(args["proxy_name"])
     info = rt.run(
         record_proxy,
         ballot_ref=ref,
         member_id=_member(ref, args["member_id"], args["unit"]),
-        acting_member_id=_member(ref, args["acting_member_id"], args["acting_unit"]),
+        acting_member_id=(
+            None if is_person else _member(ref, args["acting_member_id"], args["acting_unit"])
+        ),
+        person=(
+            ProxyPerson(
+                name=args["proxy_name"],
+                phone=args["proxy_phone"] or "",
+                id_number=args["proxy_id_number"] or "",
+            )
+            if is_person
+            else None
+        ),
+        cipher=rt.cipher,
         authorization_sha256=args["authorization_sha256"],
         recorded_by=require_staff().user_id,
     )
     return _proxy_dict(info)
+
+
+@blp.route("/communities/<code>/ballots/<ref>/proxies/<int:proxy_id>/link", methods=["POST"])
+@blp.arguments(ProxyLinkRequestSchema)
+@blp.response(201, IssuedSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="No such live proxy")
+@blp.alt_response(422, schema=ProblemSchema, description="A member proxy uses their own link")
+@staff(*ACTORS)
+def proxy_link(args: dict[str, Any], code: str, ref: str, proxy_id: int) -> Response:
+    """Issue (or reissue) a natural-person proxy's own link for the member it represents,
+    returned only now."""
+    ballot_or_404(code, ref)
+    issued = current_runtime().run(
+        issue_proxy_link,
+        ballot_ref=ref,
+        proxy_id=proxy_id,
+        base_url=_base_url(args["base_url"]),
+        actor=require_staff().user_id,
+    )
+    return _issued_response(issued, False)
+
+
+# -- identity -------------------------------------------------------------------------------
+
+
+@blp.route("/identity/code", methods=["POST"])
+@blp.arguments(IdentityCodeRequestSchema)
+@blp.response(202, IdentityCodeSentSchema)
+@blp.alt_response(429, schema=ProblemSchema, description="Too many codes, or the link is locked")
+@blp.alt_response(422, schema=ProblemSchema, description="No phone on record")
+@blp.doc(security=[])
+@public
+def identity_code(args: dict[str, Any]) -> dict[str, Any]:
+    """Send the link's one-time code (``sms_code`` ballots) to the phone on record; the
+    message carries no link. At most three codes per link per hour."""
+    report = send_identity_code(args["token"])
+    return {"written": report.sent}
+
+
+@blp.route("/identity", methods=["POST"])
+@blp.arguments(IdentityRequestSchema)
+@blp.response(200, IdentityVerifiedSchema)
+@blp.alt_response(422, schema=ProblemSchema, description="The answer does not match")
+@blp.alt_response(429, schema=ProblemSchema, description="Locked after five wrong answers")
+@blp.doc(security=[])
+@public
+def identity(args: dict[str, Any]) -> dict[str, Any]:
+    """Pass the ballot's identity check for the link (the token is in the body)."""
+    rt = current_runtime()
+    rt.run(verify_identity, token=args["token"], digits=args["answer"], cipher=rt.cipher)
+    return {"is_verified": True}
+
+
+@blp.route("/communities/<code>/ballots/<ref>/identity-confirmations", methods=["GET"])
+@blp.response(200, ConfirmationSchema(many=True))
+@staff(*READERS)
+def identity_confirmation_list(code: str, ref: str) -> list[dict[str, Any]]:
+    """The links whose identity a committee member confirmed from the papers."""
+    ballot_or_404(code, ref)
+    return [
+        _confirmation_dict(c)
+        for c in current_runtime().query(identity_confirmations, ballot_ref=ref)
+    ]
+
+
+@blp.route("/communities/<code>/ballots/<ref>/identity-confirmations", methods=["POST"])
+@blp.arguments(ConfirmationRequestSchema)
+@blp.response(201, ConfirmationSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="A number is on record, or no live link")
+@staff(*ACTORS)
+def identity_confirmation(args: dict[str, Any], code: str, ref: str) -> dict[str, Any]:
+    """Record that the caller checked, in person, the papers of the representative of a
+    member with no phone or ID number on record; the member's live link then passes."""
+    ballot_or_404(code, ref)
+    rt = current_runtime()
+    done = rt.run(
+        confirm_identity,
+        ballot_ref=ref,
+        member_id=_member(ref, args["member_id"], args["unit"]),
+        checked_by=require_staff().user_id,
+        cipher=rt.cipher,
+    )
+    return _confirmation_dict(done)
+
+
+def _confirmation_dict(c: Any) -> dict[str, Any]:
+    return {
+        "member_id": c.member_id,
+        "member_key": c.member_key,
+        "units": list(c.units),
+        "confirmed_at": c.confirmed_at,
+        "confirmed_by": c.confirmed_by,
+    }
 
 
 @blp.route("/communities/<code>/ballots/<ref>/proxies/<int:proxy_id>/revoke", methods=["POST"])

@@ -58,8 +58,11 @@ DISCLOSURE_LABELS: Mapping[str, Any] = {
 }
 IDENTITY_LABELS: Mapping[str, Any] = {
     "none": lazy_gettext("None"),
-    "id_last4": lazy_gettext("Last four digits of the ID number"),
-    "phone_last4": lazy_gettext("Last four digits of the phone number"),
+    "sms_code": lazy_gettext("One-time code by SMS to the phone on record"),
+    "id_last4": lazy_gettext("Last four characters of the ID number"),
+    "phone_last4": lazy_gettext(
+        "Last four digits of the phone number (weak: staff see them in masked phones)"
+    ),
 }
 CHOICE_LABELS: Mapping[str, Any] = {
     "agree": lazy_gettext("agree"),

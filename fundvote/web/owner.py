@@ -41,6 +41,7 @@ from fundvote.access import current_runtime, public
 from fundvote.errors import status_for
 from fundvote.inputs import parse_int
 from fundvote.web.ballot_labels import error_text
+from fundvote.web.identity_code import send_identity_code
 from fundvote.web.pdf import qr_data_uri, render_pdf
 from notary.api import TIME_FORMAT
 from voting.api import (
@@ -51,7 +52,9 @@ from voting.api import (
     BallotNotFound,
     IdentityCheckFailed,
     IdentityCheckRequired,
+    IdentityCodeLimit,
     IdentityLocked,
+    IllegalTransition,
     InvalidChoices,
     InvalidObjection,
     LinkView,
@@ -208,15 +211,38 @@ def identity(token: str) -> ResponseReturnValue:
     except IdentityCheckFailed as exc:
         if exc.params.get("reason") == "no-data":
             message = _("No number is on record for this check. Please ask the owners' committee.")
+        elif exc.params.get("reason") == "no-code":
+            message = _("There is no valid code for this link. Please ask for a new code.")
         else:
             message = _(
-                "The digits do not match. %(remaining)s tries left.",
+                "The answer does not match. %(remaining)s tries left.",
                 remaining=exc.params.get("remaining", 0),
             )
     view = rt.query(open_link, token=token)
     if message is None and not view.needs_identity:
         return redirect(url_for("owner.ballot", token=token), 303)
     return _page(token, view, None, identity_error=message, status=422)
+
+
+@bp.post("/<token>/identity/code")
+@public
+def identity_code(token: str) -> ResponseReturnValue:
+    """Send a one-time code to the phone on record (``sms_code`` ballots), then back to the
+    page (PRG); the code itself never appears on a page."""
+    try:
+        send_identity_code(token)
+    except IdentityCodeLimit as exc:
+        flash(error_text(exc), "error")
+    except IdentityCheckFailed:
+        flash(
+            _("No phone number is on record for this link. Please ask the owners' committee."),
+            "error",
+        )
+    except (IdentityLocked, IllegalTransition):
+        pass  # the page shows the lock, or needs no code
+    else:
+        flash(_("A code was sent to the phone number on record. It is valid for 10 minutes."), "ok")
+    return redirect(url_for("owner.ballot", token=token), 303)
 
 
 @bp.post("/<token>/confirm")

@@ -12,7 +12,11 @@ acting: committee and admin, as on the ballot pages):
   code): the new link is shown once.
 - ``paper``: key a paper ballot with the scan's SHA-256 (upload the scan or type the hash);
   the list of entries, with mismatches and conflicts to resolve (void an entry).
-- ``proxies``: record a proxy with the authorization's SHA-256, revoke it while unused.
+- ``proxies``: record a proxy (another member, or any natural person with name, phone and ID
+  number) with the authorization's SHA-256, issue a natural-person proxy their own link,
+  revoke a proxy while unused.
+- ``identity``: record that a committee member checked the papers of the representative of
+  an owner with no phone or ID number on record, so that owner's link passes the check.
 
 Links exist in clear only in the response that issues them, the outbox, and the slip job,
 which keeps them encrypted until it is downloaded and deleted.
@@ -63,10 +67,14 @@ from voting.api import (
     IssuedLinks,
     MissingDocument,
     Outbox,
+    ProxyPerson,
     Sender,
+    confirm_identity,
     deliver_links,
     enter_paper_ballot,
+    identity_confirmations,
     issue_links,
+    issue_proxy_link,
     links_csv,
     list_paper_entries,
     list_proxies,
@@ -291,7 +299,7 @@ def _readme(
     if report is not None:
         lines.append(
             _(
-                "Messages sent: %(sent)s; failed: %(failed)s.",
+                "Messages written to the outbox for delivery: %(sent)s; failed: %(failed)s.",
                 sent=report.sent,
                 failed=len(report.failed_member_keys),
             )
@@ -387,21 +395,33 @@ def proxies(code: str, ref: str) -> ResponseReturnValue:
 def proxy_record(code: str, ref: str) -> ResponseReturnValue:
     _context(code, ref)
     rt = current_runtime()
+    form = request.form
     try:
         digest = _document_hash(
-            request.files.get("authorization"), request.form.get("authorization_sha256", "")
+            request.files.get("authorization"), form.get("authorization_sha256", "")
         )
         member_id = rt.query(
-            member_id_for_unit, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
+            member_id_for_unit, ballot_ref=ref, unit_code=form.get("unit", "")[:64]
         )
-        acting_id = rt.query(
-            member_id_for_unit, ballot_ref=ref, unit_code=request.form.get("acting_unit", "")[:64]
-        )
+        acting_id: int | None = None
+        person: ProxyPerson | None = None
+        if form.get("acting_unit", "").strip():
+            acting_id = rt.query(
+                member_id_for_unit, ballot_ref=ref, unit_code=form.get("acting_unit", "")[:64]
+            )
+        else:
+            person = ProxyPerson(
+                name=form.get("proxy_name", "")[:400],
+                phone=form.get("proxy_phone", "")[:40],
+                id_number=form.get("proxy_id_number", "")[:64],
+            )
         rt.run(
             record_proxy,
             ballot_ref=ref,
             member_id=member_id,
             acting_member_id=acting_id,
+            person=person,
+            cipher=rt.cipher,
             authorization_sha256=digest,
             recorded_by=require_staff().user_id,
         )
@@ -430,6 +450,66 @@ def proxy_revoke(code: str, ref: str, proxy_id: int) -> ResponseReturnValue:
     else:
         flash(_("The proxy was revoked."), "ok")
     return _back("voting_desk.proxies", code, ref)
+
+
+@bp.post("/proxies/<int:proxy_id>/link")
+@staff(*ACTORS)
+def proxy_link(code: str, ref: str, proxy_id: int) -> ResponseReturnValue:
+    """Issue (or reissue) a natural-person proxy's own link: shown once, with its QR code."""
+    ctx = _context(code, ref)
+    rt = current_runtime()
+    try:
+        issued = rt.run(
+            issue_proxy_link,
+            ballot_ref=ref,
+            proxy_id=proxy_id,
+            base_url=public_base_url(),
+            actor=require_staff().user_id,
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+        return _back("voting_desk.proxies", code, ref)
+    link = issued.links[0]
+    return render_template(
+        "desk/reissued.html", link=link, qr=qr_data_uri(link.url, scale=5), report=None, **ctx
+    )
+
+
+# -- identity confirmed by the committee ------------------------------------------------------
+
+
+@bp.get("/identity")
+@staff(*READERS)
+def identity(code: str, ref: str) -> ResponseReturnValue:
+    ctx = _context(code, ref)
+    items = current_runtime().query(identity_confirmations, ballot_ref=ref)
+    return render_template("desk/identity.html", confirmations=items, **ctx)
+
+
+@bp.post("/identity")
+@staff(*ACTORS)
+def identity_confirm(code: str, ref: str) -> ResponseReturnValue:
+    _context(code, ref)
+    rt = current_runtime()
+    if request.form.get("papers_checked") != "1":
+        flash(_("Tick the box to say that you checked the representative's papers."), "error")
+        return _back("voting_desk.identity", code, ref)
+    try:
+        member_id = rt.query(
+            member_id_for_unit, ballot_ref=ref, unit_code=request.form.get("unit", "")[:64]
+        )
+        rt.run(
+            confirm_identity,
+            ballot_ref=ref,
+            member_id=member_id,
+            checked_by=require_staff().user_id,
+            cipher=rt.cipher,
+        )
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("Recorded: the owner's link now passes the identity check."), "ok")
+    return _back("voting_desk.identity", code, ref)
 
 
 # -- helpers --------------------------------------------------------------------------------

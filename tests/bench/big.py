@@ -83,7 +83,7 @@ OWNERS = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("phone_enc", sa.LargeBinary),
-    sa.Column("id_number_enc", sa.LargeBinary),
+    sa.Column("id_last4_enc", sa.LargeBinary),
     sa.UniqueConstraint("community_id", "key"),
     sa.CheckConstraint("key <> ''"),
 )
@@ -184,7 +184,8 @@ def _import_baseline(engine: sa.Engine, rows: list[RollRow]) -> float:
             OWNERS.insert(),
             [
                 {"id": i, "community_id": 1, "key": key, "ref": "o_" + secrets.token_hex(8),
-                 "kind": "person", "name": "", "phone_enc": None, "id_number_enc": None}
+                 "kind": "person", "name": "", "phone_enc": None, "id_last4_enc": None,
+                 "id_hmac": None}
                 for key, i in owners.items()
             ],
         )  # fmt: skip

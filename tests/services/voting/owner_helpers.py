@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from estate.models import Owner
 from estate.roll import RollRow
-from estate.services import create_community, id_number_purpose, import_roll
+from estate.services import create_community, id_last4_purpose, id_number_hmac, import_roll
 from fundvote.runtime import Runtime
 from notary import store
 from voting import ballots
@@ -81,7 +81,8 @@ def import_many(rt: Runtime, code: str, count: int) -> str:
 def set_id_number(rt: Runtime, owner_key: str, id_number: str, code: str = CODE) -> None:
     with rt.session_factory.begin() as s:
         owner = s.scalars(sa.select(Owner).where(Owner.key == owner_key)).one()
-        owner.id_number_enc = rt.cipher.encrypt(id_number, purpose=id_number_purpose(owner.ref))
+        owner.id_last4_enc = rt.cipher.encrypt(id_number[-4:], purpose=id_last4_purpose(owner.ref))
+        owner.id_hmac = id_number_hmac(rt.cipher, id_number)
 
 
 def plan(budget: int = 1_000_000, **sources: int) -> UsePlan:
