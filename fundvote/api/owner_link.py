@@ -17,7 +17,7 @@ from fundvote.api import API_PREFIX, ProblemSchema, file_download
 from fundvote.api.common import ApiBlueprint
 from fundvote.api.fields import Id, Text
 from fundvote.web.owner import send_receipt_pdf
-from voting.api import link_receipt, verify_identity
+from voting.api import link_receipt
 
 blp = ApiBlueprint(
     "api_owner_link",
@@ -27,40 +27,11 @@ blp = ApiBlueprint(
 )
 
 
-class IdentityRequestSchema(Schema):
-    token = Text(required=True, min_length=20, max_length=100)
-    digits = Text(
-        required=True,
-        max_length=32,
-        metadata={"description": "The last four characters the ballot's check asks for"},
-    )
-
-
 class ReceiptPdfRequestSchema(Schema):
     token = Text(required=True, min_length=20, max_length=100)
     for_member = Id(
         load_default=None, metadata={"description": "A member this link's member represents"}
     )
-
-
-@blp.route("/identity", methods=["POST"])
-@blp.arguments(IdentityRequestSchema)
-@blp.response(204, description="The link's identity check passed (or the ballot has none)")
-@blp.alt_response(404, schema=ProblemSchema, description="Unknown or replaced link")
-@blp.alt_response(
-    422,
-    schema=ProblemSchema,
-    description="The characters do not match (the detail says how many tries are left), or "
-    "nothing is on record for the check",
-)
-@blp.alt_response(429, schema=ProblemSchema, description="Locked after five wrong answers")
-@blp.doc(security=[])
-@public
-def identity(args: dict[str, Any]) -> None:
-    """Pass the ballot's identity check for this link, as the owner's page does: once
-    passed it stays passed; every miss counts, and five lock the link for fifteen minutes."""
-    rt = current_runtime()
-    rt.run(verify_identity, token=args["token"], digits=args["digits"], cipher=rt.cipher)
 
 
 @blp.route("/receipt/pdf", methods=["POST"])

@@ -729,6 +729,7 @@ def identity_code(args: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/identity", methods=["POST"])
 @blp.arguments(IdentityRequestSchema)
 @blp.response(200, IdentityVerifiedSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="Unknown or replaced link")
 @blp.alt_response(422, schema=ProblemSchema, description="The answer does not match")
 @blp.alt_response(429, schema=ProblemSchema, description="Locked after five wrong answers")
 @blp.doc(security=[])

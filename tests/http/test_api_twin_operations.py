@@ -200,14 +200,13 @@ def test_identity_check_through_the_api(rt: Runtime, client: FlaskClient) -> Non
     token = links["2-102"]
     pending = problem(client.post("/api/v1/receipt/pdf", json={"token": token}), 403)
     assert pending["type"] == "urn:fundvote:problem:identity-check-required"
-    wrong = problem(client.post("/api/v1/identity", json={"token": token, "digits": "0000"}), 422)
+    wrong = problem(client.post("/api/v1/identity", json={"token": token, "answer": "0000"}), 422)
     assert wrong["type"] == "urn:fundvote:problem:identity-check-failed"
     problem(client.post("/api/v1/identity", json={"token": token}), 422)
-    problem(client.post("/api/v1/identity", json={"token": token, "digits": "1\x00"}), 422)
-    problem(client.post("/api/v1/identity", json={"token": "y" * 30, "digits": "3333"}), 404)
-    assert (
-        client.post("/api/v1/identity", json={"token": token, "digits": "3333"}).status_code == 204
-    )
+    problem(client.post("/api/v1/identity", json={"token": token, "answer": "1\x00"}), 422)
+    problem(client.post("/api/v1/identity", json={"token": "y" * 30, "answer": "3333"}), 404)
+    passed = client.post("/api/v1/identity", json={"token": token, "answer": "3333"})
+    assert passed.status_code == 200 and passed.get_json() == {"is_verified": True}
     cast = client.post(
         "/api/v1/cast", json={"token": token, "choices": {"1": "agree", "2": "oppose"}}
     )
