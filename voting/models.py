@@ -161,6 +161,7 @@ class RollMember(Base):
     __table_args__ = (
         sa.UniqueConstraint("ballot_id", "member_key"),
         sa.UniqueConstraint("ballot_id", "position"),
+        sa.UniqueConstraint("ballot_id", "id"),  # the key votes refer to
         sa.CheckConstraint("area_centi > 0", name="area_positive"),
         sa.CheckConstraint("heads = 1", name="one_head"),
     )
@@ -308,8 +309,10 @@ class Vote(Base):
     __tablename__ = "cast_ballot"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    ballot_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("ballot.id"), index=True)
-    member_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("roll_member.id"))
+    # One key to the frozen roll: the member must be on this ballot's roll. A per-row check
+    # only (the roll member's row), so concurrent casts share no locked parent row.
+    ballot_id: Mapped[int] = mapped_column(ID)
+    member_id: Mapped[int] = mapped_column(ID)
     channel: Mapped[str] = mapped_column(sa.String(16))
     choices: Mapped[str] = mapped_column(sa.Text)  # JSON {"1": "agree", "2": "abstain"}
     tracker: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -321,6 +324,9 @@ class Vote(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("ballot_id", "member_id"),
+        sa.ForeignKeyConstraint(
+            ["ballot_id", "member_id"], ["roll_member.ballot_id", "roll_member.id"]
+        ),
         sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
     )
 
