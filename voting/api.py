@@ -107,17 +107,19 @@ from voting.turnout import Turnout, TurnoutLine
 
 def list_ballots(uow: UnitOfWork, community_code: str) -> list[BallotInfo]:
     """The community's ballots, newest first (every status)."""
-    return _info.list_ballots(uow.session, community_code)
+    return _info.list_ballots(uow.session, community_code, uow.clock.now())
 
 
 def ballot_by_ref(uow: UnitOfWork, ballot_ref: str) -> BallotInfo:
-    """The ballot ``ballot_ref`` (any community); ``BallotNotFound`` otherwise."""
-    return _info.get_ballot(uow.session, ballot_ref)
+    """The ballot ``ballot_ref`` (any community) with its status as it reads now;
+    ``BallotNotFound`` otherwise."""
+    return _info.get_ballot(uow.session, ballot_ref, uow.clock.now())
 
 
 def ballot_in_community(uow: UnitOfWork, community_code: str, ballot_ref: str) -> BallotInfo:
-    """The ballot ``ballot_ref`` of that community; ``BallotNotFound`` otherwise."""
-    return _info.ballot_in_community(uow.session, community_code, ballot_ref)
+    """The ballot ``ballot_ref`` of that community with its status as it reads now;
+    ``BallotNotFound`` otherwise."""
+    return _info.ballot_in_community(uow.session, community_code, ballot_ref, uow.clock.now())
 
 
 def get_attachment(
