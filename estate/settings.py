@@ -185,7 +185,10 @@ def change_settings(
         )
     if names_holder and not may_set_holder:
         raise SettingChangeForbidden(
-            N_("Only a housing authority user overseeing this community records who holds the fund.")
+            N_(
+                "Only a housing authority user overseeing this community records who holds "
+                "the fund."
+            )
         )
     cited = _check_basis(basis)
     document = _check_document(document_sha256, required=names_holder)

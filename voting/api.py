@@ -9,6 +9,8 @@ Use cases that write take a :class:`notary.work.UnitOfWork` first and are perfor
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from notary.work import UnitOfWork
 from voting import ballot_info as _info
 from voting import decisions as _decisions
@@ -54,6 +56,9 @@ from voting.credentials import (
     reissue_link,
     verify_identity,
 )
+from voting.drafts import FOLLOW_COMMUNITY
+from voting.due import OverdueObjections, due_finals, flag_overdue_objections
+from voting.due import overdue_objections as _overdue
 from voting.errors import (
     AlreadyVoted,
     BallotClosed,
@@ -62,6 +67,7 @@ from voting.errors import (
     IdentityCheckFailed,
     IdentityCheckRequired,
     IdentityLocked,
+    IllegalTransition,
     InvalidChoices,
     InvalidObjection,
     MalformedReceipt,
@@ -163,10 +169,19 @@ def link_counts(uow: UnitOfWork, ballot_ref: str) -> LinkCounts:
     return _links.link_counts(uow.session, ballot_ref)
 
 
+def overdue_objections(
+    uow: UnitOfWork, community_ids: Collection[int] | None = None
+) -> list[OverdueObjections]:
+    """Published ballots (of ``community_ids``, or all) whose publicity period ended with
+    objections unanswered, oldest first (see ``voting.finality``)."""
+    return _overdue(uow, community_ids)
+
+
 __all__ = [
     "CHOICES",
     "CONSULTATION",
     "DISCLOSURE_MODES",
+    "FOLLOW_COMMUNITY",
     "FUNDING_SOURCES",
     "IDENTITY_CHECKS",
     "MATTERS",
@@ -190,6 +205,7 @@ __all__ = [
     "IdentityCheckFailed",
     "IdentityCheckRequired",
     "IdentityLocked",
+    "IllegalTransition",
     "InvalidChoices",
     "InvalidObjection",
     "IssuedLink",
@@ -207,6 +223,7 @@ __all__ = [
     "ObjectionLimitReached",
     "Outbox",
     "OutboxMisconfigured",
+    "OverdueObjections",
     "PaperEntryInfo",
     "ProxyInfo",
     "QuestionDraft",
@@ -240,8 +257,10 @@ __all__ = [
     "close_ballot",
     "create_ballot",
     "deliver_links",
+    "due_finals",
     "enter_paper_ballot",
     "finalize_ballot",
+    "flag_overdue_objections",
     "get_attachment",
     "get_tally",
     "group_members",
@@ -260,6 +279,7 @@ __all__ = [
     "objections_for_link",
     "open_ballot",
     "open_link",
+    "overdue_objections",
     "parse_ballot_rows",
     "participation",
     "publish_ballot",

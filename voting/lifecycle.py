@@ -58,8 +58,9 @@ def open_ballot(
     Guarantees: refused once ``closes_at`` has passed (``WindowPassed``); the scope is checked
     again against the register; the community's settings in force now (deemed-majority
     clause, binding result, fund holder, and the publicity period unless the draft has its
-    own) are frozen into the ballot and logged; the logged entry carries the roll commitment and totals, the questions with their
-    use plans and the documents' SHA-256, so the content voted on is fixed in the log.
+    own) are frozen into the ballot and logged; the logged entry carries the roll commitment
+    and totals, the questions with their use plans and the documents' SHA-256, so the
+    content voted on is fixed in the log.
     """
     s = uow.session
     ballot = ballot_by_ref(s, ballot_ref)
