@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, defer
 
 from estate.models import Community
 from voting.errors import N_, AttachmentNotFound, BallotNotFound
-from voting.finality import ballot_settings, finality_of
+from voting.finality import BallotSettings, ballot_settings, finality_of
 from voting.matters import CONSULTATION, Matter, matter_by_key
 from voting.models import Attachment, Ballot
 from voting.rows import ballot_by_ref, community_of, question_rows
@@ -83,6 +83,18 @@ class BallotInfo:
     has_own_publicity_days: bool = True  # the committee gave this ballot its own period
     recorded_status: str = ""  # the stored status ("published" while it reads "final")
     overdue_objections: int = 0  # unanswered past the publicity period
+
+    @property
+    def settings(self) -> BallotSettings:
+        """The community settings this ballot is held under (frozen once opened)."""
+        return BallotSettings(
+            publicity_days=self.publicity_days,
+            deemed_majority_enabled=self.deemed_majority_enabled,
+            binding_result=self.binding_result,
+            fund_holder=self.fund_holder,
+            is_frozen=self.settings_frozen,
+            has_own_publicity_days=self.has_own_publicity_days,
+        )
 
     @property
     def is_final_unrecorded(self) -> bool:

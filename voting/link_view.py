@@ -34,6 +34,7 @@ from voting.errors import (
     NotEligible,
     ReceiptWithheld,
 )
+from voting.finality import BallotSettings, ballot_settings, finality_of
 from voting.models import (
     MAX_OBJECTIONS_PER_LINK,
     Attachment,
@@ -134,6 +135,7 @@ class LinkView:
     is_in_publicity: bool
     has_voted: bool = False  # a vote of the member is recorded (False until identity passes)
     objections_left: int = MAX_OBJECTIONS_PER_LINK  # objections this link may still lodge
+    settings: BallotSettings | None = None  # the community settings frozen at opening
 
     @property
     def needs_identity(self) -> bool:
@@ -159,8 +161,12 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
     credential, ballot, member, community, extra = live_link_with(s, token, _PAGE_EXTRA)
     vote_receipt, vote_index, lodged, has_proxies, has_attachments = extra
     now = uow.clock.now()
+    settings = ballot_settings(ballot, community)
+    status = finality_of(s, ballot, now).status
     if ballot.identity_check != "none" and credential.identity_verified_at is None:
-        return _guarded_view(s, credential, ballot, member, community.code, community.name, now)
+        return _guarded_view(
+            s, credential, ballot, member, community.code, community.name, now, settings, status
+        )
     questions = _questions(s, ballot, [member.id])
     views = _member_views(s, ballot.id, [member])
     represented: list[RepresentedView] = []
@@ -197,7 +203,7 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         ballot_ref=ballot.ref,
         ballot_title=ballot.title,
         description=ballot.description,
-        status=ballot.status,
+        status=status,
         community_code=community.code,
         community_name=community.name,
         opens_at=ballot.opens_at,
@@ -223,6 +229,7 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         ),
         has_voted=voted,
         objections_left=max(0, MAX_OBJECTIONS_PER_LINK - int(lodged)),
+        settings=settings,
     )
 
 
@@ -411,6 +418,8 @@ def _guarded_view(
     community_code: str,
     community_name: str,
     now: datetime,
+    settings: BallotSettings,
+    status: str,
 ) -> LinkView:
     """The view of a link whose identity check is pending: the ballot's public information
     and the check's state, nothing of the member but its (opaque) ids."""
@@ -420,7 +429,7 @@ def _guarded_view(
         ballot_ref=ballot.ref,
         ballot_title=ballot.title,
         description=ballot.description,
-        status=ballot.status,
+        status=status,
         community_code=community_code,
         community_name=community_name,
         opens_at=ballot.opens_at,
@@ -451,4 +460,5 @@ def _guarded_view(
         is_in_publicity=(
             ballot.status == "published" and publicity_ends is not None and now < publicity_ends
         ),
+        settings=settings,
     )

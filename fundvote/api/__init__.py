@@ -161,6 +161,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.voting import blp as voting_blp
 
     api.register_blueprint(voting_blp)
+    from fundvote.api.community_settings import blp as settings_blp
+
+    api.register_blueprint(settings_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

@@ -162,7 +162,7 @@ def _form_from_ballot(info: BallotInfo) -> DraftForm:
         scope_kind=info.scope_kind,
         buildings=list(info.scope_codes) if info.scope_kind == "buildings" else [],
         units=" ".join(info.scope_codes) if info.scope_kind == "units" else "",
-        publicity_days=str(info.publicity_days),
+        publicity_days=str(info.publicity_days) if info.has_own_publicity_days else "",
         disclosure=info.disclosure,
         is_consultation=info.is_consultation,
         identity_check=info.identity_check,
@@ -336,8 +336,8 @@ def _save(
             )
             flash(_("The draft is saved. Check it, attach the documents, then open it."), "ok")
         else:
-            if args["publicity_days"] is None:
-                args["publicity_days"] = community.publicity_days
+            if args["publicity_days"] is None:  # empty: follow the community's setting
+                args["publicity_days"] = voting.FOLLOW_COMMUNITY
             info = rt.run(voting.update_draft, ballot_ref=ballot.ref, actor=actor, **args)
             flash(_("The draft is saved."), "ok")
     except FormProblem as exc:
@@ -360,7 +360,6 @@ def new(code: str) -> ResponseReturnValue:
     form = DraftForm(
         opens_at=start.strftime(LOCAL_FORMAT),
         closes_at=(start + timedelta(days=14)).strftime(LOCAL_FORMAT),
-        publicity_days=str(community.publicity_days),
     )
     return _render_form(community, form, ballot=None)
 
