@@ -48,7 +48,7 @@ def _published_past_period(
     if community_ids is not None:
         query = query.where(Ballot.community_id.in_(list(community_ids)))
     result = []
-    for ballot, community in uow.session.execute(query).tuples():
+    for ballot, community in uow.session.execute(query):
         ends = publicity_ends(ballot.published_at, ballot.publicity_days)
         if ends is not None and now >= ends:
             result.append((ballot, community))
