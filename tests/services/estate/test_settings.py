@@ -54,9 +54,17 @@ def test_committee_changes_the_rules_and_the_change_is_logged_and_kept(rt: Runti
         "binding_result": "plain",
         "publicity_days": 7,
     }
-    assert done.new == {"deemed_majority_enabled": True, "binding_result": "deemed", "publicity_days": 10}
+    assert done.new == {
+        "deemed_majority_enabled": True,
+        "binding_result": "deemed",
+        "publicity_days": 10,
+    }
     now = rt.query(current_settings, CODE)
-    assert (now.deemed_majority_enabled, now.binding_result, now.publicity_days) == (True, "deemed", 10)
+    assert (now.deemed_majority_enabled, now.binding_result, now.publicity_days) == (
+        True,
+        "deemed",
+        10,
+    )
     last = entries(rt)[-1]
     assert last["type"] == "estate.settings_changed"
     data = last["data"]

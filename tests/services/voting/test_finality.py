@@ -50,10 +50,18 @@ def published(rt: Runtime, **kw: Any) -> voting.BallotInfo:
 
 def test_a_draft_follows_the_community_and_opening_freezes(rt: Runtime) -> None:
     info = draft(rt)
-    assert (info.publicity_days, info.deemed_majority_enabled, info.settings_frozen) == (7, False, False)
+    assert (info.publicity_days, info.deemed_majority_enabled, info.settings_frozen) == (
+        7,
+        False,
+        False,
+    )
     set_rules(rt, deemed_majority_enabled=True, binding_result="deemed", publicity_days=12)
     info = read(rt, info.ref)
-    assert (info.publicity_days, info.binding, info.fund_holder) == (12, "deemed_majority", "authority")
+    assert (info.publicity_days, info.binding, info.fund_holder) == (
+        12,
+        "deemed_majority",
+        "authority",
+    )
     opened = rt.run(ballots.open_ballot, ballot_ref=info.ref)
     assert opened.settings_frozen and opened.publicity_days == 12
     entry = log(rt)[-1]["data"]
@@ -85,7 +93,9 @@ def test_a_drafts_own_period_is_kept_and_can_follow_again(rt: Runtime) -> None:
     info = draft(rt, publicity_days=3)
     set_rules(rt, publicity_days=10)
     assert read(rt, info.ref).publicity_days == 3
-    again = rt.run(ballots.update_draft, ballot_ref=info.ref, publicity_days=voting.FOLLOW_COMMUNITY)
+    again = rt.run(
+        ballots.update_draft, ballot_ref=info.ref, publicity_days=voting.FOLLOW_COMMUNITY
+    )
     assert again.publicity_days == 10 and not again.has_own_publicity_days
 
 
