@@ -26,7 +26,7 @@ from fundvote.community_settings import (
 )
 from fundvote.errors import error_text, status_for
 from fundvote.inputs import parse_int, text_problem
-from notary.errors import DomainError
+from notary.api import DomainError
 
 bp = Blueprint("community_settings", __name__, url_prefix="/c/<code>/settings")
 
