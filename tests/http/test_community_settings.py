@@ -231,3 +231,44 @@ def headers_for_other(rt: Runtime, app: Any) -> dict[str, str]:
     )
     token = rt.run(issue_token, username=user.username)
     return {"Authorization": f"Bearer {token.secret}"}
+
+
+def test_owner_page_shows_the_settings_frozen_at_opening(
+    runtime: Runtime, community: int, client: FlaskClient
+) -> None:
+    from estate.api import change_settings
+    from tests.services.voting.owner_helpers import (
+        import_rows,
+        issue_all,
+        open_ballot,
+        tokens_by_unit,
+    )
+
+    import_rows(runtime, COMMUNITY_CODE)
+    runtime.run(
+        change_settings,
+        community_code=COMMUNITY_CODE,
+        actor=1,
+        may_set_rules=True,
+        may_set_holder=False,
+        basis="管理规约第5条",
+        deemed_majority_enabled=True,
+        publicity_days=12,
+    )
+    info = open_ballot(runtime, code=COMMUNITY_CODE)
+    runtime.run(
+        change_settings,
+        community_code=COMMUNITY_CODE,
+        actor=1,
+        may_set_rules=True,
+        may_set_holder=False,
+        basis="管理规约第5条",
+        deemed_majority_enabled=False,
+        publicity_days=5,
+    )
+    token = tokens_by_unit(issue_all(runtime, info.ref))["1-101"]
+    client.set_cookie("lang", "en")
+    page = client.get(f"/v/{token}").get_data(as_text=True)
+    assert "How this vote is counted" in page
+    assert "12 days" in page and "on: reported beside the plain result" in page
+    assert "5 days" not in page
