@@ -13,7 +13,10 @@ from estate.errors import (
     BadQuantity,
     CommunityExists,
     CommunityNotFound,
+    InvalidSetting,
+    NoSettingChanged,
     RollRejected,
+    SettingChangeForbidden,
     UndecryptableData,
 )
 from estate.personal import DataCipher, load_cipher, mask_name
@@ -28,6 +31,18 @@ from estate.services import (
     import_roll,
     import_roll_file,
 )
+from estate.settings import (
+    HOLDER_SETTINGS,
+    MAX_BASIS,
+    PUBLICITY_DAYS_MAX,
+    PUBLICITY_DAYS_MIN,
+    RULE_SETTINGS,
+    CommunitySettings,
+    SettingChangeInfo,
+    change_settings,
+    current_settings,
+    settings_history,
+)
 from estate.tables import MAX_FILE_BYTES, csv_cells, neutralise_formula
 from notary.work import UnitOfWork
 
@@ -38,22 +53,34 @@ def export_roll(uow: UnitOfWork, community_code: str, fmt: str = "csv") -> bytes
 
 
 __all__ = [
+    "HOLDER_SETTINGS",
+    "MAX_BASIS",
     "MAX_FILE_BYTES",
     "METHOD",
+    "PUBLICITY_DAYS_MAX",
+    "PUBLICITY_DAYS_MIN",
+    "RULE_SETTINGS",
     "BadQuantity",
     "CommunityExists",
     "CommunityInfo",
     "CommunityNotFound",
+    "CommunitySettings",
     "DataCipher",
     "ImportSummary",
+    "InvalidSetting",
+    "NoSettingChanged",
     "RollProblem",
     "RollRejected",
     "RollRow",
+    "SettingChangeForbidden",
+    "SettingChangeInfo",
     "UndecryptableData",
     "apportion",
     "buildings_of",
+    "change_settings",
     "create_community",
     "csv_cells",
+    "current_settings",
     "export_roll",
     "find_community",
     "format_hundredths",
@@ -65,4 +92,5 @@ __all__ = [
     "neutralise_formula",
     "parse_hundredths",
     "parse_roll",
+    "settings_history",
 ]

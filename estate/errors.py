@@ -81,3 +81,22 @@ class UnitWithoutOwners(DomainError):
 
 class BadCommunityCode(DomainError):
     code = "bad-community-code"
+
+
+class SettingChangeForbidden(DomainError):
+    """The acting staff user may not change this setting of the community (the committee or
+    an admin sets the voting rules; only an authority user changes who holds the fund)."""
+
+    code = "setting-change-forbidden"
+
+
+class InvalidSetting(DomainError):
+    """A setting's new value, or the basis cited for it, is not acceptable."""
+
+    code = "invalid-setting"
+
+
+class NoSettingChanged(DomainError):
+    """A settings change that names no setting, or only values already in force."""
+
+    code = "no-setting-changed"

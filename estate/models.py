@@ -52,6 +52,34 @@ class Community(Base):
     )
 
 
+SETTING_KINDS = ("rules", "fund_holder")
+
+
+class CommunitySettingChange(Base):
+    """One change of a community's voting settings: who (staff user id), when, what (the old
+    and new values, JSON) and why (the cited rules or decision, and for a transfer of the fund
+    the SHA-256 of its document). Appended, never updated; ``log_index`` is the position of
+    its ``estate.settings_changed`` entry in the community's log."""
+
+    __tablename__ = "community_setting_change"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ID, sa.ForeignKey("community.id"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    old_values: Mapped[str] = mapped_column(sa.Text)  # canonical JSON {setting: value}
+    new_values: Mapped[str] = mapped_column(sa.Text)
+    basis: Mapped[str] = mapped_column(sa.Text)
+    document_sha256: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    log_index: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", SETTING_KINDS), name="kind"),
+        sa.CheckConstraint("basis <> ''", name="basis_not_empty"),
+    )
+
+
 class Building(Base):
     __tablename__ = "building"
 

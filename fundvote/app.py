@@ -79,6 +79,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.i18n import init_i18n
     from fundvote.web import auth as auth_views
     from fundvote.web import ballots as ballot_views
+    from fundvote.web import community_settings as community_settings_views
     from fundvote.web import health as health_views
     from fundvote.web import home as home_views
     from fundvote.web import owner as owner_views
@@ -115,6 +116,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(verify_views.bp)
     app.register_blueprint(voting_desk_views.bp)
     app.register_blueprint(slip_pages_views.bp)
+    app.register_blueprint(community_settings_views.bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

@@ -49,10 +49,10 @@ def save_draft(
 
     Guarantees: the whole content is validated by ``voting`` (``InvalidBallot`` and its kin,
     nothing written on refusal); a draft that has opened is refused (``BallotFrozen``); a
-    missing publicity period is the community's; the change is logged by the step
+    missing publicity period means the draft follows the community's setting until it opens
+    (then the period in force is frozen into it); the change is logged by the step
     (``voting.ballot_created`` / ``voting.draft_updated``) with ``actor``.
     """
-    days = community.publicity_days if content.publicity_days is None else content.publicity_days
     fields: dict[str, Any] = {
         "title": content.title,
         "description": content.description,
@@ -61,7 +61,7 @@ def save_draft(
         "questions": list(content.questions),
         "scope_kind": content.scope_kind,
         "scope_codes": list(content.scope_codes),
-        "publicity_days": days,
+        "publicity_days": content.publicity_days,
         "disclosure": content.disclosure,
         "is_consultation": content.is_consultation,
         "identity_check": content.identity_check,
@@ -70,4 +70,6 @@ def save_draft(
         return rt.run(
             voting.create_ballot, community_code=community.code, created_by=actor, **fields
         )
+    if content.publicity_days is None:
+        fields["publicity_days"] = voting.FOLLOW_COMMUNITY
     return rt.run(voting.update_draft, ballot_ref=ballot_ref, actor=actor, **fields)

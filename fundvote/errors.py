@@ -127,6 +127,9 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     estate_errors.DuplicateUnit: 422,
     estate_errors.UnitWithoutOwners: 422,
     estate_errors.RollRejected: 422,
+    estate_errors.SettingChangeForbidden: 403,
+    estate_errors.InvalidSetting: 422,
+    estate_errors.NoSettingChanged: 422,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,

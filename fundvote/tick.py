@@ -5,6 +5,12 @@ saying what it did; a task that fails is logged (with a reference, never a trace
 terminal) and the next task still runs. Later issues add their own due work to
 :data:`TASKS` (purging expired records, sending reminders...).
 
+- ``finality``: every published ballot that has become final by the rules (publicity period
+  over, every objection answered, none upheld: ``voting.finality``) is recorded as final at
+  the moment it became so, and logged (``voting.ballot_final`` with no actor); a ballot whose
+  period ended with objections unanswered is flagged once (``voting.objections_overdue``).
+  One unit of work per ballot. Runs before ``checkpoints``, so its entries are signed by the
+  same tick.
 - ``checkpoints``: every log holding entries that no signed checkpoint covers gets one, each
   in its own unit of work (one community's log lock at a time), so every entry is covered
   within a minute of being appended (``notary.coverage``).
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 
 from fundvote.runtime import Runtime
 from notary.coverage import cover_log, uncovered_logs
+from voting import api as voting
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,41 @@ def sign_due_checkpoints(rt: Runtime) -> str:
     return f"{len(logs)} log{'' if len(logs) == 1 else 's'} checkpointed"
 
 
-TASKS: tuple[tuple[str, Callable[[Runtime], str]], ...] = (("checkpoints", sign_due_checkpoints),)
+def record_due_finality(rt: Runtime) -> str:
+    """Record every ballot that has become final and flag overdue objections once, one unit
+    of work per ballot; a ballot that fails is logged and the others are still done, then
+    ``TaskFailed`` names how many failed. A ballot another process moved meanwhile
+    (``IllegalTransition``) is skipped, not a failure."""
+    finals = rt.query(voting.due_finals)
+    overdue = [o.ballot_ref for o in rt.query(voting.overdue_objections) if o.flagged_at is None]
+    done = flagged = 0
+    failed = []
+    for ref in finals:
+        try:
+            rt.run(voting.finalize_ballot, ballot_ref=ref)
+            done += 1
+        except voting.IllegalTransition:
+            continue
+        except Exception:
+            log.exception("tick: recording ballot %s as final failed", ref)
+            failed.append(ref)
+    for ref in overdue:
+        try:
+            flagged += rt.run(voting.flag_overdue_objections, ballot_ref=ref)
+        except voting.IllegalTransition:
+            continue
+        except Exception:
+            log.exception("tick: flagging the overdue objections of ballot %s failed", ref)
+            failed.append(ref)
+    if failed:
+        raise TaskFailed(f"{len(failed)} ballots not done: {', '.join(failed)}")
+    return f"{done} ballot{'' if done == 1 else 's'} final, {flagged} flagged"
+
+
+TASKS: tuple[tuple[str, Callable[[Runtime], str]], ...] = (
+    ("finality", record_due_finality),
+    ("checkpoints", sign_due_checkpoints),
+)
 """The due work, in the order it runs: (name, task)."""
 
 

@@ -9,6 +9,8 @@ Use cases that write take a :class:`notary.work.UnitOfWork` first and are perfor
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from notary.work import UnitOfWork
 from voting import ballot_info as _info
 from voting import decisions as _decisions
@@ -54,6 +56,9 @@ from voting.credentials import (
     reissue_link,
     verify_identity,
 )
+from voting.drafts import FOLLOW_COMMUNITY
+from voting.due import OverdueObjections, due_finals, flag_overdue_objections
+from voting.due import overdue_objections as _overdue
 from voting.errors import (
     AlreadyVoted,
     BallotClosed,
@@ -129,17 +134,19 @@ from voting.turnout import Turnout, TurnoutLine
 
 def list_ballots(uow: UnitOfWork, community_code: str) -> list[BallotInfo]:
     """The community's ballots, newest first (every status)."""
-    return _info.list_ballots(uow.session, community_code)
+    return _info.list_ballots(uow.session, community_code, uow.clock.now())
 
 
 def ballot_by_ref(uow: UnitOfWork, ballot_ref: str) -> BallotInfo:
-    """The ballot ``ballot_ref`` (any community); ``BallotNotFound`` otherwise."""
-    return _info.get_ballot(uow.session, ballot_ref)
+    """The ballot ``ballot_ref`` (any community) with its status as it reads now;
+    ``BallotNotFound`` otherwise."""
+    return _info.get_ballot(uow.session, ballot_ref, uow.clock.now())
 
 
 def ballot_in_community(uow: UnitOfWork, community_code: str, ballot_ref: str) -> BallotInfo:
-    """The ballot ``ballot_ref`` of that community; ``BallotNotFound`` otherwise."""
-    return _info.ballot_in_community(uow.session, community_code, ballot_ref)
+    """The ballot ``ballot_ref`` of that community with its status as it reads now;
+    ``BallotNotFound`` otherwise."""
+    return _info.ballot_in_community(uow.session, community_code, ballot_ref, uow.clock.now())
 
 
 def get_attachment(
@@ -183,11 +190,20 @@ def link_counts(uow: UnitOfWork, ballot_ref: str) -> LinkCounts:
     return _links.link_counts(uow.session, ballot_ref)
 
 
+def overdue_objections(
+    uow: UnitOfWork, community_ids: Collection[int] | None = None
+) -> list[OverdueObjections]:
+    """Published ballots (of ``community_ids``, or all) whose publicity period ended with
+    objections unanswered, oldest first (see ``voting.finality``)."""
+    return _overdue(uow, community_ids)
+
+
 __all__ = [
     "CHOICES",
     "CODE_LIFETIME",
     "CONSULTATION",
     "DISCLOSURE_MODES",
+    "FOLLOW_COMMUNITY",
     "FUNDING_SOURCES",
     "IDENTITY_CHECKS",
     "MATTERS",
@@ -234,6 +250,7 @@ __all__ = [
     "ObjectionLimitReached",
     "Outbox",
     "OutboxMisconfigured",
+    "OverdueObjections",
     "PaperEntryInfo",
     "ProxyInfo",
     "ProxyInvalid",
@@ -271,8 +288,10 @@ __all__ = [
     "confirm_identity",
     "create_ballot",
     "deliver_links",
+    "due_finals",
     "enter_paper_ballot",
     "finalize_ballot",
+    "flag_overdue_objections",
     "get_attachment",
     "get_tally",
     "group_members",
@@ -293,6 +312,7 @@ __all__ = [
     "objections_for_link",
     "open_ballot",
     "open_link",
+    "overdue_objections",
     "parse_ballot_rows",
     "participation",
     "publish_ballot",

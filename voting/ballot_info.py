@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, defer
 
 from estate.models import Community
 from voting.errors import N_, AttachmentNotFound, BallotNotFound
+from voting.finality import BallotSettings, ballot_settings, finality_of
 from voting.matters import CONSULTATION, Matter, matter_by_key
 from voting.models import Attachment, Ballot
 from voting.rows import ballot_by_ref, community_of, question_rows
@@ -77,6 +78,28 @@ class BallotInfo:
     notice_root: str | None = None
     notice_key_id: str | None = None
     annul_reason: str = ""
+    fund_holder: str = "authority"
+    settings_frozen: bool = False  # False for a draft: it follows the community's settings
+    has_own_publicity_days: bool = True  # the committee gave this ballot its own period
+    recorded_status: str = ""  # the stored status ("published" while it reads "final")
+    overdue_objections: int = 0  # unanswered past the publicity period
+
+    @property
+    def settings(self) -> BallotSettings:
+        """The community settings this ballot is held under (frozen once opened)."""
+        return BallotSettings(
+            publicity_days=self.publicity_days,
+            deemed_majority_enabled=self.deemed_majority_enabled,
+            binding_result=self.binding_result,
+            fund_holder=self.fund_holder,
+            is_frozen=self.settings_frozen,
+            has_own_publicity_days=self.has_own_publicity_days,
+        )
+
+    @property
+    def is_final_unrecorded(self) -> bool:
+        """Final by the rules, not yet recorded by ``fundvote tick``."""
+        return self.status == "final" and self.recorded_status == "published"
 
     @property
     def publicity_ends_at(self) -> datetime | None:
@@ -120,15 +143,18 @@ def matter_of(is_consultation: bool, matter_key: str) -> Matter:
     return CONSULTATION if is_consultation else matter_by_key(matter_key)
 
 
-def get_ballot(session: Session, ballot_ref: str) -> BallotInfo:
-    """The ballot with this ref (``BallotNotFound`` if none)."""
+def get_ballot(session: Session, ballot_ref: str, now: datetime | None = None) -> BallotInfo:
+    """The ballot with this ref (``BallotNotFound`` if none); with ``now``, its status as it
+    reads then (``voting.finality``)."""
     ballot = ballot_by_ref(session, ballot_ref)
-    return info_of(session, ballot, community_of(session, ballot))
+    return info_of(session, ballot, community_of(session, ballot), now)
 
 
-def list_ballots(session: Session, community_code: str) -> list[BallotInfo]:
+def list_ballots(
+    session: Session, community_code: str, now: datetime | None = None
+) -> list[BallotInfo]:
     """The community's ballots, newest first (``BallotNotFound`` never; unknown community:
-    empty list)."""
+    empty list); with ``now``, each status as it reads then."""
     community = session.scalar(sa.select(Community).where(Community.code == community_code))
     if community is None:
         return []
@@ -137,7 +163,7 @@ def list_ballots(session: Session, community_code: str) -> list[BallotInfo]:
         .where(Ballot.community_id == community.id)
         .order_by(Ballot.created_at.desc(), Ballot.id.desc())
     ).all()
-    return [info_of(session, b, community) for b in rows]
+    return [info_of(session, b, community, now) for b in rows]
 
 
 def ballot_id_for_ref(session: Session, ref: str) -> int:
@@ -148,10 +174,12 @@ def ballot_id_for_ref(session: Session, ref: str) -> int:
     return int(ballot_id)
 
 
-def ballot_in_community(session: Session, community_code: str, ballot_ref: str) -> BallotInfo:
+def ballot_in_community(
+    session: Session, community_code: str, ballot_ref: str, now: datetime | None = None
+) -> BallotInfo:
     """The ballot with this ref if it belongs to the community (``BallotNotFound`` otherwise:
-    a ref from another community is not disclosed)."""
-    info = get_ballot(session, ballot_ref)
+    a ref from another community is not disclosed); with ``now``, its status as it reads."""
+    info = get_ballot(session, ballot_ref, now)
     if info.community_code != community_code:
         raise BallotNotFound(N_("There is no such ballot."), ref=ballot_ref)
     return info
@@ -203,8 +231,16 @@ def attachment_info(a: Attachment) -> AttachmentInfo:
     return AttachmentInfo(a.id, a.filename, a.content_type, a.sha256, a.size, a.created_at)
 
 
-def info_of(s: Session, b: Ballot, community: Community) -> BallotInfo:
-    """The ``BallotInfo`` of a loaded ballot row; times are UTC-aware."""
+def info_of(s: Session, b: Ballot, community: Community, now: datetime | None = None) -> BallotInfo:
+    """The ``BallotInfo`` of a loaded ballot row; times are UTC-aware.
+
+    Guarantees: the settings are those the ballot is held under (frozen at opening; the
+    community's current ones for a draft, ``voting.finality.ballot_settings``); with ``now``
+    the status is the one the ballot reads as at ``now`` (``voting.finality.finality_of``:
+    published results past their publicity period with every objection answered and none
+    upheld read ``final``), ``recorded_status`` keeping the stored one."""
+    settings = ballot_settings(b, community)
+    finality = finality_of(s, b, now) if now is not None else None
     attachments = s.scalars(
         sa.select(Attachment)
         .where(Attachment.ballot_id == b.id)
@@ -216,17 +252,17 @@ def info_of(s: Session, b: Ballot, community: Community) -> BallotInfo:
         community_code=community.code,
         title=b.title,
         description=b.description,
-        status=b.status,
+        status=b.status if finality is None else finality.status,
         scope_kind=b.scope_kind,
         scope_codes=tuple(json.loads(b.scope_codes)),
         opens_at=_utc(b.opens_at),
         closes_at=_utc(b.closes_at),
-        publicity_days=b.publicity_days,
+        publicity_days=settings.publicity_days,
         disclosure=b.disclosure,
         is_consultation=b.is_consultation,
         identity_check=b.identity_check,
-        deemed_majority_enabled=b.deemed_majority_enabled,
-        binding_result=b.binding_result,
+        deemed_majority_enabled=settings.deemed_majority_enabled,
+        binding_result=settings.binding_result,
         roll_heads=b.roll_heads,
         roll_area_centi=b.roll_area_centi,
         roll_commitment=b.roll_commitment,
@@ -238,13 +274,18 @@ def info_of(s: Session, b: Ballot, community: Community) -> BallotInfo:
         closed_at=_utc(b.closed_at),
         tallied_at=_utc(b.tallied_at),
         published_at=_utc(b.published_at),
-        final_at=_utc(b.final_at),
+        final_at=_utc(b.final_at if finality is None else finality.final_at),
         cancelled_at=_utc(b.cancelled_at),
         annulled_at=_utc(b.annulled_at),
         notice_tree_size=b.notice_tree_size,
         notice_root=b.notice_root,
         notice_key_id=b.notice_key_id,
         annul_reason=b.annul_reason,
+        fund_holder=settings.fund_holder,
+        settings_frozen=settings.is_frozen,
+        has_own_publicity_days=settings.has_own_publicity_days,
+        recorded_status=b.status,
+        overdue_objections=0 if finality is None else finality.overdue_objections,
     )
 
 

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -49,6 +49,9 @@ MAX_TITLE = 200
 MAX_PUBLICITY_DAYS = 365
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 EDITABLE = ("draft",)
+FOLLOW_COMMUNITY: Literal["community"] = "community"
+"""``update_draft(publicity_days=FOLLOW_COMMUNITY)``: the draft takes the community's
+publicity period again (whatever it is when the ballot opens)."""
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,13 @@ def create_ballot(
 
     Guarantees: the draft is valid (title, window ending in the future, 1-20 questions with
     known matters, a use plan exactly on ``fund_use`` questions, allowed scope whose codes
-    exist, publicity days defaulting to the community's); raises ``InvalidBallot`` (or a
+    exist; without ``publicity_days`` the draft follows the community's publicity period
+    until it opens, when the period then in force is frozen into it); raises ``InvalidBallot`` (or a
     subclass, or ``ScopeTooNarrow``/``MatterUnknown``) otherwise, writing nothing.
     """
     s = uow.session
     community = community_by_code(s, community_code)
-    days = community.publicity_days if publicity_days is None else publicity_days
+    days = publicity_days  # None: the draft follows the community's setting until it opens
     codes = _check_draft(
         s,
         community,
@@ -97,7 +101,7 @@ def create_ballot(
         questions=questions,
         scope_kind=scope_kind,
         scope_codes=scope_codes,
-        publicity_days=days,
+        publicity_days=community.publicity_days if days is None else days,
         disclosure=disclosure,
         is_consultation=is_consultation,
         identity_check=identity_check,
@@ -141,13 +145,14 @@ def update_draft(
     questions: Sequence[QuestionDraft] | None = None,
     scope_kind: str | None = None,
     scope_codes: Sequence[str] | None = None,
-    publicity_days: int | None = None,
+    publicity_days: int | Literal["community"] | None = None,
     disclosure: str | None = None,
     is_consultation: bool | None = None,
     identity_check: str | None = None,
 ) -> BallotInfo:
     """Change a draft (``None`` leaves a field as it is; ``questions`` replaces them all) and
-    log ``voting.draft_updated``.
+    log ``voting.draft_updated`` (``publicity_days=FOLLOW_COMMUNITY``: follow the community's
+    period again).
 
     Guarantees: the ballot is locked and still a draft (``BallotFrozen`` otherwise); the
     result is validated like :func:`create_ballot` as a whole, and nothing changes if it fails.
@@ -174,7 +179,12 @@ def update_draft(
     new_title = ballot.title if title is None else title
     new_opens = ballot.opens_at if opens_at is None else opens_at
     new_closes = ballot.closes_at if closes_at is None else closes_at
-    new_days = ballot.publicity_days if publicity_days is None else publicity_days
+    if publicity_days == FOLLOW_COMMUNITY:
+        new_days: int | None = None
+    elif publicity_days is None:
+        new_days = ballot.publicity_days
+    else:
+        new_days = publicity_days
     new_disclosure = ballot.disclosure if disclosure is None else disclosure
     new_consult = ballot.is_consultation if is_consultation is None else is_consultation
     new_check = ballot.identity_check if identity_check is None else identity_check
@@ -187,7 +197,7 @@ def update_draft(
         questions=new_questions,
         scope_kind=new_kind,
         scope_codes=new_codes,
-        publicity_days=new_days,
+        publicity_days=community.publicity_days if new_days is None else new_days,
         disclosure=new_disclosure,
         is_consultation=new_consult,
         identity_check=new_check,

@@ -272,6 +272,8 @@ def _opening(s: Session, ballot: Ballot, code: str, data: Mapping[str, Any]) -> 
             data.get("binding"),
         ),
     }
+    if "fund_holder" in data:  # logged since the settings could change (revision 0006a)
+        facts["fund_holder"] = (ballot.fund_holder, data.get("fund_holder"))
     for name, (stored, was_logged) in facts.items():
         if stored != was_logged:
             diffs.append(_diff(code, "ballot", ballot, name, "differs from the opening entry"))

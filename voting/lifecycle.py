@@ -21,7 +21,6 @@ import json
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from notary import store
 from notary.canonical import canonical_bytes
@@ -39,8 +38,9 @@ from voting.errors import (
     WindowNotOver,
     WindowPassed,
 )
+from voting.finality import finality_of, objection_counts
 from voting.integrity import check_ballot_against_log
-from voting.models import Attachment, Decision, Objection, Question, Vote
+from voting.models import Attachment, Ballot, Decision, Objection, Question, Vote
 from voting.roll import freeze_roll
 from voting.rows import ballot_by_ref, community_of, log_ballot_event, move_status
 from voting.shares import store_shares
@@ -56,9 +56,11 @@ def open_ballot(
     """draft -> open: freeze the roll and log ``voting.ballot_opened`` with its commitment.
 
     Guarantees: refused once ``closes_at`` has passed (``WindowPassed``); the scope is checked
-    again against the register; the community's deemed-majority setting is copied onto the
-    ballot; the logged entry carries the roll commitment and totals, the questions with their
-    use plans and the documents' SHA-256, so the content voted on is fixed in the log.
+    again against the register; the community's settings in force now (deemed-majority
+    clause, binding result, fund holder, and the publicity period unless the draft has its
+    own) are frozen into the ballot and logged; the logged entry carries the roll commitment
+    and totals, the questions with their use plans and the documents' SHA-256, so the
+    content voted on is fixed in the log.
     """
     s = uow.session
     ballot = ballot_by_ref(s, ballot_ref)
@@ -94,8 +96,12 @@ def open_ballot(
     ballot.roll_area_centi = frozen.area_centi
     ballot.roll_commitment = frozen.commitment
     ballot.roll_by_building = dump_building_figures(building_figures(s, ballot.id))
+    # The settings in force now are frozen into the ballot: later changes never move it.
+    if ballot.publicity_days is None:
+        ballot.publicity_days = community.publicity_days
     ballot.deemed_majority_enabled = community.deemed_majority_enabled
     ballot.binding_result = community.binding_result
+    ballot.fund_holder = community.fund_holder
     s.flush()
     attachments = s.scalars(
         sa.select(Attachment).where(Attachment.ballot_id == ballot.id).order_by(Attachment.id)
@@ -129,6 +135,7 @@ def open_ballot(
             "publicity_days": ballot.publicity_days,
             "deemed_majority_enabled": ballot.deemed_majority_enabled,
             "binding": binding_of(ballot.deemed_majority_enabled, ballot.binding_result),
+            "fund_holder": ballot.fund_holder,
         },
     )
     uow.checkpoint(community.code)
@@ -209,6 +216,7 @@ def publish_ballot(
         check_ballot_against_log(s, ballot, community.code)
     now = uow.clock.now()
     move_status(s, ballot, "tallied", "published", published_at=now)
+    days = _frozen_days(ballot)
     decisions = s.execute(
         sa.select(Question.position, Decision.record, Decision.log_index)
         .join(Decision, Decision.question_id == Question.id)
@@ -232,8 +240,8 @@ def publish_ballot(
                 for row in decisions
             ],
             "publicity": {
-                "days": ballot.publicity_days,
-                "ends_at": _iso(now + timedelta(days=ballot.publicity_days)),
+                "days": days,
+                "ends_at": _iso(now + timedelta(days=days)),
             },
         },
     )
@@ -253,29 +261,37 @@ def finalize_ballot(
 ) -> BallotInfo:
     """published -> final once the publicity period is over, every objection is answered and
     none upheld (``PublicityNotOver``, ``ObjectionsPending``, ``ObjectionUpheld``); logs
-    ``voting.ballot_final``."""
+    ``voting.ballot_final``.
+
+    Guarantees: the recorded ``final_at`` is the moment the ballot became final by the rules,
+    the later of the period's end and the last answer (``voting.finality``), whoever records
+    it and whenever: the committee (``actor``) or ``fundvote tick`` (no actor), so the stored
+    state agrees with what every page showed before it was recorded."""
     s = uow.session
     ballot = ballot_by_ref(s, ballot_ref, for_update=True)
     now = uow.clock.now()
+    final_at = now
     if ballot.status == "published":
         assert ballot.published_at is not None
-        ends = ballot.published_at + timedelta(days=ballot.publicity_days)
+        ends = ballot.published_at + timedelta(days=_frozen_days(ballot))
         if now < ends:
             raise PublicityNotOver(
                 N_("The publicity period has not ended yet."), ends_at=_iso(ends)
             )
-        upheld, pending = _objection_counts(s, ballot.id)
-        if upheld:
+        counts = objection_counts(s, ballot.id)
+        if counts.upheld:
             raise ObjectionUpheld(
                 N_("An objection was upheld, so the result cannot become final."),
                 ref=ballot_ref,
             )
-        if pending:
+        if counts.unanswered:
             raise ObjectionsPending(
                 N_("Answer every objection before the result becomes final."),
-                count=pending,
+                count=counts.unanswered,
             )
-    move_status(s, ballot, "published", "final", final_at=now)
+        finality = finality_of(s, ballot, now)
+        final_at = finality.final_at or now
+    move_status(s, ballot, "published", "final", final_at=final_at)
     community = community_of(s, ballot)
     objections = s.scalar(
         sa.select(sa.func.count()).select_from(Objection).where(Objection.ballot_id == ballot.id)
@@ -287,7 +303,7 @@ def finalize_ballot(
         "voting.ballot_final",
         ballot,
         actor,
-        {"objections": objections or 0},
+        {"objections": objections or 0, "final_at": _iso(final_at)},
     )
     uow.checkpoint(community.code)
     return info_of(s, ballot, community)
@@ -348,12 +364,8 @@ def _iso(at: datetime) -> str:
     return format_time(at)
 
 
-def _objection_counts(s: Session, ballot_id: int) -> tuple[int, int]:
-    rows = s.execute(
-        sa.select(Objection.is_upheld, Objection.answered_at).where(
-            Objection.ballot_id == ballot_id
-        )
-    ).all()
-    upheld = sum(1 for r in rows if r.is_upheld)
-    pending = sum(1 for r in rows if r.answered_at is None)
-    return upheld, pending
+def _frozen_days(ballot: Ballot) -> int:
+    """The publicity period of an opened ballot (frozen at opening)."""
+    if ballot.publicity_days is None:  # pragma: no cover - opening froze it
+        raise ValueError(f"ballot {ballot.ref} has no frozen publicity period")
+    return ballot.publicity_days

@@ -34,6 +34,7 @@ from voting.errors import (
     NotEligible,
     ReceiptWithheld,
 )
+from voting.finality import BallotSettings, ballot_settings, finality_of
 from voting.models import (
     MAX_OBJECTIONS_PER_LINK,
     Attachment,
@@ -138,6 +139,7 @@ class LinkView:
     is_proxy_link: bool = False
     # A live proxy holds the member's vote: the member's own link shows, but does not cast.
     is_represented: bool = False
+    settings: BallotSettings | None = None  # the community settings frozen at opening
 
     @property
     def needs_identity(self) -> bool:
@@ -163,8 +165,12 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
     credential, ballot, member, community, extra = live_link_with(s, token, _PAGE_EXTRA)
     vote_receipt, vote_index, lodged, has_proxies, has_attachments, is_represented = extra
     now = uow.clock.now()
+    settings = ballot_settings(ballot, community)
+    status = finality_of(s, ballot, now).status
     if ballot.identity_check != "none" and credential.identity_verified_at is None:
-        return _guarded_view(s, credential, ballot, member, community.code, community.name, now)
+        return _guarded_view(
+            s, credential, ballot, member, community.code, community.name, now, settings, status
+        )
     is_proxy_link = credential.proxy_id is not None
     questions = _questions(s, ballot, [member.id])
     views = _member_views(s, ballot.id, [member])
@@ -202,7 +208,7 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         ballot_ref=ballot.ref,
         ballot_title=ballot.title,
         description=ballot.description,
-        status=ballot.status,
+        status=status,
         community_code=community.code,
         community_name=community.name,
         opens_at=ballot.opens_at,
@@ -230,6 +236,7 @@ def open_link(uow: UnitOfWork, *, token: str) -> LinkView:
         objections_left=max(0, MAX_OBJECTIONS_PER_LINK - int(lodged)),
         is_proxy_link=is_proxy_link,
         is_represented=bool(is_represented) and not is_proxy_link,
+        settings=settings,
     )
 
 
@@ -425,6 +432,8 @@ def _guarded_view(
     community_code: str,
     community_name: str,
     now: datetime,
+    settings: BallotSettings,
+    status: str,
 ) -> LinkView:
     """The view of a link whose identity check is pending: the ballot's public information
     and the check's state, nothing of the member but its (opaque) ids."""
@@ -434,7 +443,7 @@ def _guarded_view(
         ballot_ref=ballot.ref,
         ballot_title=ballot.title,
         description=ballot.description,
-        status=ballot.status,
+        status=status,
         community_code=community_code,
         community_name=community_name,
         opens_at=ballot.opens_at,
@@ -466,4 +475,5 @@ def _guarded_view(
             ballot.status == "published" and publicity_ends is not None and now < publicity_ends
         ),
         is_proxy_link=credential.proxy_id is not None,
+        settings=settings,
     )

@@ -61,13 +61,19 @@ class Ballot(Base):
     scope_codes: Mapped[str] = mapped_column(sa.Text, default="[]")  # JSON list of codes
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    publicity_days: Mapped[int] = mapped_column(default=7)
+    # NULL in a draft that follows the community's setting; frozen when the ballot opens.
+    publicity_days: Mapped[int | None] = mapped_column(nullable=True)
     disclosure: Mapped[str] = mapped_column(sa.String(16), default="tracker")
     is_consultation: Mapped[bool] = mapped_column(default=False)
     identity_check: Mapped[str] = mapped_column(sa.String(16), default="none")
-    # Copied from the community when the ballot opens, so later changes cannot move a result.
+    # Copied from the community when the ballot opens, so later changes cannot move a result
+    # (a draft shows the community's current settings: ``voting.ballot_info.info_of``).
     deemed_majority_enabled: Mapped[bool] = mapped_column(default=False)
     binding_result: Mapped[str] = mapped_column(sa.String(16), default="plain")
+    fund_holder: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    # When ``fundvote tick`` logged that objections were left unanswered past the publicity
+    # period (``voting.objections_overdue``, logged once).
+    objections_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The frozen roll: totals and the SHA-256 commitment logged when the ballot opened.
     roll_commitment: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     # The frozen roll per building, JSON {"<building code>": [heads, area_centi]}: written once

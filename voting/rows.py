@@ -137,7 +137,7 @@ def is_accepting(ballot: Ballot, now: datetime) -> bool:
 
 def publicity_end(ballot: Ballot) -> datetime | None:
     """When the objection period of a published ballot ends (None before publication)."""
-    if ballot.published_at is None:
+    if ballot.published_at is None or ballot.publicity_days is None:
         return None
     return ballot.published_at + timedelta(days=ballot.publicity_days)
 

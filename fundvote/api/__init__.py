@@ -179,6 +179,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.slips import blp as slips_blp
 
     api.register_blueprint(slips_blp)
+    from fundvote.api.community_settings import blp as settings_blp
+
+    api.register_blueprint(settings_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

@@ -148,6 +148,29 @@ class BallotSchema(Schema):
     attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
     notice = fields.Nested(NoticeSchema, required=True, allow_none=True)
     annul_reason = fields.String(required=True)
+    fund_holder = fields.String(
+        required=True, metadata={"description": "authority or assembly: who holds the fund"}
+    )
+    settings_frozen = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True once opened: the community settings above are frozen into the "
+            "ballot; a draft follows the community's current settings"
+        },
+    )
+    recorded_status = fields.String(
+        required=True,
+        metadata={
+            "description": "The stored status: 'published' while status already reads 'final' "
+            "(the publicity period ended, every objection answered, none upheld) until "
+            "`fundvote tick` records it"
+        },
+    )
+    final_at = fields.DateTime(required=True, allow_none=True)
+    overdue_objections = fields.Integer(
+        required=True,
+        metadata={"description": "Objections still unanswered after the publicity period"},
+    )
 
 
 class FigureSchema(Schema):
@@ -245,6 +268,11 @@ def ballot_json(b: BallotInfo) -> dict[str, Any]:
         "identity_check": b.identity_check,
         "deemed_majority_enabled": b.deemed_majority_enabled,
         "binding": b.binding,
+        "fund_holder": b.fund_holder,
+        "settings_frozen": b.settings_frozen,
+        "recorded_status": b.recorded_status,
+        "final_at": b.final_at,
+        "overdue_objections": b.overdue_objections,
         "roll": {
             "heads": b.roll_heads,
             "area": format_hundredths(b.roll_area_centi),

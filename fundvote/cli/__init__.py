@@ -37,8 +37,11 @@ from fundvote.cli.keys import keys_group  # noqa: E402
 
 main.add_command(keys_group)
 
+from fundvote.cli.community_settings import community_set, community_settings  # noqa: E402
 from fundvote.cli.roll import apportion_command, community_group, roll_group  # noqa: E402
 
+community_group.add_command(community_set)
+community_group.add_command(community_settings)
 main.add_command(apportion_command)
 main.add_command(community_group)
 main.add_command(roll_group)

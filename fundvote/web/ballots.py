@@ -162,7 +162,7 @@ def _form_from_ballot(info: BallotInfo) -> DraftForm:
         scope_kind=info.scope_kind,
         buildings=list(info.scope_codes) if info.scope_kind == "buildings" else [],
         units=" ".join(info.scope_codes) if info.scope_kind == "units" else "",
-        publicity_days=str(info.publicity_days),
+        publicity_days=str(info.publicity_days) if info.has_own_publicity_days else "",
         disclosure=info.disclosure,
         is_consultation=info.is_consultation,
         identity_check=info.identity_check,
@@ -360,7 +360,6 @@ def new(code: str) -> ResponseReturnValue:
     form = DraftForm(
         opens_at=start.strftime(LOCAL_FORMAT),
         closes_at=(start + timedelta(days=14)).strftime(LOCAL_FORMAT),
-        publicity_days=str(community.publicity_days),
     )
     return _render_form(community, form, ballot=None)
 

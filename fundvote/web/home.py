@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 
 from fundvote.access import current_runtime, current_staff, public
 from fundvote.auth import CommunityRef, communities_for, public_communities
+from voting import api as voting
 
 bp = Blueprint("home", __name__)
 
@@ -18,5 +19,7 @@ def index() -> str:
     communities: list[CommunityRef] = []
     if principal is not None:
         communities = rt.query(communities_for, principal)
-        return render_template("home.html", communities=communities)
+        ids = None if principal.is_admin else principal.community_ids
+        overdue = rt.query(voting.overdue_objections, ids)
+        return render_template("home.html", communities=communities, overdue=overdue)
     return render_template("home.html", communities=[], public=rt.query(public_communities))

@@ -41,10 +41,16 @@ def test_tick_covers_every_grown_log(cli: Cli, runtime: Runtime) -> None:
         make_register(runtime, code)
         cast_one(runtime, code)
     result = cli("tick")
-    assert (result.exit_code, result.stdout) == (0, "checkpoints: 2 logs checkpointed\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "finality: 0 ballots final, 0 flagged\ncheckpoints: 2 logs checkpointed\n",
+    )
     assert covered(runtime, "JB01") and covered(runtime, "JB02")
     again = cli("tick")
-    assert (again.exit_code, again.stdout) == (0, "checkpoints: 0 logs checkpointed\n")
+    assert (again.exit_code, again.stdout) == (
+        0,
+        "finality: 0 ballots final, 0 flagged\ncheckpoints: 0 logs checkpointed\n",
+    )
 
 
 def test_a_log_that_cannot_be_checkpointed_fails_the_task_not_the_others(
@@ -60,3 +66,29 @@ def test_a_log_that_cannot_be_checkpointed_fails_the_task_not_the_others(
     assert result.stderr.startswith("checkpoints: failed (reference ")
     assert "Traceback" not in result.output
     assert covered(runtime, "JB02") and not covered(runtime, "JB01")
+
+
+def test_tick_records_a_ballot_that_became_final(cli: Cli, runtime: Runtime) -> None:
+    from tests.services.voting.ballot_helpers import ORIGIN, draft, log, run_to_tallied
+    from tests.services.voting.ballot_helpers import make_register as make_full_register
+    from tests.services.voting.test_publication import VOTES
+    from voting import api as voting
+    from voting import ballots
+
+    make_full_register(runtime)
+    info = draft(runtime)
+    run_to_tallied(runtime, info, VOTES)
+    runtime.run(ballots.publish_ballot, ballot_ref=info.ref, origin_prefix=ORIGIN)
+    # The command runs on the real clock: the fixed test clock's publication (November 2026)
+    # plus 7 days is in its past, so the tick finds the ballot final (the service test of
+    # voting.finality moves the fake clock across the period's end to the second).
+    result = cli("tick")
+    assert result.exit_code == 0
+    # finalizing signs a checkpoint of its own entry, so no log is left to cover
+    assert (
+        result.stdout == "finality: 1 ballot final, 0 flagged\ncheckpoints: 0 logs checkpointed\n"
+    )
+    stored = runtime.query(voting.ballot_by_ref, info.ref)
+    assert (stored.status, stored.recorded_status) == ("final", "final")
+    assert log(runtime)[-1]["type"] == "voting.ballot_final"
+    assert covered(runtime, "JB01")

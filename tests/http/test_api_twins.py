@@ -43,6 +43,9 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "register.roll_import": (("POST", "/api/v1/communities/{code}/roll"),),
     "register.roll_export_csv": (("GET", "/api/v1/communities/{code}/roll"),),
     "register.roll_export_xlsx": (("GET", "/api/v1/communities/{code}/roll"),),
+    # community settings
+    "community_settings.rules": (("PATCH", "/api/v1/communities/{code}/settings"),),
+    "community_settings.fund_holder": (("PATCH", "/api/v1/communities/{code}/settings"),),
     # ballots: drafts, documents, lifecycle, objections
     "ballots.new": (("POST", _BALLOTS),),
     "ballots.edit": (("PUT", _BALLOT),),

@@ -7,7 +7,7 @@ ballot shared (PostgreSQL's multixacts). The index on ``cast_ballot.ballot_id`` 
 unique ``(ballot_id, member_id)`` index serves the same lookups.
 
 Revision ID: 0006v
-Revises: 0006b
+Revises: 0006a
 Create Date: 2026-11-27 12:50:00
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0006v'
-down_revision = '0006b'
+down_revision = '0006a'
 branch_labels = None
 depends_on = None
 
