@@ -18,6 +18,7 @@ from estate.errors import (
 )
 from estate.personal import DataCipher, load_cipher, mask_name
 from estate.quantities import format_hundredths, parse_hundredths
+from estate.roll import REQUIRED_COLUMNS as ROLL_COLUMNS
 from estate.roll import RollProblem, RollRow, format_problem, parse_roll
 from estate.services import (
     CommunityInfo,
@@ -40,6 +41,7 @@ def export_roll(uow: UnitOfWork, community_code: str, fmt: str = "csv") -> bytes
 __all__ = [
     "MAX_FILE_BYTES",
     "METHOD",
+    "ROLL_COLUMNS",
     "BadQuantity",
     "CommunityExists",
     "CommunityInfo",

@@ -15,7 +15,7 @@ from voting import decisions as _decisions
 from voting import links as _links
 from voting import publication as _publication
 from voting import turnout as _turnout
-from voting.ballot_file import parse_ballot_rows, resolve_ballots
+from voting.ballot_file import BALLOT_COLUMNS, parse_ballot_rows, resolve_ballots
 from voting.ballots import (
     FUNDING_SOURCES,
     MAX_ATTACHMENT_BYTES,
@@ -39,7 +39,7 @@ from voting.ballots import (
     tally_ballot,
     update_draft,
 )
-from voting.casting import cast_vote, repeated_cast
+from voting.casting import cast_vote, parse_tracker, repeated_cast
 from voting.credentials import (
     IssuedLink,
     IssuedLinks,
@@ -70,6 +70,7 @@ from voting.errors import (
     NotInPublicity,
     ObjectionLimitReached,
     ReceiptWithheld,
+    RecountRollWithheld,
     ReissueClosed,
     ResultsNotPublished,
     UnknownLink,
@@ -98,7 +99,7 @@ from voting.proxies import (
     record_proxy,
     revoke_proxy,
 )
-from voting.publication import Board, ObjectionInfo, answer_objection
+from voting.publication import Board, BoardRow, ObjectionInfo, RollLine, answer_objection
 from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
@@ -138,6 +139,12 @@ def board(uow: UnitOfWork, ballot_ref: str, *, public: bool = True) -> Board:
     return _publication.board(uow.session, ballot_ref, public=public)
 
 
+def recount_roll(uow: UnitOfWork, ballot_ref: str, *, public: bool = True) -> list[RollLine]:
+    """The frozen roll of a ``named`` ballot for the public recount (``RecountRollWithheld``
+    in tracker mode, ``ResultsNotPublished`` before publication; see voting.publication)."""
+    return _publication.recount_roll(uow.session, ballot_ref, public=public)
+
+
 def participation(uow: UnitOfWork, ballot_ref: str, *, public: bool = True) -> tuple[str, ...]:
     """The unit codes of the members who took part (after publication when ``public``)."""
     return _publication.participation(uow.session, ballot_ref, public=public)
@@ -162,6 +169,7 @@ def link_counts(uow: UnitOfWork, ballot_ref: str) -> LinkCounts:
 
 
 __all__ = [
+    "BALLOT_COLUMNS",
     "CHOICES",
     "CONSULTATION",
     "DISCLOSURE_MODES",
@@ -181,6 +189,7 @@ __all__ = [
     "BallotInfo",
     "BallotNotFound",
     "Board",
+    "BoardRow",
     "Choice",
     "ConfirmerNotCommittee",
     "DeliveryReport",
@@ -212,8 +221,10 @@ __all__ = [
     "Receipt",
     "ReceiptCheck",
     "ReceiptWithheld",
+    "RecountRollWithheld",
     "ReissueClosed",
     "ResultsNotPublished",
+    "RollLine",
     "Sender",
     "Tally",
     "TallyReport",
@@ -259,9 +270,11 @@ __all__ = [
     "open_ballot",
     "open_link",
     "parse_ballot_rows",
+    "parse_tracker",
     "participation",
     "publish_ballot",
     "record_proxy",
+    "recount_roll",
     "reissue_link",
     "remove_attachment",
     "repeated_cast",
