@@ -100,6 +100,8 @@ from voting.proxies import (
     revoke_proxy,
 )
 from voting.publication import Board, BoardRow, ObjectionInfo, RollLine, answer_objection
+from voting.receipt_pdf import MAX_PDF_BYTES as MAX_RECEIPT_PDF_BYTES
+from voting.receipt_pdf import RECEIPT_ATTACHMENT, is_pdf, receipt_from_pdf
 from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
@@ -180,7 +182,9 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "MAX_OBJECTION_CHARS",
     "MAX_QUESTIONS",
+    "MAX_RECEIPT_PDF_BYTES",
     "PROBLEMS",
+    "RECEIPT_ATTACHMENT",
     "REISSUE_STATUSES",
     "SCOPE_KINDS",
     "AlreadyVoted",
@@ -255,6 +259,7 @@ __all__ = [
     "get_tally",
     "group_members",
     "holdings_from_roll",
+    "is_pdf",
     "issue_links",
     "link_counts",
     "link_receipt",
@@ -273,6 +278,7 @@ __all__ = [
     "parse_tracker",
     "participation",
     "publish_ballot",
+    "receipt_from_pdf",
     "record_proxy",
     "recount_roll",
     "reissue_link",

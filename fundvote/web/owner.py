@@ -46,6 +46,7 @@ from notary.api import TIME_FORMAT
 from voting.api import (
     CHOICES,
     MAX_OBJECTION_CHARS,
+    RECEIPT_ATTACHMENT,
     AlreadyVoted,
     BallotClosed,
     BallotNotFound,
@@ -307,7 +308,9 @@ def receipt_pdf(token: str) -> ResponseReturnValue:
 
 
 def render_receipt_pdf(receipt: Receipt, view: LinkView) -> bytes:
-    """The one-page printable receipt: the facts, and a QR code holding the whole receipt."""
+    """The one-page printable receipt: the facts, a QR code holding the whole receipt, and
+    the receipt itself as an attached file (``RECEIPT_ATTACHMENT``), which the verify page
+    reads back from the uploaded PDF."""
     html = render_template(
         "print/receipt.html",
         receipt=receipt,
@@ -316,7 +319,7 @@ def render_receipt_pdf(receipt: Receipt, view: LinkView) -> bytes:
         cast_at=cast_time(receipt),
         verify_url=url_for("verify.index", _external=True),
     )
-    return render_pdf(html)
+    return render_pdf(html, attachments=[(RECEIPT_ATTACHMENT, receipt.text)])
 
 
 @bp.post("/<token>/objection")
