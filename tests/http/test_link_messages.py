@@ -18,9 +18,7 @@ from tests.services.voting.owner_helpers import import_rows, open_ballot
 from voting.outbox import FileSender
 
 
-def _sent(
-    client: FlaskClient, login: Login, app: Flask, tmp_path: Path, ref: str
-) -> list[str]:
+def _sent(client: FlaskClient, login: Login, app: Flask, tmp_path: Path, ref: str) -> list[str]:
     app.extensions["fundvote_outbox"] = FileSender(tmp_path / "outbox")
     login("committee")
     response = client.post(

@@ -41,6 +41,11 @@ QUESTIONS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    client.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def rt(runtime: Runtime, community: int) -> Runtime:
     seed_units(runtime)
