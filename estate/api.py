@@ -21,6 +21,7 @@ from estate.errors import (
 )
 from estate.personal import DataCipher, load_cipher, mask_name
 from estate.quantities import format_hundredths, parse_hundredths
+from estate.roll import REQUIRED_COLUMNS as ROLL_COLUMNS
 from estate.roll import RollProblem, RollRow, format_problem, parse_roll
 from estate.services import (
     CommunityInfo,
@@ -59,6 +60,7 @@ __all__ = [
     "METHOD",
     "PUBLICITY_DAYS_MAX",
     "PUBLICITY_DAYS_MIN",
+    "ROLL_COLUMNS",
     "RULE_SETTINGS",
     "BadQuantity",
     "CommunityExists",

@@ -41,6 +41,7 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For is believed
     session_cookie_secure: bool = False
     slips_keep_hours: int = 24  # printed slips being prepared are deleted after this
+    sms_signature: str = ""  # the registered SMS sender's name, sent as 【name】; "" for none
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -153,6 +154,29 @@ def _proxies(text: str) -> tuple[Network, ...]:
         raise BadSetting(str(error)) from None
 
 
+SMS_SIGNATURE_CHARS = (2, 16)
+"""Length bounds of an SMS signature (carriers register names of 2 to 16 characters)."""
+
+
+def _sms_signature(env: Mapping[str, str]) -> str:
+    """``FUNDVOTE_SMS_SIGNATURE``: the name inside 【】, registered for the SMS sender.
+
+    Empty or unset: no signature (the gateway adds its own). Otherwise 2 to 16 letters,
+    digits or CJK characters (spaces inside allowed), no brackets and no control or
+    format characters; :class:`BadSetting` naming the setting otherwise."""
+    text = (env.get("FUNDVOTE_SMS_SIGNATURE") or "").strip()
+    if not text:
+        return ""
+    low, high = SMS_SIGNATURE_CHARS
+    allowed = all(c.isalnum() or c in " -_." for c in text)
+    if not low <= len(text) <= high or not allowed or not text.isprintable():
+        raise BadSetting(
+            f"FUNDVOTE_SMS_SIGNATURE must be {low} to {high} letters, digits or CJK "
+            "characters, without brackets (it is sent as 【name】)"
+        )
+    return text
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment); :class:`BadSetting`
     names a setting whose value cannot be used."""
@@ -175,6 +199,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         token_days=_whole(env, "FUNDVOTE_TOKEN_DAYS", 90, 1, 3_650),
         trusted_proxies=_proxies(env.get("FUNDVOTE_TRUSTED_PROXIES") or ""),
         slips_keep_hours=_whole(env, "FUNDVOTE_SLIPS_KEEP_HOURS", 24, 1, 8_760),
+        sms_signature=_sms_signature(env),
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
         in {"1", "true", "yes"},
     )

@@ -102,6 +102,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     voting_errors.NoUpheldObjection: 409,
     voting_errors.ObjectionAnswered: 409,
     voting_errors.ResultsNotPublished: 409,
+    voting_errors.RecountRollWithheld: 404,
     voting_errors.InvalidBallot: 422,
     voting_errors.InvalidUsePlan: 422,
     # voting, pure rules: matters, members, the tally (also fed by the CLI's files)

@@ -17,7 +17,7 @@ from voting import decisions as _decisions
 from voting import links as _links
 from voting import publication as _publication
 from voting import turnout as _turnout
-from voting.ballot_file import parse_ballot_rows, resolve_ballots
+from voting.ballot_file import BALLOT_COLUMNS, parse_ballot_rows, resolve_ballots
 from voting.ballots import (
     FUNDING_SOURCES,
     MAX_ATTACHMENT_BYTES,
@@ -41,7 +41,7 @@ from voting.ballots import (
     tally_ballot,
     update_draft,
 )
-from voting.casting import cast_vote, repeated_cast
+from voting.casting import cast_vote, parse_tracker, repeated_cast
 from voting.credentials import (
     IssuedLink,
     IssuedLinks,
@@ -79,6 +79,7 @@ from voting.errors import (
     ObjectionLimitReached,
     ProxyInvalid,
     ReceiptWithheld,
+    RecountRollWithheld,
     ReissueClosed,
     RepresentedByProxy,
     ResultsNotPublished,
@@ -125,7 +126,9 @@ from voting.proxies import (
     record_proxy,
     revoke_proxy,
 )
-from voting.publication import Board, ObjectionInfo, answer_objection
+from voting.publication import Board, BoardRow, ObjectionInfo, RollLine, answer_objection
+from voting.receipt_pdf import MAX_PDF_BYTES as MAX_RECEIPT_PDF_BYTES
+from voting.receipt_pdf import RECEIPT_ATTACHMENT, is_pdf, receipt_from_pdf
 from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
@@ -167,6 +170,12 @@ def board(uow: UnitOfWork, ballot_ref: str, *, public: bool = True) -> Board:
     return _publication.board(uow.session, ballot_ref, public=public)
 
 
+def recount_roll(uow: UnitOfWork, ballot_ref: str, *, public: bool = True) -> list[RollLine]:
+    """The frozen roll of a ``named`` ballot for the public recount (``RecountRollWithheld``
+    in tracker mode, ``ResultsNotPublished`` before publication; see voting.publication)."""
+    return _publication.recount_roll(uow.session, ballot_ref, public=public)
+
+
 def participation(uow: UnitOfWork, ballot_ref: str, *, public: bool = True) -> tuple[str, ...]:
     """The unit codes of the members who took part (after publication when ``public``)."""
     return _publication.participation(uow.session, ballot_ref, public=public)
@@ -199,6 +208,7 @@ def overdue_objections(
 
 
 __all__ = [
+    "BALLOT_COLUMNS",
     "CHOICES",
     "CODE_LIFETIME",
     "CONSULTATION",
@@ -211,7 +221,9 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "MAX_OBJECTION_CHARS",
     "MAX_QUESTIONS",
+    "MAX_RECEIPT_PDF_BYTES",
     "PROBLEMS",
+    "RECEIPT_ATTACHMENT",
     "REISSUE_STATUSES",
     "SCOPE_KINDS",
     "AlreadyVoted",
@@ -220,6 +232,7 @@ __all__ = [
     "BallotInfo",
     "BallotNotFound",
     "Board",
+    "BoardRow",
     "Choice",
     "ConfirmerNotCommittee",
     "DeliveryReport",
@@ -260,9 +273,11 @@ __all__ = [
     "Receipt",
     "ReceiptCheck",
     "ReceiptWithheld",
+    "RecountRollWithheld",
     "ReissueClosed",
     "RepresentedByProxy",
     "ResultsNotPublished",
+    "RollLine",
     "Sender",
     "Tally",
     "TallyReport",
@@ -297,6 +312,7 @@ __all__ = [
     "group_members",
     "holdings_from_roll",
     "identity_confirmations",
+    "is_pdf",
     "issue_links",
     "issue_proxy_link",
     "link_counts",
@@ -314,9 +330,12 @@ __all__ = [
     "open_link",
     "overdue_objections",
     "parse_ballot_rows",
+    "parse_tracker",
     "participation",
     "publish_ballot",
+    "receipt_from_pdf",
     "record_proxy",
+    "recount_roll",
     "reissue_link",
     "remove_attachment",
     "repeated_cast",

@@ -74,6 +74,21 @@ def new_tracker(client_entropy: str | None = None) -> str:
     return "-".join(code[i : i + 4] for i in range(0, TRACKER_CHARS, 4))
 
 
+def parse_tracker(text: str) -> str | None:
+    """The tracker typed by a person, in its printed form (``7K3M-...``), or None if it
+    cannot be one.
+
+    Guarantees: spaces, dashes and case do not matter, and Crockford's look-alikes are read
+    as the digits they stand for (O as 0, I and L as 1); anything else that is not exactly
+    20 characters of the tracker alphabet gives None. Reads at most 64 characters.
+    """
+    cleaned = "".join(text[:64].split()).replace("-", "").upper()
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    if len(cleaned) != TRACKER_CHARS or any(c not in TRACKER_ALPHABET for c in cleaned):
+        return None
+    return "-".join(cleaned[i : i + 4] for i in range(0, TRACKER_CHARS, 4))
+
+
 def normalise_choices(choices: Mapping[Any, Any], positions: Sequence[int]) -> dict[int, str]:
     """``choices`` keyed by question position (int or its text) checked against the ballot.
 

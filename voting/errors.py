@@ -154,6 +154,13 @@ class ResultsNotPublished(DomainError):
     code = "results-not-published"
 
 
+class RecountRollWithheld(DomainError):
+    """The ballot's board is in ``tracker`` mode: areas would identify units, so the frozen
+    roll and the per-member figures are not public (the recount by area is the auditor's)."""
+
+    code = "recount-roll-withheld"
+
+
 class LinkAlreadyIssued(DomainError):
     """The member already has a live personal link: reissue it instead (the old one stops)."""
 

@@ -66,6 +66,7 @@ class IssuedLinks:
     community_name: str
     closes_at: datetime
     links: tuple[IssuedLink, ...]
+    identity_check: str = "none"  # the ballot's check, which the message announces
 
 
 def issue_links(
@@ -153,7 +154,13 @@ def issue_links(
     )
     links = _issued(s, ballot.id, community.id, chosen, tokens, base_url)
     return IssuedLinks(
-        ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
+        ballot.ref,
+        ballot.title,
+        community.code,
+        community.name,
+        ballot.closes_at,
+        links,
+        ballot.identity_check,
     )
 
 
@@ -216,7 +223,13 @@ def reissue_link(
     )
     links = _issued(s, ballot.id, community.id, [_row(member)], {member.id: token}, base_url)
     return IssuedLinks(
-        ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
+        ballot.ref,
+        ballot.title,
+        community.code,
+        community.name,
+        ballot.closes_at,
+        links,
+        ballot.identity_check,
     )
 
 

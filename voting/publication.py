@@ -4,6 +4,12 @@
   ``tracker`` mode each row shows the voter's tracker (only the voter knows which is theirs),
   in ``named`` mode the member's unit codes. Never a name, phone or owner ref. Rows are sorted
   by tracker or unit code, never by time, so the order tells nothing about who voted when.
+- In ``named`` mode each row also carries the member's heads and area (the weights the
+  tally used), and the ballot's **frozen roll** (:func:`recount_roll`: unit, building, area,
+  opaque member key, developer flag; never a name, phone or owner ref) is public too, so that
+  ``fundvote tally`` recounts the published figures from the board alone. In ``tracker`` mode
+  an area would identify a unit: rows carry heads only and the roll stays with the committee
+  and the auditor (``RecountRollWithheld``).
 - The **participation list** names the units whose member took part, not how they voted.
 - **Objections** lodged by owners (``voting.objections``) are answered by the committee here;
   the objection text and the answer are published, never who lodged it, and with every phone
@@ -38,9 +44,10 @@ from voting.errors import (
     InvalidBallot,
     ObjectionAnswered,
     ObjectionNotFound,
+    RecountRollWithheld,
     ResultsNotPublished,
 )
-from voting.models import Objection, RollUnit, Vote
+from voting.models import Objection, RollMember, RollUnit, Vote
 
 COMMITTEE_VISIBLE = ("tallied", "published", "final", "annulled")
 PUBLIC_VISIBLE = ("published", "final", "annulled")
@@ -51,12 +58,17 @@ MAX_ANSWER = 5000
 @dataclass(frozen=True)
 class BoardRow:
     """One counted ballot: its tracker (tracker mode) or unit codes (named mode) and the
-    choice for each question (position order; ``""`` where the ballot left it blank)."""
+    choice for each question (position order; ``""`` where the ballot left it blank), with
+    the member's weights: ``heads`` always, ``area_centi`` in named mode only (None in
+    tracker mode, where an area would identify the unit)."""
 
     tracker: str | None
     units: tuple[str, ...]
     choices: tuple[str, ...]
     channel: str
+    heads: int = 1
+    area_centi: int | None = None
+    buildings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,20 @@ class Board:
     ballot: BallotInfo
     mode: str
     rows: tuple[BoardRow, ...]
+
+
+@dataclass(frozen=True)
+class RollLine:
+    """One unit of a ballot's frozen roll as published for the recount: its code, building,
+    in-scope area (0.01 m²), the opaque key of its voting member and whether the developer
+    holds it. Units of one member share the key, so grouping by owner sets regroups them
+    exactly as the roll was frozen."""
+
+    unit: str
+    building: str
+    area_centi: int
+    member_key: str
+    is_developer: bool
 
 
 @dataclass(frozen=True)
@@ -99,21 +125,77 @@ def board(session: Session, ballot_ref: str, *, public: bool = True) -> Board:
     _visible(info, public)
     ballot_id = ballot_id_for_ref(session, ballot_ref)
     positions = [str(q.position) for q in info.questions]
-    units = _units_by_member(session, ballot_id)
+    named = info.disclosure == "named"
+    units = _units_by_member(session, ballot_id) if named else {}
     rows = []
     for c in session.execute(
-        sa.select(Vote.member_id, Vote.tracker, Vote.choices, Vote.channel).where(
-            Vote.ballot_id == ballot_id
+        sa.select(
+            Vote.member_id,
+            Vote.tracker,
+            Vote.choices,
+            Vote.channel,
+            RollMember.heads,
+            RollMember.area_centi,
         )
+        .join(RollMember, RollMember.id == Vote.member_id)
+        .where(Vote.ballot_id == ballot_id)
     ):
         choices = json.loads(c.choices)
         chosen = tuple(str(choices.get(p) or "") for p in positions)
-        if info.disclosure == "named":
-            rows.append(BoardRow(None, tuple(units.get(c.member_id, ())), chosen, c.channel))
+        if named:
+            rows.append(
+                BoardRow(
+                    None,
+                    tuple(code for code, _ in units.get(c.member_id, ())),
+                    chosen,
+                    c.channel,
+                    c.heads,
+                    c.area_centi,
+                    tuple(sorted({b for _, b in units.get(c.member_id, ())})),
+                )
+            )
         else:
-            rows.append(BoardRow(c.tracker, (), chosen, c.channel))
+            rows.append(BoardRow(c.tracker, (), chosen, c.channel, c.heads))
     rows.sort(key=lambda r: r.tracker if r.tracker is not None else (r.units or ("",))[0])
     return Board(info, info.disclosure, tuple(rows))
+
+
+def recount_roll(session: Session, ballot_ref: str, *, public: bool = True) -> list[RollLine]:
+    """The ballot's frozen roll for the public recount, one line per unit in ordinal code
+    order (see :class:`RollLine`).
+
+    Guarantees: exactly the units, areas and member grouping the tally counted (the rows
+    frozen when the ballot opened), never a name, phone or owner ref; raises
+    ``ResultsNotPublished`` before the results may be seen and ``RecountRollWithheld`` for a
+    ``tracker`` mode ballot.
+    """
+    info = get_ballot(session, ballot_ref)
+    _visible(info, public)
+    if info.disclosure != "named":
+        raise RecountRollWithheld(
+            N_(
+                "This ballot lists trackers, not units: areas would identify the units, so the "
+                "roll is not published. The recount by area is the auditor's."
+            ),
+            ref=info.ref,
+        )
+    ballot_id = ballot_id_for_ref(session, ballot_ref)
+    lines = [
+        RollLine(code, building, area, key, bool(developer))
+        for code, building, area, key, developer in session.execute(
+            sa.select(
+                RollUnit.unit_code,
+                RollUnit.building_code,
+                RollUnit.area_centi,
+                RollMember.member_key,
+                RollMember.is_developer,
+            )
+            .join(RollMember, RollMember.id == RollUnit.member_id)
+            .where(RollUnit.ballot_id == ballot_id)
+        )
+    ]
+    lines.sort(key=lambda line: line.unit)
+    return lines
 
 
 def participation(session: Session, ballot_ref: str, *, public: bool = True) -> tuple[str, ...]:
@@ -232,12 +314,15 @@ def _objection_info(o: Objection) -> ObjectionInfo:
     return ObjectionInfo(o.id, o.text, o.lodged_at, o.answer, o.is_upheld, o.answered_at)
 
 
-def _units_by_member(session: Session, ballot_id: int) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for member_id, code in session.execute(
-        sa.select(RollUnit.member_id, RollUnit.unit_code).where(RollUnit.ballot_id == ballot_id)
+def _units_by_member(session: Session, ballot_id: int) -> dict[int, list[tuple[str, str]]]:
+    """Each member's (unit code, building code) pairs, by unit code."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for member_id, code, building in session.execute(
+        sa.select(RollUnit.member_id, RollUnit.unit_code, RollUnit.building_code).where(
+            RollUnit.ballot_id == ballot_id
+        )
     ):
-        out.setdefault(member_id, []).append(code)
+        out.setdefault(member_id, []).append((code, building))
     for codes in out.values():
         codes.sort()
     return out

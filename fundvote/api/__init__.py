@@ -219,7 +219,11 @@ def _document_problems(api: Api) -> None:
                 if not isinstance(response, dict) or "$ref" in response:
                     continue
                 content = response.get("content")
-                if path.endswith("/roll") and method == "get" and str(status) == "200":
+                is_file = method == "get" and str(status) == "200"
+                if is_file and path.startswith(f"{API_PREFIX}/results/"):
+                    if path.endswith(("/roll", "/board/q{position}")):
+                        response["content"] = {"text/csv": {"schema": {"type": "string"}}}
+                elif is_file and path.endswith("/roll"):
                     response["content"] = {
                         "text/csv": {"schema": {"type": "string"}},
                         XLSX: {"schema": {"type": "string", "format": "binary"}},

@@ -21,6 +21,7 @@ from fundvote.api.common import ACTORS, AREA, ApiBlueprint, ballot_or_404
 from fundvote.api.fields import Count, Fen, Text, When
 from fundvote.drafts import DraftContent, save_draft
 from fundvote.lifecycle import advance_ballot
+from fundvote.recount import board_document
 from voting import api as voting
 from voting.api import (
     DISCLOSURE_MODES,
@@ -232,6 +233,12 @@ class BoardRowSchema(Schema):
     units = fields.List(fields.String(), required=True)
     choices = fields.List(
         fields.String(), required=True, metadata={"description": "per question; '' if blank"}
+    )
+    heads = fields.Integer(required=True, metadata={"description": "the member's heads (1)"})
+    area = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={**AREA, "description": AREA["description"] + "; null in tracker mode"},
     )
 
 
@@ -560,12 +567,4 @@ def turnout(code: str, ref: str) -> dict[str, Any]:
 def board(code: str, ref: str) -> dict[str, Any]:
     """The counted ballots (trackers or unit numbers by the ballot's disclosure mode)."""
     info = ballot_or_404(code, ref)
-    listing = current_runtime().query(voting.board, info.ref, public=False)
-    return {
-        "ballot": info.ref,
-        "mode": listing.mode,
-        "rows": [
-            {"tracker": r.tracker, "units": list(r.units), "choices": list(r.choices)}
-            for r in listing.rows
-        ],
-    }
+    return board_document(current_runtime().query(voting.board, info.ref, public=False))

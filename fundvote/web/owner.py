@@ -28,6 +28,7 @@ from flask import (
     Response,
     abort,
     flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -47,6 +48,7 @@ from notary.api import TIME_FORMAT
 from voting.api import (
     CHOICES,
     MAX_OBJECTION_CHARS,
+    RECEIPT_ATTACHMENT,
     AlreadyVoted,
     BallotClosed,
     BallotNotFound,
@@ -65,9 +67,11 @@ from voting.api import (
     QuestionView,
     Receipt,
     ReceiptWithheld,
+    TallyReport,
     UnknownLink,
     attachment_for_link,
     cast_vote,
+    get_tally,
     link_receipt,
     lodge_objection,
     objections_for_link,
@@ -82,6 +86,8 @@ bp = Blueprint("owner", __name__, url_prefix="/v")
 _BEFORE_PUBLICATION = frozenset({"open", "closed", "tallied"})
 
 _SAFE_FILENAME = re.compile(r"[^\w.\-() ]+")
+_RESULTS_PUBLIC = frozenset({"published", "final", "annulled"})
+_IDENTITY_FLASH = "identity-error"
 
 
 @bp.after_request
@@ -147,9 +153,17 @@ def _page(
     objection_error: str | None = None,
     objection_text: str = "",
 ) -> ResponseReturnValue:
+    after_close = view.status in ("closed", "tallied", *_RESULTS_PUBLIC) or (
+        view.status == "open" and current_runtime().clock.now() >= view.closes_at
+    )
     if view.needs_identity:  # nothing of the member until the check passes
         return render_template(
-            "owner/identity.html", token=token, view=view, identity_error=identity_error
+            "owner/identity.html",
+            token=token,
+            view=view,
+            identity_error=identity_error or _flashed_identity_error(),
+            after_close=after_close,
+            report=_published_report(view) if after_close else None,
         ), (429 if view.locked_until else status)
     member, questions, receipt_text, is_proxy, has_voted = _target(view, for_member)
     common: dict[str, Any] = {
@@ -180,11 +194,30 @@ def _page(
         return render_template("owner/recorded.html", **common), status
     if not view.is_accepting:
         return render_template(
-            "owner/closed.html", now=current_runtime().clock.now(), **common
+            "owner/closed.html",
+            now=current_runtime().clock.now(),
+            report=_published_report(view),
+            **common,
         ), status
     return render_template(
         "owner/ballot.html", choices=choices or {}, errors=errors or {}, **common
     ), status
+
+
+def _published_report(view: LinkView) -> TallyReport | None:
+    """The ballot's counted result once it is public (what the results page shows)."""
+    if view.status not in _RESULTS_PUBLIC:
+        return None
+    return current_runtime().query(get_tally, view.ballot_ref)
+
+
+def _flashed_identity_error() -> str | None:
+    messages = get_flashed_messages(category_filter=[_IDENTITY_FLASH])
+    return str(messages[0]) if messages else None
+
+
+def _missing(questions: tuple[QuestionView, ...], picked: Mapping[int, str]) -> dict[int, str]:
+    return {q.position: _("Please choose one.") for q in questions if q.position not in picked}
 
 
 @bp.get("/<token>")
@@ -195,7 +228,11 @@ def ballot(token: str) -> ResponseReturnValue:
     if view.needs_identity:
         return _page(token, view, None)
     _member, questions, _receipt, _proxy, _voted = _target(view, _for_member())
-    return _page(token, view, _for_member(), choices=_choices_from(request.args, questions))
+    picked = _choices_from(request.args, questions)
+    errors = _missing(questions, picked) if request.args.get("check") == "1" else {}
+    return _page(
+        token, view, _for_member(), choices=picked, errors=errors, status=422 if errors else 200
+    )
 
 
 @bp.post("/<token>/identity")
@@ -218,10 +255,9 @@ def identity(token: str) -> ResponseReturnValue:
                 "The answer does not match. %(remaining)s tries left.",
                 remaining=exc.params.get("remaining", 0),
             )
-    view = rt.query(open_link, token=token)
-    if message is None and not view.needs_identity:
-        return redirect(url_for("owner.ballot", token=token), 303)
-    return _page(token, view, None, identity_error=message, status=422)
+    if message is not None:  # shown at the field of the page redirected to
+        flash(message, _IDENTITY_FLASH)
+    return redirect(url_for("owner.ballot", token=token), 303)
 
 
 @bp.post("/<token>/identity/code")
@@ -248,6 +284,17 @@ def identity_code(token: str) -> ResponseReturnValue:
 @bp.post("/<token>/confirm")
 @public
 def confirm(token: str) -> ResponseReturnValue:
+    """The choices posted from the ballot page, answered with a redirect (so Back never
+    resubmits a form): to the confirm page, or back to the ballot page showing what is
+    missing."""
+    for_member = _for_member()
+    picked = _posted_choices(request.form)
+    return redirect(_ballot_url(token, for_member, picked, page="owner.confirm_page"), 303)
+
+
+@bp.get("/<token>/confirm")
+@public
+def confirm_page(token: str) -> ResponseReturnValue:
     rt = current_runtime()
     view = rt.query(open_link, token=token)
     for_member = _for_member()
@@ -256,10 +303,9 @@ def confirm(token: str) -> ResponseReturnValue:
     member, questions, receipt_text, is_proxy, has_voted = _target(view, for_member)
     if receipt_text is not None or has_voted or not view.is_accepting:
         return redirect(_ballot_url(token, for_member), 303)
-    picked = _choices_from(request.form, questions)
-    missing = {q.position: _("Please choose one.") for q in questions if q.position not in picked}
-    if missing:
-        return _page(token, view, for_member, choices=picked, errors=missing, status=422)
+    picked = _choices_from(request.args, questions)
+    if _missing(questions, picked):
+        return redirect(_ballot_url(token, for_member, picked, check=True), 303)
     return render_template(
         "owner/confirm.html",
         token=token,
@@ -288,14 +334,8 @@ def cast(token: str) -> ResponseReturnValue:
         )
     except (AlreadyVoted, BallotClosed, IdentityCheckRequired):
         return redirect(_ballot_url(token, for_member), 303)
-    except InvalidChoices:
-        view = rt.query(open_link, token=token)
-        _member, questions, _receipt, _proxy, _voted = _target(view, for_member)
-        picked = _choices_from(request.form, questions)
-        missing = {
-            q.position: _("Please choose one.") for q in questions if q.position not in picked
-        }
-        return _page(token, view, for_member, choices=picked, errors=missing, status=422)
+    except InvalidChoices:  # the ballot page again, showing what is missing
+        return redirect(_ballot_url(token, for_member, picked, check=True), 303)
     except NotEligible:
         abort(404)
     return redirect(_ballot_url(token, for_member) + "#receipt", 303)
@@ -338,7 +378,9 @@ def send_receipt_pdf(token: str, receipt: Receipt) -> Response:
 
 
 def render_receipt_pdf(receipt: Receipt, view: LinkView) -> bytes:
-    """The one-page printable receipt: the facts, and a QR code holding the whole receipt."""
+    """The one-page printable receipt: the facts, a QR code holding the whole receipt, and
+    the receipt itself as an attached file (``RECEIPT_ATTACHMENT``), which the verify page
+    reads back from the uploaded PDF."""
     html = render_template(
         "print/receipt.html",
         receipt=receipt,
@@ -347,7 +389,7 @@ def render_receipt_pdf(receipt: Receipt, view: LinkView) -> bytes:
         cast_at=cast_time(receipt),
         verify_url=url_for("verify.index", _external=True),
     )
-    return render_pdf(html)
+    return render_pdf(html, attachments=[(RECEIPT_ATTACHMENT, receipt.text)])
 
 
 @bp.post("/<token>/objection")
@@ -421,11 +463,20 @@ def _receipt_or_404(token: str) -> Receipt | ResponseReturnValue:
 
 
 def _ballot_url(
-    token: str, for_member: int | None, choices: Mapping[int, str] | None = None
+    token: str,
+    for_member: int | None,
+    choices: Mapping[int, str] | None = None,
+    *,
+    check: bool = False,
+    page: str = "owner.ballot",
 ) -> str:
+    """The address of the ballot page (or ``page``) with the choices made so far; ``check``
+    asks the ballot page to mark the questions not answered yet."""
     values: dict[str, Any] = {"token": token}
     if for_member is not None:
         values["for"] = for_member
-    for position, choice in (choices or {}).items():
+    for position, choice in sorted((choices or {}).items()):
         values[f"q{position}"] = choice
-    return url_for("owner.ballot", **values)
+    if check:
+        values["check"] = 1
+    return url_for(page, **values)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 
 import segno
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher
 
 # WeasyPrint and fontTools log every font subset at INFO/WARNING; none of it is news to users.
@@ -19,10 +20,14 @@ for _name in ("weasyprint", "fontTools"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
 
-def render_pdf(html: str) -> bytes:
-    """Render ``html`` (a complete document) to PDF bytes; never reaches out to the network."""
+def render_pdf(html: str, *, attachments: Sequence[tuple[str, str]] = ()) -> bytes:
+    """Render ``html`` (a complete document) to PDF bytes; never reaches out to the network.
+
+    ``attachments`` are ``(file name, UTF-8 text)`` pairs embedded in the PDF as attached
+    files (the receipt PDF carries its receipt so that it can be checked by upload)."""
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
-    pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf()
+    files = [Attachment(string=text, name=name, url_fetcher=fetcher) for name, text in attachments]
+    pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(attachments=files or None)
     return pdf
 
 

@@ -4,7 +4,10 @@
 - ``/r/<code>/<ref>/`` one ballot: scope, roll totals, window; once published the figures,
   each test met or not, the outcome, the log checkpoint and the publicity period;
 - ``/r/<code>/<ref>/board`` the counted ballots (trackers or unit numbers, by the ballot's
-  disclosure mode), ``/participation`` the units that took part, ``/objections`` the
+  disclosure mode; in tracker mode a search box finds one's tracker, ``?tracker=``);
+  in named mode also the files to recount them (:mod:`fundvote.recount`): ``board.json``,
+  ``board-q<N>.csv`` (``unit,choice``) and ``roll.csv`` (the frozen roll);
+  ``/participation`` the units that took part, ``/objections`` the
   objections and the committee's answers, ``/notice.pdf`` the printable notice (公告);
 - ``/r/<code>/<ref>/documents/<id>`` a ballot's documents once it has opened.
 
@@ -16,17 +19,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from estate import api as estate
 from estate.api import CommunityInfo
 from fundvote.access import current_runtime, public
+from fundvote.recount import board_csv, board_document, roll_csv
 from fundvote.urls import public_url
 from fundvote.web.ballots import send_document
 from fundvote.web.notice import notice_pdf
 from voting import api as voting
-from voting.api import BallotInfo, BallotNotFound, ResultsNotPublished
+from voting.api import (
+    BallotInfo,
+    BallotNotFound,
+    Board,
+    BoardRow,
+    RecountRollWithheld,
+    ResultsNotPublished,
+    parse_tracker,
+)
 
 bp = Blueprint("results", __name__, url_prefix="/r/<code>")
 
@@ -88,13 +100,73 @@ def ballot(code: str, ref: str) -> str:
 
 @bp.get("/<ref>/board")
 @public
-def board(code: str, ref: str) -> str:
+def board(code: str, ref: str) -> ResponseReturnValue:
     ctx = _context(code, ref)
     try:
         listing = current_runtime().query(voting.board, ctx["ballot"].ref)
     except ResultsNotPublished:
         listing = None
-    return render_template("results/board.html", board=listing, **ctx)
+    searched = request.args.get("tracker", "")[:64]
+    found: BoardRow | None = None
+    tracker = parse_tracker(searched) if searched.strip() else None
+    if listing is not None and tracker is not None:
+        found = next((r for r in listing.rows if r.tracker == tracker), None)
+    buildings: dict[str, str] = {}
+    if listing is not None and listing.mode == "named":
+        buildings = dict(current_runtime().query(estate.buildings_of, ctx["community"].id))
+    return render_template(
+        "results/board.html",
+        board=listing,
+        searched=searched.strip(),
+        tracker=tracker,
+        found=found,
+        building_names=buildings,
+        **ctx,
+    ), (422 if listing is not None and searched.strip() and tracker is None else 200)
+
+
+def _published_board(code: str, ref: str) -> Board:
+    info = _context(code, ref)["ballot"]
+    try:
+        return current_runtime().query(voting.board, info.ref)
+    except ResultsNotPublished:
+        abort(404)
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/<ref>/board.json")
+@public
+def board_json(code: str, ref: str) -> Response:
+    """The board as JSON (the API's Board schema, with heads and, in named mode, areas)."""
+    return jsonify(board_document(_published_board(code, ref)))
+
+
+@bp.get("/<ref>/board-q<int:position>.csv")
+@public
+def board_file(code: str, ref: str, position: int) -> Response:
+    """Question ``position``'s ballots as ``unit,choice`` (named mode only)."""
+    listing = _published_board(code, ref)
+    data = board_csv(listing, position)
+    if data is None:
+        abort(404)
+    return _download(data, "text/csv", f"board-{listing.ballot.ref}-q{position}.csv")
+
+
+@bp.get("/<ref>/roll.csv")
+@public
+def roll_file(code: str, ref: str) -> Response:
+    """The ballot's frozen roll in the roll format (named mode only; opaque member keys)."""
+    info = _context(code, ref)["ballot"]
+    try:
+        lines = current_runtime().query(voting.recount_roll, info.ref)
+    except (ResultsNotPublished, RecountRollWithheld):
+        abort(404)
+    return _download(roll_csv(lines), "text/csv", f"roll-{info.ref}.csv")
 
 
 @bp.get("/<ref>/participation")

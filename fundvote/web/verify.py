@@ -1,5 +1,10 @@
 """``/verify``: anyone pastes or uploads a receipt and sees whether it is genuine and counted in
-the log (public, works without JavaScript)."""
+the log (public, works without JavaScript).
+
+The upload may be the receipt file (JSON) or the receipt PDF as downloaded: the PDF carries
+the receipt as an attached file, read back by ``voting.receipt_pdf`` within its bounds (a
+hostile or foreign PDF gets a clear message, never a server error). The result names the
+community and the ballot by their names, with a link to the ballot's published results."""
 
 from __future__ import annotations
 
@@ -9,12 +14,23 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from estate import api as estate
 from estate.api import CommunityNotFound
 from fundvote.access import current_runtime, public
 from fundvote.edge import embedded_json_problem
 from fundvote.errors import status_for
 from fundvote.web.ballot_labels import error_text, local_time
-from voting.api import PROBLEMS, MalformedReceipt, ReceiptCheck, check_receipt
+from voting import api as voting
+from voting.api import (
+    MAX_RECEIPT_PDF_BYTES,
+    PROBLEMS,
+    BallotNotFound,
+    MalformedReceipt,
+    ReceiptCheck,
+    check_receipt,
+    is_pdf,
+    receipt_from_pdf,
+)
 
 bp = Blueprint("verify", __name__)
 
@@ -33,14 +49,26 @@ def check() -> ResponseReturnValue:
     text = request.form.get("receipt", "")
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        raw = upload.read(MAX_RECEIPT_BYTES + 1)
-        if len(raw) > MAX_RECEIPT_BYTES:
+        try:
+            raw = upload.read(MAX_RECEIPT_PDF_BYTES + 1)
+        finally:
+            upload.close()
+        limit = MAX_RECEIPT_PDF_BYTES if is_pdf(raw) else MAX_RECEIPT_BYTES
+        if len(raw) > limit:
             return render_template(
                 "verify/index.html",
                 text="",
                 error=_("The file is too large to be a receipt."),
             ), 413
-        text = raw.decode("utf-8", errors="replace")
+        if is_pdf(raw):
+            try:
+                text = receipt_from_pdf(raw)
+            except MalformedReceipt as exc:
+                return render_template(
+                    "verify/index.html", text="", error=error_text(exc)
+                ), status_for(exc)
+        else:
+            text = raw.decode("utf-8", errors="replace")
     text = text[:MAX_RECEIPT_BYTES]
     problem = embedded_json_problem(text)
     if problem is not None:
@@ -52,9 +80,28 @@ def check() -> ResponseReturnValue:
         return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
             exc
         )
+    community, title = _names(result)
     return render_template(
-        "verify/result.html", result=result, problems=PROBLEMS, pending=pending_text(result)
+        "verify/result.html",
+        result=result,
+        problems=PROBLEMS,
+        pending=pending_text(result),
+        community=community,
+        ballot_title=title,
     )
+
+
+def _names(result: ReceiptCheck) -> tuple[estate.CommunityInfo | None, str | None]:
+    """The community the receipt names and the title of its ballot (None where unknown)."""
+    rt = current_runtime()
+    community = rt.query(estate.find_community, result.community)
+    if community is None:
+        return None, None
+    try:
+        info = rt.query(voting.ballot_in_community, result.community, result.ballot)
+    except BallotNotFound:
+        return community, None
+    return community, (info.title if info.status != "draft" else None)
 
 
 def pending_text(result: ReceiptCheck) -> str:

@@ -225,23 +225,38 @@ def _slip_jobs(code: str, ref: str) -> list[Any]:
 
 
 def compose_message(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
-    """The text message with a member's link, in Chinese (what owners read)."""
+    """The text message with a member's link, in Chinese (what owners read): it names the
+    community, says whether opening the link asks the owner to confirm who they are, and
+    starts with the registered sender's 【signature】 when one is set
+    (``FUNDVOTE_SMS_SIGNATURE``)."""
+    signature = current_runtime().settings.sms_signature
     with force_locale("zh_Hans"):
         subject = _(
             "%(community)s: vote on “%(title)s”",
             community=issued.community_name,
             title=issued.ballot_title,
         )
+        if issued.identity_check == "none":
+            check = _("No identity check follows: the link opens your ballot.")
+        else:
+            check = _(
+                "After opening the link you will be asked to confirm who you are before you "
+                "see your ballot."
+            )
         body = _(
             "%(community)s owners' vote “%(title)s” for units %(units)s. Open your personal "
-            "link to read the proposal and vote: %(url)s . Voting closes at %(closes)s (Beijing "
-            "time). Do not forward this link. Nobody will ask you for a password.",
+            "link to read the proposal and vote: %(url)s . %(check)s Voting closes at "
+            "%(closes)s (Beijing time). Do not forward this link. Nobody will ask you for a "
+            "password.",
             community=issued.community_name,
             title=issued.ballot_title,
             units=" ".join(link.unit_codes),
             url=link.url,
+            check=check,
             closes=local_time(issued.closes_at),
         )
+    if signature:
+        body = f"【{signature}】{body}"
     return subject, body
 
 

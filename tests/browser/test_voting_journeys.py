@@ -27,6 +27,7 @@ from notary import store
 from tests.browser.conftest import PHONE, LiveServer
 from tests.browser.voting_data import (
     AREAS,
+    COMMUNITY_NAME,
     FUND_PLAN,
     FUND_TITLE,
     area_text,
@@ -126,8 +127,9 @@ def vote_and_check(
     assert not page.locator('input[name="q1"][value="oppose"]').is_checked()
     submit(page, "/confirm")
 
-    # The confirm page repeats the choice; with JavaScript the browser adds its randomness.
-    assert page.url.endswith("/confirm")
+    # The confirm page (reached through a redirect, so Back never resubmits) repeats the
+    # choice; with JavaScript the browser adds its randomness.
+    assert "/confirm?q1=agree" in page.url, page.url
     assert page.locator(".ov-summary .ov-picked.ov-agree").count() == 1
     assert page.locator('input[type="hidden"][name="q1"]').get_attribute("value") == "agree"
     entropy = page.locator('input[name="client_entropy"]').get_attribute("value") or ""
@@ -158,10 +160,19 @@ def vote_and_check(
     assert [(q["position"], q["choice"]) for q in receipt["questions"]] == [(1, "agree")]
     assert receipt["signature"]
 
-    pdf_href = page.locator('a[href*="/receipt.pdf"]').get_attribute("href")
-    assert pdf_href
-    pdf = page.request.get(page.url.split("/v/")[0] + pdf_href)
-    assert pdf.status == 200 and pdf.body().startswith(b"%PDF-")
+    # The receipt PDF, the main download, carries the receipt: it is what gets checked
+    # below (with JavaScript; without, the receipt text is pasted).
+    with page.expect_download() as info:
+        page.locator('a[href*="/receipt.pdf"]').click()
+    pdf_path = tmp_path / f"receipt-{tracker}.pdf"
+    info.value.save_as(pdf_path)
+    assert pdf_path.read_bytes().startswith(b"%PDF-")
+
+    # Back from the receipt never shows the browser's "resubmit the form?" page: the
+    # confirm page's address now leads to the receipt.
+    page.go_back()
+    assert page.locator("#receipt").count() == 1, page.url
+    assert page.locator(".ov-public a").count() >= 1  # links to the public results
 
     # Check the receipt on /verify, reached from the receipt page's link, once the minute's
     # checkpoint covers it (what `fundvote tick` does every minute).
@@ -170,7 +181,7 @@ def vote_and_check(
         page.locator('#main a[href$="/verify"]').click()
     assert_fits_phone(page)
     if with_js:
-        page.set_input_files("#file", receipt_path)
+        page.set_input_files("#file", pdf_path)
     else:
         page.fill("#receipt", receipt_path.read_text("utf-8"))
     submit(page, "/verify")
@@ -180,6 +191,8 @@ def vote_and_check(
     assert page.locator("ul.checks li.yes").count() == 4
     assert page.locator("ul.checks li.no").count() == 0
     assert page.inner_text("dl.facts .ov-tracker").strip() == tracker
+    facts = page.inner_text("dl.facts")
+    assert COMMUNITY_NAME in facts and FUND_TITLE in facts  # names, not codes
     assert_fits_phone(page)
 
     # Reopening the link shows the receipt, never a second ballot form.

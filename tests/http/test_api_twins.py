@@ -81,6 +81,9 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "results.objections": (("GET", f"{_RESULTS}/objections"),),
     "results.notice": (("GET", f"{_RESULTS}/notice"),),
     "results.document": (("GET", f"{_RESULTS}/documents/{{attachment_id}}"),),
+    "results.board_json": (("GET", f"{_RESULTS}/board"),),
+    "results.board_file": (("GET", f"{_RESULTS}/board/q{{position}}"),),
+    "results.roll_file": (("GET", f"{_RESULTS}/roll"),),
 }
 """Web endpoint -> the API operations (method, OpenAPI path) that do what it does."""
 

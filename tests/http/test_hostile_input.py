@@ -146,6 +146,7 @@ class World:
             "token": self.token,
             "unit_code": "1-101",
             "attachment_id": "1",
+            "position": "1",
             "objection_id": "1",
             "entry_id": "1",
             "proxy_id": "1",

@@ -349,6 +349,9 @@ def assert_identity_only(client: FlaskClient, runtime: Runtime, ref: str, token:
     ):
         response = client.post(f"/v/{token}/{tail}", data={"csrf_token": csrf(page), **data})
         assert response.status_code == 303, tail
+        if tail == "confirm":  # to the confirm page's address, which sends to the form
+            response = client.get(response.headers["Location"])
+            assert response.status_code == 303, tail
         assert response.headers["Location"].endswith(f"/v/{token}"), tail
 
 

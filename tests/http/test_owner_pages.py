@@ -81,14 +81,20 @@ def test_confirm_then_cast_then_receipt(
 ) -> None:
     token = tokens["1-102"]
     page = client.get(f"/v/{token}").get_data(as_text=True)
-    # Missing an answer: the page comes back with the choice kept and an error.
+    # Every POST answers with a redirect (Back never resubmits). Missing an answer: the
+    # ballot page again, with the choice kept and an error.
     response = client.post(f"/v/{token}/confirm", data={"csrf_token": csrf(page), "q1": "agree"})
+    assert response.status_code == 303
+    response = client.get(response.headers["Location"], follow_redirects=True)
     assert response.status_code == 422
     again = response.get_data(as_text=True)
     assert 'value="agree" checked' in again and "Please choose one." in again
     response = client.post(
         f"/v/{token}/confirm", data={"csrf_token": csrf(page), "q1": "agree", "q2": "oppose"}
     )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/v/{token}/confirm?q1=agree&q2=oppose"
+    response = client.get(response.headers["Location"])
     assert response.status_code == 200
     confirm = response.get_data(as_text=True)
     assert 'name="client_entropy"' in confirm and "owner.js" in confirm
@@ -106,6 +112,9 @@ def test_confirm_then_cast_then_receipt(
     )
     assert response.status_code == 303
     receipt_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Back from the receipt reaches the confirm page's address, which now shows the receipt
+    back = client.get(f"/v/{token}/confirm?q1=agree&q2=oppose")
+    assert back.status_code == 303 and back.headers["Location"].startswith(f"/v/{token}")
     with runtime.session_factory() as s:
         row = s.scalars(sa.select(Vote)).one()
     assert row.tracker in receipt_page
@@ -150,9 +159,13 @@ def test_identity_check_page_and_lockout(
         response = client.post(
             f"/v/{token}/identity", data={"csrf_token": csrf(page), "digits": "0000"}
         )
-        assert response.status_code == 422
+        assert response.status_code == 303  # the message waits at the field of the form
+        shown = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert shown.count("The answer does not match") == 1
     response = client.post(
-        f"/v/{token}/identity", data={"csrf_token": csrf(page), "digits": "0000"}
+        f"/v/{token}/identity",
+        data={"csrf_token": csrf(page), "digits": "0000"},
+        follow_redirects=True,
     )
     assert response.status_code == 429 and "Too many wrong answers" in response.get_data(
         as_text=True

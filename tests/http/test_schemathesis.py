@@ -112,6 +112,10 @@ def test_api_conforms_to_its_openapi_document(app: Flask, live: Live) -> None:
             try:
                 run()
             except (Exception, BaseExceptionGroup) as exc:  # report every operation's failure
+                if mode is GenerationMode.NEGATIVE and "Unable to satisfy assumptions" in str(exc):
+                    # No input can break the document (a public GET whose only parameters
+                    # are free strings in the path): there is no negative case to send.
+                    continue
                 failures.append(f"{operation.label} ({mode.value}): {exc}"[:2000])
     assert not failures, "\n\n".join(failures)
     assert live.calls >= 10 * len(operations)  # the document was really exercised
