@@ -48,6 +48,7 @@ from fundvote.inputs import MAX_FEN, MAX_YEAR, MIN_YEAR, parse_int, year_in_rang
 from fundvote.lifecycle import advance_ballot
 from fundvote.roles import is_committee_of
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
+from fundvote.web.step_guide import MARK_LABELS, STEP_LABELS, GuideFacts, step_guide
 from notary.api import DomainError
 from voting import api as voting
 from voting.api import (
@@ -103,19 +104,42 @@ def index(code: str) -> str:
     )
 
 
+def guide_facts(info: BallotInfo) -> GuideFacts:
+    """The facts the step guide needs beyond the ballot's state: links, votes, paper entries
+    to resolve (two aggregate reads; the paper list only while paper ballots are entered)."""
+    rt = current_runtime()
+    counts = rt.query(voting.link_counts, info.ref)
+    to_resolve = 0
+    if info.status in ("open", "closed"):
+        entries = rt.query(voting.list_paper_entries, ballot_ref=info.ref)
+        to_resolve = sum(1 for e in entries if e.status in ("mismatch", "conflict"))
+    return GuideFacts(
+        links_issued=counts.live + counts.revoked,
+        votes_cast=counts.cast,
+        members=counts.members,
+        paper_to_resolve=to_resolve,
+    )
+
+
 @bp.get("/<ref>")
 @staff()
 def detail(code: str, ref: str) -> str:
     community = _community(code)
     info = _ballot(code, ref)
     rt = current_runtime()
+    now = rt.clock.now()
+    facts = guide_facts(info)
     return render_template(
         "ballots/detail.html",
         community=community,
         ballot=info,
         may_act=_may_act(),
-        now=rt.clock.now(),
-        accepts_votes=voting.accepts_votes(info, rt.clock.now()),
+        now=now,
+        accepts_votes=voting.accepts_votes(info, now),
+        guide=step_guide(info, facts, now),
+        facts=facts,
+        step_labels=STEP_LABELS,
+        mark_labels=MARK_LABELS,
     )
 
 
@@ -494,6 +518,16 @@ def _step_annul(ref: str, actor: int) -> str:
     return _("The ballot is annulled. The reasons are published with the results.")
 
 
+CONFIRMED_STEPS = ("open", "publish", "cancel")
+"""Steps that cannot be undone and are asked for twice: the button leads to a confirmation
+page (no JavaScript needed), whose form posts the step with ``confirmed=1``."""
+
+CONFIRMABLE_FROM: Mapping[str, tuple[str, ...]] = {
+    "open": ("draft",),
+    "publish": ("tallied",),
+    "cancel": ("draft", "open"),
+}
+
 STEPS: Mapping[str, Callable[[str, int], str]] = {
     "open": _step_open,
     "close": _step_close,
@@ -513,6 +547,8 @@ def step(code: str, ref: str, step: str) -> ResponseReturnValue:
     action = STEPS.get(step)
     if action is None:
         abort(404)
+    if step in CONFIRMED_STEPS and request.form.get("confirmed") != "1":
+        return redirect(url_for("ballots.confirm", code=code, ref=ref, step=step), 303)
     try:
         flash(action(info.ref, require_staff().user_id), "ok")
     except DomainError as exc:
@@ -520,6 +556,26 @@ def step(code: str, ref: str, step: str) -> ResponseReturnValue:
     if step == "tally":
         return redirect(url_for("ballots.tally", code=code, ref=ref))
     return _back(code, ref)
+
+
+@bp.get("/<ref>/confirm/<step>")
+@staff(*ACTORS)
+def confirm(code: str, ref: str, step: str) -> ResponseReturnValue:
+    """The confirmation page of an irreversible step: what it does, and one button."""
+    community = _community(code)
+    info = _ballot(code, ref)
+    if step not in CONFIRMED_STEPS:
+        abort(404)
+    if info.status not in CONFIRMABLE_FROM[step]:
+        flash(_("This step is not possible in the ballot's present state."), "error")
+        return _back(code, ref)
+    return render_template(
+        "ballots/confirm.html",
+        community=community,
+        ballot=info,
+        step=step,
+        facts=guide_facts(info),
+    )
 
 
 # --- turnout, tally, objections ----------------------------------------------------------
