@@ -99,6 +99,7 @@ from voting.proxies import (
     revoke_proxy,
 )
 from voting.publication import Board, ObjectionInfo, answer_objection
+from voting.reminders import remind_non_voters
 from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
@@ -263,6 +264,7 @@ __all__ = [
     "publish_ballot",
     "record_proxy",
     "reissue_link",
+    "remind_non_voters",
     "remove_attachment",
     "repeated_cast",
     "resolve_ballots",

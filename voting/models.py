@@ -218,15 +218,26 @@ class Credential(Base):
     # before it was recorded before the link existed, so the link never shows that vote's
     # choices or receipt (a link reissued after the member voted shows only that they voted).
     log_size_at_issue: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # A reminder link was sent to a member who had not voted, beside their first link (which
+    # stays valid: it may be on a printed slip); a newer reminder revokes the older one.
+    is_reminder: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (
-        # At most one live credential per member: reissuing revokes the old one first.
+        # At most one live link and one live reminder link per member: reissuing revokes both
+        # first; a reminder revokes the member's previous reminder.
         sa.Index(
             "uq_credential_live_member",
             "member_id",
             unique=True,
-            sqlite_where=sa.text("revoked_at IS NULL"),
-            postgresql_where=sa.text("revoked_at IS NULL"),
+            sqlite_where=sa.text("revoked_at IS NULL AND NOT is_reminder"),
+            postgresql_where=sa.text("revoked_at IS NULL AND NOT is_reminder"),
+        ),
+        sa.Index(
+            "uq_credential_live_reminder",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL AND is_reminder"),
+            postgresql_where=sa.text("revoked_at IS NULL AND is_reminder"),
         ),
     )
 
