@@ -47,6 +47,7 @@ from werkzeug.datastructures import FileStorage
 
 from estate.api import CommunityInfo
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.auth import staff_names
 from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url, public_url
 from fundvote.web.ballot_labels import error_text, local_time
@@ -370,6 +371,7 @@ def paper(code: str, ref: str) -> ResponseReturnValue:
         entries=entries,
         to_resolve=to_resolve,
         me=principal.user_id,
+        staff_names=current_runtime().query(staff_names, [e.entered_by for e in entries]),
         may_confirm=is_committee_of(principal, ctx["community"].id),
         paper_status_labels=PAPER_STATUS_LABELS,
         **ctx,
