@@ -38,6 +38,7 @@ from voting.ballots import (
     result_dict,
     tally_ballot,
     update_draft,
+    use_plan_problems,
 )
 from voting.casting import cast_vote, repeated_cast
 from voting.credentials import (
@@ -275,6 +276,7 @@ __all__ = [
     "tally_ballot",
     "turnout",
     "update_draft",
+    "use_plan_problems",
     "verify_identity",
     "void_paper_entry",
 ]

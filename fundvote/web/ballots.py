@@ -261,58 +261,117 @@ def _fen(text: str, label: str, *, blank_is_zero: bool) -> int:
     return fen
 
 
-def _questions(form: DraftForm) -> list[QuestionDraft]:
+class FieldProblems(dict[str, str]):
+    """Every problem found in the draft form, by the id of the field it belongs to (in the
+    form's order), each message already translated: the page shows them all at once."""
+
+    def check(self, name: str, read: Callable[[], Any]) -> Any:
+        """``read()``, or None after noting its ``FormProblem`` under field ``name``."""
+        try:
+            return read()
+        except FormProblem as exc:
+            self.setdefault(name, str(exc))
+            return None
+
+
+def _question_drafts(form: DraftForm, problems: FieldProblems) -> list[QuestionDraft]:
     out = []
-    for n, row in enumerate((r for r in form.questions if r["matter"] or r["text"].strip()), 1):
+    rows = [(i, r) for i, r in enumerate(form.questions, 1) if r["matter"] or r["text"].strip()]
+    if not rows:
+        problems.setdefault("q1_matter", _("A ballot needs at least one question."))
+    for slot, row in rows:
         if row["matter"] not in MATTER_KEYS:
-            raise FormProblem(_("Question %(n)s: choose its matter.", n=n))
+            problems[f"q{slot}_matter"] = _("Question %(n)s: choose its matter.", n=slot)
+            continue
+        if not row["text"].strip():
+            problems[f"q{slot}_text"] = _("Question %(n)s: write the question.", n=slot)
         plan = None
         if row["matter"] == "fund_use":
-            sources = {
-                key: _fen(
-                    row.get(f"src_{key}", ""),
-                    _("Question %(n)s, funding source", n=n),
-                    blank_is_zero=True,
-                )
-                for key in FUNDING_SOURCES
-            }
-            budget = _fen(
-                row.get("budget", ""), _("Question %(n)s, budget", n=n), blank_is_zero=False
-            )
-            plan = UsePlan(
-                repair=row.get("repair", ""),
-                budget_fen=budget,
-                sources=sources,
-                emergency=row.get("emergency", ""),
-            )
+            plan = _use_plan(slot, row, problems)
+            if plan is None:
+                continue
         out.append(QuestionDraft(row["matter"], row["text"], plan))
     return out
 
 
-def _service_args(form: DraftForm) -> dict[str, Any]:
+def _use_plan(slot: int, row: Mapping[str, str], problems: FieldProblems) -> UsePlan | None:
+    """The question's use plan, or None after noting every problem at its field."""
+    before = len(problems)
+    sources = {
+        key: problems.check(
+            f"q{slot}_src_{key}",
+            lambda key=key: _fen(
+                row.get(f"src_{key}", ""),
+                _("Question %(n)s, funding source", n=slot),
+                blank_is_zero=True,
+            ),
+        )
+        for key in FUNDING_SOURCES
+    }
+    budget = problems.check(
+        f"q{slot}_budget",
+        lambda: _fen(row.get("budget", ""), _("Question %(n)s, budget", n=slot), blank_is_zero=False),
+    )
+    if not row.get("repair", "").strip():
+        problems[f"q{slot}_repair"] = _(
+            "Question %(n)s: say what repair the plan pays for.", n=slot
+        )
+    if len(problems) > before:
+        return None
+    clean = {k: v for k, v in sources.items() if v is not None}
+    found = voting.use_plan_problems(row.get("repair", ""), budget, clean)
+    if found:
+        message, params = found[0]
+        problems[f"q{slot}_budget"] = _(
+            "Question %(n)s: %(problem)s", n=slot, problem=_(message, **params)
+        )
+        return None
+    return UsePlan(
+        repair=row.get("repair", ""),
+        budget_fen=budget,
+        sources=clean,
+        emergency=row.get("emergency", ""),
+    )
+
+
+def _service_args(form: DraftForm) -> tuple[dict[str, Any], FieldProblems]:
+    """The service's arguments read from the form, with every problem found in it (the
+    service's own checks run only on a form without problems)."""
+    problems = FieldProblems()
+    if not form.title.strip():
+        problems["title"] = _("Give the ballot a title.")
+    opens_at = problems.check("opens_at", lambda: _local(form.opens_at, _("Voting opens")))
+    closes_at = problems.check("closes_at", lambda: _local(form.closes_at, _("Voting closes")))
+    if opens_at and closes_at and closes_at <= opens_at:
+        problems["closes_at"] = _("Voting must close after it opens.")
     if form.scope_kind == "buildings":
         codes: list[str] = form.buildings
+        if not codes:
+            problems["scope"] = _("Choose at least one building for the scope.")
     elif form.scope_kind == "units":
         codes = form.units.replace(",", " ").replace("，", " ").replace("、", " ").split()
+        if not codes:
+            problems["units"] = _("Enter at least one unit code for the scope.")
     else:
         codes = []
     days = form.publicity_days
     publicity_days = parse_int(days, lo=0, hi=9999) if days else None
     if days and publicity_days is None:
-        raise FormProblem(_("Publicity period: enter a whole number of days."))
+        problems["publicity_days"] = _("Publicity period: enter a whole number of days.")
+    questions = _question_drafts(form, problems)
     return {
         "title": form.title,
         "description": form.description,
-        "opens_at": _local(form.opens_at, _("Voting opens")),
-        "closes_at": _local(form.closes_at, _("Voting closes")),
-        "questions": _questions(form),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "questions": questions,
         "scope_kind": form.scope_kind,
         "scope_codes": codes,
         "publicity_days": publicity_days,
         "disclosure": form.disclosure,
         "is_consultation": form.is_consultation,
         "identity_check": form.identity_check,
-    }
+    }, problems
 
 
 def _render_form(
@@ -321,6 +380,7 @@ def _render_form(
     *,
     ballot: BallotInfo | None,
     error: str | None = None,
+    problems: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     buildings = current_runtime().query(estate.buildings_of, community.id)
@@ -335,6 +395,7 @@ def _render_form(
         ballot=ballot,
         form=form,
         error=error,
+        problems=problems or {},
         buildings=buildings,
         matters=MATTER_KEYS,
         sources=FUNDING_SOURCES,
@@ -352,8 +413,10 @@ def _save(
         return _render_form(community, form, ballot=ballot)
     rt = current_runtime()
     actor = require_staff().user_id
+    args, problems = _service_args(form)
+    if problems:
+        return _render_form(community, form, ballot=ballot, problems=problems, status=422)
     try:
-        args = _service_args(form)
         if ballot is None:
             info = rt.run(
                 voting.create_ballot, community_code=community.code, created_by=actor, **args
@@ -364,8 +427,6 @@ def _save(
                 args["publicity_days"] = community.publicity_days
             info = rt.run(voting.update_draft, ballot_ref=ballot.ref, actor=actor, **args)
             flash(_("The draft is saved."), "ok")
-    except FormProblem as exc:
-        return _render_form(community, form, ballot=ballot, error=str(exc), status=422)
     except DomainError as exc:
         return _render_form(
             community, form, ballot=ballot, error=error_text(exc), status=status_for(exc)

@@ -184,3 +184,38 @@ def test_manager_sees_no_tab_or_step_link_that_answers_403(
     login("committee")
     page = client.get(base(info.ref)).get_data(as_text=True)
     assert f"/ballots/{info.ref}/links" in page and f"/ballots/{info.ref}/paper" in page
+
+
+def test_draft_form_shows_every_problem_at_its_field_at_once(
+    rt: Runtime, client: FlaskClient, login: Login
+) -> None:
+    from tests.http.test_ballot_pages import FORM
+
+    login("committee")
+    bad = dict(
+        FORM,
+        title=" ",
+        closes_at="2026-11-01T08:00",  # before it opens
+        publicity_days="七",
+        q1_budget="12.345",
+        q1_src_subsidy="-1",
+        q1_repair="",
+        q2_matter="",
+        q2_text="无事项的问题",
+    )
+    response = post(client, base("new"), bad)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    fields = ("title", "closes_at", "publicity_days", "q1_repair", "q1_budget", "q1_src_subsidy")
+    for name in (*fields, "q2_matter"):
+        assert f'id="{name}-error"' in page, name
+        assert f'aria-describedby="{name}-error"' in page, name
+        assert f'href="#{name}"' in page, name
+    assert "Correct 7 problems" in page
+    assert "无事项的问题" in page  # the input comes back as typed
+    # The sources must add up: reported at the budget once every amount reads.
+    response = post(client, base("new"), dict(FORM, q1_src_maintenance_fund="1.00"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="q1_budget-error"' in page
+    assert "add up to the budget" in page
+    assert post(client, base("new"), FORM).status_code == 302
