@@ -219,3 +219,13 @@ def test_draft_form_shows_every_problem_at_its_field_at_once(
     assert response.status_code == 422 and 'id="q1_budget-error"' in page
     assert "add up to the budget" in page
     assert post(client, base("new"), FORM).status_code == 302
+
+
+def test_favicon_is_served_and_linked(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+        assert icon.data.startswith(b"<svg")
+    legacy = client.get("/favicon.ico")
+    assert legacy.status_code == 301 and legacy.headers["Location"].endswith("/static/favicon.svg")
