@@ -229,3 +229,42 @@ def test_favicon_is_served_and_linked(client: FlaskClient) -> None:
         assert icon.data.startswith(b"<svg")
     legacy = client.get("/favicon.ico")
     assert legacy.status_code == 301 and legacy.headers["Location"].endswith("/static/favicon.svg")
+
+
+def test_one_building_label_and_one_source_order_everywhere(
+    rt: Runtime, client: FlaskClient, login: Login
+) -> None:
+    from tests.http.test_ballot_pages import FORM
+    from tests.services.voting.owner_helpers import issue_all
+
+    login("committee")
+    plan = dict(
+        FORM,
+        q1_budget="300",
+        q1_src_social_capital="100",
+        q1_src_maintenance_fund="100",
+        q1_src_subsidy="100",
+        buildings=["1", "2"],
+    )
+    response = post(client, base("new"), plan)
+    ref = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    rt.run(ballots.open_ballot, ballot_ref=ref)
+    label = "Building 1"  # the test buildings have no names
+    pages = {
+        "form": client.get(base("new")).get_data(as_text=True),
+        "units": client.get(f"/c/{COMMUNITY_CODE}/units").get_data(as_text=True),
+        "overview": client.get(f"/c/{COMMUNITY_CODE}/").get_data(as_text=True),
+        "ballot": client.get(base(ref)).get_data(as_text=True),
+        "ballots": client.get(base()).get_data(as_text=True),
+        "turnout": client.get(base(f"{ref}/turnout")).get_data(as_text=True),
+    }
+    for name, page in pages.items():
+        assert label in page, name
+    order = ("Government subsidy", "Maintenance fund", "Social capital")
+    link = issue_all(rt, ref).links[0].url.rsplit("/v/", 1)[1]
+    with rt.session_factory() as s:
+        at(rt, ballots.get_ballot(s, ref).opens_at)
+    owner = client.get(f"/v/{link}").get_data(as_text=True)
+    for name, page in (("ballot", pages["ballot"]), ("owner", owner)):
+        spots = [page.find(text) for text in order]
+        assert -1 not in spots and spots == sorted(spots), (name, spots)
