@@ -28,7 +28,7 @@ from estate.services import (
     import_roll,
     import_roll_file,
 )
-from estate.tables import MAX_FILE_BYTES, csv_cells, neutralise_formula
+from estate.tables import MAX_FILE_BYTES, csv_cells, neutralise_formula, write_table
 from notary.work import UnitOfWork
 
 
@@ -65,4 +65,5 @@ __all__ = [
     "neutralise_formula",
     "parse_hundredths",
     "parse_roll",
+    "write_table",
 ]

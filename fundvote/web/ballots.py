@@ -48,6 +48,7 @@ from fundvote.inputs import MAX_FEN, MAX_YEAR, MIN_YEAR, parse_int, year_in_rang
 from fundvote.lifecycle import advance_ballot
 from fundvote.roles import is_committee_of
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
+from fundvote.web.results_file import results_file
 from fundvote.web.step_guide import MARK_LABELS, STEP_LABELS, GuideFacts, step_guide
 from notary.api import DomainError
 from voting import api as voting
@@ -675,6 +676,28 @@ def tally(code: str, ref: str) -> str:
         report=report,
         board=board,
         may_act=_may_act(),
+    )
+
+
+@bp.get("/<ref>/results.<any(csv, xlsx):fmt>")
+@staff()
+def results_download(code: str, ref: str, fmt: str) -> ResponseReturnValue:
+    """The recorded tally as a CSV or XLSX file for the committee (404 before counting)."""
+    _community(code)
+    info = _ballot(code, ref)
+    report = current_runtime().query(voting.get_tally, info.ref)
+    if report is None:
+        abort(404)
+    mimetype = (
+        "text/csv"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return send_file(
+        io.BytesIO(results_file(report, fmt)),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=f"results-{info.ref}.{fmt}",
     )
 
 

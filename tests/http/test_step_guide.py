@@ -268,3 +268,47 @@ def test_one_building_label_and_one_source_order_everywhere(
     for name, page in (("ballot", pages["ballot"]), ("owner", owner)):
         spots = [page.find(text) for text in order]
         assert -1 not in spots and spots == sorted(spots), (name, spots)
+
+
+def test_results_as_csv_and_xlsx_for_the_committee(
+    rt: Runtime, client: FlaskClient, login: Login
+) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    from tests.services.voting.ballot_helpers import run_to_tallied
+
+    info = draft(rt, code=COMMUNITY_CODE)
+    assert client.get(base(f"{info.ref}/results.csv")).status_code == 302  # not logged in
+    login("manager")
+    assert client.get(base(f"{info.ref}/results.csv")).status_code == 404  # not counted yet
+    run_to_tallied(rt, info, {"1-101": "agree", "1-103": "oppose", "2-102": "abstain"})
+    client.set_cookie("lang", "zh_Hans")
+    tally = client.get(base(f"{info.ref}/tally")).get_data(as_text=True)
+    assert f"/ballots/{info.ref}/results.xlsx" in tally
+
+    text = client.get(base(f"{info.ref}/results.csv")).data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "问题" and "同意：面积（m²）" in rows[0]
+    agree_area = rows[0].index("同意：面积（m²）")
+    # 1-101 is one member with 2-101: 89.37 + 120.00 m²
+    assert rows[1][agree_area] == "209.37" and rows[1][rows[0].index("同意：人数")] == "1"
+
+    response = client.get(base(f"{info.ref}/results.xlsx"))
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    try:
+        sheet = book.active
+        assert sheet is not None
+        cells = list(sheet.iter_rows())
+        assert [c.value for c in cells[0]] == rows[0]
+        area, heads = cells[1][agree_area], cells[1][agree_area - 1]
+        assert area.data_type == "n" and area.number_format == "0.00"
+        assert str(area.value) == "209.37"
+        assert heads.data_type == "n" and heads.number_format == "0" and heads.value == 1
+        assert cells[1][2].data_type == "s"  # the question text stays text
+    finally:
+        book.close()
