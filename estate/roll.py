@@ -64,6 +64,8 @@ def column_key(title: str) -> str:
     lower-cased (``Unit`` -> ``unit``); an unknown title comes back as it is, to be refused."""
     cleaned = title.strip()
     return _COLUMN_OF_TITLE.get(cleaned, cleaned.lower())
+
+
 SEPARATOR = ";"
 MAX_CODE_CHARS = 64
 """Longest unit or building code (the register's column size)."""

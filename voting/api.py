@@ -100,8 +100,8 @@ from voting.proxies import (
     revoke_proxy,
 )
 from voting.publication import Board, ObjectionInfo, answer_objection
-from voting.reminders import remind_non_voters
 from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
+from voting.reminders import remind_non_voters
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
 from voting.turnout import Turnout, TurnoutLine

@@ -100,9 +100,7 @@ def remind_non_voters(
 def _reachable(s: Session, members: list[_Member]) -> list[_Member]:
     """The members (in roll order) with at least one owner whose phone is on record; never
     the developer. Reads which owners have a phone, never the phones themselves."""
-    refs_of = {
-        m.id: json.loads(m.owner_refs or "[]") for m in members if not m.is_developer
-    }
+    refs_of = {m.id: json.loads(m.owner_refs or "[]") for m in members if not m.is_developer}
     wanted = sorted({r for refs in refs_of.values() for r in refs})
     with_phone: set[str] = set()
     for i in range(0, len(wanted), IN_LIST_LIMIT):

@@ -83,9 +83,7 @@ class IssuedSchema(Schema):
 
 class RemindedSchema(Schema):
     ballot = fields.String(required=True)
-    sent = fields.Integer(
-        required=True, metadata={"description": "Messages handed to the outbox"}
-    )
+    sent = fields.Integer(required=True, metadata={"description": "Messages handed to the outbox"})
     failed_member_keys = fields.List(
         fields.String(), required=True, metadata={"description": "Members not reached"}
     )

@@ -63,7 +63,9 @@ def _flats(rng: random.Random) -> list[_Unit]:
 
 
 def _shops(rng: random.Random) -> list[_Unit]:
-    return [_Unit(f"S-{i:02d}", "S", rng.randint(3000, 12000), "shop") for i in range(1, SHOP_COUNT + 1)]
+    return [
+        _Unit(f"S-{i:02d}", "S", rng.randint(3000, 12000), "shop") for i in range(1, SHOP_COUNT + 1)
+    ]
 
 
 def _parking(rng: random.Random) -> list[_Unit]:

@@ -19,6 +19,7 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -298,20 +299,19 @@ def _question_drafts(form: DraftForm, problems: FieldProblems) -> list[QuestionD
 def _use_plan(slot: int, row: Mapping[str, str], problems: FieldProblems) -> UsePlan | None:
     """The question's use plan, or None after noting every problem at its field."""
     before = len(problems)
+    label = _("Question %(n)s, funding source", n=slot)
     sources = {
         key: problems.check(
             f"q{slot}_src_{key}",
-            lambda key=key: _fen(
-                row.get(f"src_{key}", ""),
-                _("Question %(n)s, funding source", n=slot),
-                blank_is_zero=True,
-            ),
+            partial(_fen, row.get(f"src_{key}", ""), label, blank_is_zero=True),
         )
         for key in FUNDING_SOURCES
     }
     budget = problems.check(
         f"q{slot}_budget",
-        lambda: _fen(row.get("budget", ""), _("Question %(n)s, budget", n=slot), blank_is_zero=False),
+        lambda: _fen(
+            row.get("budget", ""), _("Question %(n)s, budget", n=slot), blank_is_zero=False
+        ),
     )
     if not row.get("repair", "").strip():
         problems[f"q{slot}_repair"] = _(

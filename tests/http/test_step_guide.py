@@ -71,9 +71,7 @@ def test_guide_of_stopped_ballots(rt: Runtime) -> None:
     got = marks(dataclasses.replace(info, status="cancelled"), info.opens_at)
     assert "next" not in got.values()
     assert got["open"] == "stopped" and got["final"] == "stopped" and got["draft"] == "done"
-    opened_then_cancelled = dataclasses.replace(
-        info, status="cancelled", opened_at=info.opens_at
-    )
+    opened_then_cancelled = dataclasses.replace(info, status="cancelled", opened_at=info.opens_at)
     got = marks(opened_then_cancelled, info.opens_at, links_issued=3)
     assert got["open"] == "done" and got["links"] == "stopped"
     got = marks(dataclasses.replace(info, status="annulled"), info.closes_at, links_issued=3)
@@ -165,7 +163,7 @@ def test_cancel_needs_confirmation_and_keeps_the_reason(
     with rt.session_factory() as s:
         assert ballots.get_ballot(s, ref).status == "cancelled"
     page = client.get(base(ref)).get_data(as_text=True)
-    assert "aria-current=\"step\"" not in page and "guide-stopped" in page
+    assert 'aria-current="step"' not in page and "guide-stopped" in page
 
 
 def test_manager_sees_no_tab_or_step_link_that_answers_403(
