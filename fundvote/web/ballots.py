@@ -679,10 +679,21 @@ def tally(code: str, ref: str) -> str:
     )
 
 
-@bp.get("/<ref>/results.<any(csv, xlsx):fmt>")
+@bp.get("/<ref>/results.csv")
 @staff()
-def results_download(code: str, ref: str, fmt: str) -> ResponseReturnValue:
-    """The recorded tally as a CSV or XLSX file for the committee (404 before counting)."""
+def results_csv(code: str, ref: str) -> ResponseReturnValue:
+    """The recorded tally as a CSV file for the committee (404 before counting)."""
+    return _results_download(code, ref, "csv")
+
+
+@bp.get("/<ref>/results.xlsx")
+@staff()
+def results_xlsx(code: str, ref: str) -> ResponseReturnValue:
+    """The recorded tally as an XLSX workbook for the committee (404 before counting)."""
+    return _results_download(code, ref, "xlsx")
+
+
+def _results_download(code: str, ref: str, fmt: str) -> ResponseReturnValue:
     _community(code)
     info = _ballot(code, ref)
     report = current_runtime().query(voting.get_tally, info.ref)
