@@ -39,7 +39,7 @@ def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
         assert cast_open is not None and 0 < cast_open < current.roll_heads
 
     with runtime.session_factory() as s:
-        kinds = dict(s.execute(select(Unit.kind, func.count()).group_by(Unit.kind)))
+        kinds = dict(s.execute(select(Unit.kind, func.count()).group_by(Unit.kind)).all())
         shop_kinds = set(s.scalars(select(Unit.kind).where(Unit.code.like("S-%"))))
         parking_kinds = set(s.scalars(select(Unit.kind).where(Unit.code.like("P-%"))))
         entries = list(store.entries(s, "demo"))
