@@ -44,7 +44,7 @@ from estate.settings import (
     current_settings,
     settings_history,
 )
-from estate.tables import MAX_FILE_BYTES, csv_cells, neutralise_formula
+from estate.tables import MAX_FILE_BYTES, csv_cells, neutralise_formula, write_table
 from notary.work import UnitOfWork
 
 
@@ -95,4 +95,5 @@ __all__ = [
     "parse_hundredths",
     "parse_roll",
     "settings_history",
+    "write_table",
 ]

@@ -24,7 +24,10 @@ Bounds: codes at most 64 characters, owner keys 128, names 200, at most 50 owner
 an area at most 1,000,000 m²; the file itself is bounded and read strictly by
 ``estate.tables`` (size, lines, columns, cells, quotes, encoding, XLSX expansion).
 
-Column names are matched after trimming, case-insensitively; an unknown column is a problem
+Each column may instead carry its Chinese title (:data:`CHINESE_TITLES`: ``房号``, ``楼栋``,
+``面积（m²）``...), as in the XLSX files fundvote exports for the committee, so an exported
+workbook imports back unchanged. Column names are matched after trimming, case-insensitively; an
+unknown column is a problem
 (a misspelt ``owner_phones`` would otherwise be dropped silently). ``parse_roll`` collects
 every problem, in line order, instead of stopping at the first.
 """
@@ -46,6 +49,28 @@ from notary.errors import N_
 REQUIRED_COLUMNS: tuple[str, ...] = ("unit", "building", "area", "owners", "developer")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("owner_names", "owner_phones", "owner_ids", "kind")
 UNIT_KINDS: tuple[str, ...] = ("flat", "shop", "parking")
+CHINESE_TITLES: Mapping[str, str] = {
+    "unit": "房号",
+    "building": "楼栋",
+    "area": "面积（m²）",
+    "owners": "业主编号",
+    "developer": "建设单位持有",
+    "owner_names": "业主姓名",
+    "owner_phones": "业主手机号",
+    "kind": "类型",
+}
+"""The Chinese title of each column: a fixed part of the file format (not translated with the
+interface), written as the header of XLSX exports and read back as the column it names."""
+_COLUMN_OF_TITLE = {title: column for column, title in CHINESE_TITLES.items()}
+
+
+def column_key(title: str) -> str:
+    """The column a header cell names: its Chinese title's column, else the cell trimmed and
+    lower-cased (``Unit`` -> ``unit``); an unknown title comes back as it is, to be refused."""
+    cleaned = title.strip()
+    return _COLUMN_OF_TITLE.get(cleaned, cleaned.lower())
+
+
 SEPARATOR = ";"
 MAX_CODE_CHARS = 64
 """Longest unit or building code (the register's column size)."""
@@ -144,7 +169,7 @@ def parse_roll(data: bytes, filename: str) -> tuple[list[RollRow], list[RollProb
 
 def validate_table(table: Table, filename: str) -> tuple[list[RollRow], list[RollProblem]]:
     """Validate an already read table; see ``parse_roll``."""
-    header = [h.strip().lower() for h in table.header]
+    header = [column_key(h) for h in table.header]
     problems = _check_header(header, filename)
     if problems:
         return [], problems

@@ -33,7 +33,7 @@ from estate.id_numbers import ID_HASH_PURPOSE, id_last4
 from estate.models import BINDING_RESULTS, FUND_HOLDERS, Building, Community, Owner, Unit, UnitOwner
 from estate.personal import DataCipher
 from estate.quantities import format_hundredths
-from estate.roll import REQUIRED_COLUMNS, RollRow, parse_roll
+from estate.roll import CHINESE_TITLES, REQUIRED_COLUMNS, RollRow, parse_roll
 from estate.tables import write_table
 from notary.errors import N_
 from notary.work import UnitOfWork
@@ -303,7 +303,13 @@ def export_roll(session: Session, community_code: str, fmt: str = "csv") -> byte
                 unit.kind,
             ]
         )
-    return write_table(EXPORT_HEADER, out, fmt, numeric={EXPORT_HEADER.index("area")})
+    return write_table(export_header(fmt), out, fmt, numeric={EXPORT_HEADER.index("area")})
+
+
+def export_header(fmt: str) -> list[str]:
+    """The header of an exported roll: the column keys for CSV (the documented format), the
+    Chinese titles for XLSX (what a committee reads in a spreadsheet); both import back."""
+    return [CHINESE_TITLES[c] if fmt == "xlsx" else c for c in EXPORT_HEADER]
 
 
 def _check_rows(rows: Sequence[RollRow]) -> None:

@@ -140,7 +140,8 @@ def write_table(
     """Write text cells as CSV (UTF-8, no BOM, ``\\r\\n`` line ends) or XLSX.
 
     Columns whose index is in ``numeric`` hold decimal numbers (``89.37``, ``-2.50``): CSV
-    writes them as they are, XLSX as number cells. Every other cell is text and can never be
+    writes them as they are, XLSX as number cells (format ``0.00`` when written with decimals,
+    ``0`` for whole numbers). Every other cell is text and can never be
     a formula: CSV gets :func:`neutralise_formula`, XLSX a string cell (never a formula
     cell). A "numeric" cell that is not a plain decimal is treated as text.
     """
@@ -389,7 +390,8 @@ def _write_xlsx(
             cell = sheet.cell(row=r, column=c)
             if r > 1 and c - 1 in numeric and _PLAIN_NUMBER.fullmatch(text):
                 cell.value = Decimal(text)
-                cell.number_format = "0.00"
+                # Amounts and areas keep their two decimals; counts are whole numbers.
+                cell.number_format = "0.00" if "." in text else "0"
                 continue
             cell.value = text
             cell.data_type = "s"  # a string cell, never a formula: "=..." stays text

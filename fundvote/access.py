@@ -112,6 +112,14 @@ def declaration_of(app: Flask, endpoint: str) -> Access | None:
     return rule if isinstance(rule, Access) else None
 
 
+def may_visit(endpoint: str) -> bool:
+    """Whether the current user passes ``endpoint``'s access declaration: the same rule the
+    request hook enforces, so pages show exactly the tabs and buttons that will not answer
+    403 (an undeclared endpoint is never shown)."""
+    rule = declaration_of(current_app._get_current_object(), endpoint)  # type: ignore[attr-defined]
+    return rule is not None and rule.admits(current_staff())
+
+
 def current_runtime() -> Runtime:
     """The runtime (settings, session factory, clock) of the current application.
 
@@ -243,4 +251,4 @@ def init_access(app: Flask) -> None:
 
     @app.context_processor
     def _access_context() -> dict[str, object]:
-        return {"current_staff": current_staff(), "role_label": role_label}
+        return {"current_staff": current_staff(), "role_label": role_label, "may_visit": may_visit}

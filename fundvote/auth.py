@@ -558,6 +558,21 @@ def find_user(uow: UnitOfWork, username: str) -> Principal | None:
     return None if user is None or not user.is_active else _principal(user)
 
 
+def staff_names(uow: UnitOfWork, user_ids: Iterable[int]) -> dict[int, str]:
+    """The display name of each staff user in ``user_ids`` (their username when the display
+    name is blank), for pages that show who did something; unknown ids are left out. Reads
+    only, one query."""
+    wanted = sorted({i for i in user_ids if isinstance(i, int)})
+    if not wanted:
+        return {}
+    rows = uow.session.execute(
+        select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(
+            StaffUser.id.in_(wanted)
+        )
+    )
+    return {row.id: (row.display_name.strip() or row.username) for row in rows}
+
+
 def _summaries(uow: UnitOfWork, users: list[StaffUser]) -> list[UserSummary]:
     rows = uow.session.execute(select(Community.id, Community.code))
     names: dict[int, str] = {row.id: row.code for row in rows}

@@ -26,7 +26,7 @@ from estate.errors import UndecryptableData
 from estate.models import Building, Community, Owner, Unit, UnitOwner
 from estate.personal import DataCipher, mask_id_number, mask_name, mask_phone, redact
 from estate.queries import Page, code_point_order, like_pattern, unit_codes_of_owners
-from estate.services import EXPORT_HEADER, export_roll, phone_purpose
+from estate.services import EXPORT_HEADER, export_header, export_roll, phone_purpose
 from estate.tables import read_table, write_table
 from notary.work import UnitOfWork
 from voting.members import Member, UnitHolding, group_members
@@ -348,7 +348,7 @@ def export(uow: UnitOfWork, code: str, fmt: str, *, clear_names: bool) -> bytes:
         if cells[column]:
             cells[column] = ";".join(mask_name(n) for n in cells[column].split(";"))
         rows.append(cells)
-    return write_table(table.header, rows, fmt, numeric={EXPORT_HEADER.index("area")})
+    return write_table(export_header(fmt), rows, fmt, numeric={EXPORT_HEADER.index("area")})
 
 
 def _community(s: Session, code: str) -> Community | None:

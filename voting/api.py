@@ -40,6 +40,7 @@ from voting.ballots import (
     result_dict,
     tally_ballot,
     update_draft,
+    use_plan_problems,
 )
 from voting.casting import cast_vote, parse_tracker, repeated_cast
 from voting.credentials import (
@@ -130,6 +131,7 @@ from voting.publication import Board, BoardRow, ObjectionInfo, RollLine, answer_
 from voting.receipt_pdf import MAX_PDF_BYTES as MAX_RECEIPT_PDF_BYTES
 from voting.receipt_pdf import RECEIPT_ATTACHMENT, is_pdf, receipt_from_pdf
 from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
+from voting.reminders import remind_non_voters
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
 from voting.turnout import Turnout, TurnoutLine
@@ -337,6 +339,7 @@ __all__ = [
     "record_proxy",
     "recount_roll",
     "reissue_link",
+    "remind_non_voters",
     "remove_attachment",
     "repeated_cast",
     "request_identity_code",
@@ -348,6 +351,7 @@ __all__ = [
     "tally_ballot",
     "turnout",
     "update_draft",
+    "use_plan_problems",
     "verify_identity",
     "void_paper_entry",
 ]

@@ -1,8 +1,10 @@
 """Issuing owners' personal links: issue, reissue, list as CSV, deliver.
 
 The token exists in clear only in what :func:`issue_links` / :func:`reissue_link` return,
-once. A lost link is never shown again: it is reissued, which revokes the old one (a database
-constraint allows one live link per member). Log entries name members by their opaque key;
+once. A lost link is never shown again: it is reissued, which revokes the old one and any
+reminder link (a database constraint allows one live link per member, and one live reminder
+link beside it: ``voting.reminders``, which never revokes the first link). Log entries name
+members by their opaque key;
 never a name, a phone or a token.
 """
 
@@ -107,6 +109,7 @@ def issue_links(
                 Credential.ballot_id == ballot.id,
                 Credential.revoked_at.is_(None),
                 Credential.proxy_id.is_(None),
+                Credential.is_reminder.is_(False),
             )
         )
     )

@@ -233,23 +233,34 @@ class Credential(Base):
     # phone or ID number on record, such as the developer); None when the owner passed the
     # check through the link.
     identity_verified_by: Mapped[int | None] = mapped_column(ID, nullable=True)
+    # A reminder link was sent to a member who had not voted, beside their first link (which
+    # stays valid: it may be on a printed slip); a newer reminder revokes the older one.
+    is_reminder: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (
-        # At most one live own link per member: reissuing revokes the old one first.
+        # At most one live own link and one live reminder link per member (reissuing revokes
+        # both first; a reminder revokes the member's previous reminder), and one live link
+        # per proxy.
         sa.Index(
             "uq_credential_live_member",
             "member_id",
             unique=True,
-            sqlite_where=sa.text("revoked_at IS NULL AND proxy_id IS NULL"),
-            postgresql_where=sa.text("revoked_at IS NULL AND proxy_id IS NULL"),
+            sqlite_where=sa.text("revoked_at IS NULL AND proxy_id IS NULL AND NOT is_reminder"),
+            postgresql_where=sa.text("revoked_at IS NULL AND proxy_id IS NULL AND NOT is_reminder"),
         ),
-        # At most one live link per proxy.
         sa.Index(
             "uq_credential_live_proxy",
             "proxy_id",
             unique=True,
             sqlite_where=sa.text("revoked_at IS NULL AND proxy_id IS NOT NULL"),
             postgresql_where=sa.text("revoked_at IS NULL AND proxy_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "uq_credential_live_reminder",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL AND is_reminder"),
+            postgresql_where=sa.text("revoked_at IS NULL AND is_reminder"),
         ),
     )
 

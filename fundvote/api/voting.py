@@ -28,7 +28,7 @@ from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url
 from fundvote.web.identity_code import send_identity_code
 from fundvote.web.verify import pending_text
-from fundvote.web.voting_desk import compose_message, outbox, start_slips
+from fundvote.web.voting_desk import compose_message, outbox, send_reminders, start_slips
 from voting.api import (
     CHOICES,
     PROBLEMS,
@@ -87,6 +87,14 @@ class IssuedSchema(Schema):
     slip_job = fields.String(
         allow_none=True,
         metadata={"description": "The slip job printing these links (with slips: true)"},
+    )
+
+
+class RemindedSchema(Schema):
+    ballot = fields.String(required=True)
+    sent = fields.Integer(required=True, metadata={"description": "Messages handed to the outbox"})
+    failed_member_keys = fields.List(
+        fields.String(), required=True, metadata={"description": "Members not reached"}
     )
 
 
@@ -455,6 +463,24 @@ def reissue(args: dict[str, Any], code: str, ref: str) -> Response:
         actor=require_staff().user_id,
     )
     return _issued_response(issued, args["send"])
+
+
+@blp.route("/communities/<code>/ballots/<ref>/links/remind", methods=["POST"])
+@blp.response(200, RemindedSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="The ballot does not take votes now")
+@staff(*ACTORS)
+def remind(code: str, ref: str) -> dict[str, Any]:
+    """Send every member who has not voted (and has a phone on record) a new link through the
+    outbox. The links already handed out stay valid until the member votes; the member's
+    previous reminder link stops working. The links are not returned; the log records the
+    count only."""
+    ballot_or_404(code, ref)
+    report = send_reminders(ref, require_staff().user_id)
+    return {
+        "ballot": ref,
+        "sent": report.sent,
+        "failed_member_keys": list(report.failed_member_keys),
+    }
 
 
 # -- owners: cast and receipt (public; the token is in the body) ------------------------------

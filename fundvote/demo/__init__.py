@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from estate import api as estate
 from fundvote.demo.roll import (
@@ -13,6 +14,7 @@ from fundvote.demo.roll import (
     demo_roll_csv,
 )
 from fundvote.runtime import Runtime
+from notary.api import FixedClock
 
 # Demo-only credentials, printed by `fundvote demo`; never use them on a real deployment.
 DEMO_STAFF: tuple[tuple[str, str, str, str], ...] = (
@@ -48,8 +50,15 @@ def load_demo(runtime: Runtime) -> DemoReport:
 
     if demo_exists(runtime):
         return DemoReport(loaded=False, units=0, owners=0)
-    runtime.run(estate.create_community, code=DEMO_CODE, name=DEMO_NAME, address=DEMO_ADDRESS)
-    summary = runtime.run(
+    from fundvote.demo.ballots import STORY_DAYS, load_demo_ballots
+
+    # The community and its roll come first in the log: recorded a day before the story's
+    # first (backdated) ballot, so the log's times run forward.
+    founding = replace(
+        runtime, clock=FixedClock(runtime.clock.now() - timedelta(days=STORY_DAYS + 1))
+    )
+    founding.run(estate.create_community, code=DEMO_CODE, name=DEMO_NAME, address=DEMO_ADDRESS)
+    summary = founding.run(
         estate.import_roll_file,
         community_code=DEMO_CODE,
         data=demo_roll_csv(),
@@ -66,7 +75,5 @@ def load_demo(runtime: Runtime) -> DemoReport:
             communities=[] if role == "admin" else [DEMO_CODE],
             display_name=display_name,
         )
-    from fundvote.demo.ballots import load_demo_ballots
-
     load_demo_ballots(runtime)
     return DemoReport(loaded=True, units=summary.units_created, owners=summary.owners_created)

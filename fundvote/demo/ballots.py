@@ -39,6 +39,11 @@ class DemoBallots:
     open_ref: str
 
 
+STORY_DAYS = 62
+"""How far before today the demo's story starts (the finished ballot's draft); the community
+and its roll are recorded before that, so the log's times run forward."""
+
+
 def _choose(rng: random.Random, agree: float, oppose: float) -> str:
     roll = rng.random()
     return "agree" if roll < agree else "oppose" if roll < agree + oppose else "abstain"
@@ -55,7 +60,7 @@ def _staff_id(runtime: Runtime, username: str) -> int:
 
 
 def _lift_ballot(runtime: Runtime, now: datetime, rng: random.Random) -> str:
-    clock = FixedClock(now - timedelta(days=62))
+    clock = FixedClock(now - timedelta(days=STORY_DAYS))
     runtime = replace(runtime, clock=clock)  # the story's own time, placed before today
     committee = _staff_id(runtime, "committee")
     info = runtime.run(

@@ -45,6 +45,7 @@ class _Unit:
     code: str
     building: str
     area_centi: int
+    kind: str = "flat"  # estate's unit kinds: flat, shop, parking
 
 
 def _flats(rng: random.Random) -> list[_Unit]:
@@ -62,12 +63,14 @@ def _flats(rng: random.Random) -> list[_Unit]:
 
 
 def _shops(rng: random.Random) -> list[_Unit]:
-    return [_Unit(f"S-{i:02d}", "S", rng.randint(3000, 12000)) for i in range(1, SHOP_COUNT + 1)]
+    return [
+        _Unit(f"S-{i:02d}", "S", rng.randint(3000, 12000), "shop") for i in range(1, SHOP_COUNT + 1)
+    ]
 
 
 def _parking(rng: random.Random) -> list[_Unit]:
     return [
-        _Unit(f"P-{i:03d}", "P", rng.choice((1250, 1320, 1380, 1500)))
+        _Unit(f"P-{i:03d}", "P", rng.choice((1250, 1320, 1380, 1500)), "parking")
         for i in range(1, PARKING_COUNT + 1)
     ]
 
@@ -133,7 +136,7 @@ def demo_roll_csv(seed: int = 20261122) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["unit", "building", "area", "owners", "developer", "owner_names", "owner_phones"]
+        ["unit", "building", "area", "owners", "developer", "owner_names", "owner_phones", "kind"]
     )
     for unit, holders, is_developer in rows:
         writer.writerow(
@@ -146,6 +149,7 @@ def demo_roll_csv(seed: int = 20261122) -> bytes:
                     "1" if is_developer else "",
                     ";".join(owners[k][0] for k in holders),
                     ";".join(owners[k][1] for k in holders),
+                    unit.kind,
                 ],
                 numeric={2},
             )

@@ -11,12 +11,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
+from estate import api as estate_api
 from estate.api import format_hundredths
 from fundvote.errors import error_text as error_text  # the one renderer, for the views
-from voting.api import CONSULTATION, MATTERS, TallyResult, Threshold
+from voting.api import (
+    CONSULTATION,
+    FUNDING_SOURCES,
+    MATTERS,
+    BallotInfo,
+    TallyResult,
+    Threshold,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -150,6 +159,39 @@ def threshold_rows(result: TallyResult) -> list[dict[str, Any]]:
     ]
 
 
+def building_label(code: str, name: str | None = None) -> str:
+    """The one label of a building on every page: its name with its code in brackets when
+    they differ ("3号楼 (03)"), else "Building 03" (a building imported without a name)."""
+    if name and name.strip() and name != code:
+        return str(_("%(name)s (%(code)s)", name=name, code=code))
+    return str(_("Building %(code)s", code=code))
+
+
+def building_labels(community_id: int) -> Mapping[str, str]:
+    """Code -> :func:`building_label` for the community's buildings (read once a request)."""
+    cache: dict[int, Mapping[str, str]] = g.setdefault("fundvote_building_labels", {})
+    if community_id not in cache:
+        from fundvote.access import current_runtime
+
+        rows = current_runtime().query(estate_api.buildings_of, community_id)
+        cache[community_id] = {code: building_label(code, name) for code, name in rows}
+    return cache[community_id]
+
+
+def scope_text(ballot: BallotInfo, community_id: int) -> str:
+    """A ballot's scope in words: the kind, then its buildings by their one label (or its
+    unit codes)."""
+    kind = str(SCOPE_LABELS[ballot.scope_kind])
+    if not ballot.scope_codes:
+        return kind
+    if ballot.scope_kind == "buildings":
+        labels = building_labels(community_id)
+        codes = [labels.get(c, building_label(c)) for c in ballot.scope_codes]
+    else:
+        codes = list(ballot.scope_codes)
+    return str(_("%(kind)s: %(codes)s", kind=kind, codes=_(", ").join(codes)))
+
+
 def init_ballot_labels(app: Flask) -> None:
     """Template filters and globals for the ballot and results templates."""
     app.add_template_filter(yuan, "yuan")
@@ -167,4 +209,8 @@ def init_ballot_labels(app: Flask) -> None:
             "choice_labels": CHOICE_LABELS,
             "channel_labels": CHANNEL_LABELS,
             "threshold_rows": threshold_rows,
+            "funding_sources": FUNDING_SOURCES,
+            "building_label": building_label,
+            "building_labels": building_labels,
+            "scope_text": scope_text,
         }

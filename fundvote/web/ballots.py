@@ -19,6 +19,8 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -48,6 +50,8 @@ from fundvote.inputs import MAX_FEN, MAX_YEAR, MIN_YEAR, parse_int, year_in_rang
 from fundvote.lifecycle import advance_ballot
 from fundvote.roles import is_committee_of
 from fundvote.web.ballot_labels import SHANGHAI, error_text, local_time
+from fundvote.web.results_file import results_file
+from fundvote.web.step_guide import MARK_LABELS, STEP_LABELS, GuideFacts, step_guide
 from notary.api import DomainError
 from voting import api as voting
 from voting.api import (
@@ -103,19 +107,42 @@ def index(code: str) -> str:
     )
 
 
+def guide_facts(info: BallotInfo) -> GuideFacts:
+    """The facts the step guide needs beyond the ballot's state: links, votes, paper entries
+    to resolve (two aggregate reads; the paper list only while paper ballots are entered)."""
+    rt = current_runtime()
+    counts = rt.query(voting.link_counts, info.ref)
+    to_resolve = 0
+    if info.status in ("open", "closed"):
+        entries = rt.query(voting.list_paper_entries, ballot_ref=info.ref)
+        to_resolve = sum(1 for e in entries if e.status in ("mismatch", "conflict"))
+    return GuideFacts(
+        links_issued=counts.live + counts.revoked,
+        votes_cast=counts.cast,
+        members=counts.members,
+        paper_to_resolve=to_resolve,
+    )
+
+
 @bp.get("/<ref>")
 @staff()
 def detail(code: str, ref: str) -> str:
     community = _community(code)
     info = _ballot(code, ref)
     rt = current_runtime()
+    now = rt.clock.now()
+    facts = guide_facts(info)
     return render_template(
         "ballots/detail.html",
         community=community,
         ballot=info,
         may_act=_may_act(),
-        now=rt.clock.now(),
-        accepts_votes=voting.accepts_votes(info, rt.clock.now()),
+        now=now,
+        accepts_votes=voting.accepts_votes(info, now),
+        guide=step_guide(info, facts, now),
+        facts=facts,
+        step_labels=STEP_LABELS,
+        mark_labels=MARK_LABELS,
     )
 
 
@@ -237,58 +264,116 @@ def _fen(text: str, label: str, *, blank_is_zero: bool) -> int:
     return fen
 
 
-def _questions(form: DraftForm) -> list[QuestionDraft]:
+class FieldProblems(dict[str, str]):
+    """Every problem found in the draft form, by the id of the field it belongs to (in the
+    form's order), each message already translated: the page shows them all at once."""
+
+    def check(self, name: str, read: Callable[[], Any]) -> Any:
+        """``read()``, or None after noting its ``FormProblem`` under field ``name``."""
+        try:
+            return read()
+        except FormProblem as exc:
+            self.setdefault(name, str(exc))
+            return None
+
+
+def _question_drafts(form: DraftForm, problems: FieldProblems) -> list[QuestionDraft]:
     out = []
-    for n, row in enumerate((r for r in form.questions if r["matter"] or r["text"].strip()), 1):
+    rows = [(i, r) for i, r in enumerate(form.questions, 1) if r["matter"] or r["text"].strip()]
+    if not rows:
+        problems.setdefault("q1_matter", _("A ballot needs at least one question."))
+    for slot, row in rows:
         if row["matter"] not in MATTER_KEYS:
-            raise FormProblem(_("Question %(n)s: choose its matter.", n=n))
+            problems[f"q{slot}_matter"] = _("Question %(n)s: choose its matter.", n=slot)
+            continue
+        if not row["text"].strip():
+            problems[f"q{slot}_text"] = _("Question %(n)s: write the question.", n=slot)
         plan = None
         if row["matter"] == "fund_use":
-            sources = {
-                key: _fen(
-                    row.get(f"src_{key}", ""),
-                    _("Question %(n)s, funding source", n=n),
-                    blank_is_zero=True,
-                )
-                for key in FUNDING_SOURCES
-            }
-            budget = _fen(
-                row.get("budget", ""), _("Question %(n)s, budget", n=n), blank_is_zero=False
-            )
-            plan = UsePlan(
-                repair=row.get("repair", ""),
-                budget_fen=budget,
-                sources=sources,
-                emergency=row.get("emergency", ""),
-            )
+            plan = _use_plan(slot, row, problems)
+            if plan is None:
+                continue
         out.append(QuestionDraft(row["matter"], row["text"], plan))
     return out
 
 
-def _content(form: DraftForm) -> DraftContent:
+def _use_plan(slot: int, row: Mapping[str, str], problems: FieldProblems) -> UsePlan | None:
+    """The question's use plan, or None after noting every problem at its field."""
+    before = len(problems)
+    label = _("Question %(n)s, funding source", n=slot)
+    sources = {
+        key: problems.check(
+            f"q{slot}_src_{key}",
+            partial(_fen, row.get(f"src_{key}", ""), label, blank_is_zero=True),
+        )
+        for key in FUNDING_SOURCES
+    }
+    budget = problems.check(
+        f"q{slot}_budget",
+        lambda: _fen(
+            row.get("budget", ""), _("Question %(n)s, budget", n=slot), blank_is_zero=False
+        ),
+    )
+    if not row.get("repair", "").strip():
+        problems[f"q{slot}_repair"] = _(
+            "Question %(n)s: say what repair the plan pays for.", n=slot
+        )
+    if len(problems) > before:
+        return None
+    clean = {k: v for k, v in sources.items() if v is not None}
+    found = voting.use_plan_problems(row.get("repair", ""), budget, clean)
+    if found:
+        message, params = found[0]
+        problems[f"q{slot}_budget"] = _(
+            "Question %(n)s: %(problem)s", n=slot, problem=_(message, **params)
+        )
+        return None
+    return UsePlan(
+        repair=row.get("repair", ""),
+        budget_fen=budget,
+        sources=clean,
+        emergency=row.get("emergency", ""),
+    )
+
+
+def _service_args(form: DraftForm) -> tuple[dict[str, Any], FieldProblems]:
+    """The service's arguments read from the form, with every problem found in it (the
+    service's own checks run only on a form without problems)."""
+    problems = FieldProblems()
+    if not form.title.strip():
+        problems["title"] = _("Give the ballot a title.")
+    opens_at = problems.check("opens_at", lambda: _local(form.opens_at, _("Voting opens")))
+    closes_at = problems.check("closes_at", lambda: _local(form.closes_at, _("Voting closes")))
+    if opens_at and closes_at and closes_at <= opens_at:
+        problems["closes_at"] = _("Voting must close after it opens.")
     if form.scope_kind == "buildings":
         codes: list[str] = form.buildings
+        if not codes:
+            problems["scope"] = _("Choose at least one building for the scope.")
     elif form.scope_kind == "units":
         codes = form.units.replace(",", " ").replace("，", " ").replace("、", " ").split()
+        if not codes:
+            problems["units"] = _("Enter at least one unit code for the scope.")
     else:
         codes = []
     days = form.publicity_days
     publicity_days = parse_int(days, lo=0, hi=9999) if days else None
     if days and publicity_days is None:
-        raise FormProblem(_("Publicity period: enter a whole number of days."))
-    return DraftContent(
-        title=form.title,
-        description=form.description,
-        opens_at=_local(form.opens_at, _("Voting opens")),
-        closes_at=_local(form.closes_at, _("Voting closes")),
-        questions=_questions(form),
-        scope_kind=form.scope_kind,
-        scope_codes=codes,
-        publicity_days=publicity_days,
-        disclosure=form.disclosure,
-        is_consultation=form.is_consultation,
-        identity_check=form.identity_check,
-    )
+        problems["publicity_days"] = _("Publicity period: enter a whole number of days.")
+    questions = _question_drafts(form, problems)
+    return {
+        "title": form.title,
+        "description": form.description,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "questions": questions,
+        "scope_kind": form.scope_kind,
+        "scope_codes": codes,
+        "publicity_days": publicity_days,
+        "disclosure": form.disclosure,
+        "is_consultation": form.is_consultation,
+        "identity_check": form.identity_check,
+    }, problems
 
 
 def _render_form(
@@ -297,6 +382,7 @@ def _render_form(
     *,
     ballot: BallotInfo | None,
     error: str | None = None,
+    problems: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     buildings = current_runtime().query(estate.buildings_of, community.id)
@@ -311,6 +397,7 @@ def _render_form(
         ballot=ballot,
         form=form,
         error=error,
+        problems=problems or {},
         buildings=buildings,
         matters=MATTER_KEYS,
         sources=FUNDING_SOURCES,
@@ -328,20 +415,21 @@ def _save(
         return _render_form(community, form, ballot=ballot)
     rt = current_runtime()
     actor = require_staff().user_id
+    args, problems = _service_args(form)
+    if problems:
+        return _render_form(community, form, ballot=ballot, problems=problems, status=422)
     try:
         info = save_draft(
             rt,
             community=community,
             ballot_ref=None if ballot is None else ballot.ref,
-            content=_content(form),
+            content=DraftContent(**args),
             actor=actor,
         )
         if ballot is None:
             flash(_("The draft is saved. Check it, attach the documents, then open it."), "ok")
         else:
             flash(_("The draft is saved."), "ok")
-    except FormProblem as exc:
-        return _render_form(community, form, ballot=ballot, error=str(exc), status=422)
     except DomainError as exc:
         return _render_form(
             community, form, ballot=ballot, error=error_text(exc), status=status_for(exc)
@@ -493,6 +581,16 @@ def _step_annul(ref: str, actor: int) -> str:
     return _("The ballot is annulled. The reasons are published with the results.")
 
 
+CONFIRMED_STEPS = ("open", "publish", "cancel")
+"""Steps that cannot be undone and are asked for twice: the button leads to a confirmation
+page (no JavaScript needed), whose form posts the step with ``confirmed=1``."""
+
+CONFIRMABLE_FROM: Mapping[str, tuple[str, ...]] = {
+    "open": ("draft",),
+    "publish": ("tallied",),
+    "cancel": ("draft", "open"),
+}
+
 STEPS: Mapping[str, Callable[[str, int], str]] = {
     "open": _step_open,
     "close": _step_close,
@@ -512,6 +610,8 @@ def step(code: str, ref: str, step: str) -> ResponseReturnValue:
     action = STEPS.get(step)
     if action is None:
         abort(404)
+    if step in CONFIRMED_STEPS and request.form.get("confirmed") != "1":
+        return redirect(url_for("ballots.confirm", code=code, ref=ref, step=step), 303)
     try:
         flash(action(info.ref, require_staff().user_id), "ok")
     except DomainError as exc:
@@ -519,6 +619,26 @@ def step(code: str, ref: str, step: str) -> ResponseReturnValue:
     if step == "tally":
         return redirect(url_for("ballots.tally", code=code, ref=ref))
     return _back(code, ref)
+
+
+@bp.get("/<ref>/confirm/<step>")
+@staff(*ACTORS)
+def confirm(code: str, ref: str, step: str) -> ResponseReturnValue:
+    """The confirmation page of an irreversible step: what it does, and one button."""
+    community = _community(code)
+    info = _ballot(code, ref)
+    if step not in CONFIRMED_STEPS:
+        abort(404)
+    if info.status not in CONFIRMABLE_FROM[step]:
+        flash(_("This step is not possible in the ballot's present state."), "error")
+        return _back(code, ref)
+    return render_template(
+        "ballots/confirm.html",
+        community=community,
+        ballot=info,
+        step=step,
+        facts=guide_facts(info),
+    )
 
 
 # --- turnout, tally, objections ----------------------------------------------------------
@@ -557,6 +677,39 @@ def tally(code: str, ref: str) -> str:
         report=report,
         board=board,
         may_act=_may_act(),
+    )
+
+
+@bp.get("/<ref>/results.csv")
+@staff()
+def results_csv(code: str, ref: str) -> ResponseReturnValue:
+    """The recorded tally as a CSV file for the committee (404 before counting)."""
+    return _results_download(code, ref, "csv")
+
+
+@bp.get("/<ref>/results.xlsx")
+@staff()
+def results_xlsx(code: str, ref: str) -> ResponseReturnValue:
+    """The recorded tally as an XLSX workbook for the committee (404 before counting)."""
+    return _results_download(code, ref, "xlsx")
+
+
+def _results_download(code: str, ref: str, fmt: str) -> ResponseReturnValue:
+    _community(code)
+    info = _ballot(code, ref)
+    report = current_runtime().query(voting.get_tally, info.ref)
+    if report is None:
+        abort(404)
+    mimetype = (
+        "text/csv"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return send_file(
+        io.BytesIO(results_file(report, fmt)),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=f"results-{info.ref}.{fmt}",
     )
 
 

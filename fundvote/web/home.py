@@ -1,8 +1,9 @@
-"""The home page."""
+"""The home page, and the icon browsers ask for at ``/favicon.ico``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from fundvote.access import current_runtime, current_staff, public
 from fundvote.auth import CommunityRef, communities_for, public_communities
@@ -23,3 +24,11 @@ def index() -> str:
         overdue = rt.query(voting.overdue_objections, ids)
         return render_template("home.html", communities=communities, overdue=overdue)
     return render_template("home.html", communities=[], public=rt.query(public_communities))
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon() -> ResponseReturnValue:
+    """Browsers that ask for ``/favicon.ico`` before reading the page's icon link get the
+    SVG icon the pages link to (``templates/static/favicon.svg``)."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)

@@ -51,6 +51,7 @@ from werkzeug.datastructures import FileStorage
 
 from estate.api import CommunityInfo
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.auth import staff_names
 from fundvote.roles import is_committee_of
 from fundvote.urls import public_base_url, public_url
 from fundvote.web.ballot_labels import error_text, local_time
@@ -81,6 +82,7 @@ from voting.api import (
     member_id_for_unit,
     record_proxy,
     reissue_link,
+    remind_non_voters,
     revoke_proxy,
     sender_from_env,
     void_paper_entry,
@@ -137,6 +139,7 @@ def links(code: str, ref: str) -> ResponseReturnValue:
         cast=counts.cast,
         slip_jobs=_slip_jobs(code, ref),
         reissue_statuses=REISSUE_STATUSES,
+        now=current_runtime().clock.now(),
         **ctx,
     )
 
@@ -203,6 +206,61 @@ def reissue(code: str, ref: str) -> ResponseReturnValue:
         report=report,
         **ctx,
     )
+
+
+@bp.post("/links/remind")
+@staff(*ACTORS)
+def remind(code: str, ref: str) -> ResponseReturnValue:
+    """Send every member who has not voted a fresh link; their first links stay valid."""
+    _context(code, ref)
+    try:
+        report = send_reminders(ref, require_staff().user_id)
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(
+            _(
+                "Reminders for %(sent)s phone(s) of members who have not voted were written "
+                "to the outbox for delivery; %(failed)s could not be written. Their earlier "
+                "links still work.",
+                sent=report.sent,
+                failed=len(report.failed_member_keys),
+            ),
+            "ok",
+        )
+    return _back("voting_desk.links", code, ref)
+
+
+def send_reminders(ref: str, actor: int) -> DeliveryReport:
+    """Remind the ballot's non-voters (one unit of work, logged with the count), then hand
+    each reminder to the outbox: the use case the page and the JSON API share."""
+    rt = current_runtime()
+    issued = rt.run(remind_non_voters, ballot_ref=ref, base_url=public_base_url(), actor=actor)
+    return rt.query(
+        deliver_links, issued=issued, cipher=rt.cipher, outbox=outbox(), compose=compose_reminder
+    )
+
+
+def compose_reminder(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
+    """The reminder's text message, in Chinese: a new link, and the old one still works."""
+    with force_locale("zh_Hans"):
+        subject = _(
+            "%(community)s: reminder to vote on “%(title)s”",
+            community=issued.community_name,
+            title=issued.ballot_title,
+        )
+        body = _(
+            "%(community)s owners' vote “%(title)s”: units %(units)s have not voted yet. "
+            "Vote with this link: %(url)s (a link you received earlier, or your printed "
+            "slip, works too). Voting closes at %(closes)s (Beijing time). Do not forward "
+            "this link. Nobody will ask you for a password.",
+            community=issued.community_name,
+            title=issued.ballot_title,
+            units=" ".join(link.unit_codes),
+            url=link.url,
+            closes=local_time(issued.closes_at),
+        )
+    return subject, body
 
 
 def start_slips(issued: IssuedLinks, actor: int) -> SlipJob | None:
@@ -337,6 +395,7 @@ def paper(code: str, ref: str) -> ResponseReturnValue:
         entries=entries,
         to_resolve=to_resolve,
         me=principal.user_id,
+        staff_names=current_runtime().query(staff_names, [e.entered_by for e in entries]),
         may_confirm=is_committee_of(principal, ctx["community"].id),
         paper_status_labels=PAPER_STATUS_LABELS,
         **ctx,

@@ -58,6 +58,11 @@ def texts(locator: Locator) -> list[str]:
     return [t.strip() for t in locator.all_inner_texts()]
 
 
+def status_of_db(rt: Runtime, ref: str) -> str:
+    """The ballot's status as stored (not as a page shows it)."""
+    return ballots.ballot_in_community(rt.session_factory(), CODE, ref).status
+
+
 def submit(page: Page, action_suffix: str) -> None:
     """Press the visible submit button of the form whose action ends with ``action_suffix``."""
     button = page.locator(f'form[action$="{action_suffix}"] button[type=submit]:visible')
@@ -369,9 +374,20 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     assert [q.matter for q in info.questions] == ["manager", "other"]
     assert info.opens_at.isoformat() == "2026-11-01T03:00:00+00:00"
 
-    # Open it: the roll is frozen (six members, 678.15 m²).
+    # The step guide: the draft is written, the documents come next.
+    guide = page.locator("ol.guide-steps")
+    assert guide.locator('[aria-current="step"]').get_attribute("data-step") == "documents"
+    assert guide.locator(".guide-done").count() == 1
+
+    # Open it: a confirmation page first (no JavaScript needed), then the roll is frozen
+    # (six members, 678.15 m²).
+    with page.expect_navigation():
+        page.locator('a[href$="/confirm/open"]').first.click()
+    assert page.url.endswith(f"/ballots/{ref}/confirm/open"), page.url
+    assert status_of_db(rt, ref) == "draft"
     submit(page, "/steps/open")
     assert status_of(page) == "open"
+    assert guide.locator('[aria-current="step"]').get_attribute("data-step") == "links"
     assert page.locator("dd.mono").count() >= 1  # the roll fingerprint
     info = ballots.ballot_in_community(rt.session_factory(), CODE, ref)
     assert (info.roll_heads, info.roll_area_centi) == (HEADS, ROLL_AREA)
@@ -395,8 +411,10 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     assert status_of(page) == "tallied"
     check_question_results(page, outcomes={1: True, 2: False})
 
-    # Publish from the count page.
+    # Publish from the count page, through its confirmation page.
     rt.clock.advance(hours=2)  # type: ignore[attr-defined]
+    submit(page, "/confirm/publish")
+    assert status_of_db(rt, ref) == "tallied"
     submit(page, "/steps/publish")
     assert status_of(page) == "published"
     published = ballots.ballot_in_community(rt.session_factory(), CODE, ref)

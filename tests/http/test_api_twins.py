@@ -55,9 +55,12 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "ballots.step": tuple(("POST", f"{_BALLOT}/{step}") for step in STEPS),
     "ballots.answer": (("POST", f"{_BALLOT}/objections/{{objection_id}}/answer"),),
     "ballots.objections": (("GET", f"{_BALLOT}/objections"),),
+    "ballots.results_csv": (("GET", f"{_BALLOT}/tally"),),
+    "ballots.results_xlsx": (("GET", f"{_BALLOT}/tally"),),
     # the voting desk: links, slips, paper ballots, proxies
     "voting_desk.issue": (("POST", f"{_BALLOT}/links"),),
     "voting_desk.reissue": (("POST", f"{_BALLOT}/links/reissue"),),
+    "voting_desk.remind": (("POST", f"{_BALLOT}/links/remind"),),
     "voting_desk.paper_enter": (("POST", f"{_BALLOT}/paper"),),
     "voting_desk.paper_void": (("POST", f"{_BALLOT}/paper/{{entry_id}}/void"),),
     "voting_desk.proxy_record": (("POST", f"{_BALLOT}/proxies"),),

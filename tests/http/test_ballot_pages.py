@@ -91,7 +91,7 @@ def test_create_from_the_form_converts_yuan_exactly(
     assert info.opens_at.hour == 0 and info.opens_at.utcoffset() == timedelta(0)
     detail = client.get(base(ref)).get_data(as_text=True)
     assert "三号楼电梯更新" in detail and "12,345.67" in detail
-    assert f"/c/{COMMUNITY_CODE}/ballots/{ref}/steps/open" in detail
+    assert f"/c/{COMMUNITY_CODE}/ballots/{ref}/confirm/open" in detail
 
 
 def test_form_reads_full_width_thousands_separators(
@@ -158,7 +158,7 @@ def test_the_whole_journey(rt: Runtime, client: FlaskClient, login: Login) -> No
     login("committee")
     info = draft(rt, code=COMMUNITY_CODE)
     ref = info.ref
-    assert post(client, base(f"{ref}/steps/open")).status_code == 302
+    assert post(client, base(f"{ref}/steps/open"), {"confirmed": "1"}).status_code == 302
     detail = client.get(base(ref)).get_data(as_text=True)
     assert "notice-ok" in detail or "roll" in detail.lower()
     at(rt, info.opens_at)
@@ -178,7 +178,7 @@ def test_the_whole_journey(rt: Runtime, client: FlaskClient, login: Login) -> No
     tally = client.get(base(f"{ref}/tally")).get_data(as_text=True)
     assert "&gt;= 2/3" in tally and "&gt; 1/2" in tally
     assert "mark-no" in tally  # quorum not met: 3 of 6 heads
-    assert post(client, base(f"{ref}/steps/publish")).status_code == 302
+    assert post(client, base(f"{ref}/steps/publish"), {"confirmed": "1"}).status_code == 302
     with rt.session_factory() as s:
         assert ballots.get_ballot(s, ref).status == "published"
         bid = ballots.ballot_id_for_ref(s, ref)
@@ -215,7 +215,8 @@ def test_readers_see_but_cannot_act(
     info = draft(rt, code=COMMUNITY_CODE)
     assert client.get(base()).status_code == 200
     page = client.get(base(info.ref)).get_data(as_text=True)
-    assert "steps/open" not in page and "三号楼" in page
+    assert "steps/open" not in page and "confirm/open" not in page and "三号楼" in page
+    assert client.get(base(f"{info.ref}/confirm/open")).status_code == 403
     assert client.get(base("new")).status_code == 403
     assert post(client, base(f"{info.ref}/steps/open")).status_code == 403
     assert client.get(base(f"{info.ref}/turnout")).status_code == 200

@@ -174,6 +174,8 @@ def test_paper_double_entry_through_the_pages(
     )
     page = first.get(url(ref, "paper")).get_data(as_text=True)
     assert "To resolve" in page and "Void this entry" in page
+    # Who keyed each entry is shown by name, never as a user id.
+    assert "Test committee (you)" in page and not re.search(r">#\d+", page)
     # No hash and no file: refused with a message.
     response = first.post(
         url(ref, "paper"), data={**form, "unit": "1-101", "csrf_token": csrf_token(first)}

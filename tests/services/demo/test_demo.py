@@ -38,6 +38,19 @@ def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
         )
         assert cast_open is not None and 0 < cast_open < current.roll_heads
 
+    with runtime.session_factory() as s:
+        kinds = dict(s.execute(select(Unit.kind, func.count()).group_by(Unit.kind)).all())
+        shop_kinds = set(s.scalars(select(Unit.kind).where(Unit.code.like("S-%"))))
+        parking_kinds = set(s.scalars(select(Unit.kind).where(Unit.code.like("P-%"))))
+        entries = list(store.entries(s, "demo"))
+    # Shops and parking spaces are their own kinds of unit, not flats.
+    assert shop_kinds == {"shop"} and parking_kinds == {"parking"}
+    assert kinds["parking"] == 60 and kinds["shop"] > 0 and kinds["flat"] > 1000
+    # The log's times run forward: the community and roll come before the backdated ballots.
+    times = [e.data["at"] for e in entries]
+    assert times == sorted(times)
+    assert entries[0].data["type"].startswith("estate.")
+
     links = demo_owner_links(runtime, "http://127.0.0.1:8000")
     assert len(links) == 5 and all(link.startswith("http://127.0.0.1:8000/v/") for link in links)
     assert {role for _u, role, _n, _p in DEMO_STAFF} == {

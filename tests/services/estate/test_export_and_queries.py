@@ -139,3 +139,43 @@ def test_search_is_case_insensitive_on_every_database(runtime: Runtime, communit
         assert [u.code for u in list_units(s, "JB01", search="a-1").items] == ["A-1"]
         assert [u.code for u in list_units(s, "JB01", search="alice").items] == ["A-1"]
         assert [o.key for o in list_owners(s, "JB01", search="LTD").items] == ["k1"]
+
+
+def test_xlsx_export_has_chinese_headers_and_numeric_areas(loaded: Runtime) -> None:
+    import io
+    from decimal import Decimal
+
+    import openpyxl
+
+    from estate.roll import CHINESE_TITLES
+
+    book = openpyxl.load_workbook(io.BytesIO(_export(loaded, "xlsx")))
+    try:
+        sheet = book.active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=False))
+        header = [c.value for c in rows[0]]
+        assert header == [
+            "房号",
+            "楼栋",
+            "面积（m²）",
+            "业主编号",
+            "建设单位持有",
+            "业主姓名",
+            "类型",
+        ]
+        assert header == [
+            CHINESE_TITLES[k]
+            for k in ("unit", "building", "area", "owners", "developer", "owner_names", "kind")
+        ]
+        areas = [row[2] for row in rows[1:]]
+        assert all(c.data_type == "n" and c.number_format == "0.00" for c in areas)
+        assert [Decimal(str(c.value)) for c in areas] == [
+            Decimal("89.37"),
+            Decimal("89.37"),
+            Decimal("120.05"),
+            Decimal("64"),
+        ]
+        assert all(c.data_type == "s" for c in rows[1][:2])  # codes stay text
+    finally:
+        book.close()
