@@ -70,6 +70,20 @@ class IssuedLinks:
     links: tuple[IssuedLink, ...]
     identity_check: str = "none"  # the ballot's check, which the message announces
 
+    @classmethod
+    def of(cls, ballot: Ballot, community: Community, links: Iterable[IssuedLink]) -> IssuedLinks:
+        """The links of ``ballot`` in ``community``, with everything the slips and messages
+        read from them (the ballot's identity check included)."""
+        return cls(
+            ballot.ref,
+            ballot.title,
+            community.code,
+            community.name,
+            ballot.closes_at,
+            tuple(links),
+            ballot.identity_check,
+        )
+
 
 def issue_links(
     uow: UnitOfWork,
@@ -156,15 +170,7 @@ def issue_links(
         omit_none=True,
     )
     links = _issued(s, ballot.id, community.id, chosen, tokens, base_url)
-    return IssuedLinks(
-        ballot.ref,
-        ballot.title,
-        community.code,
-        community.name,
-        ballot.closes_at,
-        links,
-        ballot.identity_check,
-    )
+    return IssuedLinks.of(ballot, community, links)
 
 
 def reissue_link(
@@ -225,15 +231,7 @@ def reissue_link(
         omit_none=True,
     )
     links = _issued(s, ballot.id, community.id, [_row(member)], {member.id: token}, base_url)
-    return IssuedLinks(
-        ballot.ref,
-        ballot.title,
-        community.code,
-        community.name,
-        ballot.closes_at,
-        links,
-        ballot.identity_check,
-    )
+    return IssuedLinks.of(ballot, community, links)
 
 
 def links_csv(

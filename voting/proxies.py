@@ -328,9 +328,7 @@ def issue_proxy_link(
         area_centi=member.area_centi,
         url=link_url(base_url, token),
     )
-    return IssuedLinks(
-        ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, (link,)
-    )
+    return IssuedLinks.of(ballot, community, (link,))
 
 
 def _person_forms(

@@ -92,9 +92,7 @@ def remind_non_voters(
         omit_none=True,
     )
     links = _issued(s, ballot.id, community.id, reachable, tokens, base_url)
-    return IssuedLinks(
-        ballot.ref, ballot.title, community.code, community.name, ballot.closes_at, links
-    )
+    return IssuedLinks.of(ballot, community, links)
 
 
 def _reachable(s: Session, members: list[_Member]) -> list[_Member]:

@@ -242,7 +242,9 @@ def send_reminders(ref: str, actor: int) -> DeliveryReport:
 
 
 def compose_reminder(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
-    """The reminder's text message, in Chinese: a new link, and the old one still works."""
+    """The reminder's text message, in Chinese: a new link, and the old one still works; like
+    the first message it names the community, says whether an identity check follows and
+    carries the sender's 【signature】 (:func:`compose_message`)."""
     with force_locale("zh_Hans"):
         subject = _(
             "%(community)s: reminder to vote on “%(title)s”",
@@ -252,15 +254,16 @@ def compose_reminder(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
         body = _(
             "%(community)s owners' vote “%(title)s”: units %(units)s have not voted yet. "
             "Vote with this link: %(url)s (a link you received earlier, or your printed "
-            "slip, works too). Voting closes at %(closes)s (Beijing time). Do not forward "
-            "this link. Nobody will ask you for a password.",
+            "slip, works too). %(check)s Voting closes at %(closes)s (Beijing time). Do not "
+            "forward this link. Nobody will ask you for a password.",
             community=issued.community_name,
             title=issued.ballot_title,
             units=" ".join(link.unit_codes),
             url=link.url,
+            check=_identity_sentence(issued),
             closes=local_time(issued.closes_at),
         )
-    return subject, body
+    return subject, _signed(body)
 
 
 def start_slips(issued: IssuedLinks, actor: int) -> SlipJob | None:
@@ -287,20 +290,12 @@ def compose_message(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
     community, says whether opening the link asks the owner to confirm who they are, and
     starts with the registered sender's 【signature】 when one is set
     (``FUNDVOTE_SMS_SIGNATURE``)."""
-    signature = current_runtime().settings.sms_signature
     with force_locale("zh_Hans"):
         subject = _(
             "%(community)s: vote on “%(title)s”",
             community=issued.community_name,
             title=issued.ballot_title,
         )
-        if issued.identity_check == "none":
-            check = _("No identity check follows: the link opens your ballot.")
-        else:
-            check = _(
-                "After opening the link you will be asked to confirm who you are before you "
-                "see your ballot."
-            )
         body = _(
             "%(community)s owners' vote “%(title)s” for units %(units)s. Open your personal "
             "link to read the proposal and vote: %(url)s . %(check)s Voting closes at "
@@ -310,12 +305,26 @@ def compose_message(issued: IssuedLinks, link: IssuedLink) -> tuple[str, str]:
             title=issued.ballot_title,
             units=" ".join(link.unit_codes),
             url=link.url,
-            check=check,
+            check=_identity_sentence(issued),
             closes=local_time(issued.closes_at),
         )
-    if signature:
-        body = f"【{signature}】{body}"
-    return subject, body
+    return subject, _signed(body)
+
+
+def _identity_sentence(issued: IssuedLinks) -> str:
+    """Whether opening the link asks the owner to confirm who they are (in the locale set)."""
+    if issued.identity_check == "none":
+        return _("No identity check follows: the link opens your ballot.")
+    return _(
+        "After opening the link you will be asked to confirm who you are before you see your "
+        "ballot."
+    )
+
+
+def _signed(body: str) -> str:
+    """``body`` after the registered SMS sender's 【signature】, when one is set."""
+    signature = current_runtime().settings.sms_signature
+    return f"【{signature}】{body}" if signature else body
 
 
 def _send(issued: IssuedLinks) -> DeliveryReport:

@@ -150,3 +150,28 @@ def test_remind_api_twin(
     runtime.clock.advance(days=8)  # type: ignore[attr-defined]
     late = client.post(path, headers=committee)
     assert late.status_code == 409 and late.mimetype == "application/problem+json"
+
+
+def test_a_reminder_says_an_identity_check_follows_and_carries_the_signature(
+    client: FlaskClient,
+    login: Login,
+    runtime: Runtime,
+    community: int,
+    outbox_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Like the first message: the community by name, the sender's signature, and the
+    sentence about the identity check when the ballot asks for one."""
+    from dataclasses import replace
+
+    monkeypatch.setattr(runtime, "settings", replace(runtime.settings, sms_signature="江滨业委会"))
+    import_rows(runtime, COMMUNITY_CODE)
+    ref = open_ballot(runtime, code=COMMUNITY_CODE, identity_check="sms_code").ref
+    login("committee")
+    issue(client, ref)
+    client.post(url(ref, "links/remind"), data={"csrf_token": csrf_token(client)})
+    bodies = [p.read_text("utf-8") for p in sorted(outbox_dir.iterdir())]
+    assert bodies
+    for body in bodies:
+        assert "【江滨业委会】" in body
+        assert "打开链接后需先核验身份" in body and "无需身份核验" not in body
