@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from estate.models import Community
+from estate.settings import change_settings
 from fundvote.cli import main
 from fundvote.runtime import Runtime
 from tests.http.conftest import COMMUNITY_CODE
@@ -53,12 +52,16 @@ def rt(runtime: Runtime, community: int) -> Runtime:
 
 
 def _rules(rt: Runtime, *, deemed: bool) -> None:
-    """The community's deemed-majority clause (the settings page is another part's work)."""
-    with rt.session_factory.begin() as s:
-        s.execute(
-            sa.update(Community)
-            .where(Community.code == COMMUNITY_CODE)
-            .values(deemed_majority_enabled=deemed)
+    """The community's deemed-majority clause, set as the committee sets it (off by default)."""
+    if deemed:
+        rt.run(
+            change_settings,
+            community_code=COMMUNITY_CODE,
+            actor=1,
+            may_set_rules=True,
+            may_set_holder=False,
+            basis="管理规约第十二条：未参与表决的业主视为同意多数意见",
+            deemed_majority_enabled=True,
         )
 
 
