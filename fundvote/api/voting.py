@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, jsonify
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from estate.api import format_hundredths
@@ -31,11 +32,13 @@ from fundvote.web.verify import pending_text
 from fundvote.web.voting_desk import compose_message, outbox, send_reminders, start_slips
 from voting.api import (
     CHOICES,
+    MAX_RECEIPT_PDF_BYTES,
     PROBLEMS,
     IssuedLinks,
     PaperEntryInfo,
     ProxyPerson,
     Receipt,
+    ReceiptCheck,
     check_receipt,
     confirm_identity,
     deliver_links,
@@ -47,6 +50,7 @@ from voting.api import (
     list_paper_entries,
     list_proxies,
     member_id_for_unit,
+    receipt_from_pdf,
     record_proxy,
     reissue_link,
     revoke_proxy,
@@ -200,6 +204,10 @@ class VerifyRequestSchema(Schema):
     receipt = fields.Raw(
         required=True, metadata={"description": "The receipt, as an object or as its JSON text"}
     )
+
+
+class ReceiptPdfUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "The receipt PDF"})
 
 
 class CheckSchema(Schema):
@@ -548,7 +556,35 @@ def verify(args: dict[str, Any]) -> Any:
         problem = embedded_json_problem(raw)
         if problem is not None:
             return refuse(422, problem, errors={"json": {"receipt": [problem]}})
-    result = rt.query(check_receipt, receipt_json=raw)
+    return _check_json(rt.query(check_receipt, receipt_json=raw))
+
+
+@blp.route("/receipts/verify/pdf", methods=["POST"])
+@blp.arguments(ReceiptPdfUploadSchema, location="files")
+@blp.response(200, CheckSchema)
+@blp.alt_response(413, schema=ProblemSchema, description="Larger than a receipt PDF can be")
+@blp.alt_response(
+    422, schema=ProblemSchema, description="Not a PDF, or a PDF that holds no fundvote receipt"
+)
+@blp.alt_response(404, schema=ProblemSchema, description="The receipt names no known community")
+@blp.doc(security=[])
+@public
+def verify_pdf(files: dict[str, Any]) -> Any:
+    """Check the receipt carried by a receipt PDF (multipart field ``file``), as the verify
+    page does with an uploaded PDF: the receipt is read from the file attached inside it, within
+    bounded sizes, then checked like ``POST /receipts/verify``. Reads only."""
+    upload = files["file"]
+    data = upload.stream.read(MAX_RECEIPT_PDF_BYTES + 1)
+    if len(data) > MAX_RECEIPT_PDF_BYTES:
+        abort(413)
+    text = receipt_from_pdf(data)  # MalformedReceipt (422) for anything but a receipt PDF
+    problem = embedded_json_problem(text)
+    if problem is not None:
+        return refuse(422, problem, errors={"files": {"file": [problem]}})
+    return _check_json(current_runtime().query(check_receipt, receipt_json=text))
+
+
+def _check_json(result: ReceiptCheck) -> dict[str, Any]:
     return {
         "is_valid": result.is_valid,
         "is_signature_valid": result.is_signature_valid,

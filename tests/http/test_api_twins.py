@@ -79,7 +79,7 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "owner.receipt_pdf": (("POST", "/api/v1/receipt/pdf"),),
     "owner.document": (("GET", f"{_RESULTS}/documents/{{attachment_id}}"),),
     # anyone
-    "verify.check": (("POST", "/api/v1/receipts/verify"),),
+    "verify.check": (("POST", "/api/v1/receipts/verify"), ("POST", "/api/v1/receipts/verify/pdf")),
     "results.participation": (("GET", f"{_RESULTS}/participation"),),
     "results.objections": (("GET", f"{_RESULTS}/objections"),),
     "results.notice": (("GET", f"{_RESULTS}/notice"),),

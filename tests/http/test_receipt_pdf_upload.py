@@ -137,3 +137,32 @@ def test_a_tampered_pdf_receipt_does_not_check_out(
     forged = _with_embedded(body, b"/Length %d" % len(body))
     page = upload(client, forged).get_data(as_text=True)
     assert "does not check out" in page
+
+
+def api_upload(client: FlaskClient, data: bytes):  # type: ignore[no-untyped-def]
+    stream, length, boundary = stream_encode_multipart(
+        {"file": FileStorage(io.BytesIO(data), "receipt.pdf")}, use_tempfile=False
+    )
+    return client.post(
+        "/api/v1/receipts/verify/pdf",
+        input_stream=stream,
+        content_length=length,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def test_the_api_checks_a_receipt_pdf_as_the_page_does(
+    client: FlaskClient, voted: tuple[str, Receipt]
+) -> None:
+    token, receipt = voted
+    pdf = client.get(f"/v/{token}/receipt.pdf").data
+    checked = api_upload(client, pdf)
+    assert checked.status_code == 200, checked.get_json()
+    body = checked.get_json()
+    assert body["is_valid"] is True and body["tracker"] == receipt.tracker
+    assert body == client.post("/api/v1/receipts/verify", json={"receipt": receipt.text}).json
+    foreign = api_upload(client, b"%PDF-1.4\n%%EOF\n")
+    assert foreign.status_code == 422 and foreign.mimetype == "application/problem+json"
+    not_pdf = api_upload(client, b"hello")
+    assert not_pdf.status_code == 422 and not_pdf.mimetype == "application/problem+json"
+    assert api_upload(client, b"%PDF-" + b"0" * (5 * 1024 * 1024)).status_code == 413
