@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from fundvote.app import create_app
@@ -78,3 +79,33 @@ def phone(chromium: object, tmp_path: Path) -> Iterator[object]:
         yield context
     finally:
         context.close()
+
+
+@pytest.fixture
+def desktop(chromium: Browser) -> Iterator[BrowserContext]:
+    """A desktop-sized browser context (its own cookies) that accepts downloads."""
+    context = chromium.new_context(
+        accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def submit(page: Page, action_suffix: str) -> None:
+    """Press the visible submit button of the form whose action ends with ``action_suffix``."""
+    button = page.locator(f'form[action$="{action_suffix}"] button[type=submit]:visible')
+    assert button.count() == 1, f"no single submit button for {action_suffix} on {page.url}"
+    with page.expect_navigation():
+        button.click()
+
+
+def committee_login(page: Page, base: str, username: str, password: str) -> None:
+    """Sign in as staff user ``username`` on the login page."""
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "/login" not in page.url, page.inner_text("main")

@@ -24,12 +24,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page
 
 from fundvote.auth import add_user
 from fundvote.runtime import Runtime
 from fundvote.tick import record_due_finality, sign_due_checkpoints
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, committee_login, submit
 from tests.browser.voting_data import COMMUNITY_NAME, make_roll
 from voting import api as voting
 from voting.casting import cast_vote
@@ -45,23 +45,6 @@ PROXY_PHONE = "13512345678"
 AUTHORIZATION = "授权委托书：赵六委托其子赵小六代为表决。".encode()
 # unit -> choice of the owners who vote themselves (each passes the SMS check first)
 OWN_VOTES = {"03-101": "agree", "03-102": "oppose", "05-101": "agree"}
-
-
-@pytest.fixture
-def desktop(chromium: Browser) -> BrowserContext:
-    context = chromium.new_context(
-        accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="zh-CN"
-    )
-    yield context  # type: ignore[misc]
-    context.close()
-
-
-def submit(page: Page, action_suffix: str) -> None:
-    """Press the visible submit button of the form whose action ends with ``action_suffix``."""
-    button = page.locator(f'form[action$="{action_suffix}"] button[type=submit]:visible')
-    assert button.count() == 1, f"no single submit button for {action_suffix} on {page.url}"
-    with page.expect_navigation():
-        button.click()
 
 
 def next_step(page: Page) -> str | None:
@@ -112,11 +95,7 @@ def test_committee_follows_the_guide_to_final_with_sms_codes_and_a_person_proxy(
         display_name="业委会主任",
     )
     page = desktop.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", "chair")
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    committee_login(page, base, "chair", PASSWORD)
 
     # 1. The draft: one whole-community question; an SMS code before voting.
     page.goto(f"{base}/c/{CODE}/ballots/new")

@@ -24,7 +24,7 @@ from fundvote.auth import add_user
 from fundvote.runtime import Runtime
 from fundvote.tick import sign_due_checkpoints
 from notary import store
-from tests.browser.conftest import PHONE, LiveServer
+from tests.browser.conftest import PHONE, LiveServer, committee_login, submit
 from tests.browser.voting_data import (
     AREAS,
     COMMUNITY_NAME,
@@ -63,30 +63,11 @@ def status_of_db(rt: Runtime, ref: str) -> str:
     return ballots.ballot_in_community(rt.session_factory(), CODE, ref).status
 
 
-def submit(page: Page, action_suffix: str) -> None:
-    """Press the visible submit button of the form whose action ends with ``action_suffix``."""
-    button = page.locator(f'form[action$="{action_suffix}"] button[type=submit]:visible')
-    assert button.count() == 1, f"no single submit button for {action_suffix} on {page.url}"
-    with page.expect_navigation():
-        button.click()
-
-
 @pytest.fixture
 def no_js_phone(chromium: Browser) -> Iterator[BrowserContext]:
     """A phone context with JavaScript switched off."""
     options: dict[str, Any] = dict(PHONE)
     context = chromium.new_context(accept_downloads=True, java_script_enabled=False, **options)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def desktop(chromium: Browser) -> Iterator[BrowserContext]:
-    context = chromium.new_context(
-        accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="zh-CN"
-    )
     try:
         yield context
     finally:
@@ -280,15 +261,6 @@ EXPECTED_TESTS = {
 }
 
 
-def committee_login(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert "/login" not in page.url, page.inner_text("main")
-
-
 def status_of(page: Page) -> str:
     classes = page.locator("span.status").first.get_attribute("class") or ""
     match = re.search(r"status-(\w+)", classes)
@@ -351,7 +323,7 @@ def test_committee_runs_a_ballot_to_its_public_notice(
         display_name="业委会主任",
     )
     page = desktop.new_page()
-    committee_login(page, base, "chair")
+    committee_login(page, base, "chair", PASSWORD)
 
     # A draft through the web form: two whole-community questions.
     page.goto(f"{base}/c/{CODE}/ballots/new")
