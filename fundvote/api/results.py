@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort
+from flask import Response
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
@@ -21,12 +21,14 @@ from fundvote.api import API_PREFIX, ProblemSchema, file_download
 from fundvote.api.ballots import BoardSchema
 from fundvote.api.common import ApiBlueprint
 from fundvote.api.objections import ObjectionSchema, objection_json
-from fundvote.recount import board_csv, board_document, roll_csv
+from fundvote.recount import board_document
 from fundvote.web.notice import notice_pdf
 from fundvote.web.results import (
+    board_file_response,
     notice_response,
     public_ballot,
     public_community,
+    roll_file_response,
     send_public_document,
 )
 from voting import api as voting
@@ -116,12 +118,6 @@ def _board(code: str, ref: str) -> Board:
     return current_runtime().query(voting.board, info.ref)
 
 
-def _csv(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @blp.route("/board", methods=["GET"])
 @blp.response(200, BoardSchema)
 @blp.alt_response(404, schema=ProblemSchema, description=_MISSING)
@@ -144,11 +140,7 @@ def board(code: str, ref: str) -> dict[str, Any]:
 def board_file(code: str, ref: str, position: int) -> Response:
     """Question ``position``'s ballots as the ``unit,choice`` CSV ``fundvote tally`` reads
     (``named`` mode only)."""
-    listing = _board(code, ref)
-    data = board_csv(listing, position)
-    if data is None:
-        abort(404)
-    return _csv(data, f"board-{listing.ballot.ref}-q{position}.csv")
+    return board_file_response(_board(code, ref), position)
 
 
 @blp.route("/roll", methods=["GET"])
@@ -163,4 +155,4 @@ def roll(code: str, ref: str) -> Response:
     mode only), for ``fundvote tally``."""
     info = public_ballot(code, ref)
     lines = current_runtime().query(voting.recount_roll, info.ref)
-    return _csv(roll_csv(lines), f"roll-{info.ref}.csv")
+    return roll_file_response(info.ref, lines)

@@ -17,6 +17,7 @@ participation wait for publication (the page says so). Never a name, phone or ow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
@@ -37,6 +38,7 @@ from voting.api import (
     BoardRow,
     RecountRollWithheld,
     ResultsNotPublished,
+    RollLine,
     parse_tracker,
 )
 
@@ -139,6 +141,20 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
     return response
 
 
+def board_file_response(listing: Board, position: int) -> Response:
+    """Question ``position``'s ballots as the ``unit,choice`` CSV download, for the page and
+    the API alike; 404 when the board lists no units (tracker mode) or has no such question."""
+    data = board_csv(listing, position)
+    if data is None:
+        abort(404)
+    return _download(data, "text/csv", f"board-{listing.ballot.ref}-q{position}.csv")
+
+
+def roll_file_response(ballot_ref: str, lines: Sequence[RollLine]) -> Response:
+    """The frozen roll as the roll-format CSV download, for the page and the API alike."""
+    return _download(roll_csv(lines), "text/csv", f"roll-{ballot_ref}.csv")
+
+
 @bp.get("/<ref>/board.json")
 @public
 def board_json(code: str, ref: str) -> Response:
@@ -150,11 +166,7 @@ def board_json(code: str, ref: str) -> Response:
 @public
 def board_file(code: str, ref: str, position: int) -> Response:
     """Question ``position``'s ballots as ``unit,choice`` (named mode only)."""
-    listing = _published_board(code, ref)
-    data = board_csv(listing, position)
-    if data is None:
-        abort(404)
-    return _download(data, "text/csv", f"board-{listing.ballot.ref}-q{position}.csv")
+    return board_file_response(_published_board(code, ref), position)
 
 
 @bp.get("/<ref>/roll.csv")
@@ -166,7 +178,7 @@ def roll_file(code: str, ref: str) -> Response:
         lines = current_runtime().query(voting.recount_roll, info.ref)
     except (ResultsNotPublished, RecountRollWithheld):
         abort(404)
-    return _download(roll_csv(lines), "text/csv", f"roll-{info.ref}.csv")
+    return roll_file_response(info.ref, lines)
 
 
 @bp.get("/<ref>/participation")
