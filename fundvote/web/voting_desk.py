@@ -198,13 +198,16 @@ def reissue(code: str, ref: str) -> ResponseReturnValue:
         flash(error_text(exc), "error")
         return _back("voting_desk.links", code, ref)
     report = _send(issued) if request.form.get("send") == "1" else None
+    return _new_link_page(issued, report, ctx)
+
+
+def _new_link_page(
+    issued: IssuedLinks, report: DeliveryReport | None, ctx: dict[str, Any]
+) -> ResponseReturnValue:
+    """The page that shows a link just issued (reissued or a proxy's), once, with its QR code."""
     link = issued.links[0]
     return render_template(
-        "desk/reissued.html",
-        link=link,
-        qr=qr_data_uri(link.url, scale=5),
-        report=report,
-        **ctx,
+        "desk/reissued.html", link=link, qr=qr_data_uri(link.url, scale=5), report=report, **ctx
     )
 
 
@@ -552,10 +555,7 @@ def proxy_link(code: str, ref: str, proxy_id: int) -> ResponseReturnValue:
     except DomainError as exc:
         flash(error_text(exc), "error")
         return _back("voting_desk.proxies", code, ref)
-    link = issued.links[0]
-    return render_template(
-        "desk/reissued.html", link=link, qr=qr_data_uri(link.url, scale=5), report=None, **ctx
-    )
+    return _new_link_page(issued, None, ctx)
 
 
 # -- identity confirmed by the committee ------------------------------------------------------
