@@ -36,6 +36,7 @@ from estate.roll import RollProblem
 from fundvote import auth
 from fundvote.access import is_api_path
 from fundvote.health import is_database_unavailable
+from ledger import errors as ledger_errors
 from notary import checkpoint, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
@@ -131,6 +132,15 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     estate_errors.SettingChangeForbidden: 403,
     estate_errors.InvalidSetting: 422,
     estate_errors.NoSettingChanged: 422,
+    # ledger: the books
+    ledger_errors.BooksNotOpen: 404,
+    ledger_errors.AccountNotFound: 404,
+    ledger_errors.EntryNotFound: 404,
+    ledger_errors.UnbalancedEntry: 422,
+    ledger_errors.InvalidEntry: 422,
+    ledger_errors.InsufficientFunds: 409,
+    ledger_errors.IdempotencyConflict: 409,
+    ledger_errors.AlreadyReversed: 409,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,

@@ -14,6 +14,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "notary.store",
     "estate.models",
     "voting.models",
+    "ledger.models",
     "fundvote.accounts",
 )
 

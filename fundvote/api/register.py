@@ -15,12 +15,13 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import FileStorage
 
-from estate.api import MAX_FILE_BYTES, RollRejected, format_hundredths, import_roll_file
+from estate.api import MAX_FILE_BYTES, RollRejected, format_hundredths
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import AREA, ApiBlueprint
 from fundvote.api.fields import Count, Text
+from fundvote.books import import_roll_with_books
 from fundvote.errors import error_text, problem_response, roll_problem_text, status_for
 
 ROLL_MAX_BYTES = MAX_FILE_BYTES  # the roll reader refuses anything larger anyway
@@ -291,7 +292,7 @@ def roll_import(files: dict[str, Any], code: str) -> Any:
     rt = current_runtime()
     try:
         summary = rt.run(
-            import_roll_file,
+            import_roll_with_books,
             community_code=code,
             data=content,
             filename=name or "roll.csv",

@@ -108,14 +108,14 @@ def community_group() -> None:
 @click.option("--address", default="", help="Postal address.")
 def community_add(code: str, name: str, address: str) -> None:
     """Create community CODE named NAME (the code also names its evidence log)."""
-    from estate.api import create_community
+    from fundvote.books import create_community_with_books
 
     name = text_argument(name, what="fundvote community add: NAME", limit=MAX_NAME_CHARS)
     address = text_argument(
         address, what="fundvote community add: --address", limit=MAX_ADDRESS_CHARS, required=False
     )
     with _runtime() as rt:
-        info = rt.run(create_community, code=code, name=name, address=address)
+        info = rt.run(create_community_with_books, code=code, name=name, address=address)
     click.echo(f"community {info.code} created: {info.name}")
 
 
@@ -134,13 +134,17 @@ def roll_group() -> None:
 )
 def roll_import(code: str, file: str, all_problems: bool) -> None:
     """Import FILE (CSV or XLSX) into community CODE: all rows or none."""
-    from estate.api import import_roll_file
+    from fundvote.books import import_roll_with_books
 
     data = _read(file)
     with _runtime() as rt:
         try:
             s = rt.run(
-                import_roll_file, community_code=code, data=data, filename=file, cipher=rt.cipher
+                import_roll_with_books,
+                community_code=code,
+                data=data,
+                filename=file,
+                cipher=rt.cipher,
             )
         except RollRejected as exc:
             if all_problems:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from estate import api as estate
+from fundvote import books
 from fundvote.demo.roll import (
     DEMO_ADDRESS,
     DEMO_BUILDING_NAMES,
@@ -57,9 +58,11 @@ def load_demo(runtime: Runtime) -> DemoReport:
     founding = replace(
         runtime, clock=FixedClock(runtime.clock.now() - timedelta(days=STORY_DAYS + 1))
     )
-    founding.run(estate.create_community, code=DEMO_CODE, name=DEMO_NAME, address=DEMO_ADDRESS)
+    founding.run(
+        books.create_community_with_books, code=DEMO_CODE, name=DEMO_NAME, address=DEMO_ADDRESS
+    )
     summary = founding.run(
-        estate.import_roll_file,
+        books.import_roll_with_books,
         community_code=DEMO_CODE,
         data=demo_roll_csv(),
         filename="jiangbin-roll.csv",

@@ -29,10 +29,10 @@ from estate.api import (
     RollProblem,
     RollRejected,
     format_hundredths,
-    import_roll_file,
 )
 from fundvote import register_data as data
 from fundvote.access import current_runtime, require_community, require_staff, staff
+from fundvote.books import import_roll_with_books
 from fundvote.errors import roll_problem_text, status_for
 from fundvote.inputs import parse_int
 
@@ -248,7 +248,11 @@ def roll_import(code: str) -> ResponseReturnValue:
     rt = current_runtime()
     try:
         summary: ImportSummary = rt.run(
-            import_roll_file, community_code=code, data=content, filename=name, cipher=rt.cipher
+            import_roll_with_books,
+            community_code=code,
+            data=content,
+            filename=name,
+            cipher=rt.cipher,
         )
     except RollRejected as exc:
         problems: list[RollProblem] = exc.problems

@@ -36,7 +36,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Raise sites whose message is a variable that provably holds an N_ msgid: the relay is named
 # here with the function that builds the messages (its N_ literals are extracted and checked by
 # test_i18n like every other msgid).
-RELAYS = {("voting/use_plans.py", "InvalidUsePlan"): "use_plan_problems"}
+RELAYS = {
+    ("voting/use_plans.py", "InvalidUsePlan"): "use_plan_problems",
+    ("ledger/posting_rules.py", "InvalidEntry"): "entry_problems",
+    ("ledger/posting_rules.py", "UnbalancedEntry"): "entry_problems",
+}
 SERVER_FAULT_SAMPLES = ("LogCorrupt", "SigningKeyMissing", "DataKeyMissing")
 
 
