@@ -82,6 +82,8 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import community_settings as community_settings_views
     from fundvote.web import health as health_views
     from fundvote.web import home as home_views
+    from fundvote.web import ledger as ledger_views
+    from fundvote.web import ledger_public as ledger_public_views
     from fundvote.web import owner as owner_views
     from fundvote.web import register as register_views
     from fundvote.web import results as results_views
@@ -117,6 +119,10 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(voting_desk_views.bp)
     app.register_blueprint(slip_pages_views.bp)
     app.register_blueprint(community_settings_views.bp)
+    app.register_blueprint(ledger_views.bp)
+    app.register_blueprint(ledger_views.overview_bp)
+    app.register_blueprint(ledger_public_views.bp)
+    app.register_blueprint(ledger_public_views.owner_bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

@@ -37,6 +37,7 @@ from fundvote import auth
 from fundvote.access import is_api_path
 from fundvote.health import is_database_unavailable
 from ledger import errors as ledger_errors
+from ledger import report_errors as ledger_report_errors
 from notary import checkpoint, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
@@ -141,6 +142,13 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ledger_errors.InsufficientFunds: 409,
     ledger_errors.IdempotencyConflict: 409,
     ledger_errors.AlreadyReversed: 409,
+    # ledger: reports, statement links, publication
+    ledger_report_errors.ReportPeriodInvalid: 422,
+    ledger_report_errors.ReportNotFound: 404,
+    ledger_report_errors.ReportAlreadyPublished: 409,
+    ledger_report_errors.UnitNotFound: 404,
+    ledger_report_errors.OwnerNotFound: 404,
+    ledger_report_errors.StatementLinkInvalid: 404,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,

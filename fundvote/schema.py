@@ -15,6 +15,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "estate.models",
     "voting.models",
     "ledger.models",
+    "ledger.report_models",
     "fundvote.accounts",
 )
 

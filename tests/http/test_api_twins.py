@@ -87,6 +87,11 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "results.board_json": (("GET", f"{_RESULTS}/board"),),
     "results.board_file": (("GET", f"{_RESULTS}/board/q{{position}}"),),
     "results.roll_file": (("GET", f"{_RESULTS}/roll"),),
+    # the ledger's reports, publication and owners' statement links
+    "ledger.download": (("GET", "/api/v1/communities/{code}/ledger/reports/{report}"),),
+    "ledger.publish_report": (("POST", "/api/v1/communities/{code}/ledger/publications"),),
+    "ledger.issue_statement_link": (("POST", "/api/v1/communities/{code}/ledger/statement-links"),),
+    "ledger_public.published_pdf": (("GET", "/api/v1/results/{code}/ledger/{kind}/{period}"),),
 }
 """Web endpoint -> the API operations (method, OpenAPI path) that do what it does."""
 

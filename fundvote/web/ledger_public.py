@@ -1,0 +1,112 @@
+"""Public ledger pages: published reports under ``/r/<code>/ledger`` and an owner's
+statement link ``/s/<token>``. No login; nothing personal (unit codes only).
+
+- ``/r/<code>/ledger/`` the community's published reports, each with its content
+  fingerprint and the log checkpoint that anchors it;
+- ``/r/<code>/ledger/<kind>/<period>/`` a published report, re-rendered from the ledger for
+  its period, with the stored fingerprint and whether today's figures still match it;
+  ``report.pdf`` the same as PDF;
+- ``/s/<token>`` an owner's own units' statements (``?year=``): a link reissued by the
+  committee stops working at once. Works on a phone, without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
+
+from fundvote.access import current_runtime, public
+from fundvote.errors import error_text, status_for
+from fundvote.inputs import parse_int
+from fundvote.ledger_reports import today
+from fundvote.web.ledger_files import report_file
+from fundvote.web.results import public_community
+from ledger import api as ledger
+from ledger.api import PublicationInfo
+from notary.api import DomainError
+
+bp = Blueprint("ledger_public", __name__, url_prefix="/r/<code>/ledger")
+owner_bp = Blueprint("ledger_owner", __name__, url_prefix="/s")
+
+REPORT_NAMES = {"fund_disclosure": "disclosure", "public_income": "public-income"}
+
+
+def _published(code: str, kind: str, period: str) -> tuple[PublicationInfo, Any, bool]:
+    rt = current_runtime()
+    try:
+        info = rt.query(ledger.get_publication, code, kind, period[:16])
+        report = rt.query(ledger.build_report, code, kind, period[:16])
+    except DomainError:
+        abort(404)
+    return info, report, ledger.content_sha256(report) == info.content_sha256
+
+
+@bp.get("/")
+@public
+def index(code: str) -> ResponseReturnValue:
+    community = public_community(code)
+    items = current_runtime().query(ledger.list_publications, code)
+    return render_template(
+        "ledger/public_index.html", community=community, items=items, names=REPORT_NAMES
+    )
+
+
+@bp.get("/<kind>/<period>/")
+@public
+def published(code: str, kind: str, period: str) -> ResponseReturnValue:
+    community = public_community(code)
+    info, report, matches = _published(code, kind, period)
+    return render_template(
+        "ledger/public_report.html",
+        community=community,
+        info=info,
+        report=report,
+        name=REPORT_NAMES[kind],
+        matches=matches,
+    )
+
+
+@bp.get("/<kind>/<period>/report.pdf")
+@public
+def published_pdf(code: str, kind: str, period: str) -> ResponseReturnValue:
+    community = public_community(code)
+    info, report, _matches = _published(code, kind, period)
+    return report_file(
+        REPORT_NAMES[kind],
+        report,
+        community,
+        "pdf",
+        f"{code}-{kind}-{info.period}",
+        anchor=info,
+    )
+
+
+@owner_bp.get("/<token>")
+@public
+def statement(token: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    try:
+        access = rt.query(ledger.open_statement_link, token[:100])
+    except DomainError as error:
+        return render_template("ledger/owner_invalid.html", message=error_text(error)), (
+            status_for(error)
+        )
+    now = today(rt)
+    year = parse_int(request.args.get("year", "")[:4], lo=1990, hi=now.year) or now.year
+    start = date(year, 1, 1)
+    end = min(date(year, 12, 31), now)
+    statements = [
+        rt.query(ledger.unit_statement, access.community_code, unit, start, end)
+        for unit in access.unit_codes
+    ]
+    response = render_template(
+        "ledger/owner.html",
+        access=access,
+        statements=statements,
+        year=year,
+        years=list(range(now.year, max(now.year - 10, 1989), -1)),
+    )
+    return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
