@@ -155,6 +155,12 @@ class World:
             "username": "nobody",
             "step": "close",
             "filename": "fundvote.css",
+            "number": "1",
+            "report": "trial-balance",
+            "kind": "fund_disclosure",
+            "period": "2025",
+            "fmt": "csv",
+            "n": "1",
         }
 
     def rules(self) -> Iterator[tuple[str, str, list[str]]]:
