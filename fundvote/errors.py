@@ -37,6 +37,7 @@ from fundvote import auth
 from fundvote.access import is_api_path
 from fundvote.health import is_database_unavailable
 from ledger import errors as ledger_errors
+from ledger import funds_errors
 from notary import checkpoint, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
@@ -141,6 +142,14 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ledger_errors.InsufficientFunds: 409,
     ledger_errors.IdempotencyConflict: 409,
     ledger_errors.AlreadyReversed: 409,
+    # ledger: money in (deposits, interest, public income)
+    funds_errors.FundOperationForbidden: 403,
+    funds_errors.UnitNotInBooks: 404,
+    funds_errors.DuplicateBankReference: 409,
+    funds_errors.FirstDepositExists: 409,
+    funds_errors.NothingToAllocate: 422,
+    funds_errors.PublicIncomeShort: 409,
+    funds_errors.StatementRejected: 422,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,
