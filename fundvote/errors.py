@@ -38,6 +38,7 @@ from fundvote.access import is_api_path
 from fundvote.health import is_database_unavailable
 from ledger import errors as ledger_errors
 from ledger import funds_errors
+from ledger.funds_errors import StatementProblem
 from notary import checkpoint, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
@@ -252,6 +253,11 @@ def error_text(error: DomainError) -> str:
 
 def roll_problem_text(problem: RollProblem) -> str:
     """One problem of a rejected roll (or ballots) file in the user's language."""
+    return _translated(problem.message, {k: str(v) for k, v in problem.params.items()})
+
+
+def statement_problem_text(problem: StatementProblem) -> str:
+    """One problem of a rejected bank statement file in the user's language."""
     return _translated(problem.message, {k: str(v) for k, v in problem.params.items()})
 
 

@@ -353,23 +353,12 @@ def _statement_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[
         problem = StatementProblem(
             line=exc.line, field=exc.field, message=exc.message, params=dict(exc.params)
         )
-        raise StatementRejected(
-            N_("The statement was rejected: %(count)s problem; nothing was imported."),
-            [problem],
-            count=1,
-        ) from None
+        raise StatementRejected([problem]) from None
     return table.header, table.records
 
 
 def _rejected(problems: list[StatementProblem]) -> StatementRejected:
-    n = len(problems)
-    return StatementRejected(
-        N_("The statement was rejected: %(count)s problem; nothing was imported.")
-        if n == 1
-        else N_("The statement was rejected: %(count)s problems; nothing was imported."),
-        problems,
-        count=n,
-    )
+    return StatementRejected(problems)
 
 
 def import_statement(

@@ -76,6 +76,12 @@ class StatementRejected(DomainError):
 
     code = "statement-rejected"
 
-    def __init__(self, message: str, problems: list[StatementProblem], **params: object) -> None:
-        super().__init__(message, **params)
+    def __init__(self, problems: list[StatementProblem]) -> None:
+        n = len(problems)
+        super().__init__(
+            N_("The statement was rejected: %(count)s problem; nothing was imported.")
+            if n == 1
+            else N_("The statement was rejected: %(count)s problems; nothing was imported."),
+            count=n,
+        )
         self.problems = problems
