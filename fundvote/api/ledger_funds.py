@@ -215,6 +215,19 @@ class TransferSchema(Schema):
     shares_fen = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
+class StatementProblemSchema(Schema):
+    line = fields.Integer(required=True, metadata={"description": "1 is the header line"})
+    field = fields.String(required=True, metadata={"description": "Column, or '' for the row"})
+    message = fields.String(required=True, metadata={"description": "In the caller's language"})
+
+
+class StatementRejectedSchema(ProblemSchema):
+    problems = fields.List(
+        fields.Nested(StatementProblemSchema),
+        metadata={"description": "For a rejected statement: every problem, line by line"},
+    )
+
+
 def _rejected(exc: StatementRejected) -> Any:
     return problem_response(
         status_for(exc),

@@ -60,7 +60,7 @@ def test_the_authority_records_deposits_while_it_holds_the_fund(
 ) -> None:
     login("authority")
     html = client.get(PAGE + "/fund").get_data(as_text=True)
-    assert 'action="/c/demo/ledger/deposits"' in html and "住房" in html or "deposits" in html
+    assert 'action="/c/demo/ledger/deposits"' in html
     done = post(client, PAGE + "/deposits", DEPOSIT)
     assert done.status_code == 302, done.get_data(as_text=True)
     assert _balance(rt, "2101.1-101") == -100_000
