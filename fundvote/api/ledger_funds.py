@@ -254,7 +254,8 @@ def _upload(files: dict[str, Any]) -> tuple[bytes, str]:
 def _errors(*codes: int) -> Any:
     def decorate(view: Any) -> Any:
         for status in codes:
-            view = blp.alt_response(status, schema=ProblemSchema, description=_ERRORS[status])(view)
+            schema = StatementRejectedSchema if status == 422 else ProblemSchema
+            view = blp.alt_response(status, schema=schema, description=_ERRORS[status])(view)
         return view
 
     return decorate
