@@ -409,10 +409,10 @@ def import_statement(
             total_fen=sum(int(r.amount_fen) for r in rows),
             is_replay=True,
         )
+    columns = [h.strip().lower() for h in header]
+    at = columns.index("reference") if "reference" in columns else None
     references = [
-        cells[header.index("reference")].strip()
-        for _line, cells in records
-        if "reference" in header and header.index("reference") < len(cells)
+        cells[at].strip() for _line, cells in records if at is not None and at < len(cells)
     ]
     known = _active_references(s, community_id, references)
     lines, problems = parse_statement(header, records, unit_codes=units, known_references=known)

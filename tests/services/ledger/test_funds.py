@@ -34,6 +34,7 @@ from ledger.api import (
     top_up_alerts,
     transfer_public_income,
 )
+from tests.conftest import requires_postgres
 from tests.services.ledger.conftest import CODE
 
 D = date(2026, 1, 5)
@@ -347,3 +348,32 @@ def test_public_income_costs_and_transfer_by_area(books: Runtime) -> None:
     assert books.query(posted_balances, CODE) == {
         b.code: b.balance_fen for b in books.query(balances, CODE)
     }
+
+
+@requires_postgres
+def test_parallel_deposits_with_one_reference_post_once(books: Runtime) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(n: int) -> str:
+        try:
+            _deposit(books, "1-101" if n % 2 else "1-102", 100 + n, "SAME", first=False)
+        except DuplicateBankReference:
+            return "refused"
+        return "posted"
+
+    def twice(_: int) -> bool:
+        return _import(books, STATEMENT).is_replay
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+        replays = list(pool.map(twice, range(6)))
+    assert outcomes.count("posted") == 1 and outcomes.count("refused") == 7
+    assert replays.count(False) == 1 and replays.count(True) == 5
+    assert books.query(posted_balances, CODE)["1001"] == _balance(books, "1001")
+
+
+def test_a_reference_already_recorded_is_refused_whatever_the_header_case(books: Runtime) -> None:
+    _deposit(books, "1-101", 100, "K1")
+    with pytest.raises(StatementRejected) as caught:
+        _import(books, "Date,Unit,Amount,Reference\n2026-01-02,1-102,1.00,K1\n")
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "reference")]
