@@ -44,7 +44,15 @@ from estate.settings import (
     current_settings,
     settings_history,
 )
-from estate.tables import MAX_FILE_BYTES, csv_cells, neutralise_formula, write_table
+from estate.tables import (
+    MAX_FILE_BYTES,
+    Table,
+    UnreadableTable,
+    csv_cells,
+    neutralise_formula,
+    read_table,
+    write_table,
+)
 from notary.work import UnitOfWork
 
 
@@ -76,7 +84,9 @@ __all__ = [
     "RollRow",
     "SettingChangeForbidden",
     "SettingChangeInfo",
+    "Table",
     "UndecryptableData",
+    "UnreadableTable",
     "apportion",
     "buildings_of",
     "change_settings",
@@ -94,6 +104,7 @@ __all__ = [
     "neutralise_formula",
     "parse_hundredths",
     "parse_roll",
+    "read_table",
     "settings_history",
     "write_table",
 ]

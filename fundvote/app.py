@@ -83,6 +83,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import health as health_views
     from fundvote.web import home as home_views
     from fundvote.web import ledger as ledger_views
+    from fundvote.web import ledger_funds as ledger_funds_views
     from fundvote.web import ledger_public as ledger_public_views
     from fundvote.web import owner as owner_views
     from fundvote.web import register as register_views
@@ -123,6 +124,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(ledger_views.overview_bp)
     app.register_blueprint(ledger_public_views.bp)
     app.register_blueprint(ledger_public_views.owner_bp)
+    app.register_blueprint(ledger_funds_views.bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

@@ -37,7 +37,9 @@ from fundvote import auth
 from fundvote.access import is_api_path
 from fundvote.health import is_database_unavailable
 from ledger import errors as ledger_errors
+from ledger import funds_errors
 from ledger import report_errors as ledger_report_errors
+from ledger.funds_errors import StatementProblem
 from notary import checkpoint, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
@@ -149,6 +151,14 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ledger_report_errors.UnitNotFound: 404,
     ledger_report_errors.OwnerNotFound: 404,
     ledger_report_errors.StatementLinkInvalid: 404,
+    # ledger: money in (deposits, interest, public income)
+    funds_errors.FundOperationForbidden: 403,
+    funds_errors.UnitNotInBooks: 404,
+    funds_errors.DuplicateBankReference: 409,
+    funds_errors.FirstDepositExists: 409,
+    funds_errors.NothingToAllocate: 422,
+    funds_errors.PublicIncomeShort: 409,
+    funds_errors.StatementRejected: 422,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,
@@ -251,6 +261,11 @@ def error_text(error: DomainError) -> str:
 
 def roll_problem_text(problem: RollProblem) -> str:
     """One problem of a rejected roll (or ballots) file in the user's language."""
+    return _translated(problem.message, {k: str(v) for k, v in problem.params.items()})
+
+
+def statement_problem_text(problem: StatementProblem) -> str:
+    """One problem of a rejected bank statement file in the user's language."""
     return _translated(problem.message, {k: str(v) for k, v in problem.params.items()})
 
 

@@ -16,6 +16,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "voting.models",
     "ledger.models",
     "ledger.report_models",
+    "ledger.funds_models",
     "fundvote.accounts",
 )
 

@@ -185,6 +185,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.ledger import blp as ledger_blp
 
     api.register_blueprint(ledger_blp)
+    from fundvote.api.ledger_funds import blp as ledger_funds_blp
+
+    api.register_blueprint(ledger_funds_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

@@ -30,6 +30,7 @@ _BALLOTS = "/api/v1/communities/{code}/ballots"
 _BALLOT = _BALLOTS + "/{ref}"
 _RESULTS = "/api/v1/results/{code}/ballots/{ref}"
 _STAFF = "/api/v1/staff/{username}"
+_LEDGER = "/api/v1/communities/{code}/ledger"
 
 TWINS: dict[str, tuple[Operation, ...]] = {
     # staff accounts
@@ -46,6 +47,13 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     # community settings
     "community_settings.rules": (("PATCH", "/api/v1/communities/{code}/settings"),),
     "community_settings.fund_holder": (("PATCH", "/api/v1/communities/{code}/settings"),),
+    # the fund's money in and public income
+    "ledger_funds.deposit": (("POST", f"{_LEDGER}/deposits"),),
+    "ledger_funds.deposit_import": (("POST", f"{_LEDGER}/deposits/import"),),
+    "ledger_funds.interest": (("POST", f"{_LEDGER}/interest"),),
+    "ledger_funds.reconciliation": (("POST", f"{_LEDGER}/reconciliation"),),
+    "ledger_funds.public_income_record": (("POST", f"{_LEDGER}/public-income"),),
+    "ledger_funds.public_income_transfer": (("POST", f"{_LEDGER}/public-income/transfers"),),
     # ballots: drafts, documents, lifecycle, objections
     "ballots.new": (("POST", _BALLOTS),),
     "ballots.edit": (("PUT", _BALLOT),),

@@ -1,0 +1,74 @@
+"""``fundvote ledger deposit-import COMMUNITY FILE``: import a bank statement of deposits.
+
+The same use case as the fund page and the JSON API
+(:func:`fundvote.ledger_funds.import_statement_as`), on behalf of the staff user named by
+``--by``, who must hold the community's fund (an authority user while the authority holds
+it, the committee once the owners' assembly does). Every row or none; a rejected file exits
+with status 2 and names its first problem (``--all-problems``: every one, one a line);
+the same file imported again posts nothing and says so.
+
+The ``ledger`` group is created here; :data:`LEDGER_COMMANDS` lists this file's commands so
+that whichever module owns the group can add them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from estate.api import find_community, format_hundredths
+from fundvote import auth
+from fundvote.cli.common import cli_runtime, fail, read_file
+from fundvote.ledger_funds import import_statement_as
+from ledger.api import StatementProblem, StatementRejected
+
+
+def _problem(file: str, p: StatementProblem) -> str:
+    where = f"line {p.line}" + (f", {p.field}" if p.field else "")
+    return f"{file}: {where}: {p.message % p.params if p.params else p.message}"
+
+
+@click.command("deposit-import")
+@click.argument("code")
+@click.argument("file")
+@click.option("--by", "username", required=True, help="The staff user who holds the fund.")
+@click.option("--all-problems", is_flag=True, help="On rejection, print every problem.")
+def deposit_import_command(code: str, file: str, username: str, all_problems: bool) -> None:
+    """Import FILE (CSV or XLSX: date,unit,amount,reference) as deposits into CODE's
+    sub-accounts: every row or none, one entry for the file."""
+    data = read_file(file, "statement file")
+    with cli_runtime() as rt:
+        user = rt.query(auth.find_user, username)
+        if user is None:
+            fail(f"fundvote ledger deposit-import: {username} is not an active staff user")
+        if rt.query(find_community, code) is None:
+            fail(f"fundvote: There is no community {code}.")
+        try:
+            done = import_statement_as(rt, user, code, data=data, filename=file)
+        except StatementRejected as exc:
+            shown = exc.problems if all_problems else exc.problems[:1]
+            for problem in shown[:-1]:
+                click.echo(_problem(file, problem), err=True)
+            more = len(exc.problems) - len(shown)
+            suffix = f" (and {more} more)" if more else ""
+            fail(f"{_problem(file, shown[-1])}{suffix} (rejected, nothing imported)")
+    if done.is_replay:
+        click.echo(f"{file}: imported before as entry {done.entry.number}; nothing new was posted")
+        return
+    click.echo(
+        f"{file}: {done.rows} deposits ({done.first_deposits} first), "
+        f"{format_hundredths(done.total_fen)} yuan, entry {done.entry.number}, "
+        f"log entry {done.entry.log_index}, sha256 {done.statement_sha256}"
+    )
+
+
+LEDGER_COMMANDS = (deposit_import_command,)
+"""This module's ``fundvote ledger`` commands."""
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The funds ledger: deposits, imports."""
+
+
+for _command in LEDGER_COMMANDS:
+    ledger_group.add_command(_command)
