@@ -15,6 +15,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "estate.models",
     "voting.models",
     "ledger.models",
+    "ledger.project_models",
     "fundvote.accounts",
 )
 
