@@ -83,6 +83,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import health as health_views
     from fundvote.web import home as home_views
     from fundvote.web import owner as owner_views
+    from fundvote.web import projects as projects_views
     from fundvote.web import register as register_views
     from fundvote.web import results as results_views
     from fundvote.web import slip_pages as slip_pages_views
@@ -117,6 +118,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(voting_desk_views.bp)
     app.register_blueprint(slip_pages_views.bp)
     app.register_blueprint(community_settings_views.bp)
+    app.register_blueprint(projects_views.bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

@@ -299,11 +299,9 @@ def _check_fields(
 ) -> tuple[str, ...]:
     if stage not in DRAW_STAGES:
         raise InvalidDraw(N_("The stage is advance, progress, final or retention_release."))
-    for name, value in (("amount", amount_fen), ("retention", retention_fen)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidDraw(N_("The %(field)s must be whole fen, not negative."), field=name)
-        if value > 10**15:
-            raise InvalidDraw(N_("The %(field)s is too large."), field=name)
+    for value in (amount_fen, retention_fen):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**15:
+            raise InvalidDraw(N_("The amount and the retention are whole fen, from 0 to 10^15."))
     if stage == "retention_release":
         if amount_fen != 0 or retention_fen <= 0:
             raise InvalidDraw(

@@ -59,8 +59,9 @@ from ledger.project_models import (
     ProjectUnit,
 )
 from ledger.rounding import largest_remainder
+from notary.errors import DomainError
 from notary.work import UnitOfWork
-from voting.api import FundUseDecision, InvalidUsePlan, UsePlan, fund_use_decision
+from voting.api import FundUseDecision, UsePlan, fund_use_decision
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
@@ -199,18 +200,14 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _text(value: Any, *, field: str, max_chars: int, error: type[Exception]) -> str:
+def _text(value: Any, *, max_chars: int, error: type[DomainError], blank: str, bad: str) -> str:
+    """The stripped text, or ``error`` with ``blank`` (nothing given) or ``bad`` (too long,
+    or a character that cannot be stored; ``%(max)s`` is the limit)."""
     if not isinstance(value, str) or not value.strip():
-        raise error(N_("The %(field)s must not be blank."), field=field)  # type: ignore[call-arg]
+        raise error(blank)
     text = value.strip()
-    if len(text) > max_chars:
-        raise error(  # type: ignore[call-arg]
-            N_("The %(field)s may be at most %(max)s characters."), field=field, max=max_chars
-        )
-    if _CONTROL.search(text):
-        raise error(  # type: ignore[call-arg]
-            N_("The %(field)s holds a character that cannot be stored."), field=field
-        )
+    if len(text) > max_chars or _CONTROL.search(text):
+        raise error(bad, max=max_chars)
     return text
 
 
@@ -353,6 +350,16 @@ def _emergency_row(
     return row
 
 
+def _title(title: Any) -> str:
+    return _text(
+        title,
+        max_chars=MAX_TITLE,
+        error=InvalidProject,
+        blank=N_("Give the project a title."),
+        bad=N_("The title may be at most %(max)s characters, without control characters."),
+    )
+
+
 # --- emergencies ---------------------------------------------------------------------------
 
 
@@ -383,7 +390,11 @@ def record_emergency(
     if not _SHA256.fullmatch(evidence):
         raise InvalidEmergency(N_("The evidence's SHA-256 must be 64 hexadecimal digits."))
     text = _text(
-        description, field="description", max_chars=MAX_DESCRIPTION, error=InvalidEmergency
+        description,
+        max_chars=MAX_DESCRIPTION,
+        error=InvalidEmergency,
+        blank=N_("Describe the emergency: what is wrong and why it cannot wait."),
+        bad=N_("The description may be at most %(max)s characters, without control characters."),
     )
     community = community_row(s, community_code)
     units = _scope_units(s, community, scope_kind, list(scope_codes))
@@ -693,11 +704,7 @@ def open_project_from_decision(
             "public_income_ballot_ref": other.ballot_ref,
             "public_income_position": other.position,
         }
-    name = (
-        plan.repair
-        if title is None or not str(title).strip()
-        else _text(title, field="title", max_chars=MAX_TITLE, error=InvalidProject)
-    )
+    name = plan.repair if title is None or not str(title).strip() else _title(title)
     return _insert_project(
         uow,
         community,
@@ -726,23 +733,20 @@ def open_project_from_emergency(
     """Open the project of an emergency record: ``sources`` (amount per funding source, fen)
     make its budget; its units are the record's scope with their register areas now.
 
-    Guarantees: the plan is valid (``InvalidProject`` naming the problem: a negative or
+    Guarantees: the plan is valid (``InvalidUsePlan`` naming the problem: a negative or
     unknown source, a zero budget); one project per record (``ProjectExists``); a public-
     income share with a scope narrower than the community needs a passed community-wide
     decision (``PublicIncomeNeedsCommunityDecision``). Logs ``ledger.project_opened``."""
     s = uow.session
     community = community_row(s, community_code)
     record = _emergency_row(s, community, emergency_ref)
-    name = _text(title, field="title", max_chars=MAX_TITLE, error=InvalidProject)
+    name = _title(title)
     if not isinstance(sources, Mapping):
         raise InvalidProject(N_("Give each funding source's amount."))
     budget = sources.values()
     if any(isinstance(v, bool) or not isinstance(v, int) for v in budget):
         raise InvalidProject(N_("Each funding source's amount must be whole fen."))
-    try:
-        plan = UsePlan(repair=name, budget_fen=sum(budget), sources=dict(sources))
-    except InvalidUsePlan as error:
-        raise InvalidProject(error.message, **error.params) from None
+    plan = UsePlan(repair=name, budget_fen=sum(budget), sources=dict(sources))
     units = _scope_units(s, community, record.scope_kind, json.loads(record.scope_codes))
     is_whole = record.scope_kind == "community"
     refs: dict[str, Any] = {}

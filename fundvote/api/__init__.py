@@ -182,6 +182,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.community_settings import blp as settings_blp
 
     api.register_blueprint(settings_blp)
+    from fundvote.api.projects import blp as projects_blp
+
+    api.register_blueprint(projects_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

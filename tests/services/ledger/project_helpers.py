@@ -32,30 +32,35 @@ AREAS = {
 
 def register_with_books(rt: Runtime, **settings: Any) -> str:
     make_register(rt, **settings)
+    open_books_of(rt, CODE)
+    return CODE
 
+
+def open_books_of(rt: Runtime, code: str) -> None:
     def _open(uow: UnitOfWork) -> None:
-        community = find_community(uow, CODE)
+        community = find_community(uow, code)
         assert community is not None
         open_books(uow, community.id)
 
     rt.run(_open)
-    return CODE
 
 
-def deposit(rt: Runtime, unit: str, fen: int, *, day: date = date(2026, 1, 5)) -> None:
+def deposit(
+    rt: Runtime, unit: str, fen: int, *, day: date = date(2026, 1, 5), code: str = CODE
+) -> None:
     rt.run_as(
         1,
         post_entry,
-        community_code=CODE,
+        community_code=code,
         kind="deposit",
         value_date=day,
         lines=[PostingLine("1001", fen), PostingLine(f"2101.{unit}", -fen)],
     )
 
 
-def fund_everyone(rt: Runtime, fen: int = 1_000_000) -> None:
+def fund_everyone(rt: Runtime, fen: int = 1_000_000, *, code: str = CODE) -> None:
     for unit in AREAS:
-        deposit(rt, unit, fen)
+        deposit(rt, unit, fen, code=code)
 
 
 def use_plan(budget: int = 1_000_000, **sources: int) -> UsePlan:
