@@ -156,3 +156,18 @@ def test_emergencies_through_the_api_and_the_unpublished_list(
     published = client.post(f"{API}/emergencies/{record}/publish", headers=manager)
     assert published.status_code == 200 and published.get_json()["published_at"]
     assert client.get("/api/v1/emergencies/unpublished", headers=manager).get_json() == []
+
+
+def test_the_committee_sets_the_emergency_publication_deadline(
+    rt: Runtime, headers: Any, client: FlaskClient
+) -> None:
+    url = f"{API}/settings"
+    body = {"emergency_publish_days": 15, "basis": "管理规约第20条"}
+    assert client.patch(url, json=body, headers=headers("manager")).status_code == 403
+    done = client.patch(url, json=body, headers=headers("committee"))
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["settings"]["emergency_publish_days"] == 15
+    too_long = client.patch(
+        url, json={**body, "emergency_publish_days": 400}, headers=headers("committee")
+    )
+    assert too_long.status_code == 422
