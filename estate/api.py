@@ -33,6 +33,8 @@ from estate.services import (
     import_roll_file,
 )
 from estate.settings import (
+    EMERGENCY_PUBLISH_DAYS_MAX,
+    EMERGENCY_PUBLISH_DAYS_MIN,
     HOLDER_SETTINGS,
     MAX_BASIS,
     PUBLICITY_DAYS_MAX,
@@ -62,6 +64,8 @@ def export_roll(uow: UnitOfWork, community_code: str, fmt: str = "csv") -> bytes
 
 
 __all__ = [
+    "EMERGENCY_PUBLISH_DAYS_MAX",
+    "EMERGENCY_PUBLISH_DAYS_MIN",
     "HOLDER_SETTINGS",
     "MAX_BASIS",
     "MAX_FILE_BYTES",

@@ -44,9 +44,13 @@ class Community(Base):
     fund_holder: Mapped[str] = mapped_column(
         sa.String(16), default="authority", server_default="authority"
     )
+    # Days after an emergency draw's record within which its costs and apportionment must be
+    # published to the owners (DOMAIN.md §4.6).
+    emergency_publish_days: Mapped[int] = mapped_column(default=30, server_default="30")
 
     __table_args__ = (
         sa.CheckConstraint("publicity_days >= 0", name="publicity_days_non_negative"),
+        sa.CheckConstraint("emergency_publish_days >= 1", name="emergency_publish_days_positive"),
         sa.CheckConstraint(_in("binding_result", BINDING_RESULTS), name="binding_result"),
         sa.CheckConstraint(_in("fund_holder", FUND_HOLDERS), name="fund_holder"),
     )

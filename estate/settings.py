@@ -1,6 +1,6 @@
 """A community's voting settings and their changes.
 
-Four settings govern the community's ballots (DOMAIN.md sections 3 and 4):
+Five settings govern the community's ballots and fund draws (DOMAIN.md sections 3 and 4):
 
 - ``deemed_majority_enabled``: the management rules' clause that non-voters follow the
   majority (未参与表决的业主视为同意多数意见); the tally always reports the plain result
@@ -9,6 +9,9 @@ Four settings govern the community's ballots (DOMAIN.md sections 3 and 4):
   clause is on);
 - ``publicity_days``: how long published results stay open to objections
   (:data:`PUBLICITY_DAYS_MIN`..:data:`PUBLICITY_DAYS_MAX`);
+- ``emergency_publish_days``: within how many days of an emergency draw's record its costs
+  and apportionment must be published to the owners (:data:`EMERGENCY_PUBLISH_DAYS_MIN`..
+  :data:`EMERGENCY_PUBLISH_DAYS_MAX`, 30 by default; DOMAIN.md section 4.6);
 - ``fund_holder``: who holds the maintenance fund, ``authority`` or ``assembly``; it decides
   who approves fund draws (arts. 22-23 of the 2007 measures).
 
@@ -52,9 +55,17 @@ PUBLICITY_DAYS_MIN = 1
 """At least one full day, so that owners can object to published results at all."""
 PUBLICITY_DAYS_MAX = 90
 """At most a quarter: practice is 7 days (DOMAIN.md); a longer period only delays finality."""
+EMERGENCY_PUBLISH_DAYS_MIN = 1
+EMERGENCY_PUBLISH_DAYS_MAX = 90
+"""An emergency draw's costs are published within one to ninety days (30 by default)."""
 MAX_BASIS = 500
 """The longest citation (the rules' article, or the decision's date, title and number)."""
-RULE_SETTINGS = ("deemed_majority_enabled", "binding_result", "publicity_days")
+RULE_SETTINGS = (
+    "deemed_majority_enabled",
+    "binding_result",
+    "publicity_days",
+    "emergency_publish_days",
+)
 HOLDER_SETTINGS = ("fund_holder",)
 SETTING_NAMES = (*RULE_SETTINGS, *HOLDER_SETTINGS)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -63,12 +74,13 @@ _BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class CommunitySettings:
-    """The four settings of a community, as in force now."""
+    """The settings of a community, as in force now."""
 
     publicity_days: int
     deemed_majority_enabled: bool
     binding_result: str
     fund_holder: str
+    emergency_publish_days: int = 30
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +88,7 @@ class CommunitySettings:
             "deemed_majority_enabled": self.deemed_majority_enabled,
             "binding_result": self.binding_result,
             "fund_holder": self.fund_holder,
+            "emergency_publish_days": self.emergency_publish_days,
         }
 
 
@@ -101,6 +114,7 @@ def settings_of(c: Community) -> CommunitySettings:
         deemed_majority_enabled=c.deemed_majority_enabled,
         binding_result=c.binding_result,
         fund_holder=c.fund_holder,
+        emergency_publish_days=c.emergency_publish_days,
     )
 
 
@@ -145,6 +159,7 @@ def change_settings(
     publicity_days: int | None = None,
     fund_holder: str | None = None,
     document_sha256: str | None = None,
+    emergency_publish_days: int | None = None,
 ) -> SettingChangeInfo:
     """Change some of the community's settings (``None`` leaves one as it is) and record why.
 
@@ -154,10 +169,11 @@ def change_settings(
       need ``may_set_rules``, the fund holder ``may_set_holder``; a request naming both kinds
       is refused as a whole, since no role may change both;
     - values are allowed (``InvalidSetting``): publicity days a whole number in
-      ``PUBLICITY_DAYS_MIN..PUBLICITY_DAYS_MAX``; ``binding_result`` ``plain`` or ``deemed``,
-      and ``deemed`` only with the deemed-majority clause on (turning the clause off makes the
-      plain result binding again, recorded as a change of both); ``fund_holder``
-      ``authority`` or ``assembly``;
+      ``PUBLICITY_DAYS_MIN..PUBLICITY_DAYS_MAX``; emergency publication days a whole number in
+      ``EMERGENCY_PUBLISH_DAYS_MIN..EMERGENCY_PUBLISH_DAYS_MAX``; ``binding_result``
+      ``plain`` or ``deemed``, and ``deemed`` only with the deemed-majority clause on
+      (turning the clause off makes the plain result binding again, recorded as a change of
+      both); ``fund_holder`` ``authority`` or ``assembly``;
     - the basis is a citation of 1..``MAX_BASIS`` characters without control characters; a
       change of the fund holder also carries the transfer document's SHA-256 (64 hex digits);
     - something actually changes (``NoSettingChanged`` otherwise).
@@ -167,7 +183,8 @@ def change_settings(
     queue and each records the values it replaced).
     """
     names_rules = any(
-        v is not None for v in (deemed_majority_enabled, binding_result, publicity_days)
+        v is not None
+        for v in (deemed_majority_enabled, binding_result, publicity_days, emergency_publish_days)
     )
     names_holder = fund_holder is not None
     if not names_rules and not names_holder:
@@ -193,6 +210,7 @@ def change_settings(
     cited = _check_basis(basis)
     document = _check_document(document_sha256, required=names_holder)
     _check_values(deemed_majority_enabled, binding_result, publicity_days, fund_holder)
+    _check_emergency_days(emergency_publish_days)
 
     community = _community(uow, community_code, for_update=True)
     before = settings_of(community)
@@ -205,6 +223,8 @@ def change_settings(
         after["publicity_days"] = publicity_days
     if fund_holder is not None:
         after["fund_holder"] = fund_holder
+    if emergency_publish_days is not None:
+        after["emergency_publish_days"] = emergency_publish_days
     if not after["deemed_majority_enabled"] and after["binding_result"] == "deemed":
         if binding_result == "deemed":
             raise InvalidSetting(
@@ -224,6 +244,7 @@ def change_settings(
     community.deemed_majority_enabled = after["deemed_majority_enabled"]
     community.binding_result = after["binding_result"]
     community.fund_holder = after["fund_holder"]
+    community.emergency_publish_days = after["emergency_publish_days"]
     kind = "fund_holder" if names_holder else "rules"
     appended = uow.log(
         community.code,
@@ -299,6 +320,22 @@ def _check_document(sha256: Any, *, required: bool) -> str | None:
     if not _SHA256.fullmatch(text):
         raise InvalidSetting(N_("A SHA-256 is 64 hexadecimal digits."))
     return text
+
+
+def _check_emergency_days(days: int | None) -> None:
+    if days is not None and (
+        isinstance(days, bool)
+        or not isinstance(days, int)
+        or not EMERGENCY_PUBLISH_DAYS_MIN <= days <= EMERGENCY_PUBLISH_DAYS_MAX
+    ):
+        raise InvalidSetting(
+            N_(
+                "The emergency publication deadline is a whole number of days from %(min)s "
+                "to %(max)s."
+            ),
+            min=EMERGENCY_PUBLISH_DAYS_MIN,
+            max=EMERGENCY_PUBLISH_DAYS_MAX,
+        )
 
 
 def _check_values(

@@ -86,6 +86,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import ledger_funds as ledger_funds_views
     from fundvote.web import ledger_public as ledger_public_views
     from fundvote.web import owner as owner_views
+    from fundvote.web import projects as projects_views
     from fundvote.web import register as register_views
     from fundvote.web import results as results_views
     from fundvote.web import slip_pages as slip_pages_views
@@ -125,6 +126,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(ledger_public_views.bp)
     app.register_blueprint(ledger_public_views.owner_bp)
     app.register_blueprint(ledger_funds_views.bp)
+    app.register_blueprint(projects_views.bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

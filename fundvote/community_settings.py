@@ -93,6 +93,7 @@ def change_community_settings(
     publicity_days: int | None = None,
     fund_holder: str | None = None,
     document_sha256: str | None = None,
+    emergency_publish_days: int | None = None,
 ) -> SettingChangeInfo:
     """Change the community's settings as ``principal`` in one unit of work (see
     ``estate.settings.change_settings`` for every guarantee and refusal); ``CommunityNotFound``
@@ -113,6 +114,7 @@ def change_community_settings(
         publicity_days=publicity_days,
         fund_holder=fund_holder,
         document_sha256=document_sha256,
+        emergency_publish_days=emergency_publish_days,
     )
 
 

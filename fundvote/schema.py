@@ -17,6 +17,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "ledger.models",
     "ledger.report_models",
     "ledger.funds_models",
+    "ledger.project_models",
     "fundvote.accounts",
 )
 

@@ -108,6 +108,14 @@ STANDARD_ACCOUNTS: tuple[AccountSpec, ...] = (
         "Owners' direct contributions received",
     ),
     AccountSpec(
+        "public_income_committed",
+        "2304",
+        "liability",
+        "project",
+        "公共收益投入项目资金",
+        "Public income committed to projects",
+    ),
+    AccountSpec(
         "public_income_balance",
         "3101",
         "net_assets",

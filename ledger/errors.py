@@ -9,12 +9,31 @@ from notary.errors import N_, DomainError
 __all__ = [
     "N_",
     "AccountNotFound",
+    "AlreadyApproved",
     "AlreadyReversed",
     "BooksNotOpen",
+    "DecisionNotUsable",
+    "DrawExceedsBudget",
+    "DrawNotCovered",
+    "DrawNotFound",
+    "DrawNotPending",
+    "EmergencyNotFound",
+    "EmergencyPublished",
     "EntryNotFound",
+    "FundingExceedsPlan",
+    "FundingNotReceived",
     "IdempotencyConflict",
     "InsufficientFunds",
+    "InvalidDraw",
+    "InvalidEmergency",
     "InvalidEntry",
+    "InvalidFunding",
+    "InvalidProject",
+    "NotDrawApprover",
+    "ProjectExists",
+    "ProjectNotFound",
+    "PublicIncomeNeedsCommunityDecision",
+    "SelfApproval",
     "UnbalancedEntry",
 ]
 
@@ -65,3 +84,120 @@ class AlreadyReversed(DomainError):
     """The entry has been reversed already (an entry is reversed at most once)."""
 
     code = "already-reversed"
+
+
+class ProjectNotFound(DomainError):
+    """No project with that ref in the community."""
+
+    code = "project-not-found"
+
+
+class EmergencyNotFound(DomainError):
+    """No emergency record with that ref in the community."""
+
+    code = "emergency-not-found"
+
+
+class DrawNotFound(DomainError):
+    """No draw with that ref in the community."""
+
+    code = "draw-not-found"
+
+
+class InvalidProject(DomainError):
+    """A project's title, plan, scope or origin is not acceptable."""
+
+    code = "invalid-project"
+
+
+class DecisionNotUsable(DomainError):
+    """The decision named cannot open a project: no such ``fund_use`` question, not passed,
+    or annulled."""
+
+    code = "decision-not-usable"
+
+
+class ProjectExists(DomainError):
+    """A project was opened from that decision or emergency record already."""
+
+    code = "project-exists"
+
+
+class PublicIncomeNeedsCommunityDecision(DomainError):
+    """Public income belongs to all owners (Civil Code art. 282): a plan scoped to less than the
+    whole community may spend it only with a community-wide decision."""
+
+    code = "public-income-needs-community-decision"
+
+
+class InvalidEmergency(DomainError):
+    """An emergency record's category, evidence, description or scope is not acceptable."""
+
+    code = "invalid-emergency"
+
+
+class EmergencyPublished(DomainError):
+    """The emergency record's costs were published already."""
+
+    code = "emergency-published"
+
+
+class InvalidFunding(DomainError):
+    """Money received for a project is not acceptable (source, amount)."""
+
+    code = "invalid-funding"
+
+
+class FundingExceedsPlan(DomainError):
+    """Money received for a source would exceed the source's amount in the plan."""
+
+    code = "funding-exceeds-plan"
+
+
+class FundingNotReceived(DomainError):
+    """A draw would spend a source's money that has not been received for the project."""
+
+    code = "funding-not-received"
+
+
+class InvalidDraw(DomainError):
+    """A draw's stage, amounts, date or invoices are not acceptable."""
+
+    code = "invalid-draw"
+
+
+class DrawExceedsBudget(DomainError):
+    """The project's draws would exceed its budget, or a release its retention held."""
+
+    code = "draw-exceeds-budget"
+
+
+class DrawNotCovered(DomainError):
+    """No final, passed decision with the project's scope and enough maintenance-fund amount,
+    nor an emergency record, covers the draw (the gate of DOMAIN.md §4)."""
+
+    code = "draw-not-covered"
+
+
+class DrawNotPending(DomainError):
+    """The draw was posted or rejected already."""
+
+    code = "draw-not-pending"
+
+
+class SelfApproval(DomainError):
+    """The user who recorded a draw may not approve it (maker-checker)."""
+
+    code = "self-approval"
+
+
+class NotDrawApprover(DomainError):
+    """The user may not approve this community's draws under who holds the fund now."""
+
+    code = "not-draw-approver"
+
+
+class AlreadyApproved(DomainError):
+    """The user approved this draw already."""
+
+    code = "already-approved"

@@ -73,6 +73,7 @@ from voting.errors import (
     IllegalTransition,
     InvalidChoices,
     InvalidObjection,
+    InvalidUsePlan,
     MalformedReceipt,
     MissingDocument,
     NotEligible,
@@ -86,6 +87,7 @@ from voting.errors import (
     ResultsNotPublished,
     UnknownLink,
 )
+from voting.fund_use import FundUseDecision, fund_use_decision
 from voting.identity import (
     CODE_LIFETIME,
     IdentityCodeMessage,
@@ -239,6 +241,7 @@ __all__ = [
     "ConfirmerNotCommittee",
     "DeliveryReport",
     "Figure",
+    "FundUseDecision",
     "IdentityCheckFailed",
     "IdentityCheckRequired",
     "IdentityCodeLimit",
@@ -249,6 +252,7 @@ __all__ = [
     "IllegalTransition",
     "InvalidChoices",
     "InvalidObjection",
+    "InvalidUsePlan",
     "IssuedLink",
     "IssuedLinks",
     "LinkCounts",
@@ -309,6 +313,7 @@ __all__ = [
     "enter_paper_ballot",
     "finalize_ballot",
     "flag_overdue_objections",
+    "fund_use_decision",
     "get_attachment",
     "get_tally",
     "group_members",

@@ -188,6 +188,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.ledger_funds import blp as ledger_funds_blp
 
     api.register_blueprint(ledger_funds_blp)
+    from fundvote.api.projects import blp as projects_blp
+
+    api.register_blueprint(projects_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

@@ -16,7 +16,13 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from estate.api import MAX_BASIS, PUBLICITY_DAYS_MAX, PUBLICITY_DAYS_MIN
+from estate.api import (
+    EMERGENCY_PUBLISH_DAYS_MAX,
+    EMERGENCY_PUBLISH_DAYS_MIN,
+    MAX_BASIS,
+    PUBLICITY_DAYS_MAX,
+    PUBLICITY_DAYS_MIN,
+)
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.fields import Count, Text
@@ -44,6 +50,10 @@ class SettingsSchema(Schema):
     deemed_majority_enabled = fields.Boolean(required=True)
     binding_result = fields.String(required=True, metadata={"description": "plain or deemed"})
     fund_holder = fields.String(required=True, metadata={"description": "authority or assembly"})
+    emergency_publish_days = fields.Integer(
+        required=True,
+        metadata={"description": "Days within which an emergency draw's costs are published"},
+    )
 
 
 class SettingChangeSchema(Schema):
@@ -78,6 +88,12 @@ class SettingsChangeInSchema(Schema):
     )
     fund_holder = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(["authority", "assembly"])
+    )
+    emergency_publish_days = Count(
+        load_default=None,
+        allow_none=True,
+        minimum=EMERGENCY_PUBLISH_DAYS_MIN,
+        maximum=EMERGENCY_PUBLISH_DAYS_MAX,
     )
     basis = Text(
         required=True,
@@ -167,6 +183,7 @@ def change_settings(body: dict[str, Any], code: str) -> dict[str, Any]:
         publicity_days=body["publicity_days"],
         fund_holder=body["fund_holder"],
         document_sha256=body["document_sha256"],
+        emergency_publish_days=body["emergency_publish_days"],
     )
     return page_json(rt.query(settings_page, code), community.id)
 

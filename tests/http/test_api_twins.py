@@ -54,6 +54,18 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "ledger_funds.reconciliation": (("POST", f"{_LEDGER}/reconciliation"),),
     "ledger_funds.public_income_record": (("POST", f"{_LEDGER}/public-income"),),
     "ledger_funds.public_income_transfer": (("POST", f"{_LEDGER}/public-income/transfers"),),
+    # projects, emergency records, draws
+    "projects.open_project": (("POST", "/api/v1/communities/{code}/projects"),),
+    "projects.open_emergency_project": (("POST", "/api/v1/communities/{code}/projects"),),
+    "projects.record_emergency": (("POST", "/api/v1/communities/{code}/emergencies"),),
+    "projects.publish_emergency": (
+        ("POST", "/api/v1/communities/{code}/emergencies/{ref}/publish"),
+    ),
+    "projects.funding": (("POST", "/api/v1/communities/{code}/projects/{ref}/funding"),),
+    "projects.record_draw": (("POST", "/api/v1/communities/{code}/projects/{ref}/draws"),),
+    "projects.approve_draw": (("POST", "/api/v1/communities/{code}/draws/{ref}/approve"),),
+    "projects.reject_draw": (("POST", "/api/v1/communities/{code}/draws/{ref}/reject"),),
+    "projects.report_csv": (("GET", "/api/v1/communities/{code}/projects/{ref}"),),
     # ballots: drafts, documents, lifecycle, objections
     "ballots.new": (("POST", _BALLOTS),),
     "ballots.edit": (("PUT", _BALLOT),),

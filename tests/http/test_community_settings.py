@@ -114,6 +114,7 @@ def test_settings_api(rt: Runtime, client: FlaskClient, headers: Any) -> None:
         "deemed_majority_enabled": False,
         "binding_result": "plain",
         "fund_holder": "authority",
+        "emergency_publish_days": 30,
     }
     assert body["may_set_rules"] and not body["may_set_fund_holder"] and body["history"] == []
     changed = client.patch(
