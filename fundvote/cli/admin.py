@@ -56,7 +56,7 @@ def demo_command(if_empty: bool, base_url: str) -> None:
         click.echo(f"  {role:<10} {username:<11} password: {password}")
     links = demo_owner_links(runtime, base_url)
     if links:
-        click.echo("owner links to try (open ballot 消防设施改造; demo only):")
+        click.echo("owner links to try (open ballot 外墙修缮; demo only):")
         for link in links:
             click.echo(f"  {link}")
 

@@ -172,7 +172,13 @@ def public_income_steps(staff: Staff, first: date, last: date) -> list[Step]:
     committee moves 70% of the balance into the maintenance fund, by the owners' decision."""
     rng = random.Random(282)
     steps: list[Step] = []
+    # The first full quarter after the homes were handed over.
     quarter = date(first.year, ((first.month - 1) // 3) * 3 + 1, 1)
+    quarter = (
+        date(quarter.year + 1, 1, 1)
+        if quarter.month == 10
+        else date(quarter.year, quarter.month + 3, 1)
+    )
     while True:
         nxt = (
             date(quarter.year + 1, 1, 1)

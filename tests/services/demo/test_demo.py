@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from estate.models import Unit
 from fundvote.demo import DEMO_STAFF, demo_exists, load_demo
@@ -24,10 +24,12 @@ def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
         developer = s.scalar(select(func.count()).where(Unit.is_developer_held.is_(True)))
         assert developer is not None and 0.02 < developer / 1296 < 0.05
         listed = ballots.list_ballots(s, "demo")
-        by_status = {b.status: b for b in listed}
-        assert set(by_status) == {"final", "open"}
-        finished, current = by_status["final"], by_status["open"]
-        assert finished.scope_codes == ("03",)
+        assert sorted(b.status for b in listed) == ["final", "final", "open"]
+        current = next(b for b in listed if b.status == "open")
+        finished = next(b for b in listed if b.scope_codes == ("03",))
+        assert finished.status == "final"
+        fire = next(b for b in listed if b.scope_kind == "community")
+        assert fire.status == "final"
         notice = s.get(Ballot, ballots.ballot_id_for_ref(s, finished.ref))
         assert notice is not None and notice.notice_tree_size is not None
         assert store.checkpoint_at(s, "demo", notice.notice_tree_size) is not None
@@ -60,3 +62,37 @@ def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
         "authority",
         "auditor",
     }
+    _books_hold_the_story(runtime)
+
+
+def _books_hold_the_story(runtime: Runtime) -> None:
+    """Five years and more than a thousand entries; every kind of movement the story tells;
+    the projects, their draws and the emergency as the story left them; the books exact."""
+    from ledger import api as ledger
+
+    with runtime.session_factory() as s:
+        rows = s.execute(
+            text(
+                "SELECT kind, count(*), min(value_date), max(value_date)"
+                " FROM journal_entry GROUP BY kind"
+            )
+        ).all()
+    by_kind = {kind: n for kind, n, _lo, _hi in rows}
+    assert sum(by_kind.values()) >= 1_000
+    first = min(str(lo) for _k, _n, lo, _hi in rows)
+    last = max(str(hi) for _k, _n, _lo, hi in rows)
+    assert int(last[:4]) - int(first[:4]) >= 5
+    assert by_kind["deposit"] == 1296 and by_kind["interest"] == 5
+    assert by_kind["public_income"] >= 40 and by_kind["public_income_cost"] >= 20
+    assert by_kind["project_funding"] == 3  # fire: subsidy, social capital; lift: subsidy
+    assert by_kind["public_income_transfer"] == 5
+    assert by_kind["draw"] == 5  # roof, three fire-safety stages, the lift's advance
+    listed = runtime.query(ledger.balances, "demo")
+    assert sum(b.balance_fen for b in listed) == 0
+    assert {b.code: b.balance_fen for b in listed} == runtime.query(ledger.posted_balances, "demo")
+    assert all(b.natural_balance_fen >= 0 for b in listed if b.code.startswith("2101."))
+    projects = {p.title: p for p in runtime.query(ledger.list_projects, "demo")}
+    assert set(projects) == {"7号楼屋面防水应急维修", "江滨花园消防设施改造", "3号楼电梯更换"}
+    pending = runtime.query(ledger.pending_draws, ["demo"])
+    assert [d.project_title for d in pending] == ["3号楼电梯更换"]
+    assert runtime.query(ledger.unpublished_emergencies, ["demo"], runtime.clock.now()) == []
