@@ -196,3 +196,29 @@ def overview(rt: Runtime, community_ids: Collection[int] | None) -> list[Overvie
             )
         )
     return lines
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """The authority's overview: each supervised community's funds and ballots, the draws
+    waiting for its approval, the draws the committees approved (the authority informed of
+    them), and the emergency records not yet published to owners."""
+
+    lines: list[OverviewLine]
+    pending_draws: list[ledger.PendingDraw]
+    informed_draws: list[ledger.InformedDraw]
+    unpublished_emergencies: list[ledger.UnpublishedEmergency]
+
+
+def supervision(rt: Runtime, community_ids: Collection[int] | None) -> Supervision:
+    """Everything the authority's overview shows for ``community_ids`` (all when None)."""
+    lines = overview(rt, community_ids)
+    codes = [line.funds.community_code for line in lines]
+    return Supervision(
+        lines=lines,
+        pending_draws=rt.query(ledger.pending_draws, codes),
+        informed_draws=rt.query(ledger.informed_draws, codes),
+        unpublished_emergencies=rt.query(
+            ledger.unpublished_emergencies, codes, rt.clock.now()
+        ),
+    )

@@ -32,7 +32,7 @@ from fundvote.ledger_reports import (
     REPORTS,
     build,
     issue_link,
-    overview,
+    supervision,
     publish,
     report_request,
     today,
@@ -243,4 +243,5 @@ def issue_statement_link(code: str) -> ResponseReturnValue:
 def show_overview() -> ResponseReturnValue:
     principal = require_staff()
     ids = None if principal.is_admin else principal.community_ids
-    return render_template("ledger/overview.html", lines=overview(current_runtime(), ids))
+    page = supervision(current_runtime(), ids)
+    return render_template("ledger/overview.html", lines=page.lines, page=page)

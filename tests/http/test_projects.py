@@ -70,6 +70,9 @@ def test_a_draw_from_the_managers_record_to_the_authoritys_approval(
     assert "/approve" not in html  # the recorder never sees an approve button
     authority = app.test_client()
     login("authority", on=authority)
+    overview = authority.get("/ledger/overview").get_data(as_text=True)
+    assert "待您审批的支取" in overview and "1,000.00" in overview
+    assert f"{project_url}#draw-" in overview
     html = authority.get(project_url).get_data(as_text=True)
     assert "/approve" in html
     start = html.index(f"/c/{COMMUNITY_CODE}/projects/draws/")
@@ -78,6 +81,7 @@ def test_a_draw_from_the_managers_record_to_the_authoritys_approval(
     done = post(authority, approve_url)
     assert done.status_code == 302
     assert _balance(rt, "2202") == -5_000
+    assert "没有待审批的支取" in authority.get("/ledger/overview").get_data(as_text=True)
     assert _balance(rt, "1001") == 7_000_000 - 95_000
     report = authority.get(project_url + "/report.csv")
     assert report.status_code == 200 and report.mimetype == "text/csv"
