@@ -218,7 +218,5 @@ def supervision(rt: Runtime, community_ids: Collection[int] | None) -> Supervisi
         lines=lines,
         pending_draws=rt.query(ledger.pending_draws, codes),
         informed_draws=rt.query(ledger.informed_draws, codes),
-        unpublished_emergencies=rt.query(
-            ledger.unpublished_emergencies, codes, rt.clock.now()
-        ),
+        unpublished_emergencies=rt.query(ledger.unpublished_emergencies, codes, rt.clock.now()),
     )

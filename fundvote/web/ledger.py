@@ -32,9 +32,9 @@ from fundvote.ledger_reports import (
     REPORTS,
     build,
     issue_link,
-    supervision,
     publish,
     report_request,
+    supervision,
     today,
 )
 from fundvote.urls import public_url
