@@ -141,6 +141,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ledger_errors.InsufficientFunds: 409,
     ledger_errors.IdempotencyConflict: 409,
     ledger_errors.AlreadyReversed: 409,
+    ledger_errors.LegacyImportRejected: 422,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,

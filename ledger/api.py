@@ -24,8 +24,10 @@ from ledger.errors import (
     IdempotencyConflict,
     InsufficientFunds,
     InvalidEntry,
+    LegacyImportRejected,
     UnbalancedEntry,
 )
+from ledger.export import ExportSummary, account_name, write_beancount
 from ledger.journal import (
     ENTRY_EVENT,
     AccountBalance,
@@ -38,6 +40,7 @@ from ledger.journal import (
     posted_balances,
     reverse_entry,
 )
+from ledger.legacy import LegacySummary, import_legacy
 from ledger.models import ACCOUNT_TYPES, FUNDS
 from ledger.posting_rules import DOCUMENT_KEYS, ENTRY_KINDS, PostingLine, entry_problems
 from ledger.rounding import largest_remainder, stage_amounts
@@ -59,15 +62,20 @@ __all__ = [
     "BooksNotOpen",
     "EntryInfo",
     "EntryNotFound",
+    "ExportSummary",
     "IdempotencyConflict",
     "InsufficientFunds",
     "InvalidEntry",
+    "LegacyImportRejected",
+    "LegacySummary",
     "PostedLine",
     "PostingLine",
     "UnbalancedEntry",
+    "account_name",
     "balances",
     "entry_problems",
     "get_entry",
+    "import_legacy",
     "largest_remainder",
     "lock_balances",
     "open_books",
@@ -77,4 +85,5 @@ __all__ = [
     "reverse_entry",
     "stage_amounts",
     "unit_account_code",
+    "write_beancount",
 ]

@@ -61,3 +61,7 @@ main.add_command(tick_command)
 from fundvote.cli.log import log_group  # noqa: E402
 
 main.add_command(log_group)
+
+from fundvote.cli.ledger import ledger_group  # noqa: E402
+
+main.add_command(ledger_group)
