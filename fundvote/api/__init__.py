@@ -182,6 +182,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.community_settings import blp as settings_blp
 
     api.register_blueprint(settings_blp)
+    from fundvote.api.ledger_tools import blp as ledger_tools_blp
+
+    api.register_blueprint(ledger_tools_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)
