@@ -24,13 +24,13 @@ every other character (``X`` included) becomes ``X<hex code point>X`` (``A.1`` -
 ``UAX2EX1``, ``1栋`` -> ``U1X680BX``). An account the table below does not name is
 ``<root>:<fund>:A<code encoded the same way>``.
 
-Memory is bounded: entries are read in batches by a keyset on (value date, id) and written as
-they are read; only the chart (one row per account) is held.
+Memory is bounded: entries and their postings are read by one streamed query in (value date,
+id, position) order and written as they are read; only the chart (one row per account) is
+held.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -48,8 +48,8 @@ from ledger.models import JournalEntry, LedgerAccount, Posting
 from notary.work import UnitOfWork
 
 CURRENCY = "CNY"
-BATCH = 5_000
-"""Entries read per query."""
+BATCH = 10_000
+"""Rows (postings) fetched from the database at a time."""
 
 ROOTS = {
     "asset": "Assets",
@@ -203,11 +203,12 @@ def _chart(s: Session, community_id: int) -> list[_Account]:
 def _entries(
     s: Session, community_id: int, to: date | None
 ) -> Iterator[tuple[JournalEntryRow, list[tuple[int, int]]]]:
-    """(entry header, [(account id, fen), ...]) in (value date, id) order, BATCH at a time."""
-    after: tuple[date, int] | None = None
-    e = JournalEntry
-    while True:
-        query = sa.select(
+    """(entry header, [(account id, fen), ...]) in (value date, id) order: one query over
+    entries joined to their postings, streamed (a server-side cursor on PostgreSQL) and
+    grouped here, so memory holds one batch of rows."""
+    e, p = JournalEntry, Posting
+    query = (
+        sa.select(
             e.id,
             e.value_date,
             e.kind,
@@ -216,27 +217,26 @@ def _entries(
             e.log_index,
             e.reverses_id,
             e.legacy_file_sha256,
-        ).where(e.community_id == community_id)
-        if to is not None:
-            query = query.where(e.value_date <= to)
-        if after is not None:
-            query = query.where(sa.tuple_(e.value_date, e.id) > sa.tuple_(*after))
-        headers = s.execute(query.order_by(e.value_date, e.id).limit(BATCH)).all()
-        if not headers:
-            return
-        ids = [h.id for h in headers]
-        lines: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
-        for entry_id, account_id, amount in s.execute(
-            sa.select(Posting.entry_id, Posting.account_id, Posting.amount_fen)
-            .where(Posting.entry_id.in_(ids))
-            .order_by(Posting.entry_id, Posting.position)
-        ):
-            bucket = lines.get(entry_id)
-            if bucket is not None:
-                bucket.append((account_id, amount))
-        for header in headers:
-            yield JournalEntryRow(*header), lines[header.id]
-        after = (headers[-1].value_date, headers[-1].id)
+            p.account_id,
+            p.amount_fen,
+        )
+        .join(p, p.entry_id == e.id)
+        .where(e.community_id == community_id)
+        .order_by(e.value_date, e.id, p.position)
+    )
+    if to is not None:
+        query = query.where(e.value_date <= to)
+    header: JournalEntryRow | None = None
+    lines: list[tuple[int, int]] = []
+    for row in s.execute(query, execution_options={"yield_per": BATCH}):
+        if header is None or row[0] != header.id:
+            if header is not None:
+                yield header, lines
+            header = JournalEntryRow(*row[:8])
+            lines = []
+        lines.append((row[8], row[9]))
+    if header is not None:
+        yield header, lines
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ def write_beancount(
         raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
     ours = {b.code: b.balance_fen for b in balances(uow, community_code, to=to)}
     accounts = _chart(s, community_id)
-    by_id = {a.id: a.name for a in accounts}
+    prefix = {a.id: f"  {a.name}  " for a in accounts}
     if to is None:
         last = s.scalar(
             sa.select(sa.func.max(JournalEntry.value_date)).where(
@@ -296,15 +296,14 @@ def write_beancount(
         ]
         if entry.log_index is not None:
             parts.append(f"  log_index: {entry.log_index}\n")
-        documents = json.loads(entry.documents or "{}")
-        if documents:
+        if entry.documents and entry.documents != "{}":  # canonical JSON: an empty one is {}
             parts.append(f"  documents: {_quote(entry.documents)}\n")
         if entry.reverses_id is not None:
             parts.append(f"  reverses: {entry.reverses_id}\n")
         if entry.legacy_file_sha256 is not None:
             parts.append(f"  legacy_file_sha256: {_quote(entry.legacy_file_sha256)}\n")
         for account_id, amount in lines:
-            parts.append(f"  {by_id[account_id]}  {format_hundredths(amount)} {CURRENCY}\n")
+            parts.append(f"{prefix[account_id]}{format_hundredths(amount)} {CURRENCY}\n")
         parts.append("\n")
         write("".join(parts))
     for a in accounts:
