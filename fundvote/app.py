@@ -117,6 +117,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(voting_desk_views.bp)
     app.register_blueprint(slip_pages_views.bp)
     app.register_blueprint(community_settings_views.bp)
+    from fundvote.web import ledger_tools as ledger_tools_views
+
+    app.register_blueprint(ledger_tools_views.bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

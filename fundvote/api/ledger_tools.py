@@ -21,10 +21,8 @@ from fundvote.access import current_runtime, require_community, require_staff, s
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ApiBlueprint
 from fundvote.errors import error_text, problem_response, roll_problem_text, status_for
+from fundvote.roles import LEGACY_IMPORT_ROLES
 from ledger.api import LegacyImportRejected, import_legacy
-
-LEGACY_IMPORT_ROLES = ("committee", "authority", "admin")
-"""Who may import a community's earlier books (within the communities they act for)."""
 
 
 class LegacyUploadSchema(Schema):

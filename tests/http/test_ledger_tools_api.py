@@ -1,10 +1,11 @@
-"""The legacy import in the JSON API: who may, the summary, the problem listing every bad row
+"""The legacy import in the JSON API and on the committee's page: who may, the summary, the problem listing every bad row
 (in the caller's language), idempotency, and nothing written on a refusal."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from fundvote.auth import issue_token
 from fundvote.books import import_roll_with_books
 from fundvote.runtime import Runtime
 from ledger.api import balances, get_entry, open_books
-from tests.http.conftest import UserFactory, make_community
+from tests.http.conftest import Login, UserFactory, csrf_token, make_community
 
 URL = "/api/v1/communities/demo/ledger/legacy-import"
 ROLL = "unit,building,area,owners,developer\n1-101,1,100.00,A1,\n1-102,1,80.50,B1,\n"
@@ -148,3 +149,59 @@ def test_the_upload_needs_a_file(client: FlaskClient, bearer: Any, books: Runtim
         URL, headers=bearer("admin"), data={}, content_type="multipart/form-data"
     )
     assert response.status_code == 422
+
+
+# --- the committee's page ---------------------------------------------------------------
+
+
+def _post_page(client: FlaskClient, body: str, name: str = "old-books.csv") -> Any:
+    return client.post(
+        "/c/demo/ledger/legacy-import",
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(body.encode()), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_the_page_imports_and_then_finds_everything_already_there(
+    client: FlaskClient, login: Login, books: Runtime
+) -> None:
+    login("committee")
+    page = client.get("/c/demo/ledger/legacy-import")
+    assert page.status_code == 200
+    assert "导入历史账目" in page.get_data(as_text=True)
+    done = _post_page(client, LEGACY)
+    assert done.status_code == 200
+    text = done.get_data(as_text=True)
+    assert "历史账目已导入" in text and "本次入账凭证" in text
+    assert _fund(books)["1001"] == 1000_35
+    again = _post_page(client, LEGACY).get_data(as_text=True)
+    assert re.search(r"已在账簿中</dt><dd>2</dd>", again)
+    assert _fund(books)["1001"] == 1000_35
+
+
+def test_the_page_lists_every_problem_and_writes_nothing(
+    client: FlaskClient, login: Login, books: Runtime
+) -> None:
+    login("authority")
+    response = _post_page(client, BAD)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "账簿中没有科目 9999" in text and "未写入任何内容" in text
+    assert _fund(books)["1001"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "name", "status"),
+    [(LEGACY, "old-books.txt", 400), (LEGACY, "", 400)],
+)
+def test_the_page_refuses_what_is_not_a_table(
+    client: FlaskClient, login: Login, books: Runtime, body: str, name: str, status: int
+) -> None:
+    login("admin")
+    assert _post_page(client, body, name).status_code == status
+    assert _fund(books)["1001"] == 0
+
+
+def test_the_page_is_not_for_the_manager(client: FlaskClient, login: Login, books: Runtime) -> None:
+    login("manager")
+    assert client.get("/c/demo/ledger/legacy-import").status_code == 403
