@@ -397,3 +397,14 @@ def test_a_logged_entry_without_its_row_is_named(cli: Cli, books: Runtime) -> No
     assert any(
         line.startswith(f"{CODE}: journal_entry id=6: row: logged at idx=") for line in lines
     )
+
+
+def test_export_refusals_leave_no_file(cli: Cli, books: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = cli("ledger", "export-beancount", "NOPE", "--out", str(folder / "x.beancount"))
+    assert result.exit_code == 2
+    assert result.output == "fundvote: There is no community NOPE.\n"
+    assert list(folder.iterdir()) == []
+    result = cli("ledger", "export-beancount", CODE, "--out", str(folder))
+    assert result.exit_code == 2 and "is a directory" in result.output
