@@ -1,5 +1,6 @@
-"""The legacy import in the JSON API and on the committee's page: who may, the summary, the problem listing every bad row
-(in the caller's language), idempotency, and nothing written on a refusal."""
+"""The legacy import in the JSON API and on the committee's page: who may, the summary, the
+problem listing every bad row (in the caller's language), idempotency, nothing written on a
+refusal."""
 
 from __future__ import annotations
 
