@@ -7,7 +7,9 @@
   file that re-adds every posting and asserts our balances (:mod:`ledger.export`); written
   to a temporary file beside FILE and renamed, so FILE is never half written;
 - ``ledger import COMMUNITY FILE.csv [--by USER]``: legacy history, all or nothing
-  (:mod:`ledger.legacy`); a second import of the same file posts nothing.
+  (:mod:`ledger.legacy`); a second import of the same file posts nothing. With ``--by`` the
+  entries record that staff user, who must be of the committee, the authority or an admin
+  acting for the community; without it, no user (the administrator at the console).
 
 Bad input (an unknown community, a bad date, a rejected file) exits with status 2 and one
 line on stderr naming the file, line and column (``--all-problems`` lists every one).
@@ -22,9 +24,10 @@ from pathlib import Path
 
 import click
 
-from estate.api import format_hundredths, format_problem
+from estate.api import find_community, format_hundredths, format_problem
 from fundvote import auth
 from fundvote.cli.common import cli_runtime, fail, one_line, read_file, text_table
+from fundvote.roles import LEGACY_IMPORT_ROLES
 from ledger.api import (
     LegacyImportRejected,
     balances,
@@ -106,6 +109,14 @@ def import_command(community: str, file: str, username: str | None, all_problems
             user = rt.query(auth.find_user, username)
             if user is None:
                 fail(f"fundvote ledger import: {username} is not an active staff user")
+            found = rt.query(find_community, community)
+            if found is not None and not (
+                user.role in LEGACY_IMPORT_ROLES and user.may_act_for(found.id)
+            ):
+                fail(
+                    f"fundvote ledger import: {username} may not import entries into {community}"
+                    f" (roles: {', '.join(LEGACY_IMPORT_ROLES)}, within their communities)"
+                )
             actor = user.user_id
         try:
             summary = rt.run_as(

@@ -408,3 +408,29 @@ def test_export_refusals_leave_no_file(cli: Cli, books: Runtime, tmp_path: Path)
     assert list(folder.iterdir()) == []
     result = cli("ledger", "export-beancount", CODE, "--out", str(folder))
     assert result.exit_code == 2 and "is a directory" in result.output
+
+
+def test_import_by_a_user_records_them_and_checks_their_role(
+    cli: Cli, books: Runtime, tmp_path: Path
+) -> None:
+    from fundvote import auth
+
+    for name, role in (("chair", "committee"), ("mgr", "manager")):
+        books.run(
+            auth.add_user,
+            username=name,
+            password="a long enough password",
+            role=role,
+            communities=[CODE],
+        )
+    path = tmp_path / "legacy.csv"
+    path.write_text(LEGACY, encoding="utf-8")
+    refused = cli("ledger", "import", CODE, str(path), "--by", "mgr")
+    assert refused.exit_code == 2 and "mgr may not import" in refused.output
+    assert cli("ledger", "import", CODE, str(path), "--by", "nobody").exit_code == 2
+    assert cli_balances(cli)["1001"] == 0
+    done = cli("ledger", "import", CODE, str(path), "--by", "chair")
+    assert done.exit_code == 0, done.output
+    chair = books.query(auth.find_user, "chair")
+    assert chair is not None
+    assert books.query(get_entry, CODE, 1).posted_by == chair.user_id
