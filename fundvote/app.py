@@ -127,6 +127,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(ledger_public_views.owner_bp)
     app.register_blueprint(ledger_funds_views.bp)
     app.register_blueprint(projects_views.bp)
+    from fundvote.web import ledger_tools as ledger_tools_views
+
+    app.register_blueprint(ledger_tools_views.bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

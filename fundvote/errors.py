@@ -179,6 +179,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ledger_errors.SelfApproval: 403,
     ledger_errors.NotDrawApprover: 403,
     ledger_errors.AlreadyApproved: 409,
+    ledger_errors.LegacyImportRejected: 422,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,

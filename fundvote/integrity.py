@@ -5,8 +5,8 @@ the log checked against their entries.
 One read-only unit of work; on PostgreSQL it runs at ``REPEATABLE READ`` so every batch of
 the scan sees the same snapshot (SQLite's deferred transaction already does). Each log is
 read once: :func:`notary.logcheck.check_log` passes every entry on to the collectors of the
-packages whose tables derive from the log (now ``voting``'s, see :mod:`voting.integrity`;
-later issues add theirs to :func:`_table_checks`).
+packages whose tables derive from the log (``voting``'s, see :mod:`voting.integrity`, and
+the ledger's, see :mod:`ledger.integrity`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from estate.api import CommunityNotFound
 from estate.models import Community
+from ledger.integrity import LoggedEntries, ledger_differences
 from notary import store
 from notary.errors import N_
 from notary.logcheck import Difference, check_log
@@ -33,6 +34,7 @@ class LogReport:
     checkpoints: int
     ballots: int
     differences: tuple[Difference, ...]
+    journal_entries: int = 0
 
     @property
     def is_clean(self) -> bool:
@@ -61,8 +63,15 @@ def verify_logs(uow: UnitOfWork, *, community: str | None = None) -> list[LogRep
     reports = []
     for name in names:
         ballots = LoggedBallots(name)
-        diffs = check_log(s, name, uow.keyring, uow.keyring.name, observe=ballots.add)
+        entries = LoggedEntries(name)
+
+        def observe(entry: store.StoredEntry) -> None:
+            ballots.add(entry)  # noqa: B023 (called within this iteration only)
+            entries.add(entry)  # noqa: B023
+
+        diffs = check_log(s, name, uow.keyring, uow.keyring.name, observe=observe)
         checked, ballot_diffs = community_ballot_differences(s, name, ballots)
+        journal_entries, ledger_diffs = ledger_differences(s, name, entries)
         checkpoints = s.scalar(
             sa.select(sa.func.count())
             .select_from(store.LogCheckpoint)
@@ -74,7 +83,8 @@ def verify_logs(uow: UnitOfWork, *, community: str | None = None) -> list[LogRep
                 entries=store.tree_size(s, name),
                 checkpoints=checkpoints or 0,
                 ballots=checked,
-                differences=tuple(diffs + ballot_diffs),
+                differences=tuple(diffs + ballot_diffs + ledger_diffs),
+                journal_entries=journal_entries,
             )
         )
     return reports

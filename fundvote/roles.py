@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from fundvote.auth import Principal
 
+LEGACY_IMPORT_ROLES = ("committee", "authority", "admin")
+"""Who may import a community's earlier books (the page, the API; each within the
+communities it acts for): the committee, the housing authority, the administrator."""
+
 
 def is_committee_of(principal: Principal | None, community_id: int) -> bool:
     """Whether ``principal`` is a committee member of that community: the committee role and

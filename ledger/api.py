@@ -51,6 +51,7 @@ from ledger.errors import (
     InvalidEntry,
     InvalidFunding,
     InvalidProject,
+    LegacyImportRejected,
     NotDrawApprover,
     ProjectExists,
     ProjectNotFound,
@@ -58,6 +59,7 @@ from ledger.errors import (
     SelfApproval,
     UnbalancedEntry,
 )
+from ledger.export import ExportSummary, account_name, write_beancount
 from ledger.funds import (
     PUBLIC_INCOME_KINDS,
     RECONCILED_ACCOUNTS,
@@ -115,6 +117,7 @@ from ledger.journal import (
     posted_balances,
     reverse_entry,
 )
+from ledger.legacy import LegacySummary, import_legacy
 from ledger.models import ACCOUNT_TYPES, FUNDS
 from ledger.posting_rules import DOCUMENT_KEYS, ENTRY_KINDS, PostingLine, entry_problems
 from ledger.project_models import DRAW_STAGES, EMERGENCY_CATEGORIES
@@ -181,6 +184,7 @@ __all__ = [
     "EmergencyPublished",
     "EntryInfo",
     "EntryNotFound",
+    "ExportSummary",
     "FirstDepositExists",
     "FundOperationForbidden",
     "FundingExceedsPlan",
@@ -195,6 +199,8 @@ __all__ = [
     "InvalidEntry",
     "InvalidFunding",
     "InvalidProject",
+    "LegacyImportRejected",
+    "LegacySummary",
     "NotDrawApprover",
     "NothingToAllocate",
     "PendingDraw",
@@ -221,6 +227,7 @@ __all__ = [
     "UnitLine",
     "UnitNotInBooks",
     "UnpublishedEmergency",
+    "account_name",
     "allocate_interest",
     "allocate_interest_entry",
     "approve_draw",
@@ -234,6 +241,7 @@ __all__ = [
     "get_emergency",
     "get_entry",
     "get_project",
+    "import_legacy",
     "import_statement",
     "informed_draws",
     "is_bank_reference",
@@ -361,5 +369,6 @@ __all__ += [
     "unit_owner_links",
     "unit_statement",
     "unpublished_emergencies",
+    "write_beancount",
     "year_period",
 ]

@@ -4,7 +4,13 @@ Messages are English msgids with named placeholders, safe to show: no personal d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from notary.errors import N_, DomainError
+
+if TYPE_CHECKING:
+    from estate.api import RollProblem
 
 __all__ = [
     "N_",
@@ -29,6 +35,7 @@ __all__ = [
     "InvalidEntry",
     "InvalidFunding",
     "InvalidProject",
+    "LegacyImportRejected",
     "NotDrawApprover",
     "ProjectExists",
     "ProjectNotFound",
@@ -201,3 +208,20 @@ class AlreadyApproved(DomainError):
     """The user approved this draw already."""
 
     code = "already-approved"
+
+
+class LegacyImportRejected(DomainError):
+    """A legacy file had problems; nothing was imported. ``problems`` lists them (file, line,
+    column, message), as a roll import's do."""
+
+    code = "legacy-import-rejected"
+
+    def __init__(self, problems: Sequence[RollProblem]) -> None:
+        n = len(problems)
+        super().__init__(
+            N_("The legacy file was rejected: %(count)s problem; nothing was imported.")
+            if n == 1
+            else N_("The legacy file was rejected: %(count)s problems; nothing was imported."),
+            count=n,
+        )
+        self.problems = list(problems)

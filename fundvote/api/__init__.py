@@ -191,6 +191,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.projects import blp as projects_blp
 
     api.register_blueprint(projects_blp)
+    from fundvote.api.ledger_tools import blp as ledger_tools_blp
+
+    api.register_blueprint(ledger_tools_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

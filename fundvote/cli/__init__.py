@@ -62,6 +62,6 @@ from fundvote.cli.log import log_group  # noqa: E402
 
 main.add_command(log_group)
 
-from fundvote.cli.ledger_funds import ledger_group  # noqa: E402
+from fundvote.cli.ledger import ledger_group  # noqa: E402
 
 main.add_command(ledger_group)

@@ -7,8 +7,8 @@ it, the committee once the owners' assembly does). Every row or none; a rejected
 with status 2 and names its first problem (``--all-problems``: every one, one a line);
 the same file imported again posts nothing and says so.
 
-The ``ledger`` group is created here; :data:`LEDGER_COMMANDS` lists this file's commands so
-that whichever module owns the group can add them.
+:data:`LEDGER_COMMANDS` lists this file's commands; ``fundvote.cli.ledger`` adds them to the
+``ledger`` group.
 """
 
 from __future__ import annotations
@@ -63,12 +63,3 @@ def deposit_import_command(code: str, file: str, username: str, all_problems: bo
 
 LEDGER_COMMANDS = (deposit_import_command,)
 """This module's ``fundvote ledger`` commands."""
-
-
-@click.group("ledger")
-def ledger_group() -> None:
-    """The funds ledger: deposits, imports."""
-
-
-for _command in LEDGER_COMMANDS:
-    ledger_group.add_command(_command)

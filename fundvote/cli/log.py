@@ -3,7 +3,8 @@
 Recomputes each community's log from its stored entries, checks every stored checkpoint
 against it (signatures by the active or a retired key), and checks that the tables derived
 from the log (votes, paper entries, decisions, the frozen roll, ballot states) agree with
-their entries. Prints one line per log, then one line per difference. Exit status: 0 clean,
+their entries, and the ledger's journal entries, postings and running balances against
+theirs. Prints one line per log, then one line per difference. Exit status: 0 clean,
 1 when there is a difference, 2 for bad arguments (an unknown community).
 """
 
@@ -35,7 +36,7 @@ def verify_command(community: str | None) -> None:
         state = "clean" if report.is_clean else f"{len(report.differences)} differences"
         click.echo(
             f"{report.log}: {report.entries} entries, {report.checkpoints} checkpoints, "
-            f"{report.ballots} ballots: {state}"
+            f"{report.ballots} ballots, {report.journal_entries} journal entries: {state}"
         )
     differences = [d for report in reports for d in report.differences]
     for difference in differences:

@@ -21,6 +21,7 @@ from types import FrameType
 from tests.bench import (
     bench_cast,
     bench_import,
+    bench_ledger,
     bench_merkle,
     bench_pages,
     bench_slips,
@@ -40,6 +41,9 @@ BENCHES: dict[str, Bench] = {
     "cast": bench_cast.run,
     "merkle": bench_merkle.run,
     "slips": bench_slips.run,
+    "ledger-post": bench_ledger.run_post,
+    "ledger-balances": bench_ledger.run_balances,
+    "beancount": bench_ledger.run_beancount,
     "tally": bench_tally.run,
 }
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "bench" / "results.json"

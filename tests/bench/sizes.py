@@ -19,6 +19,10 @@ class Sizes:
     request_cap_s: int  # the longest any one load run may take
     merkle_leaves: int
     slips: int
+    ledger_posts: int = 300  # single entries posted by us and by python-accounting
+    ledger_units: int = 2_000  # units of the ledger history's community
+    ledger_years: int = 10  # years of that history
+    export_entries: int = 100_000  # entries of that history (the Beancount export's size)
 
 
 FULL = Sizes(
@@ -44,4 +48,8 @@ QUICK = Sizes(
     request_cap_s=10,
     merkle_leaves=2_000,
     slips=4,
+    ledger_posts=5,
+    ledger_units=20,
+    ledger_years=1,
+    export_entries=150,
 )

@@ -72,3 +72,19 @@ def test_http_benchmarks_write_every_figure(tmp_path: Path) -> None:
         "cast_p99",
         "tally",
     } <= set(data)
+
+
+@requires_postgres
+@pytest.mark.postgres
+def test_ledger_benchmarks_write_every_figure(tmp_path: Path) -> None:
+    """Posting against python-accounting, the balances of a built history and its Beancount
+    export (which the quick run also loads with Beancount's loader: an error there is a
+    warning, and a warning fails the run)."""
+    data = _run(tmp_path, "ledger-post", "ledger-balances", "beancount")
+    assert set(data) == {
+        "post_vs_python_accounting",
+        "ledger_balances",
+        "ledger_balances_running",
+        "beancount_export",
+    }
+    assert data["post_vs_python_accounting"]["unit"] == "entries/s"

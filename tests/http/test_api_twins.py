@@ -44,6 +44,8 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "register.roll_import": (("POST", "/api/v1/communities/{code}/roll"),),
     "register.roll_export_csv": (("GET", "/api/v1/communities/{code}/roll"),),
     "register.roll_export_xlsx": (("GET", "/api/v1/communities/{code}/roll"),),
+    # the ledger's legacy import
+    "ledger_tools.legacy_import": (("POST", "/api/v1/communities/{code}/ledger/legacy-import"),),
     # community settings
     "community_settings.rules": (("PATCH", "/api/v1/communities/{code}/settings"),),
     "community_settings.fund_holder": (("PATCH", "/api/v1/communities/{code}/settings"),),
