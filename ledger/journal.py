@@ -7,9 +7,9 @@ which guarantees, in the caller's unit of work:
   the community's chart, and they sum to zero (else ``UnbalancedEntry``); its kind, date,
   memo and document references are within bounds (else ``InvalidEntry``);
 - no bounded account (a unit's sub-account, a bank account) is overdrawn: the accounts it
-  debits against their nature are locked (``FOR UPDATE`` on PostgreSQL; SQLite has one
-  writer) and checked before anything is written (``InsufficientFunds`` naming the account),
-  and the database refuses the row anyway (``ck_ledger_account_not_overdrawn``);
+  touches are locked (``FOR UPDATE`` on PostgreSQL, in id order; SQLite has one writer) and
+  checked before anything is written (``InsufficientFunds`` naming the account), and the
+  database refuses the row anyway (``ck_ledger_account_not_overdrawn``);
 - with an idempotency key, a retry with the same content returns the first entry
   (``is_replay``) and one with different content is refused (``IdempotencyConflict``);
   concurrent retries wait on a transaction-scoped advisory lock on PostgreSQL, so one posts;
@@ -23,6 +23,7 @@ it; an entry is reversed at most once.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -131,27 +132,6 @@ def _advisory_lock(s: Session, community_id: int, key: str) -> None:
     )
 
 
-def _account_ids(s: Session, community_id: int, codes: set[str]) -> dict[str, LedgerAccountRow]:
-    query = sa.select(
-        LedgerAccount.id, LedgerAccount.code, LedgerAccount.is_bounded, LedgerAccount.normal_side
-    ).where(LedgerAccount.community_id == community_id)
-    if len(codes) <= 500:
-        query = query.where(LedgerAccount.code.in_(sorted(codes)))
-    return {
-        row.code: LedgerAccountRow(row.id, row.code, row.is_bounded, row.normal_side)
-        for row in s.execute(query)
-        if row.code in codes
-    }
-
-
-@dataclass(frozen=True)
-class LedgerAccountRow:
-    id: int
-    code: str
-    is_bounded: bool
-    normal_side: str
-
-
 def lock_balances(uow: UnitOfWork, account_ids: Sequence[int]) -> dict[int, int]:
     """The current balances (debits minus credits) of ``account_ids``, their rows locked
     until the commit on PostgreSQL (in id order, so concurrent lockers cannot deadlock), so
@@ -215,7 +195,13 @@ def post_entry(
                 )
             return _info(s, community.code, earlier, is_replay=True)
     codes = {line.account for line in lines}
-    accounts = _account_ids(s, community.id, codes)
+    deltas: dict[str, int] = defaultdict(int)
+    for line in lines:
+        deltas[line.account] += line.amount_fen
+    # One statement finds the accounts, locks the rows this entry changes (in id order, so
+    # concurrent posters cannot deadlock; SQLite has one writer anyway) and reads what the
+    # returned entry shows.
+    accounts = _locked_accounts(s, community.id, codes)
     for line in lines:
         if line.account not in accounts:
             raise AccountNotFound(
@@ -223,22 +209,12 @@ def post_entry(
                 account=line.account,
                 code=community_code,
             )
-    deltas: dict[int, int] = defaultdict(int)
-    for line in lines:
-        deltas[accounts[line.account].id] += line.amount_fen
-    by_id = {a.id: a for a in accounts.values()}
-    at_risk = [
-        account_id
-        for account_id, delta in deltas.items()
-        if by_id[account_id].is_bounded
-        and ((delta > 0) if by_id[account_id].normal_side == "credit" else (delta < 0))
-    ]
-    current = lock_balances(uow, at_risk)
-    for account_id in sorted(at_risk):
-        after = current[account_id] + deltas[account_id]
-        account = by_id[account_id]
-        if (account.normal_side == "credit" and after > 0) or (
-            account.normal_side == "debit" and after < 0
+    for code in sorted(codes, key=lambda c: accounts[c].id):
+        account, delta = accounts[code], deltas[code]
+        after = account.balance_fen + delta
+        if account.is_bounded and (
+            (account.normal_side == "credit" and after > 0)
+            or (account.normal_side == "debit" and after < 0)
         ):
             raise InsufficientFunds(
                 N_(
@@ -246,10 +222,11 @@ def post_entry(
                     "this entry takes from it."
                 ),
                 account=account.code,
-                balance=abs(current[account_id]),
-                amount=abs(deltas[account_id]),
+                balance=abs(account.balance_fen),
+                amount=abs(delta),
             )
     now = uow.clock.now()
+    documents_json = canonical_bytes(documents).decode()
     entry_id = s.execute(
         sa.insert(JournalEntry)
         .values(
@@ -257,7 +234,7 @@ def post_entry(
             kind=kind,
             value_date=value_date,
             memo=memo,
-            documents=canonical_bytes(documents).decode(),
+            documents=documents_json,
             posted_at=now,
             posted_by=uow.actor,
             idempotency_key=idempotency_key,
@@ -283,13 +260,7 @@ def post_entry(
         ],
     )
     with uow.constraint_errors(_NAMED_ERRORS):
-        table = sa.table("ledger_account", sa.column("id"), sa.column("balance_fen"))
-        s.connection().execute(
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("account_id"))
-            .values(balance_fen=table.c.balance_fen + sa.bindparam("delta")),
-            [{"account_id": i, "delta": d} for i, d in sorted(deltas.items()) if d],
-        )
+        _add_to_balances(s, {accounts[c].id: d for c, d in deltas.items() if d})
     appended = uow.log(
         community.code,
         ENTRY_EVENT,
@@ -310,10 +281,96 @@ def post_entry(
         sa.update(JournalEntry).where(JournalEntry.id == entry_id).values(log_index=appended.index),
         execution_options={"synchronize_session": False},
     )
-    entry = s.get(JournalEntry, entry_id)
-    assert entry is not None
-    s.refresh(entry)
-    return _info(s, community.code, entry)
+    # What was written, read back from memory: a new entry is reversed by nothing yet.
+    return EntryInfo(
+        number=entry_id,
+        community_code=community.code,
+        kind=kind,
+        value_date=value_date,
+        memo=memo,
+        documents=json.loads(documents_json),
+        posted_at=now,
+        posted_by=uow.actor,
+        idempotency_key=idempotency_key,
+        reverses=reverses,
+        reversed_by=None,
+        is_legacy=legacy_file_sha256 is not None,
+        legacy_file_sha256=legacy_file_sha256,
+        log_index=appended.index,
+        lines=tuple(
+            PostedLine(
+                line.account,
+                accounts[line.account].name_zh,
+                accounts[line.account].name_en,
+                accounts[line.account].unit_code,
+                line.amount_fen,
+            )
+            for line in lines
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: int
+    code: str
+    is_bounded: bool
+    normal_side: str
+    balance_fen: int
+    name_zh: str
+    name_en: str
+    unit_code: str | None
+
+
+_CASE_LIMIT = 200
+"""Up to this many accounts change in one UPDATE (a CASE on the id); more, one per account."""
+
+
+def _locked_accounts(s: Session, community_id: int, codes: set[str]) -> dict[str, _Account]:
+    query = (
+        sa.select(
+            LedgerAccount.id,
+            LedgerAccount.code,
+            LedgerAccount.is_bounded,
+            LedgerAccount.normal_side,
+            LedgerAccount.balance_fen,
+            LedgerAccount.name_zh,
+            LedgerAccount.name_en,
+            Unit.code.label("unit_code"),
+        )
+        .outerjoin(Unit, Unit.id == LedgerAccount.unit_id)
+        .where(LedgerAccount.community_id == community_id)
+        .order_by(LedgerAccount.id)
+        .with_for_update(of=LedgerAccount)
+    )
+    if len(codes) <= 500:
+        query = query.where(LedgerAccount.code.in_(sorted(codes)))
+    return {row.code: _Account(*row) for row in s.execute(query) if row.code in codes}
+
+
+def _add_to_balances(s: Session, deltas: Mapping[int, int]) -> None:
+    """Add ``deltas`` (account id -> fen) to the running balances: one statement for an
+    ordinary entry, one per account for a very wide one (interest over every unit)."""
+    if not deltas:
+        return
+    table = sa.table("ledger_account", sa.column("id"), sa.column("balance_fen"))
+    if len(deltas) <= _CASE_LIMIT:
+        change = sa.case(
+            {account_id: sa.literal(delta, sa.BigInteger) for account_id, delta in deltas.items()},
+            value=table.c.id,
+        )
+        s.execute(
+            sa.update(table)
+            .where(table.c.id.in_(sorted(deltas)))
+            .values(balance_fen=table.c.balance_fen + change)
+        )
+        return
+    s.connection().execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("account_id"))
+        .values(balance_fen=table.c.balance_fen + sa.bindparam("delta")),
+        [{"account_id": i, "delta": d} for i, d in sorted(deltas.items())],
+    )
 
 
 _NAMED_ERRORS = {
@@ -412,8 +469,6 @@ def reverse_entry(
 
 
 def _documents(entry: JournalEntry) -> dict[str, Any]:
-    import json
-
     value = json.loads(entry.documents or "{}")
     return value if isinstance(value, dict) else {}
 
