@@ -59,6 +59,7 @@ from ledger.project_models import (
     ProjectUnit,
 )
 from ledger.rounding import largest_remainder
+from notary import store
 from notary.errors import DomainError
 from notary.work import UnitOfWork
 from voting.api import FundUseDecision, UsePlan, fund_use_decision
@@ -437,7 +438,8 @@ def record_emergency(
 def publish_emergency(uow: UnitOfWork, *, community_code: str, emergency_ref: str) -> EmergencyInfo:
     """Record that the emergency's costs and apportionment were published to the owners, by
     ``uow.actor``: logs ``ledger.emergency_published`` with the project's cost-sharing report
-    as it stands (sources and each unit's charges, unit codes and fen only).
+    as it stands (sources and each unit's charges, unit codes and fen only) and signs a
+    checkpoint of the log that includes it (the community's public ledger page shows both).
     ``EmergencyPublished`` when published before; ``EmergencyNotFound`` for an unknown ref."""
     s = uow.session
     community = community_row(s, community_code)
@@ -460,6 +462,7 @@ def publish_emergency(uow: UnitOfWork, *, community_code: str, emergency_ref: st
         data["sources"] = {line.source: line.drawn_fen for line in report.sources}
         data["units"] = {u.unit_code: [u.drawn_fen, u.shortfall_fen] for u in report.units}
     appended = uow.log(community.code, "ledger.emergency_published", data)
+    uow.checkpoint(community.code)  # anchors the publication: owners can check it later
     row.published_at = now
     row.published_by = uow.actor
     row.published_log_index = appended.index
@@ -1040,3 +1043,53 @@ def report_rows(report: ProjectReport, fmt: Any) -> list[list[str]]:
         for u in report.units
     ]
     return rows
+
+
+@dataclass(frozen=True)
+class PublishedEmergency:
+    """An emergency record as published to the owners: what the publication logged (the
+    costs by source, each unit's charge and shortfall, in fen) and the signed checkpoint of
+    the log that includes that entry."""
+
+    info: EmergencyInfo
+    drawn_fen: int
+    sources: dict[str, int]
+    units: dict[str, tuple[int, int]]
+    log_index: int
+    checkpoint_size: int | None
+    checkpoint_root_hex: str | None
+    checkpoint_note: str | None
+
+
+def published_emergencies(uow: UnitOfWork, community_code: str) -> list[PublishedEmergency]:
+    """The community's emergency records published to owners, newest first, each with the
+    figures exactly as its ``ledger.emergency_published`` entry logged them and the checkpoint
+    signed with it (None for a publication no checkpoint was signed at)."""
+    s = uow.session
+    community = community_row(s, community_code)
+    rows = s.scalars(
+        sa.select(EmergencyRecord)
+        .where(
+            EmergencyRecord.community_id == community.id,
+            EmergencyRecord.published_log_index.is_not(None),
+        )
+        .order_by(EmergencyRecord.published_at.desc(), EmergencyRecord.id.desc())
+    ).all()
+    published: list[PublishedEmergency] = []
+    for row in rows:
+        index = int(row.published_log_index or 0)
+        data = store.entry(s, community.code, index).data["data"]
+        signed = store.checkpoint_at(s, community.code, index + 1)
+        published.append(
+            PublishedEmergency(
+                info=emergency_info(s, row, community.code),
+                drawn_fen=int(data.get("drawn_fen", 0)),
+                sources={k: int(v) for k, v in data.get("sources", {}).items() if v},
+                units={k: (int(v[0]), int(v[1])) for k, v in data.get("units", {}).items()},
+                log_index=index,
+                checkpoint_size=None if signed is None else signed.checkpoint.size,
+                checkpoint_root_hex=None if signed is None else signed.checkpoint.root.hex(),
+                checkpoint_note=None if signed is None else signed.note,
+            )
+        )
+    return published

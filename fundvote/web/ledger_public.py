@@ -6,6 +6,8 @@ statement link ``/s/<token>``. No login; nothing personal (unit codes only).
 - ``/r/<code>/ledger/<kind>/<period>/`` a published report, re-rendered from the ledger for
   its period, with the stored fingerprint and whether today's figures still match it;
   ``report.pdf`` the same as PDF;
+- ``/r/<code>/ledger/emergency/<ref>/`` an emergency repair's costs as published to the
+  owners (by source and by unit), with the signed checkpoint that anchors the publication;
 - ``/s/<token>`` an owner's own units' statements (``?year=``): a link reissued by the
   committee stops working at once. Works on a phone, without JavaScript.
 """
@@ -48,10 +50,30 @@ def _published(code: str, kind: str, period: str) -> tuple[PublicationInfo, Any,
 @public
 def index(code: str) -> ResponseReturnValue:
     community = public_community(code)
-    items = current_runtime().query(ledger.list_publications, code)
+    rt = current_runtime()
+    items = rt.query(ledger.list_publications, code)
+    emergencies = rt.query(ledger.published_emergencies, code)
     return render_template(
-        "ledger/public_index.html", community=community, items=items, names=REPORT_NAMES
+        "ledger/public_index.html",
+        community=community,
+        items=items,
+        names=REPORT_NAMES,
+        emergencies=emergencies,
     )
+
+
+@bp.get("/emergency/<ref>/")
+@public
+def emergency(code: str, ref: str) -> ResponseReturnValue:
+    community = public_community(code)
+    found = next(
+        (e for e in current_runtime().query(ledger.published_emergencies, code)
+         if e.info.ref == ref[:64]),
+        None,
+    )  # fmt: skip
+    if found is None:
+        abort(404)
+    return render_template("ledger/public_emergency.html", community=community, item=found)
 
 
 @bp.get("/<kind>/<period>/")

@@ -160,6 +160,14 @@ def test_emergencies_through_the_api_and_the_unpublished_list(
     published = client.post(f"{API}/emergencies/{record}/publish", headers=manager)
     assert published.status_code == 200 and published.get_json()["published_at"]
     assert client.get("/api/v1/emergencies/unpublished", headers=manager).get_json() == []
+    # Published to the owners: on the community's public ledger page, with its checkpoint.
+    public = client.application.test_client()
+    index = public.get(f"/r/{COMMUNITY_CODE}/ledger/").get_data(as_text=True)
+    assert "水泵故障导致高层停水" in index and f"/ledger/emergency/{record}/" in index
+    page = public.get(f"/r/{COMMUNITY_CODE}/ledger/emergency/{record}/")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "二次供水水泵故障" in body and "— " in body
+    assert public.get(f"/r/{COMMUNITY_CODE}/ledger/emergency/nope/").status_code == 404
 
 
 def test_the_committee_sets_the_emergency_publication_deadline(
