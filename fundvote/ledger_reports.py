@@ -52,7 +52,11 @@ def _date(value: str | None, field: str, default: date) -> date:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         raise ReportPeriodInvalid(
-            N_("The %(field)s must be a date such as 2025-12-31."), field=field
+            N_("The start date must be a date such as 2025-01-01.")
+            if field == "start date"
+            else N_("The end date must be a date such as 2025-12-31.")
+            if field == "end date"
+            else N_("The date must be a date such as 2025-12-31.")
         ) from None
 
 
@@ -61,7 +65,11 @@ def _int(value: str | None, field: str, default: int) -> int:
         return default
     text = value.strip()
     if not text.isascii() or not text.isdigit() or len(text) > 4:
-        raise ReportPeriodInvalid(N_("The %(field)s must be a whole number."), field=field)
+        raise ReportPeriodInvalid(
+            N_("The year must be a whole number such as 2025.")
+            if field == "year"
+            else N_("The quarter must be 1, 2, 3 or 4.")
+        )
     return int(text)
 
 

@@ -523,7 +523,10 @@ def approve_draw(
     row = _draw_row(s, community, draw_ref, for_update=True)
     if row.status != "recorded":
         raise DrawNotPending(
-            N_("Draw %(ref)s is %(status)s already."), ref=row.ref, status=row.status
+            N_("Draw %(ref)s was approved and posted already.")
+            if row.status == "posted"
+            else N_("Draw %(ref)s was rejected already."),
+            ref=row.ref,
         )
     if row.recorded_by == actor:
         raise SelfApproval(
@@ -624,7 +627,10 @@ def reject_draw(
     row = _draw_row(s, community, draw_ref, for_update=True)
     if row.status != "recorded":
         raise DrawNotPending(
-            N_("Draw %(ref)s is %(status)s already."), ref=row.ref, status=row.status
+            N_("Draw %(ref)s was approved and posted already.")
+            if row.status == "posted"
+            else N_("Draw %(ref)s was rejected already."),
+            ref=row.ref,
         )
     if row.recorded_by == actor:
         raise SelfApproval(

@@ -70,7 +70,11 @@ def check_date(value: object, *, field: str = "date") -> date:
     ``field``."""
     if not isinstance(value, date) or not EARLIEST_DATE <= value <= LATEST_DATE:
         raise ReportPeriodInvalid(
-            N_("The %(field)s must be a date from 1990-01-01 to 2100-12-31."), field=field
+            N_("The start date must be a date from 1990-01-01 to 2100-12-31.")
+            if field == "start date"
+            else N_("The end date must be a date from 1990-01-01 to 2100-12-31.")
+            if field == "end date"
+            else N_("The date must be a date from 1990-01-01 to 2100-12-31.")
         )
     return value
 
