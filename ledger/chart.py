@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from estate.models import Community, Unit
+from estate.models import Unit
 from ledger.models import LedgerAccount
 from notary.work import UnitOfWork
 
@@ -301,8 +301,3 @@ def open_unit_account(uow: UnitOfWork, community_id: int, unit_code: str, kind: 
     return int(
         s.execute(sa.insert(LedgerAccount).values(**row).returning(LedgerAccount.id)).scalar_one()
     )
-
-
-def community_id_for(uow: UnitOfWork, community_code: str) -> int | None:
-    """The id of the community with that code, or None."""
-    return uow.session.scalar(sa.select(Community.id).where(Community.code == community_code))

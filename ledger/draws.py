@@ -66,7 +66,7 @@ from ledger.errors import (
     NotDrawApprover,
     SelfApproval,
 )
-from ledger.journal import lock_balances, post_entry
+from ledger.journal import community_row, lock_balances, post_entry
 from ledger.models import LedgerAccount
 from ledger.posting_rules import EARLIEST_DATE, LATEST_DATE, MAX_MEMO, PostingLine
 from ledger.project_models import (
@@ -80,7 +80,6 @@ from ledger.project_models import (
 )
 from ledger.projects import (
     charged_so_far,
-    community_row,
     new_ref,
     plan_of,
     project_row,

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from estate.api import UnreadableTable, apportion, read_table
-from estate.models import Community, Unit
+from estate.models import Unit
 from ledger.chart import STANDARD_BY_KIND, UNIT_SUBACCOUNT, unit_account_code
 from ledger.errors import N_, BooksNotOpen, InvalidEntry
 from ledger.funds_errors import (
@@ -66,7 +66,7 @@ from ledger.funds_rules import (
     parse_statement,
     top_up_floor_fen,
 )
-from ledger.journal import EntryInfo, get_entry, lock_balances, post_entry
+from ledger.journal import EntryInfo, community_row, get_entry, lock_balances, post_entry
 from ledger.models import JournalEntry, LedgerAccount, Posting
 from ledger.posting_rules import MAX_AMOUNT_FEN, PostingLine
 from notary.work import UnitOfWork
@@ -191,10 +191,7 @@ class PublicIncomeTransfer:
 
 
 def _community_id(s: Session, community_code: str) -> int:
-    found = s.scalar(sa.select(Community.id).where(Community.code == community_code))
-    if found is None:
-        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
-    return int(found)
+    return community_row(s, community_code).id
 
 
 def _serialise(s: Session, community_id: int, what: str) -> None:

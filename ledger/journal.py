@@ -115,11 +115,28 @@ def _content_sha256(
     return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
-def _community(s: Session, community_code: str) -> Community:
-    community = s.scalar(sa.select(Community).where(Community.code == community_code))
+def community_row(s: Session, community_code: str, *, for_update: bool = False) -> Community:
+    """The community with that code (``BooksNotOpen`` when there is none); its row locked
+    until the commit with ``for_update``. Every ledger step finds its community here."""
+    query = sa.select(Community).where(Community.code == community_code)
+    if for_update:
+        query = query.with_for_update()
+    community = s.scalar(query)
     if community is None:
         raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
     return community
+
+
+def entry_row(s: Session, community_id: int, number: int) -> JournalEntry:
+    """Entry ``number`` of that community's books (``EntryNotFound`` when there is none)."""
+    entry = s.scalar(
+        sa.select(JournalEntry).where(
+            JournalEntry.id == number, JournalEntry.community_id == community_id
+        )
+    )
+    if entry is None:
+        raise EntryNotFound(N_("There is no entry %(number)s."), number=number)
+    return entry
 
 
 def _advisory_lock(s: Session, community_id: int, key: str) -> None:
@@ -171,7 +188,7 @@ def post_entry(
     s = uow.session
     documents = dict(documents or {})
     check_entry(kind, value_date, memo, documents, lines, idempotency_key, legacy_file_sha256)
-    community = _community(s, community_code)
+    community = community_row(s, community_code)
     content = _content_sha256(
         kind, value_date, memo, documents, lines, reverses, legacy_file_sha256
     )
@@ -427,14 +444,8 @@ def reverse_entry(
     ``InvalidEntry`` when it is itself a reversal; ``InsufficientFunds`` when undoing it
     would overdraw an account (a deposit already spent). Never commits."""
     s = uow.session
-    community = _community(s, community_code)
-    entry = s.scalar(
-        sa.select(JournalEntry).where(
-            JournalEntry.id == number, JournalEntry.community_id == community.id
-        )
-    )
-    if entry is None:
-        raise EntryNotFound(N_("There is no entry %(number)s."), number=number)
+    community = community_row(s, community_code)
+    entry = entry_row(s, community.id, number)
     if entry.kind == "reversal":
         raise InvalidEntry(N_("A reversal cannot itself be reversed; post a new entry."))
     already = s.scalar(sa.select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id))
@@ -513,14 +524,8 @@ def _info(
 def get_entry(uow: UnitOfWork, community_code: str, number: int) -> EntryInfo:
     """Entry ``number`` of the community's books; ``EntryNotFound`` when there is none."""
     s = uow.session
-    community = _community(s, community_code)
-    entry = s.scalar(
-        sa.select(JournalEntry).where(
-            JournalEntry.id == number, JournalEntry.community_id == community.id
-        )
-    )
-    if entry is None:
-        raise EntryNotFound(N_("There is no entry %(number)s."), number=number)
+    community = community_row(s, community_code)
+    entry = entry_row(s, community.id, number)
     return _info(s, community.code, entry)
 
 
@@ -553,7 +558,7 @@ def balances(
     a value date up to and including ``to`` (one aggregate). ``BooksNotOpen`` for an
     unknown community."""
     s = uow.session
-    community = _community(s, community_code)
+    community = community_row(s, community_code)
     accounts = s.execute(
         sa.select(
             LedgerAccount.id,
@@ -600,7 +605,7 @@ def posted_balances(uow: UnitOfWork, community_code: str) -> dict[str, int]:
     """Each account's balance recomputed from every posting (account code -> fen): what the
     running balances must equal (checked by the integrity check and the tests)."""
     s = uow.session
-    community = _community(s, community_code)
+    community = community_row(s, community_code)
     return {
         code: int(total)
         for code, total in s.execute(

@@ -33,7 +33,6 @@ from estate.models import Building, Community, Unit
 from ledger.draw_rules import SOURCES, funding_lines, unit_order
 from ledger.errors import (
     N_,
-    BooksNotOpen,
     DecisionNotUsable,
     EmergencyNotFound,
     EmergencyPublished,
@@ -45,7 +44,7 @@ from ledger.errors import (
     ProjectNotFound,
     PublicIncomeNeedsCommunityDecision,
 )
-from ledger.journal import post_entry
+from ledger.journal import community_row, post_entry
 from ledger.models import JournalEntry
 from ledger.posting_rules import PostingLine
 from ledger.project_models import (
@@ -184,17 +183,6 @@ class ProjectReport:
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def community_row(s: Session, community_code: str, *, for_update: bool = False) -> Community:
-    """The community with that code (``BooksNotOpen`` when there is none)."""
-    query = sa.select(Community).where(Community.code == community_code)
-    if for_update:
-        query = query.with_for_update()
-    community = s.scalar(query)
-    if community is None:
-        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
-    return community
 
 
 def _utc(at: datetime) -> datetime:

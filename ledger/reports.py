@@ -35,8 +35,7 @@ from sqlalchemy.orm import Session, aliased
 
 from estate.models import Community, Unit
 from ledger.chart import UNIT_RECEIVABLE, UNIT_SUBACCOUNT
-from ledger.errors import BooksNotOpen, EntryNotFound
-from ledger.journal import AccountBalance, PostedLine, balances
+from ledger.journal import AccountBalance, PostedLine, balances, community_row, entry_row
 from ledger.models import JournalEntry, LedgerAccount, Posting
 from ledger.posting_rules import EARLIEST_DATE, LATEST_DATE
 from ledger.report_errors import N_, ReportPeriodInvalid, UnitNotFound
@@ -138,13 +137,6 @@ def content_sha256(report: object) -> str:
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _community(s: Session, community_code: str) -> Community:
-    community = s.scalar(sa.select(Community).where(Community.code == community_code))
-    if community is None:
-        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
-    return community
 
 
 def _effective_kind() -> tuple[Any, sa.ColumnElement[str]]:
@@ -376,7 +368,7 @@ def fund_disclosure(uow: UnitOfWork, community_code: str, start: date, end: date
     aggregates whatever the number of units. ``BooksNotOpen``, ``ReportPeriodInvalid``."""
     start, end = check_period(start, end)
     s = uow.session
-    community = _community(s, community_code)
+    community = community_row(s, community_code)
     accounts = s.execute(
         sa.select(LedgerAccount.id, LedgerAccount.kind, Unit.code)
         .join(Unit, Unit.id == LedgerAccount.unit_id)
@@ -612,7 +604,7 @@ def public_income_statement(
     ``BooksNotOpen``, ``ReportPeriodInvalid``."""
     start, end = check_period(start, end)
     s = uow.session
-    community = _community(s, community_code)
+    community = community_row(s, community_code)
     accounts = s.execute(
         sa.select(
             LedgerAccount.id,
@@ -729,7 +721,7 @@ def unit_statement(
     ``BooksNotOpen``, ``ReportPeriodInvalid``."""
     start, end = check_period(start, end)
     s = uow.session
-    community = _community(s, community_code)
+    community = community_row(s, community_code)
     ids = dict(
         s.execute(
             sa.select(LedgerAccount.kind, LedgerAccount.id)
@@ -892,7 +884,7 @@ def list_entries(
     newest first, each entry with its total, posting count and first postings. A constant
     number of queries per page. ``BooksNotOpen`` for an unknown community."""
     s = uow.session
-    community = _community(s, community_code)
+    community = community_row(s, community_code)
     per_page = min(max(per_page, 1), 200)
     total = int(
         s.scalar(
@@ -966,14 +958,8 @@ def entry_detail(
     references, what it reverses or is reversed by, and where it is in the log.
     ``EntryNotFound`` for a number the community's books do not have."""
     s = uow.session
-    community = _community(s, community_code)
-    entry = s.scalar(
-        sa.select(JournalEntry).where(
-            JournalEntry.id == number, JournalEntry.community_id == community.id
-        )
-    )
-    if entry is None:
-        raise EntryNotFound(N_("There is no entry %(number)s."), number=number)
+    community = community_row(s, community_code)
+    entry = entry_row(s, community.id, number)
     debit, count = s.execute(
         sa.select(
             sa.func.sum(sa.case((Posting.amount_fen > 0, Posting.amount_fen), else_=0)),
