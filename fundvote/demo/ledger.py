@@ -240,6 +240,20 @@ def public_income_steps(staff: Staff, first: date, last: date) -> list[Step]:
     return steps
 
 
+def _approve(staff: Staff, refs: dict[str, str], key: str, rt: Runtime) -> object:
+    """The authority (which holds the demo's fund) approves the draw recorded as
+    ``refs[key]``, which posts it."""
+    return rt.run_as(
+        staff.authority,
+        ledger.approve_draw,
+        community_code="demo",
+        draw_ref=refs[key],
+        is_authority=True,
+        is_committee_member=False,
+        committee_size=COMMITTEE_SIZE,
+    )
+
+
 def emergency_steps(staff: Staff, when: datetime) -> list[Step]:
     """Roof leaks into top-floor homes of building 07: recorded by the manager with the
     inspection photos' hash, repaired at once from building 07's sub-accounts, the payment
@@ -284,17 +298,6 @@ def emergency_steps(staff: Staff, when: datetime) -> list[Step]:
         refs["draw"] = recorded.ref
         return None
 
-    def approve(rt: Runtime) -> object:
-        return rt.run_as(
-            staff.authority,
-            ledger.approve_draw,
-            community_code="demo",
-            draw_ref=refs["draw"],
-            is_authority=True,
-            is_committee_member=False,
-            committee_size=COMMITTEE_SIZE,
-        )
-
     def publish(rt: Runtime) -> object:
         return rt.run_as(
             staff.committee,
@@ -306,7 +309,7 @@ def emergency_steps(staff: Staff, when: datetime) -> list[Step]:
     return [
         (when, "emergency", record),
         (when + timedelta(days=3), "emergency draw", draw),
-        (when + timedelta(days=4), "emergency approval", approve),
+        (when + timedelta(days=4), "emergency approval", partial(_approve, staff, refs, "draw")),
         (when + timedelta(days=16), "emergency publication", publish),
     ]
 
@@ -380,18 +383,7 @@ def project_steps(
 
         steps.append((when + timedelta(days=days), f"draw {stage}", record))
         if approved:
-
-            def approve(rt: Runtime, draws: dict[str, str] = draws) -> object:
-                return rt.run_as(
-                    staff.authority,
-                    ledger.approve_draw,
-                    community_code="demo",
-                    draw_ref=draws["ref"],
-                    is_authority=True,
-                    is_committee_member=False,
-                    committee_size=COMMITTEE_SIZE,
-                )
-
+            approve = partial(_approve, staff, draws, "ref")
             steps.append((when + timedelta(days=days + 2), f"approve {stage}", approve))
     return steps
 
