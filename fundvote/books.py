@@ -14,13 +14,16 @@ from pathlib import Path
 
 from estate.api import (
     CommunityInfo,
+    CommunityNotFound,
     DataCipher,
     ImportSummary,
     create_community,
     find_community,
     import_roll_file,
 )
+from fundvote.runtime import Runtime
 from ledger.api import open_books
+from notary.errors import N_
 from notary.work import UnitOfWork
 
 
@@ -56,3 +59,12 @@ def import_roll_with_books(
     assert community is not None
     open_books(uow, community.id)
     return summary
+
+
+def community_id(rt: Runtime, code: str) -> int:
+    """The id of the community with ``code`` (``CommunityNotFound`` when there is none), for
+    use cases that turn the acting user's scope into facts."""
+    community = rt.query(find_community, code)
+    if community is None:
+        raise CommunityNotFound(N_("There is no community %(code)s."), code=code)
+    return community.id

@@ -19,8 +19,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from estate.api import CommunityNotFound, current_settings, find_community
+from estate.api import current_settings
 from fundvote.auth import Principal
+from fundvote.books import community_id
 from fundvote.runtime import Runtime
 from ledger.api import (
     EntryInfo,
@@ -34,7 +35,6 @@ from ledger.api import (
     record_public_income_cost,
     transfer_public_income,
 )
-from notary.errors import N_
 
 HOLDER_ROLE = {"authority": "authority", "assembly": "committee"}
 """The staff role that holds the fund, by the community's ``fund_holder`` setting."""
@@ -44,13 +44,6 @@ PUBLIC_INCOME_ROLES = ("manager", "committee")
 TRANSFER_ROLES = ("committee",)
 READ_ROLES = ("committee", "manager", "authority", "auditor")
 """Staff who read the fund's deposits, alerts, reconciliation and public income."""
-
-
-def _community_id(rt: Runtime, code: str) -> int:
-    community = rt.query(find_community, code)
-    if community is None:
-        raise CommunityNotFound(N_("There is no community %(code)s."), code=code)
-    return community.id
 
 
 def holder_role(rt: Runtime, code: str) -> str:
@@ -63,9 +56,7 @@ def may_record_deposits(rt: Runtime, principal: Principal | None, code: str) -> 
     interest."""
     if principal is None or principal.role not in DEPOSIT_ROLES:
         return False
-    return principal.may_act_for(_community_id(rt, code)) and principal.role == holder_role(
-        rt, code
-    )
+    return principal.may_act_for(community_id(rt, code)) and principal.role == holder_role(rt, code)
 
 
 def may_record_public_income(rt: Runtime, principal: Principal | None, code: str) -> bool:
@@ -73,7 +64,7 @@ def may_record_public_income(rt: Runtime, principal: Principal | None, code: str
     return (
         principal is not None
         and principal.role in PUBLIC_INCOME_ROLES
-        and principal.may_act_for(_community_id(rt, code))
+        and principal.may_act_for(community_id(rt, code))
     )
 
 
@@ -82,7 +73,7 @@ def may_transfer_public_income(rt: Runtime, principal: Principal | None, code: s
     return (
         principal is not None
         and principal.role in TRANSFER_ROLES
-        and principal.may_act_for(_community_id(rt, code))
+        and principal.may_act_for(community_id(rt, code))
     )
 
 

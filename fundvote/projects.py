@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from estate.api import CommunityNotFound, find_community
 from fundvote.accounts import StaffCommunity, StaffUser
 from fundvote.auth import Principal
+from fundvote.books import community_id
 from fundvote.roles import is_committee_of
 from fundvote.runtime import Runtime
 from ledger import api as ledger
@@ -62,13 +63,6 @@ def is_authority_of(principal: Principal | None, community_id: int) -> bool:
     )
 
 
-def _community_id(rt: Runtime, code: str) -> int:
-    community = rt.query(find_community, code)
-    if community is None:
-        raise CommunityNotFound(N_("There is no community %(code)s."), code=code)
-    return community.id
-
-
 def _decide(
     uow: UnitOfWork,
     *,
@@ -90,11 +84,11 @@ def _decide(
 def approve(rt: Runtime, principal: Principal, code: str, draw_ref: str) -> ledger.DrawInfo:
     """Approve a draw as ``principal`` in one unit of work (``ledger.approve_draw``: every
     guarantee and refusal); the draw posts once approved enough."""
-    community_id = _community_id(rt, code)
+    found = community_id(rt, code)
     return rt.run_as(
         principal.user_id,
         _decide,
-        community_id=community_id,
+        community_id=found,
         approve=True,
         principal=principal,
         community_code=code,
@@ -106,11 +100,11 @@ def reject(
     rt: Runtime, principal: Principal, code: str, draw_ref: str, reason: str
 ) -> ledger.DrawInfo:
     """Reject a draw as ``principal`` with a reason (``ledger.reject_draw``)."""
-    community_id = _community_id(rt, code)
+    found = community_id(rt, code)
     return rt.run_as(
         principal.user_id,
         _decide,
-        community_id=community_id,
+        community_id=found,
         approve=False,
         principal=principal,
         community_code=code,
