@@ -62,6 +62,7 @@ def create_app(
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         FUNDVOTE_LOGIN_RATE_LIMIT="10 per minute",
+        FUNDVOTE_VERIFY_SERVER_CHECK=runtime.settings.is_verify_server_check,
     )
     if test_config:
         app.config.update(test_config)

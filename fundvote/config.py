@@ -42,6 +42,7 @@ class Settings:
     session_cookie_secure: bool = False
     slips_keep_hours: int = 24  # printed slips being prepared are deleted after this
     sms_signature: str = ""  # the registered SMS sender's name, sent as 【name】; "" for none
+    is_verify_server_check: bool = True  # /verify shows the server's own check of a receipt
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -147,6 +148,23 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     return int(text)
 
 
+_YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"0", "false", "no", "off"})
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """The on/off value of ``env[name]`` (``1/true/yes/on`` or ``0/false/no/off``, any case),
+    else ``default`` when unset or empty; :class:`BadSetting` naming the setting otherwise."""
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise BadSetting(f"{name} must be 1 or 0 (on or off)")
+
+
 def _proxies(text: str) -> tuple[Network, ...]:
     try:
         return parse_trusted_proxies(text)
@@ -200,6 +218,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_proxies(env.get("FUNDVOTE_TRUSTED_PROXIES") or ""),
         slips_keep_hours=_whole(env, "FUNDVOTE_SLIPS_KEEP_HOURS", 24, 1, 8_760),
         sms_signature=_sms_signature(env),
+        is_verify_server_check=_switch(env, "FUNDVOTE_VERIFY_SERVER_CHECK", True),
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
         in {"1", "true", "yes"},
     )
