@@ -103,5 +103,8 @@ def browser_panel(receipt_text: str) -> dict[str, Any]:
         "receipt_text": receipt_text,
         "browser_messages": browser_messages(),
         "keys_url": url_for("wellknown.keys"),
-        "log_url": url_for("verify.index").removesuffix("verify") + f"log/{LOG_COMMUNITY}/",
+        # The log's C2SP tlog-tiles prefix (fundvote.web.log_tiles): "checkpoint", "tile/..."
+        "log_url": url_for("log_tiles.checkpoint", community=LOG_COMMUNITY).removesuffix(
+            "checkpoint"
+        ),
     }
