@@ -20,10 +20,12 @@ from fundvote.access import current_runtime, public
 from fundvote.edge import embedded_json_problem
 from fundvote.errors import status_for
 from fundvote.web.ballot_labels import error_text, local_time
+from fundvote.web.log_tiles import notice_consistency
 from voting import api as voting
 from voting.api import (
     MAX_RECEIPT_PDF_BYTES,
     PROBLEMS,
+    BallotInfo,
     BallotNotFound,
     MalformedReceipt,
     ReceiptCheck,
@@ -80,19 +82,24 @@ def check() -> ResponseReturnValue:
         return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
             exc
         )
-    community, title = _names(result)
+    community, info = _names(result)
+    consistency = None
+    if info is not None and info.status != "draft":
+        consistency = notice_consistency(result.community, info.notice_tree_size, info.notice_root)
     return render_template(
         "verify/result.html",
         result=result,
+        consistency=consistency,
+        log_code=result.community,
         problems=PROBLEMS,
         pending=pending_text(result),
         community=community,
-        ballot_title=title,
+        ballot_title=info.title if info is not None and info.status != "draft" else None,
     )
 
 
-def _names(result: ReceiptCheck) -> tuple[estate.CommunityInfo | None, str | None]:
-    """The community the receipt names and the title of its ballot (None where unknown)."""
+def _names(result: ReceiptCheck) -> tuple[estate.CommunityInfo | None, BallotInfo | None]:
+    """The community the receipt names and its ballot (None where unknown)."""
     rt = current_runtime()
     community = rt.query(estate.find_community, result.community)
     if community is None:
@@ -101,7 +108,7 @@ def _names(result: ReceiptCheck) -> tuple[estate.CommunityInfo | None, str | Non
         info = rt.query(voting.ballot_in_community, result.community, result.ballot)
     except BallotNotFound:
         return community, None
-    return community, (info.title if info.status != "draft" else None)
+    return community, info
 
 
 def pending_text(result: ReceiptCheck) -> str:
