@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from fundvote.proxies import BadProxySetting, Network, parse_trusted_proxies
+from notary.keys import DEFAULT_KEY_NAME
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Settings:
     secret_key: str
     signing_key_file: Path
     data_key_file: Path
-    log_origin: str
+    log_origin: str  # FUNDVOTE_LOG_ORIGIN, validated; "" when unset
     outbox_dir: Path
     public_url: str = ""
     login_max_failures: int = 5
@@ -48,6 +50,12 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def key_name(self) -> str:
+        """The signing key's C2SP name: ``FUNDVOTE_LOG_ORIGIN`` when set (as it always was,
+        so key IDs stay the same), else ``fundvote.local``."""
+        return self.log_origin or DEFAULT_KEY_NAME
 
 
 INSTANCE_MODE = 0o700
@@ -195,6 +203,35 @@ def _sms_signature(env: Mapping[str, str]) -> str:
     return text
 
 
+LOG_ORIGIN_MAX_CHARS = 200
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?![0-9])")  # "https:", not "host:8080"
+
+
+def _log_origin(env: Mapping[str, str]) -> str:
+    """``FUNDVOTE_LOG_ORIGIN``: the public URL prefix of the logs without a scheme, e.g.
+    ``fundvote.example.org/log`` (tlog-tiles: the origin is the schema-less prefix, no
+    trailing slash); each community's log origin is ``<prefix>/<community>``.
+
+    Empty or unset: "" (origins then use the signing key's name). Otherwise at most
+    :data:`LOG_ORIGIN_MAX_CHARS` printable characters, no space, no ``+``, no scheme
+    (``https://``); trailing slashes are dropped. :class:`BadSetting` naming it otherwise."""
+    text = (env.get("FUNDVOTE_LOG_ORIGIN") or "").strip().rstrip("/")
+    if not text:
+        return ""
+    if (
+        len(text) > LOG_ORIGIN_MAX_CHARS
+        or not text.isprintable()
+        or any(c.isspace() or c == "+" for c in text)
+        or _SCHEME.match(text)
+        or text.startswith("/")
+    ):
+        raise BadSetting(
+            "FUNDVOTE_LOG_ORIGIN must be the log's public URL prefix without a scheme, "
+            "e.g. fundvote.example.org/log (no spaces, no '+', no https://)"
+        )
+    return text
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment); :class:`BadSetting`
     names a setting whose value cannot be used."""
@@ -207,7 +244,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=_secret_key(instance, env),
         signing_key_file=Path(env.get("FUNDVOTE_SIGNING_KEY_FILE") or instance / "signing.key"),
         data_key_file=Path(env.get("FUNDVOTE_DATA_KEY_FILE") or instance / "data.key"),
-        log_origin=env.get("FUNDVOTE_LOG_ORIGIN") or "fundvote.local",
+        log_origin=_log_origin(env),
         outbox_dir=Path(env.get("FUNDVOTE_OUTBOX_DIR") or instance / "outbox"),
         public_url=(env.get("FUNDVOTE_PUBLIC_URL") or "").rstrip("/"),
         login_max_failures=_whole(env, "FUNDVOTE_LOGIN_MAX_FAILURES", 5, 1, 1000),

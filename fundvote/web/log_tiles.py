@@ -46,6 +46,21 @@ def _public(body: bytes | str, mimetype: str, cache: str) -> Response:
     return response
 
 
+def notice_consistency(
+    community: str, size: int | None, root_hex: str | None
+) -> public_log.Consistency | None:
+    """The notice checkpoint ``(size, root_hex)`` of a ballot beside the log's latest signed
+    checkpoint (:func:`fundvote.public_log.consistency_with_latest`), for the results page
+    and the receipt check; None when the ballot has no notice or the log no checkpoint."""
+    if size is None or not root_hex:
+        return None
+    try:
+        root = bytes.fromhex(root_hex)
+    except ValueError:
+        root = b""  # a stored root that is not hex is shown as not consistent
+    return current_runtime().query(public_log.consistency_with_latest, community, size, root)
+
+
 @bp.get("/checkpoint")
 @public
 def checkpoint(community: str) -> Response:

@@ -25,6 +25,7 @@ from fundvote.access import current_runtime, public
 from fundvote.edge import embedded_json_problem
 from fundvote.errors import status_for
 from fundvote.web.ballot_labels import error_text, local_time
+from fundvote.web.log_tiles import notice_consistency
 from fundvote.web.verify_browser import (
     ReceiptFacts,
     browser_panel,
@@ -36,6 +37,7 @@ from voting import api as voting
 from voting.api import (
     MAX_RECEIPT_PDF_BYTES,
     PROBLEMS,
+    BallotInfo,
     BallotNotFound,
     MalformedReceipt,
     ReceiptCheck,
@@ -96,43 +98,56 @@ def check() -> ResponseReturnValue:
             exc
         )
     facts = facts_of(result)
-    community, title = _names(facts)
+    community, info = _names(facts)
+    consistency = None
+    if info is not None and info.status != "draft":
+        consistency = notice_consistency(result.community, info.notice_tree_size, info.notice_root)
     return render_template(
         "verify/result.html",
         result=result,
         facts=facts,
+        consistency=consistency,
+        log_code=result.community,
         problems=PROBLEMS,
         pending=pending_text(result),
         community=community,
-        ballot_title=title,
+        ballot_title=_title(info),
         **browser_panel(text),
     )
 
 
 def _browser_only(text: str) -> ResponseReturnValue:
-    """The result page without the server's check: the receipt is only read (to name its
-    community and ballot), and the owner's browser checks it."""
+    """The result page without the server's checks (the receipt's, and the notice's
+    consistency with the log): the receipt is only read, to name its community and ballot,
+    and the owner's browser checks it."""
     try:
         facts = receipt_facts(parse_receipt(text))
     except MalformedReceipt as exc:
         return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
             exc
         )
-    community, title = _names(facts)
+    community, info = _names(facts)
     return render_template(
         "verify/result.html",
         result=None,
         facts=facts,
+        consistency=None,
+        log_code=facts.community,
         problems=PROBLEMS,
         pending="",
         community=community,
-        ballot_title=title,
+        ballot_title=_title(info),
         **browser_panel(text),
     )
 
 
-def _names(facts: ReceiptFacts) -> tuple[estate.CommunityInfo | None, str | None]:
-    """The community the receipt names and the title of its ballot (None where unknown)."""
+def _title(info: BallotInfo | None) -> str | None:
+    """The ballot's title, unless it is unknown or still a draft."""
+    return info.title if info is not None and info.status != "draft" else None
+
+
+def _names(facts: ReceiptFacts) -> tuple[estate.CommunityInfo | None, BallotInfo | None]:
+    """The community the receipt names and its ballot (None where unknown)."""
     rt = current_runtime()
     community = rt.query(estate.find_community, facts.community)
     if community is None:
@@ -141,7 +156,7 @@ def _names(facts: ReceiptFacts) -> tuple[estate.CommunityInfo | None, str | None
         info = rt.query(voting.ballot_in_community, facts.community, facts.ballot)
     except BallotNotFound:
         return community, None
-    return community, (info.title if info.status != "draft" else None)
+    return community, info
 
 
 def pending_text(result: ReceiptCheck) -> str:
