@@ -83,7 +83,11 @@ export async function verifyEd25519(publicKey, signature, message) {
   }
   if (key !== null) {
     engine = "webcrypto";
-    return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+    try {
+      return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+    } catch (error) {
+      return false;
+    }
   }
   const noble = await import(NOBLE);
   engine = "noble";
