@@ -427,7 +427,11 @@ class LedgerCheck:
             except (ValueError, TypeError, KeyError, AttributeError):
                 self._findings.append(Finding("journal", where, "the line is not a journal entry"))
                 continue
-            if not same:
+            if same and index not in wanted:
+                self._findings.append(
+                    Finding("journal", where, f"entry {row['entry']} is outside the period")
+                )
+            elif not same:
                 self._findings.append(
                     Finding(
                         "journal",
