@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from audit.ledger_register import Ballots, Register, parse_at, passed
@@ -82,6 +82,18 @@ class DrawChecks:
         self.emergencies: dict[str, EmergencyState] = {}
         self.recorded: dict[str, dict[str, Any]] = {}
         self.draw_entries = 0
+        self.publish_days: int | None = None
+        """The community's ``emergency_publish_days`` once the log states it (a setting
+        change carries it; the creation entry does not)."""
+
+    def settings(self, data: dict[str, Any]) -> None:
+        """Note the publication period from ``estate.community_created`` or
+        ``estate.settings_changed`` (the values after the change)."""
+        for values in (data.get("settings"), data.get("old"), data.get("new")):
+            if isinstance(values, dict):
+                days = values.get("emergency_publish_days")
+                if isinstance(days, int) and not isinstance(days, bool):
+                    self.publish_days = days
 
     # -- events ------------------------------------------------------------------------
 
@@ -103,11 +115,20 @@ class DrawChecks:
                     "coverage", index, f"emergency {ref} names no category or evidence hash"
                 )
             deadline = parse_at(data.get("publish_deadline"))
-            if deadline is None or (at is not None and deadline < at):
+            if deadline is None or at is None or deadline < at:
                 self._report(
                     "emergency-publication",
                     index,
                     f"emergency {ref} has no sound publication deadline",
+                )
+            elif self.publish_days is not None and deadline != at + timedelta(
+                days=self.publish_days
+            ):
+                self._report(
+                    "emergency-publication",
+                    index,
+                    f"emergency {ref}: its deadline is not {self.publish_days} days after "
+                    "its record, as the community's setting says",
                 )
             self.emergencies[ref] = EmergencyState(ref, index, at, deadline)
         elif kind == "ledger.emergency_published":

@@ -148,6 +148,8 @@ class LedgerCheck:
                 self._journal_entry(index, at, data)
             elif kind == "estate.roll_imported":
                 self.register.imported(data)
+            elif kind in ("estate.community_created", "estate.settings_changed"):
+                self.draws.settings(data)
             elif kind.startswith("voting."):
                 self.ballots.entry(index, kind, data, self.register)
             elif kind.startswith("ledger."):

@@ -177,6 +177,7 @@ def draw(
     *postings: tuple[str, int],
     project_ref: str = "p1",
     stage: str = "final",
+    retention: int = 0,
 ) -> int:
     log.add(
         "ledger.draw_recorded",
@@ -185,13 +186,12 @@ def draw(
             "project": project_ref,
             "stage": stage,
             "amount_fen": amount,
-            "retention_fen": 0,
+            "retention_fen": retention,
             "value_date": "2024-03-01",
         },
     )
-    return log.post(
-        "draw", "2024-03-01", *postings, documents={"project": project_ref, "draw": ref}
-    )
+    kind = "retention_release" if stage == "retention_release" else "draw"
+    return log.post(kind, "2024-03-01", *postings, documents={"project": project_ref, "draw": ref})
 
 
 CLEAN_DRAW = (

@@ -93,6 +93,35 @@ def test_staged_draws_apportion_the_cumulative_amount() -> None:
     assert run(log).findings() == []
 
 
+def test_retention_stays_where_it_was_paid_from_and_is_released_from_there() -> None:
+    log = Log()
+    community(log)
+    decided_ballot(log)
+    project(log)
+    # 1,000 fen retained of a payment the fund and the project bank pay 10,000 each: 500 stay
+    # in each bank account (the tie goes to the fund bank, but the split is exact).
+    draw(
+        log,
+        "d1",
+        20_000,
+        ("2301", 10_000),
+        ("2101.A-01", 6_000),
+        ("2101.A-02", 4_000),
+        ("1003", -9_500),
+        ("1001", -9_500),
+        ("2202", -1_000),
+        retention=1_000,
+    )
+    release = (("2202", 1_000), ("1001", -500), ("1003", -500))
+    draw(log, "d2", 0, *release, stage="retention_release", retention=1_000)
+    assert run(log).findings() == []
+    draw(log, "d3", 0, *release, stage="retention_release", retention=1_000)
+    found = run(log).findings()
+    assert [f.check for f in found] == ["coverage", "overdraft"]
+    assert "exceeds the 0 fen of retention held" in found[0].what
+    assert found[1].what == "entry 7 overdraws account 1003 by 500 fen"
+
+
 def test_an_unbalanced_entry_is_found() -> None:
     log = clean_history()
     log.post("adjustment", "2024-04-01", ("1001", 5), ("2101.A-01", -4))
@@ -214,9 +243,20 @@ def test_a_wrong_transfer_or_interest_split_is_found() -> None:
     ]
 
 
-def emergency_history(*, published_after: timedelta | None) -> Log:
+def emergency_history(
+    *, published_after: timedelta | None, days: int = 30, setting: int | None = None
+) -> Log:
     log = Log()
     community(log)
+    if setting is not None:
+        log.add(
+            "estate.settings_changed",
+            {
+                "kind": "rules",
+                "old": {"emergency_publish_days": 30},
+                "new": {"emergency_publish_days": setting},
+            },
+        )
     recorded = log.at + timedelta(hours=1)
     log.add(
         "ledger.emergency_recorded",
@@ -227,7 +267,7 @@ def emergency_history(*, published_after: timedelta | None) -> Log:
             "scope_kind": "buildings",
             "scope_codes": ["A"],
             "units": 2,
-            "publish_deadline": (recorded + timedelta(days=30)).isoformat(),
+            "publish_deadline": (recorded + timedelta(days=days)).isoformat(),
         },
         at=recorded,
     )
@@ -284,6 +324,16 @@ def test_an_emergency_published_late_or_in_time() -> None:
     assert [f.check for f in late.findings()] == ["emergency-publication"]
     in_time = run(emergency_history(published_after=timedelta(days=29)))
     assert in_time.findings() == [] and in_time.pending() == []
+
+
+def test_an_emergency_deadline_follows_the_community_setting() -> None:
+    shortened = run(emergency_history(published_after=timedelta(days=5), days=10, setting=10))
+    assert shortened.findings() == []
+    stretched = run(emergency_history(published_after=timedelta(days=20), days=30, setting=10))
+    assert [f.what for f in stretched.findings()] == [
+        "emergency e1: its deadline is not 10 days after its record, as the community's "
+        "setting says"
+    ]
 
 
 def test_a_tampered_trial_balance_is_found() -> None:
