@@ -384,7 +384,7 @@ class LedgerCheck:
         if raw is None:
             return None
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             return []
         reader = csv.DictReader(io.StringIO(text, newline=""))
