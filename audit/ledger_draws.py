@@ -47,6 +47,7 @@ class ProjectState:
     units_charged: dict[str, int] = field(default_factory=dict)
     held_fund: int = 0
     held_project: int = 0
+    shortfalls: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +83,7 @@ class DrawChecks:
         self.emergencies: dict[str, EmergencyState] = {}
         self.recorded: dict[str, dict[str, Any]] = {}
         self.draw_entries = 0
+        self.posted_draws: set[str] = set()
         self.publish_days: int | None = None
         """The community's ``emergency_publish_days`` once the log states it (a setting
         change carries it; the creation entry does not)."""
@@ -141,10 +143,44 @@ class DrawChecks:
                 )
             elif found.published_index is None:
                 found.published_index, found.published_at = index, at
+                self._published(index, found, data)
         elif kind == "ledger.project_opened":
             self._opened(index, data, register, ballots)
         elif kind == "ledger.draw_recorded":
             self.recorded[str(data["draw"])] = data
+
+    def _published(self, index: int, record: EmergencyState, data: dict[str, Any]) -> None:
+        """What the owners were shown equals the books: the project's draws so far by
+        source and by unit (charge, shortfall), and whether it was late."""
+        late = (
+            record.deadline is not None
+            and record.published_at is not None
+            and (record.published_at > record.deadline)
+        )
+        if data.get("is_late") is not None and bool(data.get("is_late")) != late:
+            self._report(
+                "emergency-publication", index, f"emergency {record.ref}: 'is_late' is wrong"
+            )
+        project = self.projects.get(str(data.get("project")))
+        if project is None:
+            return
+        shown_units = data.get("units") or {}
+        units = {
+            u: [project.units_charged.get(u, 0), project.shortfalls.get(u, 0)]
+            for u in project.units
+        }
+        sources = {k: v for k, v in (data.get("sources") or {}).items() if v}
+        charged = {k: v for k, v in project.sources.items() if v}
+        if (
+            data.get("drawn_fen") != project.drawn_fen
+            or sources != charged
+            or {u: list(v) for u, v in shown_units.items()} != units
+        ):
+            self._report(
+                "emergency-publication",
+                index,
+                f"emergency {record.ref}: the costs published are not what the draws charged",
+            )
 
     def _opened(
         self, index: int, data: dict[str, Any], register: Register, ballots: Ballots
@@ -219,8 +255,13 @@ class DrawChecks:
                 "coverage", index, f"draw entry {data['entry']} names no recorded draw of a project"
             )
             return
-        if draw.get("value_date") != data["value_date"]:
-            self._report("journal", index, f"draw {draw_ref} posted with another value date")
+        if draw_ref in self.posted_draws:
+            self._report("coverage", index, f"draw {draw_ref} is posted a second time")
+        self.posted_draws.add(draw_ref)
+        if draw.get("value_date") != data["value_date"] or draw.get("memo", "") != data["memo"]:
+            self._report(
+                "journal", index, f"draw {draw_ref} posted with another value date or memo"
+            )
         posted = Counter[str]()
         for code, amount in data["postings"]:
             posted[code] += amount
@@ -231,8 +272,7 @@ class DrawChecks:
             return
         self._compare(index, draw_ref, expected, posted)
         fund_after = project.sources.get("maintenance_fund", 0) + charged.get("maintenance_fund", 0)
-        if fund_after or charged.get("maintenance_fund", 0):
-            self._covered(index, at, project, fund_after, ballots, draw_ref)
+        self._covered(index, at, project, fund_after, ballots, draw_ref)
         # Later stages build on what the rule charged, so one wrong stage is reported once.
         for source, amount in charged.items():
             if source != "maintenance_fund":
@@ -287,6 +327,11 @@ class DrawChecks:
             )
             charged = dict(split.sources)
             unit_shares = {u.unit_code: u.share_fen for u in split.units}
+            for u in split.units:
+                if u.shortfall_fen:
+                    project.shortfalls[u.unit_code] = (
+                        project.shortfalls.get(u.unit_code, 0) + u.shortfall_fen
+                    )
         expected = Counter[str]()
         for code, amount in lines:
             expected[code] += amount

@@ -192,6 +192,24 @@ def test_a_project_wider_than_its_ballot_is_not_covered() -> None:
     assert whats == ["project p1 covers 3 units, its ballot's scope 2"]
 
 
+def test_a_draw_posted_twice_is_found() -> None:
+    log = Log()
+    community(log)
+    decided_ballot(log)
+    project(log, mf=30_000)
+    draw(log, "d1", 20_000, ("2301", 5_000), ("2101.A-01", 9_000), ("2101.A-02", 6_000),
+         ("1003", -5_000), ("1001", -15_000))  # fmt: skip
+    log.post(
+        "draw",
+        "2024-03-01",
+        *(("2301", 5_000), ("2101.A-01", 9_000), ("2101.A-02", 6_000)),
+        *(("1003", -5_000), ("1001", -15_000)),
+        documents={"project": "p1", "draw": "d1"},
+    )
+    whats = [f.what for f in run(log).findings()]
+    assert "draw d1 is posted a second time" in whats
+
+
 def test_a_wrong_apportionment_by_one_fen_is_found() -> None:
     log = Log()
     community(log)
@@ -294,7 +312,14 @@ def emergency_history(
     if published_after is not None:
         log.add(
             "ledger.emergency_published",
-            {"emergency": "e1", "project": "p2"},
+            {
+                "emergency": "e1",
+                "project": "p2",
+                "is_late": published_after > timedelta(days=days),
+                "drawn_fen": 5_000,
+                "sources": {**SOURCES0, "maintenance_fund": 5_000},
+                "units": {"A-01": [3_000, 0], "A-02": [2_000, 0]},
+            },
             at=recorded + published_after,
         )
     return log
@@ -324,6 +349,14 @@ def test_an_emergency_published_late_or_in_time() -> None:
     assert [f.check for f in late.findings()] == ["emergency-publication"]
     in_time = run(emergency_history(published_after=timedelta(days=29)))
     assert in_time.findings() == [] and in_time.pending() == []
+
+
+def test_an_emergency_published_with_other_costs_than_the_books_is_found() -> None:
+    log = emergency_history(published_after=timedelta(days=3))
+    log.entries[-1]["data"]["units"]["A-01"] = [2_999, 0]
+    assert [f.what for f in run(log).findings()] == [
+        "emergency e1: the costs published are not what the draws charged"
+    ]
 
 
 def test_an_emergency_deadline_follows_the_community_setting() -> None:
