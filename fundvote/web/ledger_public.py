@@ -25,7 +25,6 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from audit.ledger_statement import statement_json
 from fundvote.access import current_runtime, public
 from fundvote.errors import error_text, status_for
 from fundvote.inputs import parse_int
@@ -164,7 +163,7 @@ def statement_download(token: str) -> ResponseReturnValue:
         abort(404)
     year, start, end = _period(request.args.get("year", ""))
     found = rt.query(ledger.unit_statement, access.community_code, unit, start, end)
-    body = json.dumps(statement_json(found), ensure_ascii=False, sort_keys=True, indent=1)
+    body = json.dumps(ledger.statement_json(found), ensure_ascii=False, sort_keys=True, indent=1)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", unit)
     return Response(
         body + "\n",

@@ -11,11 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from audit.ledger_statement import statement_json
 from audit.verify_ledger import LedgerCheck
 from fundvote.demo import load_demo
 from fundvote.runtime import Runtime
-from ledger.api import trial_balance, unit_statement
+from ledger.api import statement_json, trial_balance, unit_statement
 from ledger.models import JournalEntry, LedgerAccount, Posting
 from notary import store
 from notary.documents import inline_documents, referenced_documents
