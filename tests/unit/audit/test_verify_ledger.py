@@ -19,6 +19,7 @@ from tests.unit.audit.ledger_log import (
     draw,
     project,
     run,
+    stamp,
 )
 
 
@@ -159,6 +160,27 @@ def test_a_draw_without_a_final_decision_is_not_covered() -> None:
     found = run(log).findings()
     assert [f.check for f in found] == ["coverage"]
     assert "was not final" in found[0].what
+
+
+def test_a_decision_is_final_once_every_objection_is_answered_and_none_upheld() -> None:
+    def history(upheld: bool | None) -> Log:
+        log = Log()
+        community(log)
+        decided_ballot(log, final=False)
+        ends = log.at + timedelta(days=7)
+        log.add("voting.ballot_published", {"ballot": "b1", "publicity": {"ends_at": stamp(ends)}})
+        log.add("voting.objection_lodged", {"ballot": "b1", "objection": 7})
+        if upheld is not None:
+            log.add("voting.objection_answered", {"ballot": "b1", "objection": 7, "upheld": upheld})
+        log.at = ends + timedelta(days=1)  # past the publicity period, no tick logged yet
+        project(log)
+        draw(log, "d1", 20_000, *CLEAN_DRAW)
+        return log
+
+    assert run(history(upheld=False)).findings() == []
+    for upheld in (None, True):
+        found = run(history(upheld)).findings()
+        assert [f.what for f in found] == ["draw d1: ballot b1 was not final when it posted"]
 
 
 def test_a_draw_beyond_the_decided_fund_amount_is_not_covered() -> None:
