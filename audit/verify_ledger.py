@@ -379,19 +379,23 @@ class LedgerCheck:
                 )
         return start, (self._period_to or end)
 
-    def _csv(self, files: BundleFiles, path: str) -> list[tuple[int, dict[str, str]]] | None:
+    def _csv(
+        self, files: BundleFiles, path: str, check: str
+    ) -> list[tuple[int, dict[str, str]]] | None:
+        """The rows of a CSV member with their line numbers (None when absent; an unreadable
+        file is a finding and has no rows)."""
         raw = files.read(path)
         if raw is None:
             return None
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
+            reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+            return [(n, row) for n, row in enumerate(reader, start=2)]
+        except (UnicodeDecodeError, csv.Error):
+            self._findings.append(Finding(check, path, "the file is not a readable CSV table"))
             return []
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        return [(n, row) for n, row in enumerate(reader, start=2)]
 
     def _accounts(self, files: BundleFiles) -> None:
-        rows = self._csv(files, ACCOUNTS_FILE)
+        rows = self._csv(files, ACCOUNTS_FILE, "journal")
         listed = {row.get("code", "") for _, row in rows or []}
         if rows is None and self._unlisted:
             self._findings.append(Finding("journal", ACCOUNTS_FILE, "the bundle has no chart"))
@@ -467,7 +471,7 @@ class LedgerCheck:
                     debits[code] += amount
                 else:
                     credits[code] -= amount
-        rows = self._csv(files, TRIAL_BALANCE_FILE)
+        rows = self._csv(files, TRIAL_BALANCE_FILE, "trial-balance")
         if rows is None:
             self._findings.append(
                 Finding("trial-balance", TRIAL_BALANCE_FILE, "the bundle has no trial balance")
@@ -505,11 +509,23 @@ class LedgerCheck:
                         f"balance {want} fen",
                     )
                 )
-        for code in sorted(set(debits) | set(credits)):
-            if code not in seen and debits.get(code, 0) != credits.get(code, 0):
-                self._findings.append(
-                    Finding("trial-balance", TRIAL_BALANCE_FILE, f"account {code} is missing")
+        missing = [
+            code
+            for code in sorted(set(debits) | set(credits))
+            if code not in seen and debits.get(code, 0) != credits.get(code, 0)
+        ]
+        for code in missing[:20]:
+            self._findings.append(
+                Finding("trial-balance", TRIAL_BALANCE_FILE, f"account {code} is missing")
+            )
+        if len(missing) > 20:
+            self._findings.append(
+                Finding(
+                    "trial-balance",
+                    TRIAL_BALANCE_FILE,
+                    f"{len(missing) - 20} more accounts with a balance are missing",
                 )
+            )
         if total != 0:
             self._findings.append(
                 Finding(

@@ -406,6 +406,16 @@ def test_a_tampered_trial_balance_is_found() -> None:
     ]
 
 
+def test_an_unreadable_or_missing_trial_balance_is_found() -> None:
+    log = clean_history()
+    files = {**bundle(log), "ledger/trial_balance.csv": b"\xff\xfe\x00c"}
+    whats = [f.what for f in run(log, files).findings()]
+    assert whats[0] == "the file is not a readable CSV table"
+    assert "account 1001 is missing" in whats
+    del files["ledger/trial_balance.csv"]
+    assert [f.what for f in run(log, files).findings()] == ["the bundle has no trial balance"]
+
+
 def test_the_trial_balance_is_taken_at_the_period_end() -> None:
     log = clean_history()
     log.post("adjustment", "2024-06-01", ("1001", 7), ("2101.A-01", -7))
