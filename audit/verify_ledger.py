@@ -230,12 +230,19 @@ class LedgerCheck:
                     file_sha256=str(sha),
                 )
             )
-        if kind in ("draw", "retention_release"):
-            self.draws.draw_entry(index, at, data, self.balances, self.ballots)
-        elif kind == "public_income_transfer":
-            self._transfer(index, number, postings)
-        elif kind == "interest":
-            self._interest(index, number, documents, postings)
+        try:
+            if kind in ("draw", "retention_release"):
+                self.draws.draw_entry(index, at, data, self.balances, self.ballots)
+            elif kind == "public_income_transfer":
+                self._transfer(index, number, postings)
+            elif kind == "interest":
+                self._interest(index, number, documents, postings)
+        except _MALFORMED as error:  # the entry still moves the balances
+            self._report(
+                "apportionment",
+                index,
+                f"entry {number}: what it apportions cannot be read ({type(error).__name__})",
+            )
         self._post(index, number, value_date, postings)
         record = JournalRecord(index, number, kind, value_date, memo, documents, reverses, postings)
         self.journal[index] = record

@@ -534,6 +534,21 @@ def test_a_malformed_entry_is_a_finding_not_a_crash() -> None:
     assert sorted(f.check for f in found) == ["coverage", "journal"]
 
 
+def test_an_unreadable_interest_period_still_moves_the_balances() -> None:
+    log = clean_history()
+    log.post(
+        "interest",
+        "2024-06-30",
+        ("1001", 10),
+        ("2101.A-01", -10),
+        documents={"period": "2024-13-01/2024-06-30"},
+    )
+    found = run(log).findings()  # the trial balance still agrees: the entry was posted
+    assert [(f.check, f.what) for f in found] == [
+        ("apportionment", "entry 9: what it apportions cannot be read (ValueError)")
+    ]
+
+
 def test_the_ledger_checks_import_no_database_library() -> None:
     code = (
         "import sys, audit.verify_ledger; "
