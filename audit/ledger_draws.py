@@ -21,6 +21,7 @@ from typing import Any
 from audit.ledger_register import Ballots, Register, parse_at, passed
 from ledger.chart_spec import UNIT_RECEIVABLE, UNIT_SUBACCOUNT
 from ledger.draw_rules import (
+    RECEIVED_ACCOUNT,
     draw_lines,
     release_lines,
     split_draw,
@@ -48,6 +49,7 @@ class ProjectState:
     held_fund: int = 0
     held_project: int = 0
     shortfalls: dict[str, int] = field(default_factory=dict)
+    received: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,7 +235,19 @@ class DrawChecks:
                 "the register's",
             )
 
-    # -- draw entries ------------------------------------------------------------------
+    # -- journal entries ---------------------------------------------------------------
+
+    def funding(self, index: int, data: dict[str, Any]) -> None:
+        """A ``project_funding`` entry: money of a source other than the fund received for
+        its project (the credit to the source's received account)."""
+        project = self.projects.get(str((data.get("documents") or {}).get("project", "")))
+        if project is None:
+            self._report("coverage", index, f"entry {data['entry']} funds no opened project")
+            return
+        for code, amount in data["postings"]:
+            for source, account in RECEIVED_ACCOUNT.items():
+                if code == account:
+                    project.received[source] = project.received.get(source, 0) - amount
 
     def draw_entry(
         self,
@@ -271,6 +285,19 @@ class DrawChecks:
             self._report("coverage", index, f"draw {draw_ref}: {error.text}")
             return
         self._compare(index, draw_ref, expected, posted)
+        for source, amount in charged.items():
+            spent = project.sources.get(source, 0) + amount
+            if (
+                source != "maintenance_fund"
+                and amount > 0
+                and spent > project.received.get(source, 0)
+            ):
+                self._report(
+                    "coverage",
+                    index,
+                    f"draw {draw_ref} charges {source} {spent} fen in all, more than the "
+                    f"{project.received.get(source, 0)} fen received for the project",
+                )
         fund_after = project.sources.get("maintenance_fund", 0) + charged.get("maintenance_fund", 0)
         self._covered(index, at, project, fund_after, ballots, draw_ref)
         # Later stages build on what the rule charged, so one wrong stage is reported once.
@@ -363,6 +390,7 @@ class DrawChecks:
         draw_ref: str,
     ) -> None:
         data = project.data
+        self._public_income_allowed(index, at, project, ballots, draw_ref)
         if data.get("origin") == "emergency":
             record = self.emergencies.get(str(data.get("emergency")))
             if record is None:
@@ -403,30 +431,40 @@ class DrawChecks:
                 f"draw {draw_ref}: the project's maintenance-fund charges reach {fund_after} "
                 f"fen, more than the {allowed} fen ballot {ballot.ref} allows",
             )
-        other = data.get("public_income_ballot_ref")
-        if other is not None:
-            allowing = ballots.by_ref.get(str(other))
-            choice = (
-                None
-                if allowing is None
-                else allowing.decisions.get(
-                    data.get("public_income_position")  # type: ignore[arg-type]
-                )
+
+    def _public_income_allowed(
+        self,
+        index: int,
+        at: datetime | None,
+        project: ProjectState,
+        ballots: Ballots,
+        draw_ref: str,
+    ) -> None:
+        """A project narrower than the community that spends public income needs a final,
+        passed community-wide decision allowing at least that share (``check_gate``)."""
+        other = project.data.get("public_income_ballot_ref")
+        if other is None:
+            return
+        allowing = ballots.by_ref.get(str(other))
+        position = project.data.get("public_income_position")
+        question = None if allowing is None else allowing.questions.get(position)  # type: ignore[arg-type]
+        choice = None if allowing is None else allowing.decisions.get(position)  # type: ignore[arg-type]
+        plan = ((question or {}).get("use_plan") or {}).get("sources") or {}
+        if (
+            allowing is None
+            or choice is None
+            or not passed(choice)
+            or allowing.scope_kind != "community"
+            or at is None
+            or not allowing.is_final_at(index, at)
+            or int(plan.get("public_income", 0)) < project.plan.get("public_income", 0)
+        ):
+            self._report(
+                "coverage",
+                index,
+                f"draw {draw_ref}: no final, passed community-wide decision {other} allows "
+                "its public income",
             )
-            if (
-                allowing is None
-                or choice is None
-                or not passed(choice)
-                or allowing.scope_kind != "community"
-                or at is None
-                or not allowing.is_final_at(index, at)
-            ):
-                self._report(
-                    "coverage",
-                    index,
-                    f"draw {draw_ref}: the community-wide decision {other} allowing public "
-                    "income is not final and passed",
-                )
 
     # -- the end -----------------------------------------------------------------------
 

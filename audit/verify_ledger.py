@@ -233,6 +233,8 @@ class LedgerCheck:
         try:
             if kind in ("draw", "retention_release"):
                 self.draws.draw_entry(index, at, data, self.balances, self.ballots)
+            elif kind == "project_funding":
+                self.draws.funding(index, data)
             elif kind == "public_income_transfer":
                 self._transfer(index, number, postings)
             elif kind == "interest":

@@ -183,6 +183,78 @@ def test_a_decision_is_final_once_every_objection_is_answered_and_none_upheld() 
         assert [f.what for f in found] == ["draw d1: ballot b1 was not final when it posted"]
 
 
+def test_a_draw_charging_money_not_received_is_not_covered() -> None:
+    log = Log()
+    community(log)
+    decided_ballot(log)
+    project(log, subsidy=4_000)  # 4,000 of the subsidy's 10,000 received
+    log.add("ledger.funding_probe", {})  # an unknown event is ignored
+    log.post("adjustment", "2024-02-02", ("1003", 6_000), ("2101.B-01", -6_000))
+    draw(log, "d1", 20_000, *CLEAN_DRAW)
+    whats = [f.what for f in run(log).findings()]
+    assert whats == [
+        "draw d1 charges subsidy 10000 fen in all, more than the 4000 fen received for the project"
+    ]
+
+
+def public_income_history(allowed: int) -> Log:
+    """Building A's project spends 2,000 fen of public income, which the community-wide
+    ballot b0 allows up to ``allowed`` fen."""
+    log = Log()
+    community(log)
+    plan = {"budget_fen": 4_000, "sources": {**SOURCES0, "public_income": 2_000, "subsidy": 2_000}}
+    for ref, scope, use in (
+        ("b0", {"kind": "community", "codes": []}, {**SOURCES0, "public_income": allowed}),
+        ("b1", {"kind": "buildings", "codes": ["A"]}, plan["sources"]),
+    ):
+        log.add(
+            "voting.ballot_opened",
+            {
+                "ballot": ref,
+                "content": {
+                    "questions": [
+                        {"matter": "fund_use", "position": 1, "use_plan": {"sources": use}}
+                    ]
+                },
+                "scope": scope,
+            },
+        )
+        log.add(
+            "voting.decision_recorded",
+            {"ballot": ref, "question": 1, "binding": "plain", "plain": {"passed": True}},
+        )
+        log.add("voting.ballot_final", {"ballot": ref})
+    log.add(
+        "ledger.project_opened",
+        {
+            "project": "p1",
+            "origin": "decision",
+            "ballot": "b1",
+            "question": 1,
+            "budget_fen": 4_000,
+            "sources": plan["sources"],
+            "units": {"A-01": 6000, "A-02": 4000},
+            "public_income_ballot_ref": "b0",
+            "public_income_position": 1,
+        },
+    )
+    log.post("public_income", "2024-02-01", ("1002", 2_000), ("4101", -2_000))
+    for source, account in (("subsidy", "2301"), ("public_income", "2304")):
+        lines = [("1003", 2_000), (account, -2_000)]
+        if source == "public_income":
+            lines += [("1002", -2_000), ("3101", 2_000)]
+        log.post("project_funding", "2024-02-02", *lines, documents={"project": "p1"})
+    draw(log, "d1", 4_000, ("2301", 2_000), ("2304", 2_000), ("1003", -4_000))
+    return log
+
+
+def test_public_income_of_a_narrower_project_needs_a_community_decision_allowing_it() -> None:
+    assert run(public_income_history(allowed=2_000)).findings() == []
+    assert [f.what for f in run(public_income_history(allowed=1_999)).findings()] == [
+        "draw d1: no final, passed community-wide decision b0 allows its public income"
+    ]
+
+
 def test_a_draw_beyond_the_decided_fund_amount_is_not_covered() -> None:
     log = Log()
     community(log)
