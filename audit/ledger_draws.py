@@ -86,6 +86,10 @@ class DrawChecks:
         self.recorded: dict[str, dict[str, Any]] = {}
         self.draw_entries = 0
         self.posted_draws: set[str] = set()
+        self.outcomes: dict[str, dict[str, Any]] = {}
+        """What each posted draw's ``ledger.draw_posted`` must say (entry, retention split,
+        shortfall), from the rules."""
+        self._outcome: dict[str, Any] = {}
         self.publish_days: int | None = None
         """The community's ``emergency_publish_days`` once the log states it (a setting
         change carries it; the creation entry does not)."""
@@ -150,6 +154,14 @@ class DrawChecks:
             self._opened(index, data, register, ballots)
         elif kind == "ledger.draw_recorded":
             self.recorded[str(data["draw"])] = data
+        elif kind == "ledger.draw_posted":
+            want = self.outcomes.get(str(data["draw"]))
+            if want is None or any(data.get(k) != v for k, v in want.items()):
+                self._report(
+                    "coverage",
+                    index,
+                    f"draw {data['draw']}: the posting event does not match its journal entry",
+                )
 
     def _published(self, index: int, record: EmergencyState, data: dict[str, Any]) -> None:
         """What the owners were shown equals the books: the project's draws so far by
@@ -285,6 +297,11 @@ class DrawChecks:
             self._report("coverage", index, f"draw {draw_ref}: {error.text}")
             return
         self._compare(index, draw_ref, expected, posted)
+        self.outcomes[draw_ref] = {
+            "entry": data["entry"],
+            "project": project.ref,
+            **self._outcome,
+        }
         for source, amount in charged.items():
             spent = project.sources.get(source, 0) + amount
             if (
@@ -328,6 +345,11 @@ class DrawChecks:
             project.held_fund -= fund
             project.held_project -= proj
             lines, charged = release_lines(fund, proj), {}
+            self._outcome = {
+                "fund_bank_retention_fen": fund,
+                "project_bank_retention_fen": proj,
+                "shortfall_fen": 0,
+            }
         else:
             holdings = {u: -balances.get(f"{UNIT_SUBACCOUNT.code}.{u}", 0) for u in project.units}
             split = split_draw(
@@ -346,6 +368,11 @@ class DrawChecks:
             )
             project.held_fund += fund
             project.held_project += proj
+            self._outcome = {
+                "fund_bank_retention_fen": fund,
+                "project_bank_retention_fen": proj,
+                "shortfall_fen": split.shortfall_fen,
+            }
             lines = draw_lines(
                 split,
                 (fund, proj),

@@ -60,8 +60,30 @@ def clean_history() -> Log:
     decided_ballot(log)
     project(log)
     # 20,000 fen: half subsidy, half the fund; the fund's 10,000 by area 6000:4000.
-    draw(log, "d1", 20_000, *CLEAN_DRAW)
+    number = draw(log, "d1", 20_000, *CLEAN_DRAW)
+    log.add("ledger.draw_posted", posted_event(number))
     return log
+
+
+def posted_event(entry: int, **changes: object) -> dict[str, object]:
+    return {
+        "draw": "d1",
+        "project": "p1",
+        "entry": entry,
+        "via": "authority",
+        "fund_bank_retention_fen": 0,
+        "project_bank_retention_fen": 0,
+        "shortfall_fen": 0,
+        **changes,
+    }
+
+
+def test_a_draw_posted_event_must_match_its_entry() -> None:
+    log = clean_history()
+    log.entries[-1]["data"] = posted_event(8, shortfall_fen=5)
+    assert [f.what for f in run(log).findings()] == [
+        "draw d1: the posting event does not match its journal entry"
+    ]
 
 
 def test_a_clean_history_has_no_finding() -> None:
