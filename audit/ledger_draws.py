@@ -60,6 +60,7 @@ class EmergencyState:
     index: int
     at: datetime | None
     deadline: datetime | None
+    scope: dict[str, int] = field(default_factory=dict)
     published_index: int | None = None
     published_at: datetime | None = None
     draws: int = 0
@@ -138,7 +139,15 @@ class DrawChecks:
                     f"emergency {ref}: its deadline is not {self.publish_days} days after "
                     "its record, as the community's setting says",
                 )
-            self.emergencies[ref] = EmergencyState(ref, index, at, deadline)
+            scope = register.scope(str(data.get("scope_kind")), list(data.get("scope_codes") or []))
+            if len(scope) != data.get("units"):
+                self._report(
+                    "coverage",
+                    index,
+                    f"emergency {ref} counts {data.get('units')} units, the register's scope "
+                    f"{len(scope)}",
+                )
+            self.emergencies[ref] = EmergencyState(ref, index, at, deadline, scope)
         elif kind == "ledger.emergency_published":
             found = self.emergencies.get(str(data["emergency"]))
             if found is None:
@@ -209,6 +218,10 @@ class DrawChecks:
             record = self.emergencies.get(str(data.get("emergency")))
             if record is None:
                 self._report("coverage", index, f"project {ref} names no recorded emergency")
+            elif set(record.scope) != set(units):
+                self._report(
+                    "coverage", index, f"project {ref} is not the scope of emergency {record.ref}"
+                )
             self._same_areas(index, ref, units, register.areas)
             return
         ballot = ballots.by_ref.get(str(data.get("ballot")))

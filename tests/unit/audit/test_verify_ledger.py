@@ -475,6 +475,14 @@ def test_an_emergency_published_with_other_costs_than_the_books_is_found() -> No
     ]
 
 
+def test_an_emergency_project_wider_than_the_record_is_found() -> None:
+    log = emergency_history(published_after=timedelta(days=3))
+    opened = next(e for e in log.entries if e["type"] == "ledger.project_opened")
+    opened["data"]["units"]["B-01"] = 5000
+    whats = [f.what for f in run(log).findings()]
+    assert "project p2 is not the scope of emergency e1" in whats
+
+
 def test_an_emergency_deadline_follows_the_community_setting() -> None:
     shortened = run(emergency_history(published_after=timedelta(days=5), days=10, setting=10))
     assert shortened.findings() == []
