@@ -31,6 +31,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from audit import errors as audit_errors
 from estate import errors as estate_errors
 from estate.roll import RollProblem
 from fundvote import auth
@@ -180,6 +181,13 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ledger_errors.NotDrawApprover: 403,
     ledger_errors.AlreadyApproved: 409,
     ledger_errors.LegacyImportRejected: 422,
+    # audit: bundles
+    audit_errors.BundleError: 422,
+    audit_errors.BundlePeriodInvalid: 422,
+    audit_errors.NoCheckpoint: 409,
+    audit_errors.CheckpointSignerRetired: 409,
+    audit_errors.PreviousBundleUnreadable: 422,
+    audit_errors.PreviousBundleRejected: 422,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,
