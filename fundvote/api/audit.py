@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from flask import abort, send_file
+from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -22,7 +22,7 @@ from fundvote.access import current_runtime, require_community, staff
 from fundvote.api import API_PREFIX, ProblemSchema
 from fundvote.api.common import ApiBlueprint
 from fundvote.bundles import BUNDLE_ROLES, build, bundle_name, period_of
-from fundvote.web.bundle_files import TemplateRenderers
+from fundvote.web.bundle_files import TemplateRenderers, zip_response
 
 PREVIOUS_MAX_BYTES = 16 * 1024 * 1024
 """The largest earlier bundle accepted by upload (its checkpoint.txt alone is a few hundred
@@ -59,18 +59,13 @@ class PreviousUpload(Schema):
 def _send(code: str, args: dict[str, Any], previous: bytes | None) -> ResponseReturnValue:
     require_community(code)
     period = period_of(args.get("start"), args.get("end"))
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (zip_response closes it)
     try:
         build(current_runtime(), code, out, period, TemplateRenderers(), previous)
     except BaseException:
         out.close()
         raise
-    out.seek(0)
-    response = send_file(
-        out, mimetype="application/zip", as_attachment=True, download_name=bundle_name(code, period)
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return zip_response(out, bundle_name(code, period))
 
 
 @blp.route("/bundle", methods=["GET"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from markupsafe import Markup
@@ -25,7 +25,7 @@ from fundvote.access import current_runtime, current_staff, public, require_comm
 from fundvote.auth import communities_for
 from fundvote.bundles import BUNDLE_ROLES, build, bundle_name, latest_end, period_of
 from fundvote.errors import error_text, status_for
-from fundvote.web.bundle_files import COVER_LOCALES, TemplateRenderers
+from fundvote.web.bundle_files import COVER_LOCALES, TemplateRenderers, zip_response
 from notary.api import DomainError
 
 bp = Blueprint("audit", __name__)
@@ -69,7 +69,7 @@ def bundle(code: str) -> ResponseReturnValue:
     upload = request.files.get("previous") if request.method == "POST" else None
     previous = upload.read() if upload is not None and upload.filename else None
     rt = current_runtime()
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (zip_response closes it)
     try:
         period = period_of(values.get("from"), values.get("to"))
         build(rt, code, out, period, TemplateRenderers(), previous)
@@ -86,12 +86,7 @@ def bundle(code: str) -> ResponseReturnValue:
             error=error_text(error),
         )
         return page, status_for(error)
-    out.seek(0)
-    response = send_file(
-        out, mimetype="application/zip", as_attachment=True, download_name=bundle_name(code, period)
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return zip_response(out, bundle_name(code, period))
 
 
 @bp.get("/audit/keys/<keyid>.vkey")

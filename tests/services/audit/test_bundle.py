@@ -280,10 +280,9 @@ def test_building_twice_gives_the_same_bytes_and_writes_nothing(
 def test_no_personal_data_in_any_member(
     runtime: Runtime, scenario: Scenario, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from estate.api import export_roll
     from tests.services.audit.conftest import ID_NUMBER, NAMES, PHONES
     from tests.services.audit.pii import rendered_html
-
-    from estate.api import export_roll
 
     register = runtime.query(export_roll, CODE).decode()
     assert all(name in register for name in NAMES)  # the register holds them in clear
