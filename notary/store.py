@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -39,6 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from notary import documents
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, log_origin, parse_checkpoint, sign_checkpoint
 from notary.envelope import refuse_personal_data
@@ -79,6 +80,12 @@ class EntryNotFound(DomainError):
     """The log has no entry at that index."""
 
     code = "entry-not-found"
+
+
+class DocumentNotFound(DomainError):
+    """The log holds no document with that SHA-256 (an entry references a missing document)."""
+
+    code = "document-not-found"
 
 
 class LogHead(Base):
@@ -131,10 +138,23 @@ class LogCheckpoint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class LogDocument(Base):
+    """A bulk payload moved out of an entry (``notary.documents``): its canonical JSON, named by
+    its SHA-256. Content-addressed, so storing the same value twice keeps one row. No foreign
+    key to ``log_head``: a log's first entry may reference a document stored just before it."""
+
+    __tablename__ = "log_document"
+
+    log: Mapped[str] = mapped_column(String(LOG_NAME_MAX), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
 # Core tables for the hot paths (appends and node reads): no ORM overhead per statement.
 _HEAD_TABLE = cast(Table, LogHead.__table__)
 _ENTRY_TABLE = cast(Table, LogEntry.__table__)
 _NODE_TABLE = cast(Table, LogNode.__table__)
+_DOCUMENT_TABLE = cast(Table, LogDocument.__table__)
 
 
 _INSERT_ENTRY = insert(_ENTRY_TABLE)
@@ -324,6 +344,77 @@ def _pg_append(table: Table | None, columns: tuple[str, ...] = ()) -> TextClause
         _PG_APPENDS[key] = statement
         _PSYCOPG_SQL[statement.text] = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement.text)
     return statement
+
+
+def put_document(session: Session, log: str, value: Any) -> dict[str, str]:
+    """Store ``value`` as a document of ``log`` in the caller's transaction; return its
+    reference ``{"$doc": "<sha256 hex>"}`` (``notary.documents``).
+
+    Idempotent: the same value twice (same canonical JSON) is one row. Refuses personal data
+    (:class:`notary.envelope.PersonalDataInEntry`) and non-canonical values like :func:`append`.
+    """
+    _check_log_name(log)
+    refuse_personal_data(value)
+    sha, body = documents.document_bytes(value)
+    values = {"log": log, "sha256": sha, "body": body.decode("utf-8")}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(_DOCUMENT_TABLE).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(_DOCUMENT_TABLE).values(values).on_conflict_do_nothing())
+    else:  # pragma: no cover - fundvote supports these two
+        raise UnsupportedDatabase(
+            N_("The log supports PostgreSQL and SQLite, not %(dialect)s."), dialect=dialect
+        )
+    return documents.document_ref(sha)
+
+
+def document_bytes(session: Session, log: str, sha256_hex: str) -> bytes:
+    """The stored bytes of ``log``'s document ``sha256_hex``; raises :class:`DocumentNotFound`
+    if there is none. (The bytes are as stored: :func:`notary.documents.parse_document`
+    checks them against the hash.)"""
+    found = documents_of(session, log, [sha256_hex])
+    if sha256_hex not in found:
+        raise DocumentNotFound(
+            N_("The log has no document with that hash."), log=log, sha256=sha256_hex
+        )
+    return found[sha256_hex]
+
+
+_DOCUMENT_BATCH = 500
+
+
+def documents_of(session: Session, log: str, shas: Iterable[str]) -> dict[str, bytes]:
+    """The stored bytes of those of ``log``'s documents named in ``shas`` that exist, by
+    SHA-256 (one query per 500 names; unknown names are simply absent)."""
+    wanted = sorted(set(shas))
+    found: dict[str, bytes] = {}
+    c = _DOCUMENT_TABLE.c
+    for start in range(0, len(wanted), _DOCUMENT_BATCH):
+        batch = wanted[start : start + _DOCUMENT_BATCH]
+        rows = session.execute(select(c.sha256, c.body).where(c.log == log, c.sha256.in_(batch)))
+        found.update({row.sha256: row.body.encode("utf-8") for row in rows})
+    return found
+
+
+def resolved(session: Session, log: str, stored: StoredEntry | Mapping[str, Any]) -> dict[str, Any]:
+    """The entry (a stored entry, or one already parsed) with every document reference replaced
+    by the document's value, fetched in one query; raises :class:`LogCorrupt` for a
+    missing document and :class:`notary.documents.DocumentMismatch` for one whose bytes do not
+    hash to its reference. An entry without references is returned as parsed."""
+    parsed = stored.data if isinstance(stored, StoredEntry) else dict(stored)
+    shas = list(documents.referenced_documents(parsed))
+    if not shas:
+        return parsed
+    found = documents_of(session, log, shas)
+
+    def fetch(sha: str) -> bytes:
+        if sha not in found:
+            raise LogCorrupt(N_("An entry references a document the log does not hold."), log=log)
+        return found[sha]
+
+    inlined: dict[str, Any] = documents.inline_documents(parsed, fetch)
+    return inlined
 
 
 def tree_size(session: Session, log: str) -> int:
