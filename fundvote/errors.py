@@ -40,7 +40,7 @@ from ledger import errors as ledger_errors
 from ledger import funds_errors
 from ledger import report_errors as ledger_report_errors
 from ledger.funds_errors import StatementProblem
-from notary import checkpoint, envelope, keys, merkle, note, store
+from notary import checkpoint, documents, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
 from voting import matters, members, tally
@@ -198,6 +198,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     estate_errors.DataKeyInvalid: 503,
     store.UnsupportedDatabase: 503,
     store.LogCorrupt: 500,
+    documents.DocumentMismatch: 500,
     estate_errors.UndecryptableData: 500,
     envelope.PersonalDataInEntry: 500,
     envelope.NaiveTimestamp: 500,
