@@ -198,6 +198,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     estate_errors.DataKeyInvalid: 503,
     store.UnsupportedDatabase: 503,
     store.LogCorrupt: 500,
+    store.EntryTooLarge: 500,
     documents.DocumentMismatch: 500,
     estate_errors.UndecryptableData: 500,
     envelope.PersonalDataInEntry: 500,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from notary import documents
+from notary import documents, envelope
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, log_origin, parse_checkpoint, sign_checkpoint
 from notary.envelope import refuse_personal_data
@@ -86,6 +86,13 @@ class DocumentNotFound(DomainError):
     """The log holds no document with that SHA-256 (an entry references a missing document)."""
 
     code = "document-not-found"
+
+
+class EntryTooLarge(DomainError):
+    """An entry's canonical JSON is longer than ``notary.documents.MAX_ENTRY_BYTES``: its
+    event should have named its bulky fields (``bulk=``). Our fault, never the user's."""
+
+    code = "entry-too-large"
 
 
 class LogHead(Base):
@@ -182,19 +189,42 @@ class Appended:
     body_bytes: bytes
 
 
+_DOC_NEEDLE = b'"' + documents.DOC_KEY.encode() + b'"'
+
+
 @dataclass(frozen=True)
 class StoredEntry:
-    """An entry read back from the log."""
+    """An entry read back from the log, with the documents it references (by SHA-256) as far
+    as they were found."""
 
     index: int
     leaf_hash: bytes
     body_bytes: bytes
+    documents: Mapping[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def references(self) -> list[str]:
+        """The SHA-256 of every document the entry references (none for most entries)."""
+        if _DOC_NEEDLE not in self.body_bytes:
+            return []
+        return list(documents.referenced_documents(self.raw))
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The entry as a dict, as stored: document references left in place."""
+        parsed: dict[str, Any] = json.loads(self.body_bytes)
+        return parsed
 
     @property
     def data(self) -> dict[str, Any]:
-        """The entry as a dict."""
-        parsed: dict[str, Any] = json.loads(self.body_bytes)
-        return parsed
+        """The entry as a dict with every document reference replaced by the document's value
+        (what a reader interprets). Raises :class:`LogCorrupt` for a referenced document that
+        was not found and ``notary.documents.DocumentMismatch`` for one whose bytes do not
+        hash to its reference."""
+        parsed = self.raw
+        if _DOC_NEEDLE not in self.body_bytes:
+            return parsed
+        return _inline(parsed, self.documents)
 
 
 @dataclass(frozen=True)
@@ -225,12 +255,13 @@ class SignedCheckpoint:
 def append(session: Session, log: str, entry: Mapping[str, Any]) -> Appended:
     """Append ``entry`` to ``log`` inside the caller's transaction; return where it landed.
 
-    Refuses personal data (:class:`notary.envelope.PersonalDataInEntry`) and anything that is
-    not canonical JSON (``TypeError``/``ValueError``) before touching the database. Holds the
-    log's lock until the caller's transaction ends, so concurrent appenders get consecutive
-    indices and never fork the log (PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row;
-    SQLite: transactions begin with ``BEGIN IMMEDIATE``). If the transaction rolls back the
-    entry is gone and its index is reused.
+    Refuses personal data (:class:`notary.envelope.PersonalDataInEntry`), anything that is
+    not canonical JSON (``TypeError``/``ValueError``) and an entry longer than
+    ``notary.documents.MAX_ENTRY_BYTES`` (:class:`EntryTooLarge`) before touching the
+    database. Holds the log's lock until the caller's transaction ends, so concurrent
+    appenders get consecutive indices and never fork the log (PostgreSQL: ``SELECT ... FOR
+    UPDATE`` on the head row; SQLite: transactions begin with ``BEGIN IMMEDIATE``). If the
+    transaction rolls back the entry is gone and its index is reused.
     """
     refuse_personal_data(entry)
     return append_body(session, log, canonical_bytes(entry))
@@ -268,6 +299,13 @@ def append_body(
     """
     if FINAL_WRITE in session.info:
         raise RuntimeError("a write was already deferred to the commit of this transaction")
+    if len(body) > documents.MAX_ENTRY_BYTES:
+        raise EntryTooLarge(
+            N_("A log entry is too large to record."),
+            log=log,
+            size=len(body),
+            limit=documents.MAX_ENTRY_BYTES,
+        )
     leaf = leaf_hash(body)
     index, _, frontier = _lock_head(session, log)
     known = _frontier_nodes(log, index, frontier)
@@ -399,22 +437,53 @@ def documents_of(session: Session, log: str, shas: Iterable[str]) -> dict[str, b
 
 def resolved(session: Session, log: str, stored: StoredEntry | Mapping[str, Any]) -> dict[str, Any]:
     """The entry (a stored entry, or one already parsed) with every document reference replaced
-    by the document's value, fetched in one query; raises :class:`LogCorrupt` for a
-    missing document and :class:`notary.documents.DocumentMismatch` for one whose bytes do not
-    hash to its reference. An entry without references is returned as parsed."""
-    parsed = stored.data if isinstance(stored, StoredEntry) else dict(stored)
+    by the document's value, fetched in one query; raises :class:`LogCorrupt` for a missing
+    document and :class:`notary.documents.DocumentMismatch` for one whose bytes do not hash to
+    its reference. An entry without references is returned as parsed."""
+    parsed = stored.raw if isinstance(stored, StoredEntry) else dict(stored)
     shas = list(documents.referenced_documents(parsed))
     if not shas:
         return parsed
-    found = documents_of(session, log, shas)
+    return _inline(parsed, documents_of(session, log, shas))
 
+
+def _inline(parsed: dict[str, Any], found: Mapping[str, bytes]) -> dict[str, Any]:
     def fetch(sha: str) -> bytes:
         if sha not in found:
-            raise LogCorrupt(N_("An entry references a document the log does not hold."), log=log)
+            raise LogCorrupt(N_("An entry references a document the log does not hold."))
         return found[sha]
 
     inlined: dict[str, Any] = documents.inline_documents(parsed, fetch)
     return inlined
+
+
+def event_body(
+    session: Session,
+    log: str,
+    event: str,
+    at: datetime,
+    data: Mapping[str, Any],
+    *,
+    bulk: Iterable[str] = (),
+) -> bytes:
+    """The canonical bytes of the entry recording ``event`` with ``data`` in ``log`` (the
+    community's code), as :func:`notary.envelope.entry_body` builds them.
+
+    If those bytes would exceed ``notary.documents.BULK_INLINE_LIMIT``, each top-level field
+    of ``data`` named in ``bulk`` that holds a list or mapping is stored as a document of the
+    log (:func:`put_document`, in the caller's transaction) and replaced in the entry by its
+    reference; the entry keeps its salt. The length limit itself is enforced by the append.
+    """
+    salt = envelope.new_salt()
+    body = envelope.entry_body(event, at, log, data, salt=salt)
+    if len(body) <= documents.BULK_INLINE_LIMIT or not bulk:
+        return body
+    moved = dict(data)
+    for name in bulk:
+        value = moved.get(name)
+        if isinstance(value, list | tuple | Mapping) and not documents.is_document_ref(value):
+            moved[name] = put_document(session, log, value)
+    return envelope.entry_body(event, at, log, moved, salt=salt)
 
 
 def tree_size(session: Session, log: str) -> int:
@@ -434,26 +503,51 @@ def root(session: Session, log: str, size: int | None = None) -> bytes:
 
 
 def entry(session: Session, log: str, index: int) -> StoredEntry:
-    """The entry at ``index``; raises :class:`EntryNotFound` if there is none."""
+    """The entry at ``index`` with the documents it references; raises :class:`EntryNotFound`
+    if there is none."""
     row = session.execute(
         select(LogEntry.leaf_hash, LogEntry.body).where(LogEntry.log == log, LogEntry.idx == index)
     ).one_or_none()
     if row is None:
         raise EntryNotFound(N_("The log has no entry at that index."), log=log, index=index)
-    return StoredEntry(index, row.leaf_hash, row.body.encode("utf-8"))
+    return with_documents(session, log, [StoredEntry(index, row.leaf_hash, row.body.encode())])[0]
 
 
 def entries(
     session: Session, log: str, start: int = 0, stop: int | None = None
 ) -> Iterator[StoredEntry]:
-    """The entries with ``start <= index < stop`` (default: to the end), in index order."""
+    """The entries with ``start <= index < stop`` (default: to the end), in index order, each
+    with the documents it references (:func:`with_documents`)."""
     query = select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.body).where(
         LogEntry.log == log, LogEntry.idx >= start
     )
     if stop is not None:
         query = query.where(LogEntry.idx < stop)
     for row in session.execute(query.order_by(LogEntry.idx)):
-        yield StoredEntry(row.idx, row.leaf_hash, row.body.encode("utf-8"))
+        yield with_documents(
+            session, log, [StoredEntry(row.idx, row.leaf_hash, row.body.encode())]
+        )[0]
+
+
+def with_documents(session: Session, log: str, batch: list[StoredEntry]) -> list[StoredEntry]:
+    """The entries of ``batch`` with the documents they reference attached (one query for the
+    whole batch, none if no entry references a document), so that their ``data`` is whole."""
+    wanted = {e.index: e.references for e in batch}
+    shas = {sha for refs in wanted.values() for sha in refs}
+    if not shas:
+        return batch
+    found = documents_of(session, log, shas)
+    return [
+        StoredEntry(
+            e.index,
+            e.leaf_hash,
+            e.body_bytes,
+            {sha: found[sha] for sha in wanted[e.index] if sha in found},
+        )
+        if wanted[e.index]
+        else e
+        for e in batch
+    ]
 
 
 def inclusion_proof(session: Session, log: str, index: int, size: int) -> list[bytes]:

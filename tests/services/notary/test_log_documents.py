@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from fundvote.runtime import Runtime
 from notary import store
-from notary.documents import DocumentMismatch, document_bytes
+from notary.documents import (
+    BULK_INLINE_LIMIT,
+    MAX_ENTRY_BYTES,
+    DocumentMismatch,
+    document_bytes,
+    is_document_ref,
+)
 from notary.envelope import PersonalDataInEntry
+from notary.logcheck import check_log
+from notary.work import UnitOfWork
 
 LOG = "JB01"
 
@@ -75,3 +84,82 @@ def test_resolved_inlines_references_and_refuses_missing_or_altered(runtime: Run
         s.execute(update(store.LogDocument).values(body='[{"member":"m0"}]'))
     with runtime.session_factory() as s, pytest.raises(DocumentMismatch):
         store.resolved(s, LOG, store.entry(s, LOG, 0))
+
+
+def _units(n: int) -> list[dict[str, object]]:
+    return [{"unit": f"{i // 100}-{i % 100}", "area_cm2": 8_000_000 + i} for i in range(n)]
+
+
+def test_a_small_entry_keeps_its_bulk_fields_inline(runtime: Runtime) -> None:
+    def step(uow: UnitOfWork) -> store.Appended:
+        return uow.log(LOG, "test.bulk", {"units": _units(3), "n": 3}, bulk=("units",))
+
+    appended = runtime.run(step)
+    entry = json.loads(appended.body_bytes)
+    assert entry["data"] == {"units": _units(3), "n": 3}
+    assert entry["v"] == 2 and len(entry["salt"]) == 32
+
+
+def test_a_large_entry_moves_its_bulk_fields_into_documents(runtime: Runtime) -> None:
+    units = _units(5_000)
+
+    def step(uow: UnitOfWork) -> store.Appended:
+        return uow.log(
+            LOG, "test.bulk", {"units": units, "by": {"n": 1}, "n": 5_000}, bulk=("units", "gone")
+        )
+
+    appended = runtime.run(step)
+    assert len(appended.body_bytes) <= BULK_INLINE_LIMIT
+    raw = json.loads(appended.body_bytes)
+    assert raw["data"]["by"] == {"n": 1} and raw["data"]["n"] == 5_000
+    assert is_document_ref(raw["data"]["units"])
+    with runtime.session_factory() as s:
+        stored = store.entry(s, LOG, appended.index)
+        assert stored.raw == raw
+        assert stored.data["data"]["units"] == units
+        assert store.resolved(s, LOG, stored) == stored.data
+        assert [e.data for e in store.entries(s, LOG)] == [stored.data]
+
+
+def test_an_entry_too_large_even_so_is_refused_and_nothing_is_kept(runtime: Runtime) -> None:
+    def step(uow: UnitOfWork) -> store.Appended:
+        return uow.log(LOG, "test.bulk", {"units": _units(5_000)})
+
+    with pytest.raises(store.EntryTooLarge):
+        runtime.run(step)
+    with runtime.session_factory.begin() as s:
+        assert store.tree_size(s, LOG) == 0
+        with pytest.raises(store.EntryTooLarge):
+            store.append(s, LOG, {"pad": "x" * MAX_ENTRY_BYTES})
+        assert store.append(s, LOG, {"pad": "x" * (MAX_ENTRY_BYTES - 10)}).index == 0
+
+
+def test_the_log_check_names_a_missing_or_altered_document(runtime: Runtime) -> None:
+    units = _units(5_000)
+
+    def step(uow: UnitOfWork) -> None:
+        uow.log(LOG, "test.bulk", {"units": units}, bulk=("units",))
+        uow.log(LOG, "test.small", {"n": 1})
+
+    runtime.run(step)
+    seen: list[int] = []
+
+    def check() -> list[str]:
+        seen.clear()
+        with runtime.session_factory() as s:
+            diffs = check_log(
+                s, LOG, runtime.keyring, "o", observe=lambda e: seen.append(len(str(e.data)))
+            )
+        return [d.text for d in diffs]
+
+    sha, _ = document_bytes(units)
+    assert check() == [] and len(seen) == 2 and seen[0] > len(str(units))
+    with runtime.session_factory.begin() as s:
+        s.execute(update(store.LogDocument).values(body='[{"unit":"1-1"}]'))
+    assert check() == [
+        f"{LOG}: log_document sha256={sha}: body: not the canonical JSON of its hash"
+    ]
+    assert len(seen) == 1  # the entry with the altered document is not interpreted
+    with runtime.session_factory.begin() as s:
+        s.execute(delete(store.LogDocument))
+    assert check() == [f"{LOG}: log_document sha256={sha}: row: missing (referenced by idx=0)"]
