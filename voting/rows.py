@@ -171,11 +171,14 @@ def log_ballot_event(
     ballot: Ballot,
     actor: int | None,
     data: Mapping[str, Any],
+    *,
+    bulk: tuple[str, ...] = (),
 ) -> int:
     """Append ``event`` about the ballot to the community's log, inside the caller's
-    transaction: its ref, status and actor, then ``data``. Returns the entry's index."""
+    transaction: its ref, status and actor, then ``data`` (``bulk``: as :func:`log_event`).
+    Returns the entry's index."""
     body = {"ballot": ballot.ref, "status": ballot.status, "by": actor, **data}
-    return log_event(s, community_code, event, clock, body).index
+    return log_event(s, community_code, event, clock, body, bulk=bulk).index
 
 
 def move_status(
