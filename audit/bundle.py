@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import StringIO
@@ -286,22 +286,23 @@ def _write_log(
     s = uow.session
     code = info.code
 
-    def fetch(sha256: str) -> bytes:
-        raise store.LogCorrupt(N_("A document the log refers to is missing."), log=code)
-
+    written: set[str] = set()
     with files.open("log/entries.jsonl") as log_out, files.open("ledger/entries.jsonl") as led:
-        reader = LogReader(period, voting.BALLOT_STATE_EVENTS, fetch, led.write)
+        reader = LogReader(period, voting.BALLOT_STATE_EVENTS, led.write)
         expected = 0
         for entry in entries_from(s, code, 0, size):
             if entry.index != expected:
                 raise store.LogCorrupt(N_("The log has a gap."), log=code)
             log_out.write(entry.body_bytes + b"\n")
-            reader.add(entry.index, entry.body_bytes)
+            fetch = _documents_of(entry, code)
+            for sha256 in entry.references:
+                if sha256 not in written:
+                    written.add(sha256)
+                    files.add(f"log/documents/{sha256}.json", fetch(sha256))
+            reader.add(entry.index, entry.body_bytes, fetch)
             expected += 1
         if expected != size:
             raise store.LogCorrupt(N_("The log has a gap."), log=code)
-    for sha256 in sorted(reader.documents):
-        files.add(f"log/documents/{sha256}.json", fetch(sha256))
     ballots = sorted(reader.ballots.values(), key=lambda b: b.opened_index)
     files.add(
         "ballots/index.json",
@@ -332,9 +333,21 @@ def _write_log(
         "ballots": len(ballots),
         "votes": sum(len(b.votes) for b in ballots),
         "journal_entries": reader.journal_entries,
-        "documents": len(reader.documents),
+        "documents": len(written),
         "files": len(index),
     }
+
+
+def _documents_of(entry: store.StoredEntry, code: str) -> Callable[[str], bytes]:
+    """The stored bytes of a document ``entry`` references (``LogCorrupt`` if missing)."""
+
+    def fetch(sha256: str) -> bytes:
+        found = entry.documents.get(sha256)
+        if found is None:
+            raise store.LogCorrupt(N_("A document the log refers to is missing."), log=code)
+        return found
+
+    return fetch
 
 
 def _write_ballot(

@@ -195,6 +195,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     checkpoint.MalformedCheckpoint: 422,
     merkle.BeyondTreeSize: 422,
     store.EntryNotFound: 404,
+    store.DocumentNotFound: 404,
     # Server faults: never the user's doing. 503: the server is not set up to do this (a key,
     # the outbox: the administrator must fix the configuration); 500: stored data or our code
     # is wrong. Shown with a reference and logged, never with the message.
@@ -205,6 +206,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     estate_errors.DataKeyInvalid: 503,
     store.UnsupportedDatabase: 503,
     store.LogCorrupt: 500,
+    store.EntryTooLarge: 500,
     documents.DocumentMismatch: 500,
     estate_errors.UndecryptableData: 500,
     envelope.PersonalDataInEntry: 500,

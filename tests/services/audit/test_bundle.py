@@ -341,3 +341,28 @@ def test_build_bundle_needs_a_community(runtime: Runtime, build: Build) -> None:
     with pytest.raises(CommunityNotFound):
         build(code="NOPE")
     assert build_bundle.__doc__
+
+
+def test_every_document_the_log_refers_to_is_in_the_bundle(runtime: Runtime, build: Build) -> None:
+    from fundvote.books import import_roll_with_books
+
+    code = "AU03"
+    runtime.run(create_community_with_books, code=code, name="大小区")
+    rows = "".join(f"{b}-{n:03d},{b},90.00,K{b}{n},\n" for b in (1, 2, 3) for n in range(1, 120))
+    runtime.run(
+        import_roll_with_books,
+        community_code=code,
+        data=("unit,building,area,owners,developer\n" + rows).encode(),
+        filename="roll.csv",
+        cipher=runtime.cipher,
+    )
+    checkpoint(runtime, code)
+    files = members(build(code=code)[0])
+    documents = {p: body for p, body in files.items() if p.startswith("log/documents/")}
+    assert documents  # the roll import's units were moved to a document
+    for path, body in documents.items():
+        sha = path.removeprefix("log/documents/").removesuffix(".json")
+        assert hashlib.sha256(body).hexdigest() == sha
+        assert f'"$doc":"{sha}"'.encode() in files["log/entries.jsonl"]
+    listed = {f["path"] for f in json.loads(files["manifest.json"])["files"]}
+    assert set(documents) <= listed
