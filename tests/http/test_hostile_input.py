@@ -164,6 +164,7 @@ class World:
             "community": COMMUNITY_CODE,
             "level": "0",
             "path": "000.p/1",
+            "keyid": "00000000",
         }
 
     def rules(self) -> Iterator[tuple[str, str, list[str]]]:
