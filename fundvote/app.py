@@ -62,6 +62,7 @@ def create_app(
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         FUNDVOTE_LOGIN_RATE_LIMIT="10 per minute",
+        FUNDVOTE_VERIFY_SERVER_CHECK=runtime.settings.is_verify_server_check,
     )
     if test_config:
         app.config.update(test_config)
@@ -85,6 +86,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import ledger as ledger_views
     from fundvote.web import ledger_funds as ledger_funds_views
     from fundvote.web import ledger_public as ledger_public_views
+    from fundvote.web import log_tiles as log_tiles_views
     from fundvote.web import owner as owner_views
     from fundvote.web import projects as projects_views
     from fundvote.web import register as register_views
@@ -116,6 +118,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(results_views.bp)
     init_ballot_labels(app)
     app.register_blueprint(wellknown_views.bp)
+    app.register_blueprint(log_tiles_views.bp)
     app.register_blueprint(owner_views.bp)
     app.register_blueprint(verify_views.bp)
     app.register_blueprint(voting_desk_views.bp)

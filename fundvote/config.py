@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from fundvote.proxies import BadProxySetting, Network, parse_trusted_proxies
+from notary.keys import DEFAULT_KEY_NAME
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Settings:
     secret_key: str
     signing_key_file: Path
     data_key_file: Path
-    log_origin: str
+    log_origin: str  # FUNDVOTE_LOG_ORIGIN, validated; "" when unset
     outbox_dir: Path
     public_url: str = ""
     login_max_failures: int = 5
@@ -42,11 +44,18 @@ class Settings:
     session_cookie_secure: bool = False
     slips_keep_hours: int = 24  # printed slips being prepared are deleted after this
     sms_signature: str = ""  # the registered SMS sender's name, sent as 【name】; "" for none
+    is_verify_server_check: bool = True  # /verify shows the server's own check of a receipt
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def key_name(self) -> str:
+        """The signing key's C2SP name: ``FUNDVOTE_LOG_ORIGIN`` when set (as it always was,
+        so key IDs stay the same), else ``fundvote.local``."""
+        return self.log_origin or DEFAULT_KEY_NAME
 
 
 INSTANCE_MODE = 0o700
@@ -147,6 +156,23 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     return int(text)
 
 
+_YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"0", "false", "no", "off"})
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """The on/off value of ``env[name]`` (``1/true/yes/on`` or ``0/false/no/off``, any case),
+    else ``default`` when unset or empty; :class:`BadSetting` naming the setting otherwise."""
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise BadSetting(f"{name} must be 1 or 0 (on or off)")
+
+
 def _proxies(text: str) -> tuple[Network, ...]:
     try:
         return parse_trusted_proxies(text)
@@ -177,6 +203,35 @@ def _sms_signature(env: Mapping[str, str]) -> str:
     return text
 
 
+LOG_ORIGIN_MAX_CHARS = 200
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?![0-9])")  # "https:", not "host:8080"
+
+
+def _log_origin(env: Mapping[str, str]) -> str:
+    """``FUNDVOTE_LOG_ORIGIN``: the public URL prefix of the logs without a scheme, e.g.
+    ``fundvote.example.org/log`` (tlog-tiles: the origin is the schema-less prefix, no
+    trailing slash); each community's log origin is ``<prefix>/<community>``.
+
+    Empty or unset: "" (origins then use the signing key's name). Otherwise at most
+    :data:`LOG_ORIGIN_MAX_CHARS` printable characters, no space, no ``+``, no scheme
+    (``https://``); trailing slashes are dropped. :class:`BadSetting` naming it otherwise."""
+    text = (env.get("FUNDVOTE_LOG_ORIGIN") or "").strip().rstrip("/")
+    if not text:
+        return ""
+    if (
+        len(text) > LOG_ORIGIN_MAX_CHARS
+        or not text.isprintable()
+        or any(c.isspace() or c == "+" for c in text)
+        or _SCHEME.match(text)
+        or text.startswith("/")
+    ):
+        raise BadSetting(
+            "FUNDVOTE_LOG_ORIGIN must be the log's public URL prefix without a scheme, "
+            "e.g. fundvote.example.org/log (no spaces, no '+', no https://)"
+        )
+    return text
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment); :class:`BadSetting`
     names a setting whose value cannot be used."""
@@ -189,7 +244,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=_secret_key(instance, env),
         signing_key_file=Path(env.get("FUNDVOTE_SIGNING_KEY_FILE") or instance / "signing.key"),
         data_key_file=Path(env.get("FUNDVOTE_DATA_KEY_FILE") or instance / "data.key"),
-        log_origin=env.get("FUNDVOTE_LOG_ORIGIN") or "fundvote.local",
+        log_origin=_log_origin(env),
         outbox_dir=Path(env.get("FUNDVOTE_OUTBOX_DIR") or instance / "outbox"),
         public_url=(env.get("FUNDVOTE_PUBLIC_URL") or "").rstrip("/"),
         login_max_failures=_whole(env, "FUNDVOTE_LOGIN_MAX_FAILURES", 5, 1, 1000),
@@ -200,6 +255,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_proxies(env.get("FUNDVOTE_TRUSTED_PROXIES") or ""),
         slips_keep_hours=_whole(env, "FUNDVOTE_SLIPS_KEEP_HOURS", 24, 1, 8_760),
         sms_signature=_sms_signature(env),
+        is_verify_server_check=_switch(env, "FUNDVOTE_VERIFY_SERVER_CHECK", True),
         session_cookie_secure=(env.get("FUNDVOTE_SECURE_COOKIES") or "").lower()
         in {"1", "true", "yes"},
     )

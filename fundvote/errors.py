@@ -40,7 +40,7 @@ from ledger import errors as ledger_errors
 from ledger import funds_errors
 from ledger import report_errors as ledger_report_errors
 from ledger.funds_errors import StatementProblem
-from notary import checkpoint, documents, envelope, keys, merkle, note, store
+from notary import checkpoint, documents, envelope, keys, merkle, note, store, tiles
 from notary.errors import DomainError
 from voting import errors as voting_errors
 from voting import matters, members, tally
@@ -188,6 +188,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     merkle.BeyondTreeSize: 422,
     store.EntryNotFound: 404,
     store.DocumentNotFound: 404,
+    tiles.MalformedTilePath: 404,
+    tiles.MalformedBundle: 422,
     # Server faults: never the user's doing. 503: the server is not set up to do this (a key,
     # the outbox: the administrator must fix the configuration); 500: stored data or our code
     # is wrong. Shown with a reference and logged, never with the message.

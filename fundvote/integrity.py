@@ -69,7 +69,7 @@ def verify_logs(uow: UnitOfWork, *, community: str | None = None) -> list[LogRep
             ballots.add(entry)  # noqa: B023 (called within this iteration only)
             entries.add(entry)  # noqa: B023
 
-        diffs = check_log(s, name, uow.keyring, uow.keyring.name, observe=observe)
+        diffs = check_log(s, name, uow.keyring, uow.origin_prefix, observe=observe)
         checked, ballot_diffs = community_ballot_differences(s, name, ballots)
         journal_entries, ledger_diffs = ledger_differences(s, name, entries)
         checkpoints = s.scalar(

@@ -45,7 +45,6 @@ def advance_ballot(
             actor,
             _publish,
             ballot_ref=ballot_ref,
-            origin_prefix=rt.settings.log_origin,
             actor=actor,
         )
     if step == "finalize":

@@ -59,7 +59,14 @@ class Runtime:
             transaction = session.begin()
             session.connection(execution_options={WRITE_OPTION: True})
             try:
-                yield UnitOfWork(session, self.clock, self.keyring, actor, is_writable=True)
+                yield UnitOfWork(
+                    session,
+                    self.clock,
+                    self.keyring,
+                    actor,
+                    is_writable=True,
+                    log_origin_prefix=self.settings.log_origin,
+                )
             except DomainError as error:
                 if error.is_recorded:
                     transaction.commit()
@@ -86,7 +93,14 @@ class Runtime:
         write lock); on PostgreSQL statements in autocommit (:func:`fundvote.db.read_bind`).
         Closing the session ends it and keeps what was loaded readable."""
         with self.session_factory(bind=self._read_bind) as session:
-            yield UnitOfWork(session, self.clock, self.keyring, actor, is_writable=False)
+            yield UnitOfWork(
+                session,
+                self.clock,
+                self.keyring,
+                actor,
+                is_writable=False,
+                log_origin_prefix=self.settings.log_origin,
+            )
 
     def run(
         self, step: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -124,6 +138,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         engine=engine,
         session_factory=make_session_factory(engine),
         clock=clock or SystemClock(),
-        keyring=load_keyring(settings.signing_key_file, create=True, name=settings.log_origin),
+        keyring=load_keyring(settings.signing_key_file, create=True, name=settings.key_name),
         cipher=load_cipher(settings.data_key_file, create=True),
     )

@@ -550,6 +550,36 @@ def with_documents(session: Session, log: str, batch: list[StoredEntry]) -> list
     ]
 
 
+def tile_hashes(session: Session, log: str, level: int, start: int, count: int) -> list[bytes]:
+    """The stored perfect subtrees at tree ``level`` with ``start <= index < start + count``,
+    in index order, read with one primary-key range query (a C2SP tile is tree level ``8L``,
+    ``notary.tiles.node_range``); raises :class:`LogCorrupt` unless all ``count`` exist, so
+    call it only for subtrees the log has completed."""
+    c = _NODE_TABLE.c
+    rows = session.execute(
+        select(c.idx, c.hash)
+        .where(c.log == log, c.level == level, c.idx >= start, c.idx < start + count)
+        .order_by(c.idx)
+    ).all()
+    if len(rows) != count or any(row.idx != start + i for i, row in enumerate(rows)):
+        raise LogCorrupt(N_("A stored tree node is missing."), log=log)
+    return [row.hash for row in rows]
+
+
+def tile_entries(session: Session, log: str, start: int, count: int) -> list[bytes]:
+    """The exact bytes of entries ``start .. start + count - 1`` (the leaves that were hashed),
+    in index order, with one range query; raises :class:`LogCorrupt` unless all exist."""
+    c = _ENTRY_TABLE.c
+    rows = session.execute(
+        select(c.idx, c.body)
+        .where(c.log == log, c.idx >= start, c.idx < start + count)
+        .order_by(c.idx)
+    ).all()
+    if len(rows) != count or any(row.idx != start + i for i, row in enumerate(rows)):
+        raise LogCorrupt(N_("A stored log entry is missing."), log=log)
+    return [row.body.encode("utf-8") for row in rows]
+
+
 def inclusion_proof(session: Session, log: str, index: int, size: int) -> list[bytes]:
     """The RFC 9162 inclusion proof of entry ``index`` in ``log`` at ``size`` entries; raises
     :class:`notary.merkle.BeyondTreeSize` unless ``0 <= index < size <= tree size``."""

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from notary import envelope, store
+from notary.checkpoint import log_origin
 from notary.clock import Clock
 from notary.constraints import named_refusal
 from notary.errors import DomainError
@@ -62,6 +63,8 @@ class UnitOfWork:
     keyring: KeyRing
     actor: int | None = None
     is_writable: bool = True
+    log_origin_prefix: str = ""
+    """``FUNDVOTE_LOG_ORIGIN`` (the logs' public URL prefix), "" for the key's name."""
     _open_errors: list[Mapping[str, Callable[[], DomainError]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -145,16 +148,27 @@ class UnitOfWork:
             self.session.info[FINAL_ERRORS] = merged
         return appended
 
+    @property
+    def origin_prefix(self) -> str:
+        """What every log origin starts with: the configured prefix, else the active key's
+        name."""
+        return self.log_origin_prefix or self.keyring.name
+
+    def log_origin(self, community: str) -> str:
+        """The origin of ``community``'s log, ``<origin_prefix>/<community>``: the first line
+        of its checkpoints and the ``log.origin`` of its receipts."""
+        return log_origin(self.origin_prefix, community)
+
     def checkpoint(self, community: str) -> store.SignedCheckpoint:
         """Sign and store a checkpoint of ``community``'s log at its size in this transaction,
-        origin ``<active key name>/<community>``, signed by the active key (the latest one is
+        origin :meth:`log_origin`, signed by the active key (the latest one is
         returned unchanged if the log has not grown since). Takes the log's lock like
         :meth:`log`, so call it last. Steps call it at every ballot state change; the tick
         covers the rest (``notary.coverage``)."""
         if not self.is_writable:
             raise ReadOnlyWork("a read-only unit of work cannot sign a checkpoint")
         return store.issue_checkpoint(
-            self.session, community, self.keyring, self.keyring.name, self.clock.now()
+            self.session, community, self.keyring, self.origin_prefix, self.clock.now()
         )
 
     @contextmanager

@@ -132,7 +132,7 @@ from voting.proxies import (
 from voting.publication import Board, BoardRow, ObjectionInfo, RollLine, answer_objection
 from voting.receipt_pdf import MAX_PDF_BYTES as MAX_RECEIPT_PDF_BYTES
 from voting.receipt_pdf import RECEIPT_ATTACHMENT, is_pdf, receipt_from_pdf
-from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
+from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt, parse_receipt
 from voting.reminders import remind_non_voters
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
@@ -337,6 +337,7 @@ __all__ = [
     "open_link",
     "overdue_objections",
     "parse_ballot_rows",
+    "parse_receipt",
     "parse_tracker",
     "participation",
     "publish_ballot",

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 
 from estate.models import Community
 from estate.quantities import format_hundredths
-from notary.checkpoint import log_origin
 from notary.envelope import format_time
 from notary.store import Appended
 from notary.work import UnitOfWork
@@ -478,7 +477,7 @@ def record_vote(
         area=format_hundredths(voter.area_centi),
         cast_at=format_time(now),
         channel=channel,
-        origin=log_origin(uow.keyring.name, poll.community_code),
+        origin=uow.log_origin(poll.community_code),
         leaf_hash_hex=entry.leaf_hash.hex(),
         key_id=uow.keyring.active_key_id,
     )

@@ -202,12 +202,14 @@ def publish_ballot(
     uow: UnitOfWork,
     *,
     ballot_ref: str,
-    origin_prefix: str,
+    origin_prefix: str | None = None,
     actor: int | None = None,
 ) -> BallotInfo:
     """tallied -> published: log ``voting.ballot_published`` (the outcome of every question and
     where its decision was logged, the publicity period), then sign a checkpoint of the log
-    that includes that entry and store its size, root and key ID on the ballot. Refused with
+    that includes that entry (origin ``<origin_prefix>/<community>``, by default the unit of
+    work's :meth:`~notary.work.UnitOfWork.log_origin`) and store its size, root and key ID
+    on the ballot. Refused with
     ``TablesDisagreeWithLog`` when the ballot's rows (votes, decisions...) disagree with the
     log (``voting.integrity``, run first in this unit of work)."""
     s = uow.session
@@ -246,7 +248,8 @@ def publish_ballot(
             },
         },
     )
-    checkpoint = store.issue_checkpoint(s, community.code, uow.keyring, origin_prefix, now)
+    prefix = origin_prefix or uow.origin_prefix
+    checkpoint = store.issue_checkpoint(s, community.code, uow.keyring, prefix, now)
     ballot.notice_tree_size = checkpoint.size
     ballot.notice_root = checkpoint.root.hex()
     ballot.notice_key_id = uow.keyring.key_id.hex()

@@ -341,18 +341,21 @@ def verify_receipt(
     session: Session,
     receipt_json: str | bytes | Mapping[str, Any],
     keyring: KeyRing,
+    origin_prefix: str | None = None,
 ) -> ReceiptCheck:
     """Check a receipt against this service's keys and log, inside the caller's transaction;
     reads only (it never signs or stores anything, whoever asks).
 
     Checks: the receipt's community exists (``CommunityNotFound`` otherwise); the signature
     verifies with the key named by ``key_id`` (active or retired); the log origin is this
-    service's log of that community; the entry at ``log.index`` has the receipt's leaf hash;
-    an inclusion proof of that entry against the latest signed checkpoint verifies; and the
-    entry is a ``voting.ballot_cast`` of the same community, ballot, tracker, channel,
-    choices and area. An entry newer than the latest checkpoint is ``is_pending`` (not a
-    problem) with the time its checkpoint is due. Raises ``MalformedReceipt`` for something
-    that is not a receipt at all; every other failure is reported in ``problems``.
+    service's log of that community (``<origin_prefix>/<community>``, ``origin_prefix``
+    defaulting to the key's name, as :meth:`notary.work.UnitOfWork.log_origin`); the entry
+    at ``log.index`` has the receipt's leaf hash; an inclusion proof of that entry against
+    the latest signed checkpoint verifies; and the entry is a ``voting.ballot_cast`` of the
+    same community, ballot, tracker, channel, choices and area. An entry newer than the
+    latest checkpoint is ``is_pending`` (not a problem) with the time its checkpoint is due.
+    Raises ``MalformedReceipt`` for something that is not a receipt at all; every other
+    failure is reported in ``problems``.
     """
     data = parse_receipt(receipt_json)
     problems: list[str] = []
@@ -364,7 +367,7 @@ def verify_receipt(
     if not is_sig:
         problems.append("signature")
     try:
-        expected_origin = log_origin(keyring.name, community)
+        expected_origin = log_origin(origin_prefix or keyring.name, community)
     except MalformedCheckpoint:  # a community code no log could have
         expected_origin = ""
     base = {
@@ -442,7 +445,7 @@ def check_receipt(
 ) -> ReceiptCheck:
     """:func:`verify_receipt` in the caller's unit of work (a read-only one will do: it writes
     nothing)."""
-    return verify_receipt(uow.session, receipt_json, uow.keyring)
+    return verify_receipt(uow.session, receipt_json, uow.keyring, uow.origin_prefix)
 
 
 def _covered_by(entry: Mapping[str, Any]) -> datetime | None:

@@ -33,7 +33,7 @@ def show_command(as_json: bool) -> None:
     settings = load_settings()
     path = settings.signing_key_file
     try:
-        records = load_keyring(path, create=False, name=settings.log_origin).public_keys()
+        records = load_keyring(path, create=False, name=settings.key_name).public_keys()
     except DomainError as exc:
         raise KeyProblem(f"{path}: {exc.text}") from exc
     _print(records, as_json)
@@ -46,7 +46,7 @@ def rotate_command(as_json: bool) -> None:
     settings = load_settings()
     path = settings.signing_key_file
     try:
-        records = rotate_key(path, name=settings.log_origin).public_keys()
+        records = rotate_key(path, name=settings.key_name).public_keys()
     except DomainError as exc:
         raise KeyProblem(f"{path}: {exc.text}") from exc
     if not as_json:

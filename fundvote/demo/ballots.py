@@ -111,9 +111,7 @@ def _finished_ballot(
     runtime.run(voting.close_ballot, ballot_ref=info.ref)
     runtime.run(voting.tally_ballot, ballot_ref=info.ref)
     clock.advance(hours=20)
-    runtime.run(
-        voting.publish_ballot, ballot_ref=info.ref, origin_prefix=runtime.settings.log_origin
-    )
+    runtime.run(voting.publish_ballot, ballot_ref=info.ref)
     clock.advance(days=7, hours=1)
     runtime.run(voting.finalize_ballot, ballot_ref=info.ref)
     return info.ref, clock.now()

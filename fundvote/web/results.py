@@ -29,6 +29,7 @@ from fundvote.access import current_runtime, public
 from fundvote.recount import board_csv, board_document, roll_csv
 from fundvote.urls import public_url
 from fundvote.web.ballots import send_document
+from fundvote.web.log_tiles import notice_consistency
 from fundvote.web.notice import notice_pdf
 from voting import api as voting
 from voting.api import (
@@ -94,6 +95,7 @@ def ballot(code: str, ref: str) -> str:
     return render_template(
         "results/ballot.html",
         report=report,
+        consistency=notice_consistency(code, info.notice_tree_size, info.notice_root),
         now=current_runtime().clock.now(),
         page_url=public_url(url_for("results.ballot", code=code, ref=ref)),
         **ctx,

@@ -4,7 +4,12 @@ the log (public, works without JavaScript).
 The upload may be the receipt file (JSON) or the receipt PDF as downloaded: the PDF carries
 the receipt as an attached file, read back by ``voting.receipt_pdf`` within its bounds (a
 hostile or foreign PDF gets a clear message, never a server error). The result names the
-community and the ballot by their names, with a link to the ballot's published results."""
+community and the ballot by their names, with a link to the ballot's published results.
+
+The result page also has the owner's browser check the receipt itself (``static/verify.js``,
+:mod:`fundvote.web.verify_browser`) and says which checks ran where. With
+``FUNDVOTE_VERIFY_SERVER_CHECK`` off the server only reads the receipt and the browser's check
+stands alone."""
 
 from __future__ import annotations
 
@@ -20,15 +25,25 @@ from fundvote.access import current_runtime, public
 from fundvote.edge import embedded_json_problem
 from fundvote.errors import status_for
 from fundvote.web.ballot_labels import error_text, local_time
+from fundvote.web.log_tiles import notice_consistency
+from fundvote.web.verify_browser import (
+    ReceiptFacts,
+    browser_panel,
+    facts_of,
+    is_server_check_on,
+    receipt_facts,
+)
 from voting import api as voting
 from voting.api import (
     MAX_RECEIPT_PDF_BYTES,
     PROBLEMS,
+    BallotInfo,
     BallotNotFound,
     MalformedReceipt,
     ReceiptCheck,
     check_receipt,
     is_pdf,
+    parse_receipt,
     receipt_from_pdf,
 )
 
@@ -73,6 +88,8 @@ def check() -> ResponseReturnValue:
     problem = embedded_json_problem(text)
     if problem is not None:
         return render_template("verify/index.html", text="", error=problem), 422
+    if not is_server_check_on():
+        return _browser_only(text)
     rt = current_runtime()
     try:
         result = rt.query(check_receipt, receipt_json=text)  # reads only
@@ -80,28 +97,66 @@ def check() -> ResponseReturnValue:
         return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
             exc
         )
-    community, title = _names(result)
+    facts = facts_of(result)
+    community, info = _names(facts)
+    consistency = None
+    if info is not None and info.status != "draft":
+        consistency = notice_consistency(result.community, info.notice_tree_size, info.notice_root)
     return render_template(
         "verify/result.html",
         result=result,
+        facts=facts,
+        consistency=consistency,
+        log_code=result.community,
         problems=PROBLEMS,
         pending=pending_text(result),
         community=community,
-        ballot_title=title,
+        ballot_title=_title(info),
+        **browser_panel(text),
     )
 
 
-def _names(result: ReceiptCheck) -> tuple[estate.CommunityInfo | None, str | None]:
-    """The community the receipt names and the title of its ballot (None where unknown)."""
+def _browser_only(text: str) -> ResponseReturnValue:
+    """The result page without the server's checks (the receipt's, and the notice's
+    consistency with the log): the receipt is only read, to name its community and ballot,
+    and the owner's browser checks it."""
+    try:
+        facts = receipt_facts(parse_receipt(text))
+    except MalformedReceipt as exc:
+        return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
+            exc
+        )
+    community, info = _names(facts)
+    return render_template(
+        "verify/result.html",
+        result=None,
+        facts=facts,
+        consistency=None,
+        log_code=facts.community,
+        problems=PROBLEMS,
+        pending="",
+        community=community,
+        ballot_title=_title(info),
+        **browser_panel(text),
+    )
+
+
+def _title(info: BallotInfo | None) -> str | None:
+    """The ballot's title, unless it is unknown or still a draft."""
+    return info.title if info is not None and info.status != "draft" else None
+
+
+def _names(facts: ReceiptFacts) -> tuple[estate.CommunityInfo | None, BallotInfo | None]:
+    """The community the receipt names and its ballot (None where unknown)."""
     rt = current_runtime()
-    community = rt.query(estate.find_community, result.community)
+    community = rt.query(estate.find_community, facts.community)
     if community is None:
         return None, None
     try:
-        info = rt.query(voting.ballot_in_community, result.community, result.ballot)
+        info = rt.query(voting.ballot_in_community, facts.community, facts.ballot)
     except BallotNotFound:
         return community, None
-    return community, (info.title if info.status != "draft" else None)
+    return community, info
 
 
 def pending_text(result: ReceiptCheck) -> str:

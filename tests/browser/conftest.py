@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -44,9 +45,10 @@ class LiveServer:
     runtime: Runtime
 
 
-@pytest.fixture
-def live_server(runtime: Runtime) -> Iterator[LiveServer]:
-    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False}, runtime=runtime)
+def serve(runtime: Runtime, **config: Any) -> Iterator[LiveServer]:
+    """Serve the app on ``runtime`` (with Flask ``config`` on top of the test settings) on a
+    loopback port until the generator is closed."""
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, **config}, runtime=runtime)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -55,6 +57,11 @@ def live_server(runtime: Runtime) -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[LiveServer]:
+    yield from serve(runtime)
 
 
 @pytest.fixture(scope="session")

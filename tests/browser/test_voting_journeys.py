@@ -173,9 +173,15 @@ def vote_and_check(
     submit(page, "/verify")
     assert page.locator(".verify-ok").count() == 1, page.inner_text("main")
     assert page.locator(".verify-bad").count() == 0
-    # Signed, found in the log, proven included, same choices.
-    assert page.locator("ul.checks li.yes").count() == 4
+    # The server: signed, found in the log, proven included, same choices.
+    assert page.locator("ul.server-checks li.yes").count() == 4
     assert page.locator("ul.checks li.no").count() == 0
+    if with_js:  # the browser, on its own: signed, signed checkpoint, included
+        page.wait_for_selector("#browser-check[data-state]")
+        assert page.get_attribute("#browser-check", "data-state") == "yes"
+        assert page.locator("#browser-check li.yes").count() == 3
+    else:
+        assert not page.locator("#browser-check").is_visible()
     assert page.inner_text("dl.facts .ov-tracker").strip() == tracker
     facts = page.inner_text("dl.facts")
     assert COMMUNITY_NAME in facts and FUND_TITLE in facts  # names, not codes

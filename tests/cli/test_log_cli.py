@@ -83,7 +83,7 @@ def test_a_clean_database_verifies_through_the_whole_lifecycle(cli: Cli, runtime
     assert differences(runtime) == []
     runtime.run(ballots.tally_ballot, ballot_ref=scene.ref)
     runtime.run(ballots.publish_ballot, ballot_ref=scene.ref, origin_prefix="fundvote.test")
-    rotate_key(runtime.settings.signing_key_file, name=runtime.settings.log_origin)
+    rotate_key(runtime.settings.signing_key_file, name=runtime.settings.key_name)
     runtime.clock.advance(days=8)  # type: ignore[attr-defined]
     runtime.run(ballots.finalize_ballot, ballot_ref=scene.ref)  # signed by the new key
     result = cli("log", "verify")

@@ -161,6 +161,9 @@ class World:
             "period": "2025",
             "fmt": "csv",
             "n": "1",
+            "community": COMMUNITY_CODE,
+            "level": "0",
+            "path": "000.p/1",
         }
 
     def rules(self) -> Iterator[tuple[str, str, list[str]]]:

@@ -90,7 +90,7 @@ def test_checkpoints_signed_before_and_after_a_rotation_verify_on_every_worker(
     with runtime.session_factory() as s:
         first = store.latest_checkpoint(s, CODE)
     assert first is not None
-    rotate_key(runtime.settings.signing_key_file, name=runtime.settings.log_origin)
+    rotate_key(runtime.settings.signing_key_file, name=runtime.settings.key_name)
     open_ballot(second_worker)  # a second ballot: signed by the other worker, new key
     with runtime.session_factory() as s:
         second = store.latest_checkpoint(s, CODE)

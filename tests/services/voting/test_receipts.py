@@ -183,7 +183,7 @@ def test_a_validly_signed_receipt_for_another_entry_does_not_match(
 
 
 def test_receipts_stay_valid_after_key_rotation(runtime: Runtime, receipt: Receipt) -> None:
-    ring = rotate_key(runtime.settings.signing_key_file, name=runtime.settings.log_origin)
+    ring = rotate_key(runtime.settings.signing_key_file, name=runtime.settings.key_name)
     with runtime.session_factory() as s:
         result = verify_receipt(s, receipt.text, ring)
     assert result.is_valid, result.problems

@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     sys.meta_path.insert(0, Blocker())
 
     import notary, notary.canonical, notary.merkle, notary.keys, notary.note
-    import notary.checkpoint, notary.envelope, audit, audit.verify
+    import notary.checkpoint, notary.envelope, notary.tiles, audit, audit.verify
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     try:
