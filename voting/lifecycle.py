@@ -354,6 +354,7 @@ def annul_ballot(
             "objections": upheld_ids,
             "reason_sha256": hashlib.sha256(reason.strip().encode()).hexdigest(),
         },
+        bulk=("objections",),
     )
     uow.checkpoint(community.code)
     return info_of(s, ballot, community)
