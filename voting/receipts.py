@@ -39,7 +39,6 @@ from notary.keys import ALGORITHM, KeyRing
 from notary.merkle import verify_inclusion
 from notary.work import UnitOfWork
 from voting.errors import N_
-from voting.log_events import CAST_EVENT
 from voting.receipt_rules import (
     RECEIPT_TYPE,
     RECEIPT_VERSION,

@@ -252,6 +252,7 @@ class BallotCheck:
             return None
         self.votes += len(b.casts)
         logged = {i: _vote(i, c) for i, c in b.casts}
+        by_member = {v["member"]: i for i, v in logged.items()}
         seen: set[int] = set()
         last = -1
         for n, item in enumerate(items):
@@ -270,6 +271,21 @@ class BallotCheck:
                     self._points(where, index, CAST_EVENT, b.ref)
                 else:
                     self._add("board", where, f"a vote the log does not hold (log index {index})")
+            elif (
+                item != want
+                and (moved := by_member.get(item.get("member"))) is not None
+                and {
+                    **item,
+                    "log_index": moved,
+                }
+                == logged.get(moved)
+            ):
+                self._add(
+                    "log-order",
+                    where,
+                    f"the vote placed at log index {index} is logged at {moved}: "
+                    "the log's lines were reordered",
+                )
             elif item != want:
                 fields = sorted(k for k in set(want) | set(item) if want.get(k) != item.get(k))
                 self._add("board", where, f"differs from the vote logged at {index}: {fields}")
@@ -335,6 +351,13 @@ class BallotCheck:
         opened = b.opened[2]
         questions = opened.get("content", {}).get("questions", [])
         recomputed = self._retally(b, opened, questions, roll, board, path)
+        self.questions += len(recomputed)
+        derived = [_vote(i, c) for i, c in b.casts]
+        from_log = (
+            recomputed
+            if derived == board
+            else self._retally(b, opened, questions, roll, derived, "log/entries.jsonl")
+        )
         for n, item in enumerate(items):
             data = item.get("data") if isinstance(item, dict) else None
             q = data.get("question") if isinstance(data, dict) else None
@@ -346,7 +369,7 @@ class BallotCheck:
                 )
         for index, data in b.decisions:
             q = data.get("question")
-            if q in recomputed and recomputed[q] != data:
+            if q in from_log and from_log[q] != data:
                 self._add(
                     "tally",
                     f"log index {index}",
@@ -384,7 +407,6 @@ class BallotCheck:
             except (KeyError, TypeError, ValueError):
                 self._add("tally", path, "a question or vote cannot be read")
                 continue
-            self.questions += 1
             out[position] = decision_record(
                 b.ref, position, matter_key, result, str(opened.get("binding", "plain"))
             )
