@@ -259,7 +259,8 @@ def write_beancount(
     our records, ASCII names). Reads only; memory stays bounded by one batch of entries.
     ``BooksNotOpen`` for an unknown community."""
     s = uow.session
-    if s.get_bind().dialect.name == "postgresql":  # one snapshot for every batch
+    if s.get_bind().dialect.name == "postgresql" and not s.in_transaction():
+        # one snapshot for every batch (a caller that began reading chose its own)
         s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     community_id = s.scalar(sa.select(Community.id).where(Community.code == community_code))
     if community_id is None:

@@ -10,6 +10,7 @@ Use cases that write take a :class:`notary.work.UnitOfWork` first and are perfor
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from notary.work import UnitOfWork
 from voting import ballot_info as _info
@@ -96,6 +97,7 @@ from voting.identity import (
     identity_confirmations,
     request_identity_code,
 )
+from voting.integrity import STATE_EVENTS as BALLOT_STATE_EVENTS
 from voting.link_view import link_receipt
 from voting.links import LinkCounts
 from voting.matters import (
@@ -134,6 +136,7 @@ from voting.receipt_pdf import MAX_PDF_BYTES as MAX_RECEIPT_PDF_BYTES
 from voting.receipt_pdf import RECEIPT_ATTACHMENT, is_pdf, receipt_from_pdf
 from voting.receipts import PROBLEMS, Receipt, ReceiptCheck, check_receipt
 from voting.reminders import remind_non_voters
+from voting.roll import frozen_roll_document as _frozen_roll
 from voting.tally import Choice, Figure, Tally, TallyResult, tally
 from voting.tokens import REISSUE_STATUSES
 from voting.turnout import Turnout, TurnoutLine
@@ -161,6 +164,13 @@ def get_attachment(
 ) -> tuple[AttachmentInfo, bytes]:
     """A ballot document and its bytes; ``AttachmentNotFound``/``BallotNotFound`` otherwise."""
     return _info.get_attachment(uow.session, ballot_ref, attachment_id)
+
+
+def frozen_roll(uow: UnitOfWork, ballot_ref: str) -> dict[str, Any] | None:
+    """The ballot's frozen roll as the document whose SHA-256 over its canonical JSON is the
+    commitment logged at opening (``voting.roll``): opaque member keys and owner refs, no
+    name, phone or ID number. None before the ballot opened; ``BallotNotFound`` otherwise."""
+    return _frozen_roll(uow.session, ballot_ref)
 
 
 def get_tally(uow: UnitOfWork, ballot_ref: str) -> TallyReport | None:
@@ -213,6 +223,7 @@ def overdue_objections(
 
 __all__ = [
     "BALLOT_COLUMNS",
+    "BALLOT_STATE_EVENTS",
     "CHOICES",
     "CODE_LIFETIME",
     "CONSULTATION",
@@ -313,6 +324,7 @@ __all__ = [
     "enter_paper_ballot",
     "finalize_ballot",
     "flag_overdue_objections",
+    "frozen_roll",
     "fund_use_decision",
     "get_attachment",
     "get_tally",

@@ -40,6 +40,7 @@ from notary.canonical import canonical_bytes
 from voting.errors import N_, InvalidBallot
 from voting.members import UnitHolding, group_members
 from voting.models import RollMember, RollUnit
+from voting.rows import ballot_by_ref, community_of
 
 MEMBER_KEY_HEX = 32
 
@@ -248,3 +249,20 @@ def roll_document(
         "area_centi": area_total,
         "members": out,
     }
+
+
+def frozen_roll_document(s: Session, ballot_ref: str) -> dict[str, Any] | None:
+    """The committed document of ballot ``ballot_ref``'s frozen roll (:func:`roll_document`
+    over its stored rows and the scope fixed at opening), or None while the ballot has not
+    opened (no roll was frozen). ``BallotNotFound`` for an unknown ref. Reads only."""
+    ballot = ballot_by_ref(s, ballot_ref)
+    if ballot.roll_commitment is None:
+        return None
+    return roll_document(
+        s,
+        ballot_id=ballot.id,
+        ballot_ref=ballot.ref,
+        community_code=community_of(s, ballot).code,
+        scope_kind=ballot.scope_kind,
+        scope_codes=list(json.loads(ballot.scope_codes)),
+    )

@@ -65,3 +65,7 @@ main.add_command(log_group)
 from fundvote.cli.ledger import ledger_group  # noqa: E402
 
 main.add_command(ledger_group)
+
+from fundvote.cli.bundle import bundle_command  # noqa: E402
+
+main.add_command(bundle_command)
