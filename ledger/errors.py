@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from notary.errors import N_, DomainError
 
 if TYPE_CHECKING:
-    from estate.api import RollProblem
+    from estate.roll import RollProblem
 
 __all__ = [
     "N_",

@@ -25,7 +25,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from estate.api import BadQuantity, parse_hundredths
+from estate.errors import BadQuantity
+from estate.quantities import parse_hundredths
 from ledger.errors import N_, InvalidEntry
 from ledger.funds_errors import StatementProblem
 from ledger.posting_rules import EARLIEST_DATE, LATEST_DATE, MAX_AMOUNT_FEN
