@@ -16,6 +16,8 @@ from notary.canonical import canonical_bytes
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
+COVER = "cover.pdf"
+"""Printed with the manifest's hash, so outside the manifest; the verifier ignores it."""
 SIG_TEXT = "fundvote manifest v1\n{}\n"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -67,7 +69,7 @@ def check_manifest(bundle: BundleZip, trust: Trust, findings: list[Finding]) -> 
             continue
         path = item["path"]
         listed.append(path)
-        if path in (MANIFEST, SIGNATURE):
+        if path in (MANIFEST, SIGNATURE, COVER):
             findings.append(Finding("manifest", path, "the manifest lists itself or its signature"))
             continue
         if not bundle.has(path):
@@ -89,7 +91,7 @@ def check_manifest(bundle: BundleZip, trust: Trust, findings: list[Finding]) -> 
         findings.append(
             Finding("manifest", MANIFEST, "files are not listed once each in path order")
         )
-    known = set(listed) | {MANIFEST, SIGNATURE}
+    known = set(listed) | {MANIFEST, SIGNATURE, COVER}
     for name in bundle.names():
         if name not in known:
             findings.append(Finding("manifest", name, "in the bundle but not in the manifest"))
