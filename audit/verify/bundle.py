@@ -12,11 +12,11 @@ import base64
 import binascii
 import importlib
 import importlib.util
-import inspect
 import json
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from audit.findings import Finding, StreamCheck
 from audit.verify.ballots import BallotCheck
@@ -33,25 +33,19 @@ from notary.merkle import HASH_SIZE, verify_consistency
 CHECKPOINT = "checkpoint.txt"
 CONSISTENCY = "proofs/consistency.json"
 LEDGER_ENTRIES = "ledger/entries.jsonl"
+MAX_NOTE = 64 << 10
 
 
-def ledger_check(statement: str | None = None) -> StreamCheck | None:
+def ledger_check(statement: Mapping[str, Any] | None = None) -> StreamCheck | None:
     """The ledger's streaming check (``audit.verify_ledger.LedgerCheck``) when that module is
-    installed, given ``statement`` when it takes one; else None."""
+    installed, given an owner's unit ``statement`` (parsed JSON) when there is one; else
+    None."""
     if importlib.util.find_spec("audit.verify_ledger") is None:
         return None
     factory: Any = importlib.import_module("audit.verify_ledger").LedgerCheck
-    if statement is not None and "statement" in inspect.signature(factory).parameters:
-        return factory(statement=statement)
-    return factory()
-
-
-def ledger_takes_statement() -> bool:
-    """Whether the installed ledger check accepts a bank statement."""
-    if importlib.util.find_spec("audit.verify_ledger") is None:
-        return False
-    factory: Any = importlib.import_module("audit.verify_ledger").LedgerCheck
-    return "statement" in inspect.signature(factory).parameters
+    if statement is not None:
+        return cast(StreamCheck, factory(statement=statement))
+    return cast(StreamCheck, factory())
 
 
 def verify_bundle(
@@ -76,19 +70,27 @@ def verify_bundle(
         found = ledger_check()
         checks = [] if found is None else [found]
     with BundleZip(path, limits) as bundle:
-        old = None if previous is None else BundleZip(previous, limits)
+        old = None if previous is None else _previous(previous, limits)
         try:
             return _verify(bundle, Path(path).name, pinned, old, receipt, list(checks))
         finally:
-            if old is not None:
+            if isinstance(old, BundleZip):
                 old.close()
+
+
+def _previous(path: str | Path, limits: ZipLimits | None) -> BundleZip | bytes:
+    """An older bundle, or just its ``checkpoint.txt`` (a small text file, not a zip)."""
+    p = Path(path)
+    if p.is_file() and not zipfile.is_zipfile(p) and p.stat().st_size <= MAX_NOTE:
+        return p.read_bytes()
+    return BundleZip(p, limits)
 
 
 def _verify(
     bundle: BundleZip,
     name: str,
     pinned: VerifierKey | None,
-    old: BundleZip | None,
+    old: BundleZip | bytes | None,
     receipt_path: str | Path | None,
     checks: list[StreamCheck],
 ) -> Report:
@@ -106,7 +108,9 @@ def _verify(
     report.community = community
     report.checkpoint = checkpoint
     previous = None
-    if old is not None:
+    if isinstance(old, bytes):
+        previous = _checkpoint_note(old, "--previous", trust, findings)
+    elif old is not None:
         previous = _checkpoint(old, CHECKPOINT, trust, findings, label="--previous")
         findings += [Finding("zip", f"--previous {f.where}", f.what) for f in old.problems]
     proof = _proof_file(bundle, findings)
@@ -197,6 +201,12 @@ def _checkpoint(
     if raw is None:
         findings.append(Finding("checkpoint", where, "the bundle has no readable checkpoint"))
         return None
+    return _checkpoint_note(raw, where, trust, findings)
+
+
+def _checkpoint_note(
+    raw: bytes, where: str, trust: Trust, findings: list[Finding]
+) -> Checkpoint | None:
     try:
         note = raw.decode("utf-8")
     except UnicodeDecodeError:

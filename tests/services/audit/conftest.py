@@ -15,8 +15,8 @@ from fundvote.bundles import build, period_of
 from fundvote.demo import load_demo
 from fundvote.runtime import build_runtime
 from fundvote.web.bundle_files import offline_renderers
-from notary.keys import KeyRing
 from notary.clock import FixedClock
+from notary.keys import KeyRing
 from tests.conftest import _empty_all_tables, _settings
 
 

@@ -92,7 +92,7 @@ def roll_doc() -> dict[str, Any]:
 def sample_content() -> dict[str, bytes]:
     """The unsealed members of a bundle: its log, a document, and one tallied ballot."""
     log = Log()
-    log.add("estate.roll_imported", {"units": log.document([{"u": u} for u in AREAS])})
+    log.add("test.bulk", {"items": log.document([{"u": u} for u in AREAS])})
     log.add("voting.ballot_created", {"ballot": REF, "status": "draft", "by": 1}, v2=False)
     roll = roll_doc()
     commitment = hashlib.sha256(canonical_bytes(roll)).hexdigest()
@@ -151,7 +151,7 @@ def sample_content() -> dict[str, bytes]:
             },
         )
         board.append({"member": key, "choices": choices, "channel": channel, "log_index": index})
-    log.add("ledger.entry_posted", {"entry": 1, "postings": [["1001", 500], ["2001", -500]]})
+    log.add("test.note", {"n": 1})
     closed = log.add("voting.ballot_closed", {"ballot": REF, "status": "open", "by": 1, "cast": 4})
     members = [_M(m["key"], 1, m["area_centi"]) for m in roll["members"]]
     tally_items = []
@@ -182,6 +182,7 @@ def sample_content() -> dict[str, bytes]:
         f"ballots/{REF}/board.json": _j({"ballot": REF, "ballots": board}),
         f"ballots/{REF}/tally.json": _j({"ballot": REF, "questions": tally_items}),
         f"ballots/{REF}/notice.pdf": b"%PDF-1.4 notice\n",
+        "ledger/trial_balance.csv": b"code,debit_fen,credit_fen,balance_fen\r\n",
     }
     return files
 
