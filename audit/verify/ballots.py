@@ -266,27 +266,27 @@ class BallotCheck:
                 self._add("board", where, "votes are not in log order")
             last = index
             want = logged.get(index)
-            if want is None:
-                if index in self._at:
-                    self._points(where, index, CAST_EVENT, b.ref)
-                else:
-                    self._add("board", where, f"a vote the log does not hold (log index {index})")
-            elif (
-                item != want
-                and (moved := by_member.get(item.get("member"))) is not None
-                and {
-                    **item,
-                    "log_index": moved,
-                }
-                == logged.get(moved)
+            if item == want:
+                continue
+            moved = by_member.get(item.get("member"))
+            if (
+                moved is not None
+                and moved != index
+                and {**item, "log_index": moved} == logged[moved]
             ):
+                # The same vote, logged elsewhere: the log's lines moved under the file.
                 self._add(
                     "log-order",
                     where,
                     f"the vote placed at log index {index} is logged at {moved}: "
-                    "the log's lines were reordered",
+                    "the log's lines were reordered or dropped",
                 )
-            elif item != want:
+            elif want is None:
+                there = self._at.get(index, ("no vote", ""))[0]
+                self._add(
+                    "board", where, f"a vote the log does not hold (log index {index}: {there})"
+                )
+            else:
                 fields = sorted(k for k in set(want) | set(item) if want.get(k) != item.get(k))
                 self._add("board", where, f"differs from the vote logged at {index}: {fields}")
         for index in sorted(set(logged) - seen):
@@ -345,7 +345,7 @@ class BallotCheck:
                 )
         if len(items) != len(logged):
             self._add("decision", path, f"{len(items)} decisions listed, the log has {len(logged)}")
-        if roll is None or board is None:
+        if roll is None or board is None or not (items or logged):
             return
         assert b.opened is not None
         opened = b.opened[2]
