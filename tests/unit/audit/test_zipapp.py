@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from audit import zipapp
 from audit.zipapp import build_verifier_pyz
 from tests.unit.audit.kit import RING, sample_content, seal, write
 from tests.unit.audit.offline import run_pyz
@@ -25,3 +28,9 @@ def test_the_pyz_verifies_a_bundle_with_only_cryptography(tmp_path: Path) -> Non
     assert bad.returncode == 1, bad.stderr
     assert '"check": "manifest"' in bad.stdout
     assert run_pyz(tmp_path, str(tmp_path / "missing.zip")).returncode == 2
+
+
+def test_an_impure_import_stops_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zipapp, "ROOTS", (*zipapp.ROOTS, "voting.roll"))
+    with pytest.raises(zipapp.ImpureImport):
+        zipapp.verifier_modules()
