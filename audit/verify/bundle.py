@@ -146,7 +146,11 @@ def _verify(
         )
 
     for check in all_checks:
-        check.finish(bundle)
+        try:
+            check.finish(bundle)
+        except Exception as exc:  # hostile input is a finding, never a crash
+            what = f"{type(check).__name__} could not read the bundle ({type(exc).__name__})"
+            findings.append(Finding("entry", name, what))
     for check in all_checks:
         findings += check.findings()
         report.pending += check.pending()

@@ -92,7 +92,10 @@ def read_log(
                 )
                 continue
         for check in checks:
-            check.entry(index, entry)
+            try:
+                check.entry(index, entry)
+            except Exception as exc:  # hostile input is a finding, never a crash
+                findings.append(Finding("entry", where, _crash(check, exc)))
     out.size = frontier.size
     out.root = frontier.root()
     for name in bundle.names():
@@ -102,6 +105,10 @@ def read_log(
                 findings.append(Finding("document", name, "no log entry references it"))
     out.documents = len(seen_docs)
     return out
+
+
+def _crash(check: object, exc: Exception) -> str:
+    return f"{type(check).__name__} could not read this ({type(exc).__name__})"
 
 
 def _fetcher(bundle: BundleZip) -> Callable[[str], bytes]:

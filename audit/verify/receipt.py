@@ -33,7 +33,9 @@ def load_receipt(path: str, findings: list[Finding]) -> dict[str, Any] | None:
         return parse_receipt(raw)
     except MalformedReceipt as exc:
         findings.append(Finding("receipt", where, exc.text))
-        return None
+    except RecursionError:
+        findings.append(Finding("receipt", where, "This is not a receipt: it is nested too deep."))
+    return None
 
 
 def check_receipt(

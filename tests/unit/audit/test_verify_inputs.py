@@ -18,6 +18,7 @@ from audit.verify import ZipLimits, verify_bundle
 from audit.verify.cli import main
 from audit.verify.frontier import Frontier
 from estate.quantities import format_hundredths
+from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
 from notary.merkle import MemoryTree, root_of
 from tests.unit.audit.independent import note_verifies, pymerkle_root
@@ -214,3 +215,22 @@ def test_receipts(sealed: Files, tmp_path: Path) -> None:
     junk = tmp_path / "junk.json"
     junk.write_text("[]")
     assert verify_bundle(bundle, receipt=junk).checks() == {"receipt"}
+
+
+def test_hostile_content_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    content = sample_content()
+    lines = lines_of(content)
+    at = next(i for i, line in enumerate(lines) if b"ballot_opened" in line)
+    entry = json.loads(lines[at])
+    entry["data"]["content"] = ["not", "an", "object"]
+    entry["data"]["roll"] = 7
+    lines[at] = canonical_bytes(entry)
+    content["log/entries.jsonl"] = b"".join(line + b"\n" for line in lines)
+    content[f"ballots/{REF}/board.json"] = b"[" * 100_000
+    report = verify_bundle(write(seal(content), tmp_path / "h.zip"))
+    assert not report.clean and report.findings
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    assert verify_bundle(
+        write(seal(sample_content()), tmp_path / "d.zip"), receipt=deep
+    ).checks() == {"receipt"}
