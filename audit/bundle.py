@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from io import StringIO
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, Protocol
 
 from audit.bundle_log import SHANGHAI, BallotFacts, LogReader, Period
 from audit.bundle_previous import previous_checkpoint, previous_note
@@ -39,6 +39,7 @@ from ledger import api as ledger
 from ledger.api import PublicationInfo
 from notary import store
 from notary.canonical import canonical_bytes
+from notary.keys import VerifierKey
 from notary.logcheck import entries_from
 from notary.merkle import verify_consistency
 from notary.note import sign_note, split_note
@@ -98,6 +99,34 @@ class BundleSummary:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class BundleEnd:
+    """Where a bundle built now would end: the latest stored checkpoint, when it was signed,
+    by which key, and whether that key is still the active one (else no bundle can be built
+    until a fresh checkpoint is signed)."""
+
+    size: int
+    signed_at: datetime
+    key_ids: tuple[str, ...]
+    is_signer_active: bool
+
+
+def bundle_end(uow: UnitOfWork, community: str) -> BundleEnd | None:
+    """The checkpoint a bundle of ``community`` built now would end at, or None when its log
+    has no signed checkpoint. Reads only."""
+    signed = store.latest_checkpoint(uow.session, community)
+    if signed is None:
+        return None
+    _, signatures = split_note(signed.note)
+    active = uow.keyring.verifier
+    return BundleEnd(
+        size=signed.size,
+        signed_at=signed.created_at,
+        key_ids=tuple(sig.key_id.hex() for sig in signatures),
+        is_signer_active=_is_signed_by(signed.note, active),
+    )
+
+
 def check_period(start: date | None, end: date | None) -> Period:
     """The period from ``start`` to ``end`` (either may be open); ``BundlePeriodInvalid``
     when it ends before it starts."""
@@ -112,12 +141,12 @@ def check_period(start: date | None, end: date | None) -> Period:
 
 def build_bundle(
     uow: UnitOfWork,
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     community: str,
     period: Period,
     renderers: Renderers,
-    previous: bytes | BinaryIO | None = None,
+    previous: bytes | IO[bytes] | None = None,
 ) -> BundleSummary:
     """Write the audit bundle of ``community`` for ``period`` to ``out`` (seekable).
 
@@ -204,9 +233,13 @@ def _period_json(period: Period) -> dict[str, str | None]:
     }
 
 
-def _check_signer(note: str, active: Any, community: str) -> None:
+def _is_signed_by(note: str, key: VerifierKey) -> bool:
     _, signatures = split_note(note)
-    if not any(sig.name == active.name and sig.key_id == active.key_id for sig in signatures):
+    return any(sig.name == key.name and sig.key_id == key.key_id for sig in signatures)
+
+
+def _check_signer(note: str, active: VerifierKey, community: str) -> None:
+    if not _is_signed_by(note, active):
         raise CheckpointSignerRetired(
             N_(
                 "The latest checkpoint of %(code)s was signed by a key retired since, and a "
@@ -219,7 +252,7 @@ def _check_signer(note: str, active: Any, community: str) -> None:
 
 
 def _consistency(
-    uow: UnitOfWork, community: str, signed: store.SignedCheckpoint, previous: bytes | BinaryIO
+    uow: UnitOfWork, community: str, signed: store.SignedCheckpoint, previous: bytes | IO[bytes]
 ) -> dict[str, Any]:
     note = previous_note(previous)
     old = previous_checkpoint(note, uow.keyring.verifiers(), origin=signed.origin, size=signed.size)
@@ -253,22 +286,23 @@ def _write_log(
     s = uow.session
     code = info.code
 
-    def fetch(sha256: str) -> bytes:
-        raise store.LogCorrupt(N_("A document the log refers to is missing."), log=code)
-
+    written: set[str] = set()
     with files.open("log/entries.jsonl") as log_out, files.open("ledger/entries.jsonl") as led:
-        reader = LogReader(period, voting.BALLOT_STATE_EVENTS, fetch, led.write)
+        reader = LogReader(period, voting.BALLOT_STATE_EVENTS, led.write)
         expected = 0
         for entry in entries_from(s, code, 0, size):
             if entry.index != expected:
                 raise store.LogCorrupt(N_("The log has a gap."), log=code)
             log_out.write(entry.body_bytes + b"\n")
-            reader.add(entry.index, entry.body_bytes)
+            fetch = _documents_of(entry, code)
+            for sha256 in entry.references:
+                if sha256 not in written:
+                    written.add(sha256)
+                    files.add(f"log/documents/{sha256}.json", fetch(sha256))
+            reader.add(entry.index, entry.body_bytes, fetch)
             expected += 1
         if expected != size:
             raise store.LogCorrupt(N_("The log has a gap."), log=code)
-    for sha256 in sorted(reader.documents):
-        files.add(f"log/documents/{sha256}.json", fetch(sha256))
     ballots = sorted(reader.ballots.values(), key=lambda b: b.opened_index)
     files.add(
         "ballots/index.json",
@@ -299,9 +333,21 @@ def _write_log(
         "ballots": len(ballots),
         "votes": sum(len(b.votes) for b in ballots),
         "journal_entries": reader.journal_entries,
-        "documents": len(reader.documents),
+        "documents": len(written),
         "files": len(index),
     }
+
+
+def _documents_of(entry: store.StoredEntry, code: str) -> Callable[[str], bytes]:
+    """The stored bytes of a document ``entry`` references (``LogCorrupt`` if missing)."""
+
+    def fetch(sha256: str) -> bytes:
+        found = entry.documents.get(sha256)
+        if found is None:
+            raise store.LogCorrupt(N_("A document the log refers to is missing."), log=code)
+        return found
+
+    return fetch
 
 
 def _write_ballot(

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from notary.canonical import canonical_bytes
-from notary.documents import DOC_KEY, inline_documents, referenced_documents
+from notary.documents import DOC_KEY, inline_documents
 from notary.envelope import parse_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -38,6 +38,7 @@ _NEEDLES = (
     b'"type":"' + EMERGENCY.encode() + b'"',
     b'"' + DOC_KEY.encode() + b'"',
 )
+_DOC_NEEDLE = b'"' + DOC_KEY.encode() + b'"'
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ class LogReader:
     """Collects the bundle's facts from the log's entries, given in index order to :meth:`add`.
 
     ``state_events`` maps each event type that moves a ballot to the status it leaves
-    (``voting.api.BALLOT_STATE_EVENTS``); ``fetch_document`` returns a referenced document's
-    bytes, so an entry's bulky fields are read where they were moved to. ``write_ledger_line``
+    (``voting.api.BALLOT_STATE_EVENTS``); an entry's bulky fields are read from the documents
+    they were moved to. ``write_ledger_line``
     receives each journal entry of the period as its bundle line.
     """
 
@@ -96,12 +97,10 @@ class LogReader:
         self,
         period: Period,
         state_events: Mapping[str, str],
-        fetch_document: Callable[[str], bytes],
         write_ledger_line: Callable[[bytes], None],
     ) -> None:
         self.period = period
         self._states = state_events
-        self._fetch = fetch_document
         self._write_ledger = write_ledger_line
         self._events: dict[str, list[tuple[str, int]]] = {}
         self._status: dict[str, str] = {}
@@ -110,21 +109,19 @@ class LogReader:
         self.journal_entries = 0
         self.files: list[IndexedFile] = []
         self._legacy: set[str] = set()
-        self.documents: set[str] = set()
 
-    def add(self, index: int, body: bytes) -> None:
-        """Take the entry at ``index`` into account (``body``: its exact stored bytes)."""
+    def add(self, index: int, body: bytes, fetch_document: Callable[[str], bytes]) -> None:
+        """Take the entry at ``index`` into account (``body``: its exact stored bytes;
+        ``fetch_document`` returns the bytes of a document it references, checked here
+        against the reference)."""
         if not any(needle in body for needle in _NEEDLES):
             return
         entry = json.loads(body)
         data = entry.get("data")
         if not isinstance(data, dict):
             return
-        if b'"' + DOC_KEY.encode() + b'"' in body:
-            refs = list(referenced_documents(data))
-            self.documents.update(refs)
-            if refs:
-                data = inline_documents(data, self._fetch)
+        if _DOC_NEEDLE in body:
+            data = inline_documents(data, fetch_document)
         kind = entry.get("type")
         if kind == ENTRY_POSTED:
             self._journal(index, data)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import IO
 
 from audit.errors import N_, PreviousBundleRejected, PreviousBundleUnreadable
 from notary.checkpoint import Checkpoint, MalformedCheckpoint, open_checkpoint
@@ -26,7 +26,7 @@ MAX_CHECKPOINT_BYTES = 16 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def previous_note(data: bytes | BinaryIO) -> str:
+def previous_note(data: bytes | IO[bytes]) -> str:
     """The signed checkpoint note held by an earlier bundle (or given as the note itself),
     as bytes or an open seekable file.
 
@@ -51,7 +51,7 @@ def previous_note(data: bytes | BinaryIO) -> str:
         ) from None
 
 
-def _member(stream: BinaryIO) -> bytes:
+def _member(stream: IO[bytes]) -> bytes:
     try:
         with zipfile.ZipFile(stream) as archive:
             try:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
@@ -43,7 +43,7 @@ class MemberInfo:
 class MemberWriter:
     """A member being written: ``write`` bytes; size and hash are counted on the way."""
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: IO[bytes]) -> None:
         self._handle = handle
         self._hash = hashlib.sha256()
         self.size = 0
@@ -95,7 +95,7 @@ class Members:
     def __contains__(self, path: object) -> bool:
         return path in self._files
 
-    def write_zip(self, out: BinaryIO) -> None:
+    def write_zip(self, out: IO[bytes]) -> None:
         """Write every member to ``out`` (seekable) as a reproducible zip, in path order."""
         if not out.seekable():
             raise ValueError("the bundle is written to a seekable stream")

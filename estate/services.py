@@ -227,7 +227,7 @@ def import_roll(
             for row in sorted(rows, key=lambda r: r.unit)
         ],
     }
-    index = uow.log(community_code, "estate.roll_imported", data).index
+    index = uow.log(community_code, "estate.roll_imported", data, bulk=("units",)).index
     return ImportSummary(
         community_code=community_code,
         source_name=source_name,

@@ -132,6 +132,9 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import ledger_tools as ledger_tools_views
 
     app.register_blueprint(ledger_tools_views.bp)
+    from fundvote.web import audit as audit_views
+
+    app.register_blueprint(audit_views.bp)
     init_api(app)
 
     # Every client its own bucket, also behind a trusted reverse proxy (fundvote.proxies).

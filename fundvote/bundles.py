@@ -6,9 +6,17 @@ unit of work (``Runtime.query``): building a bundle writes nothing.
 from __future__ import annotations
 
 from datetime import date
-from typing import BinaryIO
+from typing import IO
 
-from audit.bundle import BundleSummary, Period, Renderers, build_bundle, check_period
+from audit.bundle import (
+    BundleEnd,
+    BundleSummary,
+    Period,
+    Renderers,
+    build_bundle,
+    bundle_end,
+    check_period,
+)
 from audit.errors import N_, BundlePeriodInvalid
 from fundvote.runtime import Runtime
 
@@ -44,13 +52,26 @@ def period_of(start: str | None, end: str | None) -> Period:
 def build(
     rt: Runtime,
     code: str,
-    out: BinaryIO,
+    out: IO[bytes],
     period: Period,
     renderers: Renderers,
-    previous: bytes | BinaryIO | None = None,
+    previous: bytes | IO[bytes] | None = None,
 ) -> BundleSummary:
     """Write community ``code``'s audit bundle for ``period`` to ``out`` (seekable); see
     :func:`audit.bundle.build_bundle` for what it guarantees and refuses."""
     return rt.query(
         build_bundle, out, community=code, period=period, renderers=renderers, previous=previous
     )
+
+
+def latest_end(rt: Runtime, code: str) -> BundleEnd | None:
+    """Where a bundle of community ``code`` built now would end (None: no checkpoint yet)."""
+    return rt.query(bundle_end, code)
+
+
+def bundle_name(code: str, period: Period) -> str:
+    """The file name a downloaded bundle gets: ``<code>-audit-<from>-<to>.zip`` (``start``
+    and ``end`` for open ends)."""
+    start = "start" if period.start is None else period.start.isoformat()
+    end = "end" if period.end is None else period.end.isoformat()
+    return f"{code}-audit-{start}-{end}.zip"

@@ -31,6 +31,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from audit import errors as audit_errors
 from estate import errors as estate_errors
 from estate.roll import RollProblem
 from fundvote import auth
@@ -40,7 +41,7 @@ from ledger import errors as ledger_errors
 from ledger import funds_errors
 from ledger import report_errors as ledger_report_errors
 from ledger.funds_errors import StatementProblem
-from notary import checkpoint, envelope, keys, merkle, note, store
+from notary import checkpoint, documents, envelope, keys, merkle, note, store
 from notary.errors import DomainError
 from voting import errors as voting_errors
 from voting import matters, members, tally
@@ -180,6 +181,13 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ledger_errors.NotDrawApprover: 403,
     ledger_errors.AlreadyApproved: 409,
     ledger_errors.LegacyImportRejected: 422,
+    # audit: bundles
+    audit_errors.BundleError: 422,
+    audit_errors.BundlePeriodInvalid: 422,
+    audit_errors.NoCheckpoint: 409,
+    audit_errors.CheckpointSignerRetired: 409,
+    audit_errors.PreviousBundleUnreadable: 422,
+    audit_errors.PreviousBundleRejected: 422,
     # notary: evidence the caller handed in (notes, checkpoints, proofs) or asked for
     note.MalformedNote: 422,
     note.UnverifiedNote: 422,
@@ -187,6 +195,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     checkpoint.MalformedCheckpoint: 422,
     merkle.BeyondTreeSize: 422,
     store.EntryNotFound: 404,
+    store.DocumentNotFound: 404,
     # Server faults: never the user's doing. 503: the server is not set up to do this (a key,
     # the outbox: the administrator must fix the configuration); 500: stored data or our code
     # is wrong. Shown with a reference and logged, never with the message.
@@ -197,6 +206,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     estate_errors.DataKeyInvalid: 503,
     store.UnsupportedDatabase: 503,
     store.LogCorrupt: 500,
+    store.EntryTooLarge: 500,
+    documents.DocumentMismatch: 500,
     estate_errors.UndecryptableData: 500,
     envelope.PersonalDataInEntry: 500,
     envelope.NaiveTimestamp: 500,

@@ -293,6 +293,7 @@ def post_entry(
             legacy_file_sha256,
             content,
         ),
+        bulk=("postings",),
     )
     s.execute(
         sa.update(JournalEntry).where(JournalEntry.id == entry_id).values(log_index=appended.index),

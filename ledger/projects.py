@@ -404,6 +404,7 @@ def record_emergency(
             "publish_deadline": deadline.astimezone(UTC).isoformat(),
             "by": uow.actor,
         },
+        bulk=("scope_codes",),
     )
     row = EmergencyRecord(
         community_id=community.id,
@@ -449,7 +450,7 @@ def publish_emergency(uow: UnitOfWork, *, community_code: str, emergency_ref: st
         data["drawn_fen"] = report.drawn_fen
         data["sources"] = {line.source: line.drawn_fen for line in report.sources}
         data["units"] = {u.unit_code: [u.drawn_fen, u.shortfall_fen] for u in report.units}
-    appended = uow.log(community.code, "ledger.emergency_published", data)
+    appended = uow.log(community.code, "ledger.emergency_published", data, bulk=("units",))
     uow.checkpoint(community.code)  # anchors the publication: owners can check it later
     row.published_at = now
     row.published_by = uow.actor
@@ -605,6 +606,7 @@ def _insert_project(
             "units": dict(unit_order(unit_areas)),
             "by": uow.actor,
         },
+        bulk=("units",),
     )
     row = Project(
         community_id=community.id,

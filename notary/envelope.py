@@ -8,6 +8,7 @@ depth; the log store applies it to every entry it appends.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -16,7 +17,16 @@ from typing import Any
 from notary.canonical import canonical_bytes
 from notary.errors import N_, DomainError
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION = 2
+"""The version of the entries written now (``{"v": 2, ..., "salt", "data"}``)."""
+
+ENVELOPE_VERSIONS = frozenset({1, 2})
+"""Every envelope version a reader accepts: 1 (no salt, before issue 11) and 2."""
+
+SALT_BYTES = 16
+"""Random bytes of an entry's salt (written as 32 lowercase hex digits)."""
+
+_SALT = re.compile(r"[0-9a-f]{32}")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # Key names (normalized to snake_case) that name personal data.
@@ -67,22 +77,30 @@ def make_entry(
     community: str,
     data: Mapping[str, Any],
     *,
+    salt: str | None = None,
     _canonical: bool = True,
 ) -> dict[str, Any]:
-    """Return the entry ``{"v": 1, "type", "at", "community", "data"}`` for an event.
+    """Return the entry ``{"v": 2, "type", "at", "community", "salt", "data"}`` for an event.
 
-    Guarantees the result canonicalizes (no floats, string keys, safe integers: else
-    ``TypeError``/``ValueError`` naming the path), has its time in the fixed UTC format
-    (:class:`NaiveTimestamp` otherwise) and holds no personal-data key
+    The salt is 16 fresh random bytes from :mod:`secrets` as 32 lowercase hex digits (or
+    ``salt`` when given, e.g. to rebuild one entry), so a public leaf hash cannot confirm a
+    guess of the entry's content. Guarantees the result canonicalizes (no floats, string
+    keys, safe integers: else ``TypeError``/``ValueError`` naming the path), has its time in
+    the fixed UTC format (:class:`NaiveTimestamp` otherwise) and holds no personal-data key
     (:class:`PersonalDataInEntry` otherwise).
     """
     if not event_type or not community:
         raise ValueError("An entry needs an event type and a community.")
+    if salt is None:
+        salt = new_salt()
+    elif not _SALT.fullmatch(salt):
+        raise ValueError("An entry's salt is 32 lowercase hex digits.")
     entry = {
         "v": ENVELOPE_VERSION,
         "type": event_type,
         "at": format_time(at),
         "community": community,
+        "salt": salt,
         "data": dict(data),
     }
     refuse_personal_data(entry)
@@ -91,10 +109,22 @@ def make_entry(
     return entry
 
 
-def entry_body(event_type: str, at: datetime, community: str, data: Mapping[str, Any]) -> bytes:
+def new_salt() -> str:
+    """A fresh entry salt: :data:`SALT_BYTES` random bytes from :mod:`secrets`, in hex."""
+    return secrets.token_hex(SALT_BYTES)
+
+
+def entry_body(
+    event_type: str,
+    at: datetime,
+    community: str,
+    data: Mapping[str, Any],
+    *,
+    salt: str | None = None,
+) -> bytes:
     """The canonical bytes of :func:`make_entry`'s entry (the exact bytes a log leaf hashes),
     with the same guarantees, checked once."""
-    return canonical_bytes(make_entry(event_type, at, community, data, _canonical=False))
+    return canonical_bytes(make_entry(event_type, at, community, data, salt=salt, _canonical=False))
 
 
 def refuse_personal_data(value: Any, path: str = "$") -> None:

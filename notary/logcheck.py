@@ -6,8 +6,10 @@ each entry's ``leaf_hash``, each ``log_node`` row, the ``log_head`` row (size, r
 frontier) and every stored checkpoint (its signature, by the active or a retired key, its
 origin, and its root against the recomputed root at its size). Each disagreement is a
 :class:`Difference` naming the table, the row by its key and the field; never an entry's
-contents. Whoever reads the entries for another check (the tables derived from the log) gets
-each one through ``observe`` during the same pass.
+contents. Every document an entry references (``notary.documents``) must be stored and hash to
+its reference. Whoever reads the entries for another check (the tables derived from the log)
+gets each one, its documents attached, through ``observe`` during the same pass (an entry
+whose documents are missing or altered is reported and not passed on).
 
 Cost: one pass over the entries (one ``SELECT`` per :data:`BATCH` entries), one over the
 nodes (per level, in batches), one ``SHA-256`` per entry and per node; memory is the
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from notary import store
 from notary.checkpoint import MalformedCheckpoint, log_origin, open_checkpoint
+from notary.documents import DocumentMismatch, parse_document
 from notary.errors import DomainError
 from notary.keys import KeyRing
 from notary.merkle import frontier_keys, leaf_hash, node_hash, tree_root
@@ -57,7 +60,8 @@ def entries_from(
     session: Session, log: str, start: int = 0, stop: int | None = None
 ) -> Iterator[store.StoredEntry]:
     """The entries of ``log`` with ``start <= index < stop``, in index order, read
-    :data:`BATCH` at a time (keyset pagination on the primary key)."""
+    :data:`BATCH` at a time (keyset pagination on the primary key), each with the documents
+    it references (one more ``SELECT`` per batch that references any)."""
     e = store.LogEntry
     next_idx = start
     while True:
@@ -65,8 +69,8 @@ def entries_from(
         if stop is not None:
             query = query.where(e.idx < stop)
         rows = session.execute(query.order_by(e.idx).limit(BATCH)).all()
-        for row in rows:
-            yield store.StoredEntry(row.idx, row.leaf_hash, row.body.encode("utf-8"))
+        batch = [store.StoredEntry(row.idx, row.leaf_hash, row.body.encode()) for row in rows]
+        yield from store.with_documents(session, log, batch)
         if len(rows) < BATCH:
             return
         next_idx = rows[-1].idx + 1
@@ -80,8 +84,8 @@ def check_log(
     observe: Callable[[store.StoredEntry], None] | None = None,
 ) -> list[Difference]:
     """Recompute ``log`` from its stored entries and list every disagreement with its stored
-    nodes, head and checkpoints (see the module docstring). ``observe`` is called with each
-    entry, in index order. Reads only."""
+    nodes, head, checkpoints and documents (see the module docstring). ``observe`` is called
+    with each entry whose documents are whole, in index order. Reads only."""
     diffs: list[Difference] = []
 
     def differ(table: str, key: str, field: str, detail: str) -> None:
@@ -96,7 +100,7 @@ def check_log(
         if computed != entry.leaf_hash:
             differ("log_entry", f"idx={entry.index}", "leaf_hash", "not the hash of its body")
         _push(levels, computed)
-        if observe is not None:
+        if _check_documents(entry, differ) and observe is not None:
             observe(entry)
     size = len(levels[0])
 
@@ -121,6 +125,27 @@ def check_log(
             differ("log_head", f"log={log}", "frontier", "not the frontier of the entries")
     _check_checkpoints(session, log, keyring, origin_prefix, size, get, differ)
     return diffs
+
+
+def _check_documents(
+    entry: store.StoredEntry, differ: Callable[[str, str, str, str], None]
+) -> bool:
+    """Whether every document the entry references is stored and hashes to its reference;
+    a :class:`Difference` for each that is not."""
+    whole = True
+    for sha in dict.fromkeys(entry.references):
+        key = f"sha256={sha}"
+        body = entry.documents.get(sha)
+        if body is None:
+            differ("log_document", key, "row", f"missing (referenced by idx={entry.index})")
+            whole = False
+            continue
+        try:
+            parse_document(sha, body)
+        except DocumentMismatch:
+            differ("log_document", key, "body", "not the canonical JSON of its hash")
+            whole = False
+    return whole
 
 
 def _push(levels: list[list[bytes]], leaf: bytes) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -39,6 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from notary import documents, envelope
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, log_origin, parse_checkpoint, sign_checkpoint
 from notary.envelope import refuse_personal_data
@@ -79,6 +80,19 @@ class EntryNotFound(DomainError):
     """The log has no entry at that index."""
 
     code = "entry-not-found"
+
+
+class DocumentNotFound(DomainError):
+    """The log holds no document with that SHA-256 (an entry references a missing document)."""
+
+    code = "document-not-found"
+
+
+class EntryTooLarge(DomainError):
+    """An entry's canonical JSON is longer than ``notary.documents.MAX_ENTRY_BYTES``: its
+    event should have named its bulky fields (``bulk=``). Our fault, never the user's."""
+
+    code = "entry-too-large"
 
 
 class LogHead(Base):
@@ -131,10 +145,23 @@ class LogCheckpoint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class LogDocument(Base):
+    """A bulk payload moved out of an entry (``notary.documents``): its canonical JSON, named by
+    its SHA-256. Content-addressed, so storing the same value twice keeps one row. No foreign
+    key to ``log_head``: a log's first entry may reference a document stored just before it."""
+
+    __tablename__ = "log_document"
+
+    log: Mapped[str] = mapped_column(String(LOG_NAME_MAX), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
 # Core tables for the hot paths (appends and node reads): no ORM overhead per statement.
 _HEAD_TABLE = cast(Table, LogHead.__table__)
 _ENTRY_TABLE = cast(Table, LogEntry.__table__)
 _NODE_TABLE = cast(Table, LogNode.__table__)
+_DOCUMENT_TABLE = cast(Table, LogDocument.__table__)
 
 
 _INSERT_ENTRY = insert(_ENTRY_TABLE)
@@ -162,19 +189,42 @@ class Appended:
     body_bytes: bytes
 
 
+_DOC_NEEDLE = b'"' + documents.DOC_KEY.encode() + b'"'
+
+
 @dataclass(frozen=True)
 class StoredEntry:
-    """An entry read back from the log."""
+    """An entry read back from the log, with the documents it references (by SHA-256) as far
+    as they were found."""
 
     index: int
     leaf_hash: bytes
     body_bytes: bytes
+    documents: Mapping[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def references(self) -> list[str]:
+        """The SHA-256 of every document the entry references (none for most entries)."""
+        if _DOC_NEEDLE not in self.body_bytes:
+            return []
+        return list(documents.referenced_documents(self.raw))
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The entry as a dict, as stored: document references left in place."""
+        parsed: dict[str, Any] = json.loads(self.body_bytes)
+        return parsed
 
     @property
     def data(self) -> dict[str, Any]:
-        """The entry as a dict."""
-        parsed: dict[str, Any] = json.loads(self.body_bytes)
-        return parsed
+        """The entry as a dict with every document reference replaced by the document's value
+        (what a reader interprets). Raises :class:`LogCorrupt` for a referenced document that
+        was not found and ``notary.documents.DocumentMismatch`` for one whose bytes do not
+        hash to its reference."""
+        parsed = self.raw
+        if _DOC_NEEDLE not in self.body_bytes:
+            return parsed
+        return _inline(parsed, self.documents)
 
 
 @dataclass(frozen=True)
@@ -205,12 +255,13 @@ class SignedCheckpoint:
 def append(session: Session, log: str, entry: Mapping[str, Any]) -> Appended:
     """Append ``entry`` to ``log`` inside the caller's transaction; return where it landed.
 
-    Refuses personal data (:class:`notary.envelope.PersonalDataInEntry`) and anything that is
-    not canonical JSON (``TypeError``/``ValueError``) before touching the database. Holds the
-    log's lock until the caller's transaction ends, so concurrent appenders get consecutive
-    indices and never fork the log (PostgreSQL: ``SELECT ... FOR UPDATE`` on the head row;
-    SQLite: transactions begin with ``BEGIN IMMEDIATE``). If the transaction rolls back the
-    entry is gone and its index is reused.
+    Refuses personal data (:class:`notary.envelope.PersonalDataInEntry`), anything that is
+    not canonical JSON (``TypeError``/``ValueError``) and an entry longer than
+    ``notary.documents.MAX_ENTRY_BYTES`` (:class:`EntryTooLarge`) before touching the
+    database. Holds the log's lock until the caller's transaction ends, so concurrent
+    appenders get consecutive indices and never fork the log (PostgreSQL: ``SELECT ... FOR
+    UPDATE`` on the head row; SQLite: transactions begin with ``BEGIN IMMEDIATE``). If the
+    transaction rolls back the entry is gone and its index is reused.
     """
     refuse_personal_data(entry)
     return append_body(session, log, canonical_bytes(entry))
@@ -248,6 +299,13 @@ def append_body(
     """
     if FINAL_WRITE in session.info:
         raise RuntimeError("a write was already deferred to the commit of this transaction")
+    if len(body) > documents.MAX_ENTRY_BYTES:
+        raise EntryTooLarge(
+            N_("A log entry is too large to record."),
+            log=log,
+            size=len(body),
+            limit=documents.MAX_ENTRY_BYTES,
+        )
     leaf = leaf_hash(body)
     index, _, frontier = _lock_head(session, log)
     known = _frontier_nodes(log, index, frontier)
@@ -326,6 +384,108 @@ def _pg_append(table: Table | None, columns: tuple[str, ...] = ()) -> TextClause
     return statement
 
 
+def put_document(session: Session, log: str, value: Any) -> dict[str, str]:
+    """Store ``value`` as a document of ``log`` in the caller's transaction; return its
+    reference ``{"$doc": "<sha256 hex>"}`` (``notary.documents``).
+
+    Idempotent: the same value twice (same canonical JSON) is one row. Refuses personal data
+    (:class:`notary.envelope.PersonalDataInEntry`) and non-canonical values like :func:`append`.
+    """
+    _check_log_name(log)
+    refuse_personal_data(value)
+    sha, body = documents.document_bytes(value)
+    values = {"log": log, "sha256": sha, "body": body.decode("utf-8")}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(_DOCUMENT_TABLE).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(_DOCUMENT_TABLE).values(values).on_conflict_do_nothing())
+    else:  # pragma: no cover - fundvote supports these two
+        raise UnsupportedDatabase(
+            N_("The log supports PostgreSQL and SQLite, not %(dialect)s."), dialect=dialect
+        )
+    return documents.document_ref(sha)
+
+
+def document_bytes(session: Session, log: str, sha256_hex: str) -> bytes:
+    """The stored bytes of ``log``'s document ``sha256_hex``; raises :class:`DocumentNotFound`
+    if there is none. (The bytes are as stored: :func:`notary.documents.parse_document`
+    checks them against the hash.)"""
+    found = documents_of(session, log, [sha256_hex])
+    if sha256_hex not in found:
+        raise DocumentNotFound(
+            N_("The log has no document with that hash."), log=log, sha256=sha256_hex
+        )
+    return found[sha256_hex]
+
+
+_DOCUMENT_BATCH = 500
+
+
+def documents_of(session: Session, log: str, shas: Iterable[str]) -> dict[str, bytes]:
+    """The stored bytes of those of ``log``'s documents named in ``shas`` that exist, by
+    SHA-256 (one query per 500 names; unknown names are simply absent)."""
+    wanted = sorted(set(shas))
+    found: dict[str, bytes] = {}
+    c = _DOCUMENT_TABLE.c
+    for start in range(0, len(wanted), _DOCUMENT_BATCH):
+        batch = wanted[start : start + _DOCUMENT_BATCH]
+        rows = session.execute(select(c.sha256, c.body).where(c.log == log, c.sha256.in_(batch)))
+        found.update({row.sha256: row.body.encode("utf-8") for row in rows})
+    return found
+
+
+def resolved(session: Session, log: str, stored: StoredEntry | Mapping[str, Any]) -> dict[str, Any]:
+    """The entry (a stored entry, or one already parsed) with every document reference replaced
+    by the document's value, fetched in one query; raises :class:`LogCorrupt` for a missing
+    document and :class:`notary.documents.DocumentMismatch` for one whose bytes do not hash to
+    its reference. An entry without references is returned as parsed."""
+    parsed = stored.raw if isinstance(stored, StoredEntry) else dict(stored)
+    shas = list(documents.referenced_documents(parsed))
+    if not shas:
+        return parsed
+    return _inline(parsed, documents_of(session, log, shas))
+
+
+def _inline(parsed: dict[str, Any], found: Mapping[str, bytes]) -> dict[str, Any]:
+    def fetch(sha: str) -> bytes:
+        if sha not in found:
+            raise LogCorrupt(N_("An entry references a document the log does not hold."))
+        return found[sha]
+
+    inlined: dict[str, Any] = documents.inline_documents(parsed, fetch)
+    return inlined
+
+
+def event_body(
+    session: Session,
+    log: str,
+    event: str,
+    at: datetime,
+    data: Mapping[str, Any],
+    *,
+    bulk: Iterable[str] = (),
+) -> bytes:
+    """The canonical bytes of the entry recording ``event`` with ``data`` in ``log`` (the
+    community's code), as :func:`notary.envelope.entry_body` builds them.
+
+    If those bytes would exceed ``notary.documents.BULK_INLINE_LIMIT``, each top-level field
+    of ``data`` named in ``bulk`` that holds a list or mapping is stored as a document of the
+    log (:func:`put_document`, in the caller's transaction) and replaced in the entry by its
+    reference; the entry keeps its salt. The length limit itself is enforced by the append.
+    """
+    salt = envelope.new_salt()
+    body = envelope.entry_body(event, at, log, data, salt=salt)
+    if len(body) <= documents.BULK_INLINE_LIMIT or not bulk:
+        return body
+    moved = dict(data)
+    for name in bulk:
+        value = moved.get(name)
+        if isinstance(value, list | tuple | Mapping) and not documents.is_document_ref(value):
+            moved[name] = put_document(session, log, value)
+    return envelope.entry_body(event, at, log, moved, salt=salt)
+
+
 def tree_size(session: Session, log: str) -> int:
     """The number of entries in ``log`` as this transaction sees it (0 for an unknown log)."""
     size = session.execute(select(LogHead.size).where(LogHead.log == log)).scalar_one_or_none()
@@ -343,26 +503,51 @@ def root(session: Session, log: str, size: int | None = None) -> bytes:
 
 
 def entry(session: Session, log: str, index: int) -> StoredEntry:
-    """The entry at ``index``; raises :class:`EntryNotFound` if there is none."""
+    """The entry at ``index`` with the documents it references; raises :class:`EntryNotFound`
+    if there is none."""
     row = session.execute(
         select(LogEntry.leaf_hash, LogEntry.body).where(LogEntry.log == log, LogEntry.idx == index)
     ).one_or_none()
     if row is None:
         raise EntryNotFound(N_("The log has no entry at that index."), log=log, index=index)
-    return StoredEntry(index, row.leaf_hash, row.body.encode("utf-8"))
+    return with_documents(session, log, [StoredEntry(index, row.leaf_hash, row.body.encode())])[0]
 
 
 def entries(
     session: Session, log: str, start: int = 0, stop: int | None = None
 ) -> Iterator[StoredEntry]:
-    """The entries with ``start <= index < stop`` (default: to the end), in index order."""
+    """The entries with ``start <= index < stop`` (default: to the end), in index order, each
+    with the documents it references (:func:`with_documents`)."""
     query = select(LogEntry.idx, LogEntry.leaf_hash, LogEntry.body).where(
         LogEntry.log == log, LogEntry.idx >= start
     )
     if stop is not None:
         query = query.where(LogEntry.idx < stop)
     for row in session.execute(query.order_by(LogEntry.idx)):
-        yield StoredEntry(row.idx, row.leaf_hash, row.body.encode("utf-8"))
+        yield with_documents(
+            session, log, [StoredEntry(row.idx, row.leaf_hash, row.body.encode())]
+        )[0]
+
+
+def with_documents(session: Session, log: str, batch: list[StoredEntry]) -> list[StoredEntry]:
+    """The entries of ``batch`` with the documents they reference attached (one query for the
+    whole batch, none if no entry references a document), so that their ``data`` is whole."""
+    wanted = {e.index: e.references for e in batch}
+    shas = {sha for refs in wanted.values() for sha in refs}
+    if not shas:
+        return batch
+    found = documents_of(session, log, shas)
+    return [
+        StoredEntry(
+            e.index,
+            e.leaf_hash,
+            e.body_bytes,
+            {sha: found[sha] for sha in wanted[e.index] if sha in found},
+        )
+        if wanted[e.index]
+        else e
+        for e in batch
+    ]
 
 
 def inclusion_proof(session: Session, log: str, index: int, size: int) -> list[bytes]:

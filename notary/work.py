@@ -76,24 +76,43 @@ class UnitOfWork:
         data: Mapping[str, Any],
         *,
         together: store.Together | None = None,
+        bulk: tuple[str, ...] = (),
     ) -> store.Appended:
         """Append ``event`` with ``data`` to ``community``'s log in this transaction.
 
-        Guarantees: the entry is ``{"v", "type", "at", "community", "data"}`` stamped with the
-        unit's clock; it holds no personal-data key and canonicalizes (else ``TypeError``,
-        ``ValueError`` or ``PersonalDataInEntry`` before anything is written); it gets the next
-        index of that log and is gone if the unit of work rolls back. Takes the log's lock until
-        the commit, so call it as the last step that writes; a row that needs the entry's
-        index (a vote and its receipt) is written by ``together`` in the same statement.
+        Guarantees: the entry is ``{"v": 2, "type", "at", "community", "salt", "data"}``
+        stamped with the unit's clock and a fresh random salt; it holds no personal-data key
+        and canonicalizes (else ``TypeError``, ``ValueError`` or ``PersonalDataInEntry`` before
+        anything is written); if it would exceed ``notary.documents.BULK_INLINE_LIMIT`` bytes,
+        the top-level fields named in ``bulk`` are stored as documents and referenced
+        (``notary.store.event_body``); an entry still longer than ``MAX_ENTRY_BYTES`` is
+        refused (``notary.store.EntryTooLarge``). It gets the next index of that log and is
+        gone if the unit of work rolls back. Takes the log's lock until the commit, so call it
+        as the last step that writes; a row that needs the entry's index (a vote and its
+        receipt) is written by ``together`` in the same statement.
         """
-        return self.append(self.prepare_entry(community, event, data), together=together)
+        prepared = self.prepare_entry(community, event, data, bulk=bulk)
+        return self.append(prepared, together=together)
 
-    def prepare_entry(self, community: str, event: str, data: Mapping[str, Any]) -> PreparedEntry:
+    def prepare_entry(
+        self,
+        community: str,
+        event: str,
+        data: Mapping[str, Any],
+        *,
+        bulk: tuple[str, ...] = (),
+    ) -> PreparedEntry:
         """Build and check an entry (as :meth:`log` does) without touching the log, so that
-        whatever depends on its leaf hash can be computed before the log's lock is taken."""
+        whatever depends on its leaf hash can be computed before the log's lock is taken
+        (documents for ``bulk`` fields are written, but not the entry)."""
         if not self.is_writable:
             raise ReadOnlyWork("a read-only unit of work cannot append to the log")
-        body = envelope.entry_body(event, self.clock.now(), community, data)
+        if bulk:
+            body = store.event_body(
+                self.session, community, event, self.clock.now(), data, bulk=bulk
+            )
+        else:
+            body = envelope.entry_body(event, self.clock.now(), community, data)
         return PreparedEntry(community, body, leaf_hash(body))
 
     def append(

@@ -138,6 +138,7 @@ def open_ballot(
             "binding": binding_of(ballot.deemed_majority_enabled, ballot.binding_result),
             "fund_holder": ballot.fund_holder,
         },
+        bulk=("scope", "content"),
     )
     uow.checkpoint(community.code)
     return info_of(s, ballot, community)

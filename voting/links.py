@@ -168,6 +168,7 @@ def issue_links(
             "by": actor,
         },
         omit_none=True,
+        bulk=("members",),
     )
     links = _issued(s, ballot.id, community.id, chosen, tokens, base_url)
     return IssuedLinks.of(ballot, community, links)

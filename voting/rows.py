@@ -150,11 +150,16 @@ def log_event(
     data: Mapping[str, Any],
     *,
     omit_none: bool = False,
+    bulk: tuple[str, ...] = (),
 ) -> store.Appended:
     """Append a voting event to the community's log inside the caller's transaction
-    (``omit_none``: without the fields whose value is ``None``)."""
+    (``omit_none``: without the fields whose value is ``None``; ``bulk``: the fields moved
+    into documents when the entry is large, as ``notary.store.event_body`` does)."""
     body = {k: v for k, v in data.items() if not (omit_none and v is None)}
-    entry = envelope.entry_body(event_type, clock.now(), community_code, body)  # checked once
+    if bulk:
+        entry = store.event_body(s, community_code, event_type, clock.now(), body, bulk=bulk)
+    else:
+        entry = envelope.entry_body(event_type, clock.now(), community_code, body)  # checked once
     return store.append_body(s, community_code, entry)
 
 
@@ -166,11 +171,14 @@ def log_ballot_event(
     ballot: Ballot,
     actor: int | None,
     data: Mapping[str, Any],
+    *,
+    bulk: tuple[str, ...] = (),
 ) -> int:
     """Append ``event`` about the ballot to the community's log, inside the caller's
-    transaction: its ref, status and actor, then ``data``. Returns the entry's index."""
+    transaction: its ref, status and actor, then ``data`` (``bulk``: as :func:`log_event`).
+    Returns the entry's index."""
     body = {"ballot": ballot.ref, "status": ballot.status, "by": actor, **data}
-    return log_event(s, community_code, event, clock, body).index
+    return log_event(s, community_code, event, clock, body, bulk=bulk).index
 
 
 def move_status(

@@ -194,6 +194,9 @@ def init_api(app: Flask) -> Api:
     from fundvote.api.ledger_tools import blp as ledger_tools_blp
 
     api.register_blueprint(ledger_tools_blp)
+    from fundvote.api.audit import blp as audit_blp
+
+    api.register_blueprint(audit_blp)
     for endpoint in list(app.view_functions):
         if endpoint.startswith("api-docs."):
             declare(app, endpoint, PUBLIC)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 
@@ -30,6 +31,7 @@ from voting import api as voting
 
 BUNDLE_LOCALE = "zh_Hans"
 COVER_LOCALES = ("zh_Hans", "en")
+CHUNK_BYTES = 1 << 20
 
 
 class TemplateRenderers:
@@ -78,3 +80,23 @@ def offline_renderers(app: Flask, rt: Runtime) -> Iterator[TemplateRenderers]:
     base = rt.settings.public_url or "http://localhost"
     with app.test_request_context("/", base_url=base):
         yield TemplateRenderers()
+
+
+def zip_response(out: IO[bytes], download_name: str) -> Response:
+    """A built bundle (``out``, positioned at its end) as a download, streamed in chunks;
+    ``out`` is closed once sent (or when the response is dropped)."""
+    size = out.tell()
+    out.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while chunk := out.read(CHUNK_BYTES):
+                yield chunk
+        finally:
+            out.close()
+
+    response = Response(chunks(), mimetype="application/zip")
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -114,6 +114,11 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "ledger.publish_report": (("POST", "/api/v1/communities/{code}/ledger/publications"),),
     "ledger.issue_statement_link": (("POST", "/api/v1/communities/{code}/ledger/statement-links"),),
     "ledger_public.published_pdf": (("GET", "/api/v1/results/{code}/ledger/{kind}/{period}"),),
+    # audit bundles
+    "audit.bundle": (
+        ("GET", "/api/v1/communities/{code}/bundle"),
+        ("POST", "/api/v1/communities/{code}/bundle"),
+    ),
 }
 """Web endpoint -> the API operations (method, OpenAPI path) that do what it does."""
 

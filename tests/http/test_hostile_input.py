@@ -161,6 +161,7 @@ class World:
             "period": "2025",
             "fmt": "csv",
             "n": "1",
+            "keyid": "00000000",
         }
 
     def rules(self) -> Iterator[tuple[str, str, list[str]]]:

@@ -1,50 +1,135 @@
-"""The demo community's audit bundle, built once per test module (loading the demo takes a
-while): its bytes, the instance's verifier key and a signer for older checkpoints."""
+"""Fixtures for the audit bundle's service tests: a small community whose log holds a roll
+import, a published ballot with its votes and decision, and journal entries; the bundle built
+with the application's real renderers (WeasyPrint templates)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, timedelta
 
 import pytest
+from flask import Flask
 
+from audit.bundle import BundleSummary, Period, build_bundle
 from fundvote.app import create_app
-from fundvote.bundles import build, period_of
-from fundvote.demo import load_demo
-from fundvote.runtime import build_runtime
-from fundvote.web.bundle_files import offline_renderers
-from notary.clock import FixedClock
-from notary.keys import KeyRing
-from tests.conftest import _empty_all_tables, _settings
+from fundvote.books import create_community_with_books, import_roll_with_books
+from fundvote.runtime import Runtime
+from fundvote.web.bundle_files import TemplateRenderers, offline_renderers
+from ledger.api import PostingLine, post_entry
+from notary import store
+from notary.work import UnitOfWork
+from tests.services.voting.ballot_helpers import at, cast, draft
+from voting import ballots
+
+CODE = "AU01"
+NAMES = ("欧阳明华", "司马晓燕", "诸葛建国")
+PHONES = ("13912345678", "13800138000", "18612345670")
+ID_NUMBER = "11010519491231002X"
+ROLL = (
+    "unit,building,area,owners,developer,owner_names,owner_phones,owner_ids\n"
+    f"1-101,1,100.00,A1,,{NAMES[0]},{PHONES[0]},{ID_NUMBER}\n"
+    f"1-102,1,80.50,B1,,{NAMES[1]},{PHONES[1]},\n"
+    f"2-101,2,120.25,C1,,{NAMES[2]},{PHONES[2]},\n"
+)
 
 
 @dataclass(frozen=True)
-class DemoBundle:
-    """The demo's bundle (zip bytes), the key that signed it and its verifier key line."""
+class Scenario:
+    """The community's code and the published ballot's ref."""
 
-    data: bytes
-    ring: KeyRing
-    key: str
+    code: str
+    ballot_ref: str
 
 
-@pytest.fixture(scope="module")
-def demo_bundle(
-    migrated_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoBundle]:
-    tmp = tmp_path_factory.mktemp("demo-bundle")
-    rt = build_runtime(
-        _settings(migrated_url, tmp), clock=FixedClock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
+def checkpoint(rt: Runtime, code: str = CODE) -> store.SignedCheckpoint:
+    """Sign a checkpoint of the log as it is now (what the tick does)."""
+
+    def sign(uow: UnitOfWork) -> store.SignedCheckpoint:
+        return uow.checkpoint(code)
+
+    return rt.run(sign)
+
+
+def deposit(rt: Runtime, unit: str, fen: int, day: date, code: str = CODE) -> None:
+    rt.run_as(
+        1,
+        post_entry,
+        community_code=code,
+        kind="deposit",
+        value_date=day,
+        memo="首次交存",
+        lines=[PostingLine("1001", fen), PostingLine(f"2101.{unit}", -fen)],
     )
-    try:
-        assert load_demo(rt).loaded
+
+
+@pytest.fixture
+def scenario(runtime: Runtime) -> Scenario:
+    rt = runtime
+    rt.run(create_community_with_books, code=CODE, name="审计小区")
+    rt.run(
+        import_roll_with_books,
+        community_code=CODE,
+        data=ROLL.encode(),
+        filename="roll.csv",
+        cipher=rt.cipher,
+    )
+    deposit(rt, "1-101", 1_000_000, date(2026, 10, 1))
+    deposit(rt, "1-102", 805_000, date(2026, 10, 2))
+    info = draft(rt, code=CODE)
+    rt.run(ballots.open_ballot, ballot_ref=info.ref)
+    at(rt, info.opens_at)
+    cast(rt, info.ref, "1-101", "agree")
+    cast(rt, info.ref, "2-101", "agree", channel="paper")
+    cast(rt, info.ref, "1-102", "oppose")
+    at(rt, info.closes_at)
+    rt.run(ballots.close_ballot, ballot_ref=info.ref)
+    rt.run(ballots.tally_ballot, ballot_ref=info.ref)
+    rt.run(ballots.publish_ballot, ballot_ref=info.ref, origin_prefix=rt.keyring.name)
+    at(rt, info.closes_at + timedelta(days=1))
+    deposit(rt, "2-101", 1_202_500, date(2026, 11, 20))
+    checkpoint(rt)
+    return Scenario(CODE, info.ref)
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Flask:
+    return create_app({"TESTING": True}, runtime=runtime)
+
+
+@pytest.fixture
+def renderers(app: Flask, runtime: Runtime) -> Iterator[TemplateRenderers]:
+    with offline_renderers(app, runtime) as made:
+        yield made
+
+
+Build = Callable[..., tuple[bytes, BundleSummary]]
+
+
+@pytest.fixture
+def build(runtime: Runtime, renderers: TemplateRenderers) -> Build:
+    """Build a bundle: ``build(period=Period(...), previous=bytes, code=...)`` -> (zip, summary)."""
+
+    def make(
+        *, period: Period | None = None, previous: bytes | None = None, code: str = CODE
+    ) -> tuple[bytes, BundleSummary]:
         out = io.BytesIO()
-        app = create_app(runtime=rt)
-        with offline_renderers(app, rt) as renderers:
-            build(rt, "demo", out, period_of(None, None), renderers)
-        ring = rt.keyring.current()
-        yield DemoBundle(out.getvalue(), ring, ring.verifier.text)
-    finally:
-        _empty_all_tables(rt)
-        rt.engine.dispose()
+        summary = runtime.query(
+            build_bundle,
+            out,
+            community=code,
+            period=period or Period(None, None),
+            renderers=renderers,
+            previous=previous,
+        )
+        return out.getvalue(), summary
+
+    return make
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    """Every member of a zip by path."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}

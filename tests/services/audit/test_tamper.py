@@ -5,8 +5,11 @@ recomputed), where the content check itself must catch it. The untouched bundle 
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +18,18 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.verify import Report, verify_bundle
+from fundvote.app import create_app
+from fundvote.bundles import build, period_of
 from fundvote.cli import main
+from fundvote.demo import load_demo
+from fundvote.runtime import build_runtime
+from fundvote.web.bundle_files import offline_renderers
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, sign_checkpoint
+from notary.clock import FixedClock
 from notary.keys import KeyRing
 from notary.merkle import root_of
-from tests.services.audit.conftest import DemoBundle
+from tests.conftest import _empty_all_tables, _settings
 from tests.services.audit.reseal import (
     Files,
     checkpoint_of,
@@ -31,6 +40,37 @@ from tests.services.audit.reseal import (
     with_lines,
 )
 from tests.unit.audit.offline import run_pyz
+
+
+@dataclass(frozen=True)
+class DemoBundle:
+    """The demo's bundle (zip bytes), the key that signed it and its verifier key line."""
+
+    data: bytes
+    ring: KeyRing
+    key: str
+
+
+@pytest.fixture(scope="module")
+def demo_bundle(
+    migrated_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoBundle]:
+    tmp = tmp_path_factory.mktemp("demo-bundle")
+    rt = build_runtime(
+        _settings(migrated_url, tmp), clock=FixedClock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
+    )
+    try:
+        assert load_demo(rt).loaded
+        out = io.BytesIO()
+        app = create_app(runtime=rt)
+        with offline_renderers(app, rt) as renderers:
+            build(rt, "demo", out, period_of(None, None), renderers)
+        ring = rt.keyring.current()
+        yield DemoBundle(out.getvalue(), ring, ring.verifier.text)
+    finally:
+        _empty_all_tables(rt)
+        rt.engine.dispose()
+
 
 ATTACKER = KeyRing("fundvote.test", Ed25519PrivateKey.from_private_bytes(b"\x09" * 32))
 

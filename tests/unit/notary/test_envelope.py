@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -13,6 +14,7 @@ from notary.envelope import (
     PERSONAL_DATA_KEYS,
     NaiveTimestamp,
     PersonalDataInEntry,
+    entry_body,
     make_entry,
     refuse_personal_data,
 )
@@ -22,14 +24,35 @@ AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def test_make_entry_shape() -> None:
-    entry = make_entry("ballot.cast", AT, "JB01", {"ballot": 7, "member": "m-3f2a"})
+    salt = "0123456789abcdef" * 2
+    entry = make_entry("ballot.cast", AT, "JB01", {"ballot": 7, "member": "m-3f2a"}, salt=salt)
     assert entry == {
-        "v": 1,
+        "v": 2,
         "type": "ballot.cast",
         "at": "2026-11-01T02:00:00.000000Z",
         "community": "JB01",
+        "salt": salt,
         "data": {"ballot": 7, "member": "m-3f2a"},
     }
+    assert entry_body("ballot.cast", AT, "JB01", entry["data"], salt=salt) == (
+        b'{"at":"2026-11-01T02:00:00.000000Z","community":"JB01",'
+        b'"data":{"ballot":7,"member":"m-3f2a"},"salt":"' + salt.encode() + b'",'
+        b'"type":"ballot.cast","v":2}'
+    )
+
+
+def test_every_entry_gets_a_fresh_random_salt() -> None:
+    salts = [make_entry("t", AT, "JB01", {})["salt"] for _ in range(200)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", s) for s in salts)
+    assert len(set(salts)) == len(salts)
+    first, second = (entry_body("t", AT, "JB01", {"n": 1}) for _ in range(2))
+    assert first != second  # the same event twice: two leaf hashes
+
+
+@pytest.mark.parametrize("salt", ["", "0" * 31, "0" * 33, "A" * 32, "g" * 32])
+def test_a_malformed_salt_is_refused(salt: str) -> None:
+    with pytest.raises(ValueError):
+        make_entry("t", AT, "JB01", {}, salt=salt)
 
 
 def test_times_are_converted_to_utc_with_microseconds() -> None:

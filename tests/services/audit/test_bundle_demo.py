@@ -1,0 +1,45 @@
+"""The demo community's bundle holds no owner's name or phone number in any file: every member
+is scanned (the PDFs as the HTML they were rendered from) for every name and phone number the
+register holds."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from audit.bundle import Period
+from estate.models import Owner
+from estate.services import phone_purpose
+from fundvote.demo import load_demo
+from fundvote.runtime import Runtime
+from tests.services.audit.conftest import Build, members
+from tests.services.audit.pii import rendered_html
+
+
+def _register(rt: Runtime) -> tuple[set[str], set[str]]:
+    with rt.session_factory() as s:
+        owners = s.execute(select(Owner.ref, Owner.name, Owner.phone_enc)).all()
+    names = {o.name for o in owners if o.name}
+    phones = {
+        rt.cipher.decrypt(o.phone_enc, purpose=phone_purpose(o.ref))
+        for o in owners
+        if o.phone_enc is not None
+    }
+    return names, phones
+
+
+def test_the_demo_bundle_holds_no_personal_data(
+    runtime: Runtime, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_demo(runtime)
+    names, phones = _register(runtime)
+    assert len(names) > 500 and len(phones) > 500
+    with rendered_html(monkeypatch) as html:
+        files = members(build(code="demo", period=Period(None, None))[0])
+    assert any(p.endswith("notice.pdf") for p in files) and len(html) >= 3
+    texts = [(p, body.decode()) for p, body in files.items() if not p.endswith(".pdf")]
+    texts += [(f"html {n}", page) for n, page in enumerate(html)]
+    found = [
+        (needle, path) for path, text in texts for needle in (*names, *phones) if needle in text
+    ]
+    assert found == []
