@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from audit.ledger_register import Ballots, Register, parse_at, passed
 from ledger.chart_spec import UNIT_RECEIVABLE, UNIT_SUBACCOUNT
 from ledger.draw_rules import (
+    RECEIVED_ACCOUNT,
     draw_lines,
     release_lines,
     split_draw,
@@ -47,6 +48,8 @@ class ProjectState:
     units_charged: dict[str, int] = field(default_factory=dict)
     held_fund: int = 0
     held_project: int = 0
+    shortfalls: dict[str, int] = field(default_factory=dict)
+    received: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class EmergencyState:
     index: int
     at: datetime | None
     deadline: datetime | None
+    scope: dict[str, int] = field(default_factory=dict)
     published_index: int | None = None
     published_at: datetime | None = None
     draws: int = 0
@@ -82,6 +86,23 @@ class DrawChecks:
         self.emergencies: dict[str, EmergencyState] = {}
         self.recorded: dict[str, dict[str, Any]] = {}
         self.draw_entries = 0
+        self.posted_draws: set[str] = set()
+        self.outcomes: dict[str, dict[str, Any]] = {}
+        """What each posted draw's ``ledger.draw_posted`` must say (entry, retention split,
+        shortfall), from the rules."""
+        self._outcome: dict[str, Any] = {}
+        self.publish_days: int | None = None
+        """The community's ``emergency_publish_days`` once the log states it (a setting
+        change carries it; the creation entry does not)."""
+
+    def settings(self, data: dict[str, Any]) -> None:
+        """Note the publication period from ``estate.community_created`` or
+        ``estate.settings_changed`` (the values after the change)."""
+        for values in (data.get("settings"), data.get("old"), data.get("new")):
+            if isinstance(values, dict):
+                days = values.get("emergency_publish_days")
+                if isinstance(days, int) and not isinstance(days, bool):
+                    self.publish_days = days
 
     # -- events ------------------------------------------------------------------------
 
@@ -103,13 +124,30 @@ class DrawChecks:
                     "coverage", index, f"emergency {ref} names no category or evidence hash"
                 )
             deadline = parse_at(data.get("publish_deadline"))
-            if deadline is None or (at is not None and deadline < at):
+            if deadline is None or at is None or deadline < at:
                 self._report(
                     "emergency-publication",
                     index,
                     f"emergency {ref} has no sound publication deadline",
                 )
-            self.emergencies[ref] = EmergencyState(ref, index, at, deadline)
+            elif self.publish_days is not None and deadline != at + timedelta(
+                days=self.publish_days
+            ):
+                self._report(
+                    "emergency-publication",
+                    index,
+                    f"emergency {ref}: its deadline is not {self.publish_days} days after "
+                    "its record, as the community's setting says",
+                )
+            scope = register.scope(str(data.get("scope_kind")), list(data.get("scope_codes") or []))
+            if len(scope) != data.get("units"):
+                self._report(
+                    "coverage",
+                    index,
+                    f"emergency {ref} counts {data.get('units')} units, the register's scope "
+                    f"{len(scope)}",
+                )
+            self.emergencies[ref] = EmergencyState(ref, index, at, deadline, scope)
         elif kind == "ledger.emergency_published":
             found = self.emergencies.get(str(data["emergency"]))
             if found is None:
@@ -120,10 +158,52 @@ class DrawChecks:
                 )
             elif found.published_index is None:
                 found.published_index, found.published_at = index, at
+                self._published(index, found, data)
         elif kind == "ledger.project_opened":
             self._opened(index, data, register, ballots)
         elif kind == "ledger.draw_recorded":
             self.recorded[str(data["draw"])] = data
+        elif kind == "ledger.draw_posted":
+            want = self.outcomes.get(str(data["draw"]))
+            if want is None or any(data.get(k) != v for k, v in want.items()):
+                self._report(
+                    "coverage",
+                    index,
+                    f"draw {data['draw']}: the posting event does not match its journal entry",
+                )
+
+    def _published(self, index: int, record: EmergencyState, data: dict[str, Any]) -> None:
+        """What the owners were shown equals the books: the project's draws so far by
+        source and by unit (charge, shortfall), and whether it was late."""
+        late = (
+            record.deadline is not None
+            and record.published_at is not None
+            and (record.published_at > record.deadline)
+        )
+        if data.get("is_late") is not None and bool(data.get("is_late")) != late:
+            self._report(
+                "emergency-publication", index, f"emergency {record.ref}: 'is_late' is wrong"
+            )
+        project = self.projects.get(str(data.get("project")))
+        if project is None:
+            return
+        shown_units = data.get("units") or {}
+        units = {
+            u: [project.units_charged.get(u, 0), project.shortfalls.get(u, 0)]
+            for u in project.units
+        }
+        sources = {k: v for k, v in (data.get("sources") or {}).items() if v}
+        charged = {k: v for k, v in project.sources.items() if v}
+        if (
+            data.get("drawn_fen") != project.drawn_fen
+            or sources != charged
+            or {u: list(v) for u, v in shown_units.items()} != units
+        ):
+            self._report(
+                "emergency-publication",
+                index,
+                f"emergency {record.ref}: the costs published are not what the draws charged",
+            )
 
     def _opened(
         self, index: int, data: dict[str, Any], register: Register, ballots: Ballots
@@ -138,6 +218,10 @@ class DrawChecks:
             record = self.emergencies.get(str(data.get("emergency")))
             if record is None:
                 self._report("coverage", index, f"project {ref} names no recorded emergency")
+            elif set(record.scope) != set(units):
+                self._report(
+                    "coverage", index, f"project {ref} is not the scope of emergency {record.ref}"
+                )
             self._same_areas(index, ref, units, register.areas)
             return
         ballot = ballots.by_ref.get(str(data.get("ballot")))
@@ -176,7 +260,19 @@ class DrawChecks:
                 "the register's",
             )
 
-    # -- draw entries ------------------------------------------------------------------
+    # -- journal entries ---------------------------------------------------------------
+
+    def funding(self, index: int, data: dict[str, Any]) -> None:
+        """A ``project_funding`` entry: money of a source other than the fund received for
+        its project (the credit to the source's received account)."""
+        project = self.projects.get(str((data.get("documents") or {}).get("project", "")))
+        if project is None:
+            self._report("coverage", index, f"entry {data['entry']} funds no opened project")
+            return
+        for code, amount in data["postings"]:
+            for source, account in RECEIVED_ACCOUNT.items():
+                if code == account:
+                    project.received[source] = project.received.get(source, 0) - amount
 
     def draw_entry(
         self,
@@ -198,8 +294,13 @@ class DrawChecks:
                 "coverage", index, f"draw entry {data['entry']} names no recorded draw of a project"
             )
             return
-        if draw.get("value_date") != data["value_date"]:
-            self._report("journal", index, f"draw {draw_ref} posted with another value date")
+        if draw_ref in self.posted_draws:
+            self._report("coverage", index, f"draw {draw_ref} is posted a second time")
+        self.posted_draws.add(draw_ref)
+        if draw.get("value_date") != data["value_date"] or draw.get("memo", "") != data["memo"]:
+            self._report(
+                "journal", index, f"draw {draw_ref} posted with another value date or memo"
+            )
         posted = Counter[str]()
         for code, amount in data["postings"]:
             posted[code] += amount
@@ -209,9 +310,26 @@ class DrawChecks:
             self._report("coverage", index, f"draw {draw_ref}: {error.text}")
             return
         self._compare(index, draw_ref, expected, posted)
+        self.outcomes[draw_ref] = {
+            "entry": data["entry"],
+            "project": project.ref,
+            **self._outcome,
+        }
+        for source, amount in charged.items():
+            spent = project.sources.get(source, 0) + amount
+            if (
+                source != "maintenance_fund"
+                and amount > 0
+                and spent > project.received.get(source, 0)
+            ):
+                self._report(
+                    "coverage",
+                    index,
+                    f"draw {draw_ref} charges {source} {spent} fen in all, more than the "
+                    f"{project.received.get(source, 0)} fen received for the project",
+                )
         fund_after = project.sources.get("maintenance_fund", 0) + charged.get("maintenance_fund", 0)
-        if fund_after or charged.get("maintenance_fund", 0):
-            self._covered(index, at, project, fund_after, ballots, draw_ref)
+        self._covered(index, at, project, fund_after, ballots, draw_ref)
         # Later stages build on what the rule charged, so one wrong stage is reported once.
         for source, amount in charged.items():
             if source != "maintenance_fund":
@@ -240,6 +358,11 @@ class DrawChecks:
             project.held_fund -= fund
             project.held_project -= proj
             lines, charged = release_lines(fund, proj), {}
+            self._outcome = {
+                "fund_bank_retention_fen": fund,
+                "project_bank_retention_fen": proj,
+                "shortfall_fen": 0,
+            }
         else:
             holdings = {u: -balances.get(f"{UNIT_SUBACCOUNT.code}.{u}", 0) for u in project.units}
             split = split_draw(
@@ -258,6 +381,11 @@ class DrawChecks:
             )
             project.held_fund += fund
             project.held_project += proj
+            self._outcome = {
+                "fund_bank_retention_fen": fund,
+                "project_bank_retention_fen": proj,
+                "shortfall_fen": split.shortfall_fen,
+            }
             lines = draw_lines(
                 split,
                 (fund, proj),
@@ -266,6 +394,11 @@ class DrawChecks:
             )
             charged = dict(split.sources)
             unit_shares = {u.unit_code: u.share_fen for u in split.units}
+            for u in split.units:
+                if u.shortfall_fen:
+                    project.shortfalls[u.unit_code] = (
+                        project.shortfalls.get(u.unit_code, 0) + u.shortfall_fen
+                    )
         expected = Counter[str]()
         for code, amount in lines:
             expected[code] += amount
@@ -297,6 +430,7 @@ class DrawChecks:
         draw_ref: str,
     ) -> None:
         data = project.data
+        self._public_income_allowed(index, at, project, ballots, draw_ref)
         if data.get("origin") == "emergency":
             record = self.emergencies.get(str(data.get("emergency")))
             if record is None:
@@ -337,30 +471,40 @@ class DrawChecks:
                 f"draw {draw_ref}: the project's maintenance-fund charges reach {fund_after} "
                 f"fen, more than the {allowed} fen ballot {ballot.ref} allows",
             )
-        other = data.get("public_income_ballot_ref")
-        if other is not None:
-            allowing = ballots.by_ref.get(str(other))
-            choice = (
-                None
-                if allowing is None
-                else allowing.decisions.get(
-                    data.get("public_income_position")  # type: ignore[arg-type]
-                )
+
+    def _public_income_allowed(
+        self,
+        index: int,
+        at: datetime | None,
+        project: ProjectState,
+        ballots: Ballots,
+        draw_ref: str,
+    ) -> None:
+        """A project narrower than the community that spends public income needs a final,
+        passed community-wide decision allowing at least that share (``check_gate``)."""
+        other = project.data.get("public_income_ballot_ref")
+        if other is None:
+            return
+        allowing = ballots.by_ref.get(str(other))
+        position = project.data.get("public_income_position")
+        question = None if allowing is None else allowing.questions.get(position)  # type: ignore[arg-type]
+        choice = None if allowing is None else allowing.decisions.get(position)  # type: ignore[arg-type]
+        plan = ((question or {}).get("use_plan") or {}).get("sources") or {}
+        if (
+            allowing is None
+            or choice is None
+            or not passed(choice)
+            or allowing.scope_kind != "community"
+            or at is None
+            or not allowing.is_final_at(index, at)
+            or int(plan.get("public_income", 0)) < project.plan.get("public_income", 0)
+        ):
+            self._report(
+                "coverage",
+                index,
+                f"draw {draw_ref}: no final, passed community-wide decision {other} allows "
+                "its public income",
             )
-            if (
-                allowing is None
-                or choice is None
-                or not passed(choice)
-                or allowing.scope_kind != "community"
-                or at is None
-                or not allowing.is_final_at(index, at)
-            ):
-                self._report(
-                    "coverage",
-                    index,
-                    f"draw {draw_ref}: the community-wide decision {other} allowing public "
-                    "income is not final and passed",
-                )
 
     # -- the end -----------------------------------------------------------------------
 

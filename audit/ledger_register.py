@@ -67,18 +67,21 @@ class BallotState:
     publicity_ends: datetime | None = None
     final_index: int | None = None
     annulled_index: int | None = None
-    objections: int = 0
+    objections: set[str] = field(default_factory=set)
+    answers: dict[str, bool] = field(default_factory=dict)
 
     def is_final_at(self, index: int, at: datetime) -> bool:
-        """Whether the ballot reads as final for an entry at ``index`` logged at ``at``:
-        ``voting.ballot_final`` logged before it, or the publicity period over by then with
-        no objection ever lodged (the service's finality reads the same without waiting for
-        the tick that logs it)."""
+        """Whether the ballot reads as final for an entry at ``index`` logged at ``at``
+        (``voting.finality.effective_finality``): ``voting.ballot_final`` logged before it,
+        or, published and not annulled, its publicity period over by then with every
+        objection lodged so far answered and none upheld (final before the tick logs it)."""
         if self.annulled_index is not None and self.annulled_index < index:
             return False
         if self.final_index is not None and self.final_index < index:
             return True
-        return self.publicity_ends is not None and self.publicity_ends <= at and not self.objections
+        if self.publicity_ends is None or at < self.publicity_ends:
+            return False
+        return self.objections <= set(self.answers) and not any(self.answers.values())
 
 
 def passed(decision: dict[str, Any]) -> bool:
@@ -129,4 +132,6 @@ class Ballots:
         elif kind in ("voting.ballot_annulled", "voting.ballot_cancelled"):
             ballot.annulled_index = index
         elif kind == "voting.objection_lodged":
-            ballot.objections += 1
+            ballot.objections.add(str(data["objection"]))
+        elif kind == "voting.objection_answered":
+            ballot.answers[str(data["objection"])] = bool(data.get("upheld"))

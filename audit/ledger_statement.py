@@ -1,9 +1,10 @@
 """Checking an owner's unit statement against the log (pure).
 
-The statement is the JSON download of the owner's statement page (``ledger.reports.
-unit_statement`` as :func:`statement_json` writes it): the unit's sub-account over a period,
-opening balance, every posting in (value date, entry, position) order with the running
-balance, closing balance and what the owner owes for shortfalls at the end.
+The statement is the JSON download of the owner's statement page (what
+``ledger.statement_file.statement_json`` writes from ``ledger.reports.unit_statement``): the
+unit's sub-account over a period, opening balance, every posting in (value date, entry,
+position) order with the running balance, closing balance and what the owner owes for
+shortfalls at the end.
 """
 
 from __future__ import annotations
@@ -13,55 +14,6 @@ from datetime import date
 from typing import Any, Protocol
 
 from ledger.chart_spec import UNIT_RECEIVABLE, UNIT_SUBACCOUNT
-
-STATEMENT_VERSION = 1
-"""The version of the statement download's format."""
-
-
-class _Line(Protocol):
-    @property
-    def value_date(self) -> date: ...
-
-    @property
-    def entry(self) -> int: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def memo(self) -> str: ...
-
-    @property
-    def amount_fen(self) -> int: ...
-
-    @property
-    def running_fen(self) -> int: ...
-
-
-class _Statement(Protocol):
-    @property
-    def community_code(self) -> str: ...
-
-    @property
-    def unit_code(self) -> str: ...
-
-    @property
-    def start(self) -> date: ...
-
-    @property
-    def end(self) -> date: ...
-
-    @property
-    def opening_fen(self) -> int: ...
-
-    @property
-    def lines(self) -> tuple[Any, ...]: ...
-
-    @property
-    def closing_fen(self) -> int: ...
-
-    @property
-    def owed_fen(self) -> int: ...
 
 
 class _Record(Protocol):
@@ -79,32 +31,6 @@ class _Record(Protocol):
 
     @property
     def postings(self) -> tuple[tuple[str, int], ...]: ...
-
-
-def statement_json(statement: _Statement) -> dict[str, Any]:
-    """A unit statement as the owner downloads it (unit code and amounts only, nothing
-    personal); what :func:`check_statement` reads."""
-    return {
-        "version": STATEMENT_VERSION,
-        "community": statement.community_code,
-        "unit": statement.unit_code,
-        "start": statement.start.isoformat(),
-        "end": statement.end.isoformat(),
-        "opening_fen": statement.opening_fen,
-        "lines": [
-            {
-                "value_date": line.value_date.isoformat(),
-                "entry": line.entry,
-                "kind": line.kind,
-                "memo": line.memo,
-                "amount_fen": line.amount_fen,
-                "running_fen": line.running_fen,
-            }
-            for line in statement.lines
-        ],
-        "closing_fen": statement.closing_fen,
-        "owed_fen": statement.owed_fen,
-    }
 
 
 def expected_statement(

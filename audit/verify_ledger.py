@@ -148,6 +148,8 @@ class LedgerCheck:
                 self._journal_entry(index, at, data)
             elif kind == "estate.roll_imported":
                 self.register.imported(data)
+            elif kind in ("estate.community_created", "estate.settings_changed"):
+                self.draws.settings(data)
             elif kind.startswith("voting."):
                 self.ballots.entry(index, kind, data, self.register)
             elif kind.startswith("ledger."):
@@ -228,12 +230,21 @@ class LedgerCheck:
                     file_sha256=str(sha),
                 )
             )
-        if kind in ("draw", "retention_release"):
-            self.draws.draw_entry(index, at, data, self.balances, self.ballots)
-        elif kind == "public_income_transfer":
-            self._transfer(index, number, postings)
-        elif kind == "interest":
-            self._interest(index, number, documents, postings)
+        try:
+            if kind in ("draw", "retention_release"):
+                self.draws.draw_entry(index, at, data, self.balances, self.ballots)
+            elif kind == "project_funding":
+                self.draws.funding(index, data)
+            elif kind == "public_income_transfer":
+                self._transfer(index, number, postings)
+            elif kind == "interest":
+                self._interest(index, number, documents, postings)
+        except _MALFORMED as error:  # the entry still moves the balances
+            self._report(
+                "apportionment",
+                index,
+                f"entry {number}: what it apportions cannot be read ({type(error).__name__})",
+            )
         self._post(index, number, value_date, postings)
         record = JournalRecord(index, number, kind, value_date, memo, documents, reverses, postings)
         self.journal[index] = record
@@ -377,19 +388,23 @@ class LedgerCheck:
                 )
         return start, (self._period_to or end)
 
-    def _csv(self, files: BundleFiles, path: str) -> list[tuple[int, dict[str, str]]] | None:
+    def _csv(
+        self, files: BundleFiles, path: str, check: str
+    ) -> list[tuple[int, dict[str, str]]] | None:
+        """The rows of a CSV member with their line numbers (None when absent; an unreadable
+        file is a finding and has no rows)."""
         raw = files.read(path)
         if raw is None:
             return None
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
+            reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+            return [(n, row) for n, row in enumerate(reader, start=2)]
+        except (UnicodeDecodeError, csv.Error):
+            self._findings.append(Finding(check, path, "the file is not a readable CSV table"))
             return []
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        return [(n, row) for n, row in enumerate(reader, start=2)]
 
     def _accounts(self, files: BundleFiles) -> None:
-        rows = self._csv(files, ACCOUNTS_FILE)
+        rows = self._csv(files, ACCOUNTS_FILE, "journal")
         listed = {row.get("code", "") for _, row in rows or []}
         if rows is None and self._unlisted:
             self._findings.append(Finding("journal", ACCOUNTS_FILE, "the bundle has no chart"))
@@ -465,7 +480,7 @@ class LedgerCheck:
                     debits[code] += amount
                 else:
                     credits[code] -= amount
-        rows = self._csv(files, TRIAL_BALANCE_FILE)
+        rows = self._csv(files, TRIAL_BALANCE_FILE, "trial-balance")
         if rows is None:
             self._findings.append(
                 Finding("trial-balance", TRIAL_BALANCE_FILE, "the bundle has no trial balance")
@@ -503,11 +518,23 @@ class LedgerCheck:
                         f"balance {want} fen",
                     )
                 )
-        for code in sorted(set(debits) | set(credits)):
-            if code not in seen and debits.get(code, 0) != credits.get(code, 0):
-                self._findings.append(
-                    Finding("trial-balance", TRIAL_BALANCE_FILE, f"account {code} is missing")
+        missing = [
+            code
+            for code in sorted(set(debits) | set(credits))
+            if code not in seen and debits.get(code, 0) != credits.get(code, 0)
+        ]
+        for code in missing[:20]:
+            self._findings.append(
+                Finding("trial-balance", TRIAL_BALANCE_FILE, f"account {code} is missing")
+            )
+        if len(missing) > 20:
+            self._findings.append(
+                Finding(
+                    "trial-balance",
+                    TRIAL_BALANCE_FILE,
+                    f"{len(missing) - 20} more accounts with a balance are missing",
                 )
+            )
         if total != 0:
             self._findings.append(
                 Finding(

@@ -324,6 +324,7 @@ from ledger.reports import (
     unit_statement,
     year_period,
 )
+from ledger.statement_file import statement_json
 from ledger.statement_links import (
     IssuedStatementLink,
     StatementAccess,
@@ -369,6 +370,7 @@ __all__ += [
     "publish_report",
     "quarter_period",
     "report_content",
+    "statement_json",
     "trial_balance",
     "unit_owner_links",
     "unit_statement",

@@ -9,15 +9,20 @@ statement link ``/s/<token>``. No login; nothing personal (unit codes only).
 - ``/r/<code>/ledger/emergency/<ref>/`` an emergency repair's costs as published to the
   owners (by source and by unit), with the signed checkpoint that anchors the publication;
 - ``/s/<token>`` an owner's own units' statements (``?year=``): a link reissued by the
-  committee stops working at once. Works on a phone, without JavaScript.
+  committee stops working at once. Works on a phone, without JavaScript;
+  ``statement.json?unit=&year=`` one unit's statement as JSON (unit code and amounts only),
+  the file the offline verifier's ledger check (``audit.verify_ledger``) compares with the
+  public log.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from fundvote.access import current_runtime, public
@@ -106,6 +111,16 @@ def published_pdf(code: str, kind: str, period: str) -> ResponseReturnValue:
     )
 
 
+_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _period(year_text: str) -> tuple[int, date, date]:
+    """The year asked for (this year by default) and its dates, up to today."""
+    now = today(current_runtime())
+    year = parse_int(year_text[:4], lo=1990, hi=now.year) or now.year
+    return year, date(year, 1, 1), min(date(year, 12, 31), now)
+
+
 @owner_bp.get("/<token>")
 @public
 def statement(token: str) -> ResponseReturnValue:
@@ -117,9 +132,7 @@ def statement(token: str) -> ResponseReturnValue:
             status_for(error)
         )
     now = today(rt)
-    year = parse_int(request.args.get("year", "")[:4], lo=1990, hi=now.year) or now.year
-    start = date(year, 1, 1)
-    end = min(date(year, 12, 31), now)
+    year, start, end = _period(request.args.get("year", ""))
     statements = [
         rt.query(ledger.unit_statement, access.community_code, unit, start, end)
         for unit in access.unit_codes
@@ -128,7 +141,35 @@ def statement(token: str) -> ResponseReturnValue:
         "ledger/owner.html",
         access=access,
         statements=statements,
+        token=token[:100],
         year=year,
         years=list(range(now.year, max(now.year - 10, 1989), -1)),
     )
-    return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return response, 200, _PRIVATE
+
+
+@owner_bp.get("/<token>/statement.json")
+@public
+def statement_download(token: str) -> ResponseReturnValue:
+    """One of the owner's units' statement for a year as JSON: what the offline verifier
+    checks line by line against the log. 404 for a dead link or a unit not the owner's."""
+    rt = current_runtime()
+    try:
+        access = rt.query(ledger.open_statement_link, token[:100])
+    except DomainError:
+        abort(404)
+    unit = request.args.get("unit", "")[:64]
+    if unit not in access.unit_codes:
+        abort(404)
+    year, start, end = _period(request.args.get("year", ""))
+    found = rt.query(ledger.unit_statement, access.community_code, unit, start, end)
+    body = json.dumps(ledger.statement_json(found), ensure_ascii=False, sort_keys=True, indent=1)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", unit)
+    return Response(
+        body + "\n",
+        mimetype="application/json",
+        headers={
+            **_PRIVATE,
+            "Content-Disposition": f'attachment; filename="statement-{safe}-{year}.json"',
+        },
+    )

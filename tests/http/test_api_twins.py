@@ -131,6 +131,9 @@ NO_TWIN: dict[str, str] = {
     "a bearer token alone must not be enough to take over the account's password",
     "owner.confirm": "writes nothing: the summary page the owner reads before casting "
     "(POST /api/v1/cast is the cast)",
+    "ledger_owner.statement_download": "writes nothing: the owner's own unit statement by "
+    "their statement link, for the offline verifier; staff read the same statement as "
+    "GET /api/v1/communities/{code}/ledger/reports/unit-statement",
 }
 """Web endpoints that are actions by their method but have no API twin, and why."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from datetime import date
@@ -9,12 +10,15 @@ from datetime import date
 import pytest
 from flask.testing import FlaskClient
 
+from audit.verify_ledger import LedgerCheck
 from fundvote.books import import_roll_with_books
 from fundvote.runtime import Runtime
 from ledger import api as ledger
 from ledger.api import PostingLine
+from notary import store
 from tests.http.conftest import COMMUNITY_CODE as CODE
 from tests.http.conftest import Login, csrf_token
+from tests.unit.audit.ledger_log import MemoryFiles
 
 ROLL = "unit,building,area,owners,developer\n1-101,1,100.00,A1,\n1-102,1,80.50,B1,\n"
 
@@ -128,6 +132,37 @@ def test_owner_link_reissue_invalidates_the_old(
     body = new.get_data(as_text=True)
     assert new.status_code == 200 and "1-101" in body and "1-102" not in body
     assert "A1" not in body
+    assert "statement.json" in body
+
+
+def test_owner_statement_downloads_as_json_the_verifier_accepts(
+    client: FlaskClient, login: Login, books: Runtime
+) -> None:
+    ref = books.query(ledger.unit_owner_links, CODE, "1-101")[0].owner_ref
+    issued = books.run(ledger.issue_statement_link, community_code=CODE, owner_ref=ref)
+    anonymous = client.application.test_client()
+    url = f"/s/{issued.token}/statement.json"
+    got = anonymous.get(f"{url}?unit=1-101&year=2024")
+    assert got.status_code == 200 and got.mimetype == "application/json"
+    assert got.headers["Cache-Control"] == "no-store"
+    statement = json.loads(got.get_data())
+    assert [line["amount_fen"] for line in statement["lines"]] == [100_000, -1_234]
+    assert statement["closing_fen"] == 98_766 and "A1" not in got.get_data(as_text=True)
+    with books.session_factory() as s:
+        log = [e.data for e in store.entries(s, CODE)]
+    check = LedgerCheck(statement=statement)
+    for index, entry in enumerate(log):
+        check.entry(index, entry)
+    check.finish(MemoryFiles({}))
+    assert [f for f in check.findings() if f.check == "statement"] == []
+    statement["lines"][0]["amount_fen"] = 100_001
+    changed = LedgerCheck(statement=statement)
+    for index, entry in enumerate(log):
+        changed.entry(index, entry)
+    changed.finish(MemoryFiles({}))
+    assert [f.where for f in changed.findings() if f.check == "statement"] == ["statement:lines[0]"]
+    assert anonymous.get(f"{url}?unit=1-102&year=2024").status_code == 404
+    assert anonymous.get(f"/s/{'x' * 30}/statement.json?unit=1-101").status_code == 404
 
 
 def test_manager_may_not_publish_and_overview_for_authority(

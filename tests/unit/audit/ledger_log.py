@@ -147,7 +147,10 @@ def decided_ballot(log: Log, ref: str = "b1", *, final: bool = True, mf: int = 1
         log.add("voting.ballot_final", {"ballot": ref}, at=ends + timedelta(hours=1))
 
 
-def project(log: Log, ref: str = "p1", ballot: str = "b1", mf: int = 10_000) -> None:
+def project(
+    log: Log, ref: str = "p1", ballot: str = "b1", mf: int = 10_000, subsidy: int = 10_000
+) -> None:
+    """Open project ``ref`` from question 1 of ``ballot`` and receive ``subsidy`` fen."""
     log.add(
         "ledger.project_opened",
         {
@@ -161,13 +164,14 @@ def project(log: Log, ref: str = "p1", ballot: str = "b1", mf: int = 10_000) -> 
             "units": {"A-01": 6000, "A-02": 4000},
         },
     )
-    log.post(
-        "project_funding",
-        "2024-02-01",
-        ("1003", 10_000),
-        ("2301", -10_000),
-        documents={"project": ref},
-    )
+    if subsidy:
+        log.post(
+            "project_funding",
+            "2024-02-01",
+            ("1003", subsidy),
+            ("2301", -subsidy),
+            documents={"project": ref},
+        )
 
 
 def draw(
@@ -177,6 +181,7 @@ def draw(
     *postings: tuple[str, int],
     project_ref: str = "p1",
     stage: str = "final",
+    retention: int = 0,
 ) -> int:
     log.add(
         "ledger.draw_recorded",
@@ -185,13 +190,12 @@ def draw(
             "project": project_ref,
             "stage": stage,
             "amount_fen": amount,
-            "retention_fen": 0,
+            "retention_fen": retention,
             "value_date": "2024-03-01",
         },
     )
-    return log.post(
-        "draw", "2024-03-01", *postings, documents={"project": project_ref, "draw": ref}
-    )
+    kind = "retention_release" if stage == "retention_release" else "draw"
+    return log.post(kind, "2024-03-01", *postings, documents={"project": project_ref, "draw": ref})
 
 
 CLEAN_DRAW = (

@@ -19,6 +19,7 @@ from tests.unit.audit.ledger_log import (
     draw,
     project,
     run,
+    stamp,
 )
 
 
@@ -59,8 +60,30 @@ def clean_history() -> Log:
     decided_ballot(log)
     project(log)
     # 20,000 fen: half subsidy, half the fund; the fund's 10,000 by area 6000:4000.
-    draw(log, "d1", 20_000, *CLEAN_DRAW)
+    number = draw(log, "d1", 20_000, *CLEAN_DRAW)
+    log.add("ledger.draw_posted", posted_event(number))
     return log
+
+
+def posted_event(entry: int, **changes: object) -> dict[str, object]:
+    return {
+        "draw": "d1",
+        "project": "p1",
+        "entry": entry,
+        "via": "authority",
+        "fund_bank_retention_fen": 0,
+        "project_bank_retention_fen": 0,
+        "shortfall_fen": 0,
+        **changes,
+    }
+
+
+def test_a_draw_posted_event_must_match_its_entry() -> None:
+    log = clean_history()
+    log.entries[-1]["data"] = posted_event(8, shortfall_fen=5)
+    assert [f.what for f in run(log).findings()] == [
+        "draw d1: the posting event does not match its journal entry"
+    ]
 
 
 def test_a_clean_history_has_no_finding() -> None:
@@ -91,6 +114,35 @@ def test_staged_draws_apportion_the_cumulative_amount() -> None:
         ("1001", -9_999),
     )
     assert run(log).findings() == []
+
+
+def test_retention_stays_where_it_was_paid_from_and_is_released_from_there() -> None:
+    log = Log()
+    community(log)
+    decided_ballot(log)
+    project(log)
+    # 1,000 fen retained of a payment the fund and the project bank pay 10,000 each: 500 stay
+    # in each bank account (the tie goes to the fund bank, but the split is exact).
+    draw(
+        log,
+        "d1",
+        20_000,
+        ("2301", 10_000),
+        ("2101.A-01", 6_000),
+        ("2101.A-02", 4_000),
+        ("1003", -9_500),
+        ("1001", -9_500),
+        ("2202", -1_000),
+        retention=1_000,
+    )
+    release = (("2202", 1_000), ("1001", -500), ("1003", -500))
+    draw(log, "d2", 0, *release, stage="retention_release", retention=1_000)
+    assert run(log).findings() == []
+    draw(log, "d3", 0, *release, stage="retention_release", retention=1_000)
+    found = run(log).findings()
+    assert [f.check for f in found] == ["coverage", "overdraft"]
+    assert "exceeds the 0 fen of retention held" in found[0].what
+    assert found[1].what == "entry 7 overdraws account 1003 by 500 fen"
 
 
 def test_an_unbalanced_entry_is_found() -> None:
@@ -132,6 +184,99 @@ def test_a_draw_without_a_final_decision_is_not_covered() -> None:
     assert "was not final" in found[0].what
 
 
+def test_a_decision_is_final_once_every_objection_is_answered_and_none_upheld() -> None:
+    def history(upheld: bool | None) -> Log:
+        log = Log()
+        community(log)
+        decided_ballot(log, final=False)
+        ends = log.at + timedelta(days=7)
+        log.add("voting.ballot_published", {"ballot": "b1", "publicity": {"ends_at": stamp(ends)}})
+        log.add("voting.objection_lodged", {"ballot": "b1", "objection": 7})
+        if upheld is not None:
+            log.add("voting.objection_answered", {"ballot": "b1", "objection": 7, "upheld": upheld})
+        log.at = ends + timedelta(days=1)  # past the publicity period, no tick logged yet
+        project(log)
+        draw(log, "d1", 20_000, *CLEAN_DRAW)
+        return log
+
+    assert run(history(upheld=False)).findings() == []
+    for upheld in (None, True):
+        found = run(history(upheld)).findings()
+        assert [f.what for f in found] == ["draw d1: ballot b1 was not final when it posted"]
+
+
+def test_a_draw_charging_money_not_received_is_not_covered() -> None:
+    log = Log()
+    community(log)
+    decided_ballot(log)
+    project(log, subsidy=4_000)  # 4,000 of the subsidy's 10,000 received
+    log.add("ledger.funding_probe", {})  # an unknown event is ignored
+    log.post("adjustment", "2024-02-02", ("1003", 6_000), ("2101.B-01", -6_000))
+    draw(log, "d1", 20_000, *CLEAN_DRAW)
+    whats = [f.what for f in run(log).findings()]
+    assert whats == [
+        "draw d1 charges subsidy 10000 fen in all, more than the 4000 fen received for the project"
+    ]
+
+
+def public_income_history(allowed: int) -> Log:
+    """Building A's project spends 2,000 fen of public income, which the community-wide
+    ballot b0 allows up to ``allowed`` fen."""
+    log = Log()
+    community(log)
+    plan = {"budget_fen": 4_000, "sources": {**SOURCES0, "public_income": 2_000, "subsidy": 2_000}}
+    for ref, scope, use in (
+        ("b0", {"kind": "community", "codes": []}, {**SOURCES0, "public_income": allowed}),
+        ("b1", {"kind": "buildings", "codes": ["A"]}, plan["sources"]),
+    ):
+        log.add(
+            "voting.ballot_opened",
+            {
+                "ballot": ref,
+                "content": {
+                    "questions": [
+                        {"matter": "fund_use", "position": 1, "use_plan": {"sources": use}}
+                    ]
+                },
+                "scope": scope,
+            },
+        )
+        log.add(
+            "voting.decision_recorded",
+            {"ballot": ref, "question": 1, "binding": "plain", "plain": {"passed": True}},
+        )
+        log.add("voting.ballot_final", {"ballot": ref})
+    log.add(
+        "ledger.project_opened",
+        {
+            "project": "p1",
+            "origin": "decision",
+            "ballot": "b1",
+            "question": 1,
+            "budget_fen": 4_000,
+            "sources": plan["sources"],
+            "units": {"A-01": 6000, "A-02": 4000},
+            "public_income_ballot_ref": "b0",
+            "public_income_position": 1,
+        },
+    )
+    log.post("public_income", "2024-02-01", ("1002", 2_000), ("4101", -2_000))
+    for source, account in (("subsidy", "2301"), ("public_income", "2304")):
+        lines = [("1003", 2_000), (account, -2_000)]
+        if source == "public_income":
+            lines += [("1002", -2_000), ("3101", 2_000)]
+        log.post("project_funding", "2024-02-02", *lines, documents={"project": "p1"})
+    draw(log, "d1", 4_000, ("2301", 2_000), ("2304", 2_000), ("1003", -4_000))
+    return log
+
+
+def test_public_income_of_a_narrower_project_needs_a_community_decision_allowing_it() -> None:
+    assert run(public_income_history(allowed=2_000)).findings() == []
+    assert [f.what for f in run(public_income_history(allowed=1_999)).findings()] == [
+        "draw d1: no final, passed community-wide decision b0 allows its public income"
+    ]
+
+
 def test_a_draw_beyond_the_decided_fund_amount_is_not_covered() -> None:
     log = Log()
     community(log)
@@ -161,6 +306,24 @@ def test_a_project_wider_than_its_ballot_is_not_covered() -> None:
     )
     whats = [f.what for f in run(log).findings() if f.check == "coverage"]
     assert whats == ["project p1 covers 3 units, its ballot's scope 2"]
+
+
+def test_a_draw_posted_twice_is_found() -> None:
+    log = Log()
+    community(log)
+    decided_ballot(log)
+    project(log, mf=30_000)
+    draw(log, "d1", 20_000, ("2301", 5_000), ("2101.A-01", 9_000), ("2101.A-02", 6_000),
+         ("1003", -5_000), ("1001", -15_000))  # fmt: skip
+    log.post(
+        "draw",
+        "2024-03-01",
+        *(("2301", 5_000), ("2101.A-01", 9_000), ("2101.A-02", 6_000)),
+        *(("1003", -5_000), ("1001", -15_000)),
+        documents={"project": "p1", "draw": "d1"},
+    )
+    whats = [f.what for f in run(log).findings()]
+    assert "draw d1 is posted a second time" in whats
 
 
 def test_a_wrong_apportionment_by_one_fen_is_found() -> None:
@@ -214,9 +377,20 @@ def test_a_wrong_transfer_or_interest_split_is_found() -> None:
     ]
 
 
-def emergency_history(*, published_after: timedelta | None) -> Log:
+def emergency_history(
+    *, published_after: timedelta | None, days: int = 30, setting: int | None = None
+) -> Log:
     log = Log()
     community(log)
+    if setting is not None:
+        log.add(
+            "estate.settings_changed",
+            {
+                "kind": "rules",
+                "old": {"emergency_publish_days": 30},
+                "new": {"emergency_publish_days": setting},
+            },
+        )
     recorded = log.at + timedelta(hours=1)
     log.add(
         "ledger.emergency_recorded",
@@ -227,7 +401,7 @@ def emergency_history(*, published_after: timedelta | None) -> Log:
             "scope_kind": "buildings",
             "scope_codes": ["A"],
             "units": 2,
-            "publish_deadline": (recorded + timedelta(days=30)).isoformat(),
+            "publish_deadline": (recorded + timedelta(days=days)).isoformat(),
         },
         at=recorded,
     )
@@ -254,7 +428,14 @@ def emergency_history(*, published_after: timedelta | None) -> Log:
     if published_after is not None:
         log.add(
             "ledger.emergency_published",
-            {"emergency": "e1", "project": "p2"},
+            {
+                "emergency": "e1",
+                "project": "p2",
+                "is_late": published_after > timedelta(days=days),
+                "drawn_fen": 5_000,
+                "sources": {**SOURCES0, "maintenance_fund": 5_000},
+                "units": {"A-01": [3_000, 0], "A-02": [2_000, 0]},
+            },
             at=recorded + published_after,
         )
     return log
@@ -286,6 +467,32 @@ def test_an_emergency_published_late_or_in_time() -> None:
     assert in_time.findings() == [] and in_time.pending() == []
 
 
+def test_an_emergency_published_with_other_costs_than_the_books_is_found() -> None:
+    log = emergency_history(published_after=timedelta(days=3))
+    log.entries[-1]["data"]["units"]["A-01"] = [2_999, 0]
+    assert [f.what for f in run(log).findings()] == [
+        "emergency e1: the costs published are not what the draws charged"
+    ]
+
+
+def test_an_emergency_project_wider_than_the_record_is_found() -> None:
+    log = emergency_history(published_after=timedelta(days=3))
+    opened = next(e for e in log.entries if e["type"] == "ledger.project_opened")
+    opened["data"]["units"]["B-01"] = 5000
+    whats = [f.what for f in run(log).findings()]
+    assert "project p2 is not the scope of emergency e1" in whats
+
+
+def test_an_emergency_deadline_follows_the_community_setting() -> None:
+    shortened = run(emergency_history(published_after=timedelta(days=5), days=10, setting=10))
+    assert shortened.findings() == []
+    stretched = run(emergency_history(published_after=timedelta(days=20), days=30, setting=10))
+    assert [f.what for f in stretched.findings()] == [
+        "emergency e1: its deadline is not 10 days after its record, as the community's "
+        "setting says"
+    ]
+
+
 def test_a_tampered_trial_balance_is_found() -> None:
     log = clean_history()
     files = bundle(log)
@@ -299,6 +506,16 @@ def test_a_tampered_trial_balance_is_found() -> None:
         ("trial-balance", f"ledger/trial_balance.csv:{line + 1}"),
         ("balance", "ledger/trial_balance.csv"),
     ]
+
+
+def test_an_unreadable_or_missing_trial_balance_is_found() -> None:
+    log = clean_history()
+    files = {**bundle(log), "ledger/trial_balance.csv": b"\xff\xfe\x00c"}
+    whats = [f.what for f in run(log, files).findings()]
+    assert whats[0] == "the file is not a readable CSV table"
+    assert "account 1001 is missing" in whats
+    del files["ledger/trial_balance.csv"]
+    assert [f.what for f in run(log, files).findings()] == ["the bundle has no trial balance"]
 
 
 def test_the_trial_balance_is_taken_at_the_period_end() -> None:
@@ -417,6 +634,21 @@ def test_a_malformed_entry_is_a_finding_not_a_crash() -> None:
     log.add("ledger.project_opened", {"project": "p9"})
     found = run(log).findings()
     assert sorted(f.check for f in found) == ["coverage", "journal"]
+
+
+def test_an_unreadable_interest_period_still_moves_the_balances() -> None:
+    log = clean_history()
+    log.post(
+        "interest",
+        "2024-06-30",
+        ("1001", 10),
+        ("2101.A-01", -10),
+        documents={"period": "2024-13-01/2024-06-30"},
+    )
+    found = run(log).findings()  # the trial balance still agrees: the entry was posted
+    assert [(f.check, f.what) for f in found] == [
+        ("apportionment", "entry 9: what it apportions cannot be read (ValueError)")
+    ]
 
 
 def test_the_ledger_checks_import_no_database_library() -> None:
