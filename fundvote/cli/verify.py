@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from audit.verify.cli import run
+from audit.api import run_verifier as run
 
 
 @click.command("verify")

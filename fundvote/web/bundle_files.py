@@ -17,7 +17,7 @@ from flask import Flask, Response, render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 
-from audit.bundle import Cover
+from audit.api import Cover
 from estate.api import CommunityInfo, write_table
 from fundvote.access import current_runtime
 from fundvote.runtime import Runtime

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from flask import Blueprint, Response
 
-from audit.zipapp import build_verifier_pyz
+from audit.api import build_verifier_pyz
 from fundvote.access import public
 
 bp = Blueprint("verifier_download", __name__)
