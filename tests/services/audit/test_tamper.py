@@ -9,7 +9,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from fundvote.cli import main
 from fundvote.demo import load_demo
 from fundvote.runtime import build_runtime
 from fundvote.web.bundle_files import offline_renderers
+from ledger.api import statement_json, unit_statement
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, sign_checkpoint
 from notary.clock import FixedClock
@@ -49,6 +50,8 @@ class DemoBundle:
     data: bytes
     ring: KeyRing
     key: str
+    statement: dict[str, Any]
+    """A unit's statement as its owner downloads it (for ``--statement``)."""
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,8 @@ def demo_bundle(
         with offline_renderers(app, rt) as renderers:
             build(rt, "demo", out, period_of(None, None), renderers)
         ring = rt.keyring.current()
-        yield DemoBundle(out.getvalue(), ring, ring.verifier.text)
+        statement = rt.query(unit_statement, "demo", "01-0103", date(2026, 1, 1), date(2026, 11, 1))
+        yield DemoBundle(out.getvalue(), ring, ring.verifier.text, statement_json(statement))
     finally:
         _empty_all_tables(rt)
         rt.engine.dispose()
@@ -314,3 +318,21 @@ def test_the_pyz_verifies_the_demo_bundle(demo_bundle: DemoBundle, tmp_path: Pat
     result = run_pyz(tmp_path, str(path), "--key", demo_bundle.key)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Clean: no finding." in result.stdout
+
+
+def test_fundvote_verify_checks_an_owner_statement(demo_bundle: DemoBundle, tmp_path: Path) -> None:
+    path = tmp_path / "demo.zip"
+    path.write_bytes(demo_bundle.data)
+    good = tmp_path / "statement.json"
+    good.write_text(json.dumps(demo_bundle.statement))
+    result = CliRunner().invoke(main, ["verify", str(path), "--statement", str(good)])
+    assert result.exit_code == 0, result.output
+    changed = json.loads(good.read_text())
+    changed["lines"][0]["amount_fen"] += 1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(changed))
+    result = CliRunner().invoke(main, ["verify", str(path), "--statement", str(bad), "--json"])
+    assert result.exit_code == 1, result.output
+    assert {f["check"] for f in json.loads(result.output)["findings"]} == {"statement"}
+    missing = CliRunner().invoke(main, ["verify", str(path), "--statement", str(tmp_path / "no")])
+    assert missing.exit_code == 2
