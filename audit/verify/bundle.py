@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from audit.findings import Finding, StreamCheck
 from audit.verify.ballots import BallotCheck
+from audit.verify.documents_index import DocumentIndexCheck
 from audit.verify.log import ENTRIES, read_log
 from audit.verify.manifest import Manifest, check_manifest
 from audit.verify.receipt import check_receipt, load_receipt
@@ -119,7 +120,9 @@ def _verify(
     sizes = {c.size for c in (previous, proof[0] if proof else None) if c is not None}
     watch = {int(receipt["log"]["index"])} if receipt is not None else set()
     ballots = BallotCheck(manifest.period if manifest is not None else None)
-    all_checks: list[StreamCheck] = [ballots, *checks]
+    documents = DocumentIndexCheck()
+    documents.load(bundle)
+    all_checks: list[StreamCheck] = [ballots, documents, *checks]
     log = read_log(
         bundle, community, all_checks, findings, roots_at=frozenset(sizes), watch=frozenset(watch)
     )
@@ -167,6 +170,7 @@ def _verify(
         "files": len(manifest.paths) if manifest is not None else 0,
     }
     report.checked = _checked(report, trust, previous, receipt, checks)
+    report.checked.insert(3, f"the documents index: {documents.rows} files by hash in the log")
     return report
 
 

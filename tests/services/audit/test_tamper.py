@@ -179,6 +179,13 @@ def undo_decision(files: Files) -> Files:
     return with_lines(files, lines)
 
 
+def index_hash(files: Files) -> Files:
+    rows = files["documents/index.csv"].split(b"\r\n")
+    kind, ref, name, sha, index = rows[1].split(b",")
+    rows[1] = b",".join([kind, ref, name, sha[::-1], index])
+    return {**files, "documents/index.csv": b"\r\n".join(rows)}
+
+
 CONTENT: list[tuple[str, Callable[[Files], Files], set[str]]] = [
     ("flip a ballot's choice", flip_choice, {"board", "tally"}),
     ("drop a ballot", drop_vote, {"board", "tally"}),
@@ -189,6 +196,7 @@ CONTENT: list[tuple[str, Callable[[Files], Files], set[str]]] = [
     ("drop an entry", drop_entry, {"log-order"}),
     ("reorder log lines", reorder, {"log-order"}),
     ("record a decision as not passed", undo_decision, {"tally", "coverage"}),
+    ("change a file's hash in the documents index", index_hash, {"document"}),
 ]
 IDS = [c[0] for c in CONTENT]
 

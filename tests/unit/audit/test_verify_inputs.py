@@ -234,3 +234,22 @@ def test_hostile_content_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     assert verify_bundle(
         write(seal(sample_content()), tmp_path / "d.zip"), receipt=deep
     ).checks() == {"receipt"}
+
+
+def test_the_documents_index(tmp_path: Path) -> None:
+    content = sample_content()
+    scan = hashlib.sha256(b"scan").hexdigest()
+    lines = lines_of(content)
+    at = next(i for i, line in enumerate(lines) if b"paper_entered" in line)
+    entry = json.loads(lines[at])
+    entry["data"]["scan_sha256"] = scan
+    lines[at] = canonical_bytes(entry)
+    content["log/entries.jsonl"] = b"".join(line + b"\n" for line in lines)
+    head = "kind,ref,file,sha256,log_index\r\n"
+    content["documents/index.csv"] = f"{head}scan,{REF},,{scan},{at}\r\n".encode()
+    assert verify_bundle(write(seal(content), tmp_path / "a.zip")).clean
+    content["documents/index.csv"] = f"{head}scan,{REF},,{scan},{at + 1}\r\n".encode()
+    report = verify_bundle(write(seal(content), tmp_path / "b.zip"))
+    assert report.checks() == {"document"}, report.text()
+    content["documents/index.csv"] = b"kind,ref\r\nx,y\r\n"
+    assert verify_bundle(write(seal(content), tmp_path / "c.zip")).checks() == {"document"}
