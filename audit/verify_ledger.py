@@ -36,7 +36,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from audit.findings import BundleFiles, Finding
@@ -103,9 +103,9 @@ class LedgerCheck:
     """The ledger checks of a bundle (see the module docstring).
 
     ``as_of``: the time deadlines are judged at (default: the last log entry's ``at``, the
-    checkpoint's time); ``statement``: an owner's unit statement (parsed JSON) to check
-    against the log; ``period_to``: the trial balance's date (default: ``manifest.json``'s
-    ``period.to``, else every entry)."""
+    checkpoint's time; a time without a zone is UTC); ``statement``: an owner's unit
+    statement (parsed JSON) to check against the log; ``period_to``: the trial balance's
+    date (default: ``manifest.json``'s ``period.to``, else every entry)."""
 
     def __init__(
         self,
@@ -114,6 +114,8 @@ class LedgerCheck:
         statement: Mapping[str, Any] | None = None,
         period_to: date | None = None,
     ) -> None:
+        if as_of is not None and as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=UTC)  # a time without a zone is read as UTC
         self._as_of = as_of
         self._statement = statement
         self._period_to = period_to

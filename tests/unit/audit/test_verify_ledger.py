@@ -451,7 +451,7 @@ def test_an_emergency_before_its_deadline_is_pending() -> None:
 
 def test_an_emergency_past_its_deadline_unpublished_is_a_finding() -> None:
     log = emergency_history(published_after=None)
-    later = log.at + timedelta(days=31)
+    later = (log.at + timedelta(days=31)).replace(tzinfo=None)  # read as UTC
     check = run(log, as_of=later)
     assert check.pending() == []
     deadline = log.entries[5]["data"]["publish_deadline"]
