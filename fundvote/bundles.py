@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date
 from typing import IO
 
-from audit.bundle import (
+from audit.api import (
     BundleEnd,
+    BundlePeriodInvalid,
     BundleSummary,
     Period,
     Renderers,
@@ -17,8 +18,8 @@ from audit.bundle import (
     bundle_end,
     check_period,
 )
-from audit.errors import N_, BundlePeriodInvalid
 from fundvote.runtime import Runtime
+from notary.api import N_
 
 BUNDLE_ROLES = ("committee", "authority", "auditor", "admin")
 """Who may download a community's audit bundle and its verifier keys."""
