@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from audit.findings import BundleFiles, Finding
@@ -30,6 +31,8 @@ from voting.tally import Ballot as TallyBallot
 from voting.tally import tally
 
 INDEX = "ballots/index.json"
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""The period's days are Shanghai days (UTC+8 all year: no tz database needed offline)."""
 
 
 @dataclass
@@ -163,7 +166,11 @@ class BallotCheck:
         return refs
 
     def _in_period(self, at: str) -> bool:
-        day = at[:10]
+        try:
+            stamp = datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        except ValueError:
+            return True
+        day = stamp.astimezone(CHINA).date().isoformat()
         start, end = self._period.get("from"), self._period.get("to")
         return (not isinstance(start, str) or day >= start) and (
             not isinstance(end, str) or day <= end

@@ -253,3 +253,13 @@ def test_the_documents_index(tmp_path: Path) -> None:
     assert report.checks() == {"document"}, report.text()
     content["documents/index.csv"] = b"kind,ref\r\nx,y\r\n"
     assert verify_bundle(write(seal(content), tmp_path / "c.zip")).checks() == {"document"}
+
+
+def test_a_ballot_opened_in_the_period_must_be_presented(tmp_path: Path) -> None:
+    content = sample_content()  # opened 2026-03-01 08:02 UTC, 16:02 in Shanghai
+    content["ballots/index.json"] = canonical_bytes({"ballots": []})
+    for name in [p for p in content if p.startswith(f"ballots/{REF}/")]:
+        del content[name]
+    report = verify_bundle(write(seal(content), tmp_path / "a.zip"))
+    assert report.checks() == {"ballot"}, report.text()
+    assert "not presented" in report.findings[0].what
