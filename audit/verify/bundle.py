@@ -169,8 +169,8 @@ def _verify(
         "questions": ballots.questions,
         "files": len(manifest.paths) if manifest is not None else 0,
     }
+    report.counts["indexed_files"] = documents.rows
     report.checked = _checked(report, trust, previous, receipt, checks)
-    report.checked.insert(3, f"the documents index: {documents.rows} files by hash in the log")
     return report
 
 
@@ -189,6 +189,7 @@ def _checked(
         f"{c['documents']} documents by hash",
         f"the ballots: {c['ballots']} against the log, {c['votes']} votes on the boards, "
         f"{c['questions']} questions re-tallied",
+        f"the documents index: {c['indexed_files']} files by their hash in the log",
     ]
     if previous is not None:
         out.append(f"consistency with the previous bundle's checkpoint (size {previous.size})")
