@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint lock lock-upgrade lock-check bench messages system-deps system-deps-test system-deps-bench clean
+.PHONY: verifier-pyz run test lint lock lock-upgrade lock-check bench messages system-deps system-deps-test system-deps-bench clean
 
 # Installs are locked: scripts/install.sh bootstraps uv (pinned, hash-checked) and installs
 # exactly what uv.lock holds, hashes required, then fundvote itself without re-resolving.
@@ -80,6 +80,10 @@ messages: $(VENV)/.installed-test
 # Figures beside same-run baselines (docs/benchmarks.md); BENCH_ARGS="--quick cast merkle".
 bench: system-deps-bench $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+# The offline verifier as one file (audit/zipapp.py): needs only Python 3.11+ and cryptography.
+verifier-pyz: $(VENV)/.installed
+	$(BIN)/python -m audit.zipapp dist/fundvote-verify.pyz
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,7 @@
 """The public face of ``audit`` for the composition root's entry points: building a signed
-audit bundle (docs/audit-bundle.md) and what it may refuse. Nothing outside ``audit`` imports
-its other modules, except the offline verifier's own entry points."""
+audit bundle (docs/audit-bundle.md) and what it may refuse; the offline verifier's command
+line and the verifier as one downloadable file. Nothing outside ``audit`` imports its other
+modules."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from audit.errors import (
     PreviousBundleRejected,
     PreviousBundleUnreadable,
 )
+from audit.verify.cli import run as run_verifier
+from audit.zipapp import build_verifier_pyz
 
 __all__ = [
     "BundleEnd",
@@ -36,6 +39,8 @@ __all__ = [
     "PreviousBundleUnreadable",
     "Renderers",
     "build_bundle",
+    "build_verifier_pyz",
     "bundle_end",
     "check_period",
+    "run_verifier",
 ]

@@ -92,6 +92,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     from fundvote.web import register as register_views
     from fundvote.web import results as results_views
     from fundvote.web import slip_pages as slip_pages_views
+    from fundvote.web import verifier_download as verifier_download_views
     from fundvote.web import verify as verify_views
     from fundvote.web import voting_desk as voting_desk_views
     from fundvote.web import wellknown as wellknown_views
@@ -121,6 +122,7 @@ def _init_extensions(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(log_tiles_views.bp)
     app.register_blueprint(owner_views.bp)
     app.register_blueprint(verify_views.bp)
+    app.register_blueprint(verifier_download_views.bp)
     app.register_blueprint(voting_desk_views.bp)
     app.register_blueprint(slip_pages_views.bp)
     app.register_blueprint(community_settings_views.bp)

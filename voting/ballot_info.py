@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer
 
 from estate.models import Community
+from voting.decision_rules import binding_of
 from voting.errors import N_, AttachmentNotFound, BallotNotFound
 from voting.finality import BallotSettings, ballot_settings, finality_of
-from voting.matters import CONSULTATION, Matter, matter_by_key
 from voting.models import Attachment, Ballot
 from voting.rows import ballot_by_ref, community_of, question_rows
 from voting.use_plans import UsePlan
@@ -123,10 +123,6 @@ class BallotInfo:
         return self.status in ("published", "final", "annulled")
 
 
-def binding_of(deemed_majority_enabled: bool, binding_result: str) -> str:
-    return "deemed_majority" if deemed_majority_enabled and binding_result == "deemed" else "plain"
-
-
 def accepts_votes(info: BallotInfo, now: datetime) -> bool:
     """Whether the ballot takes votes at ``now``: open, and ``opens_at <= now < closes_at``."""
     return info.status == "open" and info.opens_at <= now < info.closes_at
@@ -136,11 +132,6 @@ def in_publicity_period(info: BallotInfo, now: datetime) -> bool:
     """Whether ``now`` is inside the publicity period of published results (objections)."""
     ends = info.publicity_ends_at
     return info.status == "published" and ends is not None and now < ends
-
-
-def matter_of(is_consultation: bool, matter_key: str) -> Matter:
-    """The matter whose thresholds apply: ``CONSULTATION`` for an advisory ballot."""
-    return CONSULTATION if is_consultation else matter_by_key(matter_key)
 
 
 def get_ballot(session: Session, ballot_ref: str, now: datetime | None = None) -> BallotInfo:

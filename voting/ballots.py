@@ -51,20 +51,17 @@ from voting.ballot_info import (
     accepts_votes,
     ballot_id_for_ref,
     ballot_in_community,
-    binding_of,
     get_attachment,
     get_ballot,
     in_publicity_period,
     list_ballots,
-    matter_of,
 )
+from voting.decision_rules import binding_of, decision_record, matter_of, result_dict
 from voting.decisions import (
     UNRESOLVED_PAPER,
     QuestionTally,
     TallyReport,
-    decision_record,
     get_tally,
-    result_dict,
     tally_ballot,
 )
 from voting.drafts import (

@@ -45,8 +45,9 @@ from voting.errors import (
     RepresentedByProxy,
     UnknownLink,
 )
+from voting.log_events import CAST_EVENT
 from voting.models import CHOICES, Ballot, Credential, Proxy, Question, RollMember, Vote
-from voting.receipts import CAST_EVENT, Receipt, ReceiptDraft
+from voting.receipts import Receipt, ReceiptDraft
 from voting.rows import question_rows
 from voting.tokens import ROLL_STATUSES, token_hash
 

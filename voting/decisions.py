@@ -9,7 +9,7 @@ question.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +20,15 @@ from notary import store
 from notary.canonical import canonical_bytes
 from notary.envelope import make_entry
 from notary.work import UnitOfWork
-from voting.ballot_info import BallotInfo, binding_of, info_of, matter_of
+from voting.ballot_info import BallotInfo, info_of
+from voting.decision_rules import binding_of, decision_record, matter_of
 from voting.errors import N_, UnresolvedPaperBallots
 from voting.integrity import check_ballot_against_log
 from voting.matters import CONSULTATION, Matter, matter_by_key
 from voting.models import Decision, PaperEntry, Question, RollMember, Vote
 from voting.rows import ballot_by_ref, community_of, move_status, question_rows
 from voting.tally import Ballot as TallyBallot
-from voting.tally import Choice, Figure, Tally, TallyResult, result_from_figures, tally
+from voting.tally import Choice, Figure, TallyResult, result_from_figures, tally
 
 UNRESOLVED_PAPER = ("pending", "mismatch")
 
@@ -143,61 +144,6 @@ def get_tally(session: Session, ballot_ref: str) -> TallyReport | None:
         info_of(session, ballot, community),
         tuple(_question_tally(q, json.loads(d.record), d.log_index) for q, d in rows),
     )
-
-
-def decision_record(
-    ballot_ref: str, position: int, matter_key: str, result: Tally, binding: str
-) -> dict[str, Any]:
-    """The logged record of one question's decision: the figures, each threshold and whether
-    it was met, the outcome words, the deemed-majority result beside it (or ``None``) and
-    which one binds. Figures are ``{"heads", "area_centi"}``; tests are ``true``/``false``,
-    or ``null`` for a consultation."""
-    matter = matter_of(result.plain.matter == CONSULTATION.key, matter_key)
-    return {
-        "ballot": ballot_ref,
-        "question": position,
-        "matter": matter_key,
-        "consultation": matter.is_consultation,
-        "thresholds": {
-            "quorum": matter.quorum.label if matter.quorum else None,
-            "approval": matter.approval.label if matter.approval else None,
-        },
-        "plain": result_dict(result.plain),
-        "deemed_majority": (
-            None if result.deemed_majority is None else result_dict(result.deemed_majority)
-        ),
-        "binding": binding if result.deemed_majority is not None else "plain",
-    }
-
-
-def figure_dict(f: Figure) -> dict[str, Any]:
-    """A figure as logged: ``{"heads", "area_centi"}`` (integers)."""
-    return {"heads": f.heads, "area_centi": f.area_centi}
-
-
-def result_dict(
-    r: TallyResult, *, fig: Callable[[Figure], dict[str, Any]] = figure_dict
-) -> dict[str, Any]:
-    """A tally result as plain values: the figures (each shaped by ``fig``, logged form by
-    default), every threshold test (``None`` where the matter has none) and the deemed
-    non-voters' choice (``None`` when the rule did not apply)."""
-    return {
-        "roll": fig(r.roll),
-        "participated": fig(r.participated),
-        "agree": fig(r.agree),
-        "oppose": fig(r.oppose),
-        "abstain": fig(r.abstain),
-        "quorum_area_met": r.quorum_area_met,
-        "quorum_heads_met": r.quorum_heads_met,
-        "approval_area_met": r.approval_area_met,
-        "approval_heads_met": r.approval_heads_met,
-        "quorum_met": r.quorum_met,
-        "approved": r.approved,
-        "passed": r.passed,
-        "non_voters_counted_as": (
-            None if r.non_voters_counted_as is None else str(r.non_voters_counted_as)
-        ),
-    }
 
 
 def _result_from_dict(matter: Matter, d: Mapping[str, Any]) -> TallyResult:

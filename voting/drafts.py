@@ -28,9 +28,9 @@ from voting.ballot_info import (
     BallotInfo,
     attachment_info,
     info_of,
-    matter_of,
     question_infos,
 )
+from voting.decision_rules import matter_of
 from voting.errors import N_, AttachmentNotFound, BallotFrozen, InvalidBallot, InvalidUsePlan
 from voting.matters import MATTER_KEYS, check_scope, matter_by_key
 from voting.models import (

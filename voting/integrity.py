@@ -52,31 +52,22 @@ from notary.envelope import format_time
 from notary.logcheck import Difference, entries_from
 from notary.merkle import leaf_hash
 from notary.store import StoredEntry
-from voting.ballot_info import binding_of, question_infos, question_record
+from voting.ballot_info import question_infos, question_record
+from voting.decision_rules import binding_of
 from voting.errors import N_, TablesDisagreeWithLog
+from voting.log_events import (
+    CAST_EVENT,
+    DECISION,
+    OPENED,
+    PAPER_ENTERED,
+    PAPER_VOIDED,
+    STATE_EVENTS,
+)
 from voting.models import Ballot, Decision, PaperEntry, Question, RollMember, Vote
-from voting.receipts import CAST_EVENT
 from voting.roll import roll_commitment, roll_document
-
-STATE_EVENTS: Mapping[str, str] = {
-    "voting.ballot_created": "draft",
-    "voting.ballot_opened": "open",
-    "voting.ballot_closed": "closed",
-    "voting.decision_recorded": "tallied",
-    "voting.ballot_published": "published",
-    "voting.ballot_final": "final",
-    "voting.ballot_cancelled": "cancelled",
-    "voting.ballot_annulled": "annulled",
-}
-"""The status a ballot has after each logged event that moves it."""
 
 _VOTE_T = cast(sa.Table, Vote.__table__)
 _MEMBER_T = cast(sa.Table, RollMember.__table__)
-
-OPENED = "voting.ballot_opened"
-PAPER_ENTERED = "voting.paper_entered"
-PAPER_VOIDED = "voting.paper_voided"
-DECISION = "voting.decision_recorded"
 
 
 @dataclass

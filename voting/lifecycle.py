@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from notary import store
 from notary.canonical import canonical_bytes
 from notary.work import UnitOfWork
-from voting.ballot_info import BallotInfo, binding_of, info_of, question_infos, question_record
+from voting.ballot_info import BallotInfo, info_of, question_infos, question_record
+from voting.decision_rules import binding_of
 from voting.decisions import outcome_words
 from voting.drafts import check_scope_rules
 from voting.errors import (

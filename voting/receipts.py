@@ -22,15 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from estate.quantities import format_hundredths
 from notary import store
 from notary.canonical import canonical_bytes
 from notary.checkpoint import MalformedCheckpoint, log_origin, open_checkpoint
@@ -40,12 +38,15 @@ from notary.errors import DomainError
 from notary.keys import ALGORITHM, KeyRing
 from notary.merkle import verify_inclusion
 from notary.work import UnitOfWork
-from voting.errors import N_, MalformedReceipt
+from voting.errors import N_
+from voting.receipt_rules import (
+    RECEIPT_TYPE,
+    RECEIPT_VERSION,
+    entry_matches,
+    parse_receipt,
+    signed_body,
+)
 from voting.rows import community_by_code
-
-RECEIPT_TYPE = "fundvote.receipt"
-RECEIPT_VERSION = 1
-CAST_EVENT = "voting.ballot_cast"
 
 
 @dataclass(frozen=True)
@@ -218,70 +219,6 @@ class ReceiptDraft:
         return Receipt(data, text)
 
 
-_REQUIRED: tuple[tuple[str, type | tuple[type, ...]], ...] = (
-    ("v", int),
-    ("type", str),
-    ("community", str),
-    ("ballot", str),
-    ("questions", list),
-    ("tracker", str),
-    ("weights", dict),
-    ("cast_at", str),
-    ("channel", str),
-    ("log", dict),
-    ("signature", dict),
-)
-
-
-def parse_receipt(text: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
-    """Read a receipt (JSON text, bytes or an already-parsed mapping) and check its shape.
-
-    Raises ``MalformedReceipt`` when it is not JSON, not a fundvote receipt of version 1, or a
-    field is missing or of the wrong type. Says nothing about whether it is genuine.
-    """
-    if isinstance(text, Mapping):
-        data: Any = dict(text)
-    else:
-        try:
-            if isinstance(text, bytes):
-                text = text.decode("utf-8-sig")
-            data = json.loads(text.strip().lstrip("\ufeff"))
-        except (UnicodeDecodeError, ValueError):
-            raise MalformedReceipt(N_("This is not a receipt: it is not JSON.")) from None
-    if not isinstance(data, dict):
-        raise MalformedReceipt(N_("This is not a receipt."))
-    for key, kind in _REQUIRED:
-        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
-            raise MalformedReceipt(
-                N_("The receipt lacks the field %(field)s or it has the wrong type."), field=key
-            )
-    if data["type"] != RECEIPT_TYPE or data["v"] != RECEIPT_VERSION:
-        raise MalformedReceipt(N_("This is not a fundvote receipt of version 1."))
-    log = data["log"]
-    sig = data["signature"]
-    if not (
-        isinstance(log.get("origin"), str)
-        and isinstance(log.get("index"), int)
-        and not isinstance(log.get("index"), bool)
-        and isinstance(log.get("leaf_hash"), str)
-        and all(isinstance(sig.get(k), str) for k in ("key_id", "alg", "sig"))
-    ):
-        raise MalformedReceipt(N_("The receipt's log or signature fields are incomplete."))
-    for q in data["questions"]:
-        if not (
-            isinstance(q, dict)
-            and isinstance(q.get("position"), int)
-            and isinstance(q.get("choice"), str)
-        ):
-            raise MalformedReceipt(N_("The receipt's questions are malformed."))
-    return data
-
-
-def signed_body(data: Mapping[str, Any]) -> bytes:
-    """The canonical bytes the signature covers: the receipt without ``signature``."""
-    return canonical_bytes({k: v for k, v in data.items() if k != "signature"})
-
-
 def signature_ok(data: Mapping[str, Any], keyring: KeyRing) -> bool:
     """Whether the receipt's signature is valid under the ring's key with its key id."""
     sig = data["signature"]
@@ -398,7 +335,7 @@ def verify_receipt(
     is_leaf = stored.leaf_hash.hex() == log["leaf_hash"].lower()
     if not is_leaf:
         problems.append("leaf-hash")
-    is_matching = _entry_matches(stored.data, data, choices)
+    is_matching = entry_matches(stored.data, data, choices)
     if not is_matching:
         problems.append("contents")
     checkpoint = store.latest_checkpoint(session, community)
@@ -453,30 +390,3 @@ def _covered_by(entry: Mapping[str, Any]) -> datetime | None:
         return due_by(parse_time(str(entry.get("at"))))
     except (ValueError, TypeError):
         return None
-
-
-def _entry_matches(
-    entry: Mapping[str, Any], receipt: Mapping[str, Any], choices: Sequence[tuple[int, str]]
-) -> bool:
-    body = entry.get("data")
-    if entry.get("type") != CAST_EVENT or not isinstance(body, dict):
-        return False
-    logged = body.get("choices")
-    if not isinstance(logged, dict):
-        return False
-    weights = body.get("weights") or {}
-    return (
-        entry.get("community") == receipt["community"]
-        and body.get("ballot") == receipt["ballot"]
-        and body.get("tracker") == receipt["tracker"]
-        and body.get("channel") == receipt["channel"]
-        and sorted((int(k), v) for k, v in logged.items()) == list(choices)
-        and _area_text(weights.get("area_centi")) == receipt["weights"].get("area")
-        and receipt["weights"].get("heads") == 1
-    )
-
-
-def _area_text(value: Any) -> str | None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    return format_hundredths(value)

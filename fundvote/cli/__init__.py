@@ -69,3 +69,7 @@ main.add_command(ledger_group)
 from fundvote.cli.bundle import bundle_command  # noqa: E402
 
 main.add_command(bundle_command)
+
+from fundvote.cli.verify import verify_command  # noqa: E402
+
+main.add_command(verify_command)

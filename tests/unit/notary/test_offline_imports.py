@@ -43,6 +43,7 @@ SCRIPT = textwrap.dedent(
     got, problems = audit.verify.check_checkpoint(note, [ring.verifier.text])
     assert problems == [] and got == cp, problems
     assert audit.verify.check_inclusion(body, 0, [], got) == []
+    import audit.verify.cli, audit.zipapp  # the whole verifier's import path
     loaded = [m for m in sys.modules if m.split(".")[0] in BLOCKED]
     assert not loaded, loaded
     print("offline ok")
