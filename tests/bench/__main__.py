@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from tests.bench import (
+    bench_bundle,
     bench_cast,
     bench_import,
     bench_ledger,
@@ -44,6 +45,7 @@ BENCHES: dict[str, Bench] = {
     "ledger-post": bench_ledger.run_post,
     "ledger-balances": bench_ledger.run_balances,
     "beancount": bench_ledger.run_beancount,
+    "bundle": bench_bundle.run,
     "tally": bench_tally.run,
 }
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "bench" / "results.json"

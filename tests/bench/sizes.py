@@ -23,6 +23,8 @@ class Sizes:
     ledger_units: int = 2_000  # units of the ledger history's community
     ledger_years: int = 10  # years of that history
     export_entries: int = 100_000  # entries of that history (the Beancount export's size)
+    bundle_log_entries: int = 1_000_000  # log entries of the audit bundle's community
+    bundle_journal_entries: int = 100_000  # journal entries among them
 
 
 FULL = Sizes(
@@ -52,4 +54,6 @@ QUICK = Sizes(
     ledger_units=20,
     ledger_years=1,
     export_entries=150,
+    bundle_log_entries=3_000,
+    bundle_journal_entries=300,
 )

@@ -88,3 +88,19 @@ def test_ledger_benchmarks_write_every_figure(tmp_path: Path) -> None:
         "beancount_export",
     }
     assert data["post_vs_python_accounting"]["unit"] == "entries/s"
+
+
+@requires_postgres
+@pytest.mark.postgres
+def test_bundle_benchmark_writes_every_figure(tmp_path: Path) -> None:
+    """The bundle of a bulk-loaded log is built and verified (a bundle that does not verify
+    clean is a warning, and a warning fails the run)."""
+    data = _run(tmp_path, "bundle")
+    assert set(data) == {
+        "bundle_build",
+        "bundle_build_peak_memory",
+        "bundle_verify",
+        "bundle_verify_peak_memory",
+    }
+    assert data["bundle_build"]["unit"] == "s"
+    assert data["bundle_verify_peak_memory"]["unit"] == "MiB"
