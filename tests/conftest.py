@@ -28,12 +28,16 @@ requires_postgres = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database for this test run only: created here, dropped at the end."""
+    yield from _new_database(tmp_path_factory, "test")
+
+
+def _new_database(tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[str]:
     if not PG_URL:
-        path = tmp_path_factory.mktemp("db") / "fundvote-test.db"
+        path = tmp_path_factory.mktemp("db") / f"fundvote-{label}.db"
         yield f"sqlite:///{path}"
         return
     server = make_url(PG_URL)
-    name = f"fundvote_test_{os.getpid()}_{secrets.token_hex(4)}"
+    name = f"fundvote_{label}_{os.getpid()}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -72,6 +76,29 @@ def _settings(url: str, tmp: Path) -> Settings:
             "FUNDVOTE_SESSION_MAX_HOURS": str(24 * 365),
         }
     )
+
+
+@pytest.fixture(scope="session")
+def demo_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """A runtime over a database of its own in which the demo is loaded, once per test worker
+    (loading takes half a minute) and shared by the tests that only READ the demo: its bundle,
+    its books, its log. A test that writes must load the demo into ``runtime`` instead."""
+    from fundvote.db import make_engine
+    from fundvote.demo import load_demo
+
+    for url in _new_database(tmp_path_factory, "demo"):
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        tmp = tmp_path_factory.mktemp("demo")
+        rt = build_runtime(
+            _settings(url, tmp), clock=FixedClock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
+        )
+        try:
+            assert load_demo(rt).loaded
+            yield rt
+        finally:
+            rt.engine.dispose()
 
 
 @pytest.fixture

@@ -8,15 +8,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fundvote.demo import load_demo
+import pytest
+
 from fundvote.runtime import Runtime
 from tests.cli.test_ledger_cli import Cli, beancount_balances
+
+
+@pytest.fixture
+def runtime(demo_runtime: Runtime) -> Runtime:
+    """The demo, loaded once per worker (these commands only read it)."""
+    return demo_runtime
 
 
 def test_the_demo_books_export_to_beancount_and_verify(
     cli: Cli, runtime: Runtime, tmp_path: Path
 ) -> None:
-    assert load_demo(runtime).loaded
     out = tmp_path / "demo.beancount"
     exported = cli("ledger", "export-beancount", "demo", "--out", str(out))
     assert exported.exit_code == 0, exported.output

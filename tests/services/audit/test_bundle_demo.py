@@ -10,7 +10,6 @@ from sqlalchemy import select
 from audit.bundle import Period
 from estate.models import Owner
 from estate.services import phone_purpose
-from fundvote.demo import load_demo
 from fundvote.runtime import Runtime
 from tests.services.audit.conftest import Build, members
 from tests.services.audit.pii import rendered_html
@@ -28,10 +27,15 @@ def _register(rt: Runtime) -> tuple[set[str], set[str]]:
     return names, phones
 
 
+@pytest.fixture
+def runtime(demo_runtime: Runtime) -> Runtime:
+    """The demo, loaded once per worker (building a bundle only reads it)."""
+    return demo_runtime
+
+
 def test_the_demo_bundle_holds_no_personal_data(
     runtime: Runtime, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load_demo(runtime)
     names, phones = _register(runtime)
     assert len(names) > 500 and len(phones) > 500
     with rendered_html(monkeypatch) as html:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,13 @@ from audit.verify import Report, verify_bundle
 from fundvote.app import create_app
 from fundvote.bundles import build, period_of
 from fundvote.cli import main
-from fundvote.demo import load_demo
-from fundvote.runtime import build_runtime
+from fundvote.runtime import Runtime
 from fundvote.web.bundle_files import offline_renderers
 from ledger.api import statement_json, unit_statement
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, sign_checkpoint
-from notary.clock import FixedClock
 from notary.keys import KeyRing
 from notary.merkle import root_of
-from tests.conftest import _empty_all_tables, _settings
 from tests.services.audit.reseal import (
     Files,
     checkpoint_of,
@@ -55,25 +52,15 @@ class DemoBundle:
 
 
 @pytest.fixture(scope="module")
-def demo_bundle(
-    migrated_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoBundle]:
-    tmp = tmp_path_factory.mktemp("demo-bundle")
-    rt = build_runtime(
-        _settings(migrated_url, tmp), clock=FixedClock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
-    )
-    try:
-        assert load_demo(rt).loaded
-        out = io.BytesIO()
-        app = create_app(runtime=rt)
-        with offline_renderers(app, rt) as renderers:
-            build(rt, "demo", out, period_of(None, None), renderers)
-        ring = rt.keyring.current()
-        statement = rt.query(unit_statement, "demo", "01-0103", date(2026, 1, 1), date(2026, 11, 1))
-        yield DemoBundle(out.getvalue(), ring, ring.verifier.text, statement_json(statement))
-    finally:
-        _empty_all_tables(rt)
-        rt.engine.dispose()
+def demo_bundle(demo_runtime: Runtime) -> DemoBundle:
+    rt = demo_runtime
+    out = io.BytesIO()
+    app = create_app(runtime=rt)
+    with offline_renderers(app, rt) as renderers:
+        build(rt, "demo", out, period_of(None, None), renderers)
+    ring = rt.keyring.current()
+    statement = rt.query(unit_statement, "demo", "01-0103", date(2026, 1, 1), date(2026, 11, 1))
+    return DemoBundle(out.getvalue(), ring, ring.verifier.text, statement_json(statement))
 
 
 ATTACKER = KeyRing("fundvote.test", Ed25519PrivateKey.from_private_bytes(b"\x09" * 32))

@@ -9,10 +9,10 @@ import json
 from datetime import date
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from audit.verify_ledger import LedgerCheck
-from fundvote.demo import load_demo
 from fundvote.runtime import Runtime
 from ledger.api import statement_json, trial_balance, unit_statement
 from ledger.models import JournalEntry, LedgerAccount, Posting
@@ -94,8 +94,13 @@ def _ledger_files(runtime: Runtime, period_to: date) -> dict[str, bytes]:
     }
 
 
+@pytest.fixture
+def runtime(demo_runtime: Runtime) -> Runtime:
+    """The demo, loaded once per worker (this module only reads it)."""
+    return demo_runtime
+
+
 def test_the_demo_log_is_clean(runtime: Runtime) -> None:
-    assert load_demo(runtime).loaded
     log = _log(runtime)
     journal = [e for e in log if e["type"] == "ledger.entry_posted"]
     period_to = max(date.fromisoformat(e["data"]["value_date"]) for e in journal)
