@@ -9,6 +9,7 @@ from notary.clock import Clock, FixedClock, SystemClock
 from notary.envelope import TIME_FORMAT
 from notary.errors import N_, DomainError
 from notary.keys import KeyRecord, KeyRing, load_keyring, rotate_key
+from notary.tiles import MalformedTilePath, TilePath, parse_level, parse_tile_path
 from notary.work import UnitOfWork
 
 __all__ = [
@@ -19,8 +20,12 @@ __all__ = [
     "FixedClock",
     "KeyRecord",
     "KeyRing",
+    "MalformedTilePath",
     "SystemClock",
+    "TilePath",
     "UnitOfWork",
     "load_keyring",
+    "parse_level",
+    "parse_tile_path",
     "rotate_key",
 ]

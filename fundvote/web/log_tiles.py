@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort
 from estate import api as estate
 from fundvote import public_log
 from fundvote.access import current_runtime, public, require_community, staff
-from notary.tiles import MalformedTilePath, TilePath, parse_level, parse_tile_path
+from notary.api import MalformedTilePath, TilePath, parse_level, parse_tile_path
 
 bp = Blueprint("log_tiles", __name__, url_prefix="/log/<community>")
 

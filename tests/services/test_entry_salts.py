@@ -44,7 +44,7 @@ from voting.reminders import remind_non_voters
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("estate", "voting", "ledger", "notary", "fundvote", "audit")
-_EVENT = re.compile(r"""(?<!url_for\()["']((?:estate|voting|ledger)\.[a-z][a-z_]*)["']""")
+_EVENT = re.compile(r"""(?<!url_for\()(["'])((?:estate|voting|ledger)\.[a-z][a-z_]*)\1""")
 SALT = re.compile(r"[0-9a-f]{32}")
 CHOICES = {1: "agree", 2: "oppose"}
 BASE_URL = "https://vote.example"
@@ -288,7 +288,7 @@ def event_types_in_code() -> set[str]:
         for path in (ROOT / package).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
-            found.update(_EVENT.findall(path.read_text("utf-8")))
+            found.update(m[1] for m in _EVENT.findall(path.read_text("utf-8")))
     return {name for name in found if importlib.util.find_spec(name) is None}
 
 
