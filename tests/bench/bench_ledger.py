@@ -32,10 +32,11 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from fundvote.books import create_community_with_books, import_roll_with_books
 from fundvote.config import load_settings
@@ -279,6 +280,72 @@ def _plan(
     return plan
 
 
+Plan = list[tuple[str, date, str, Lines]]
+
+
+def insert_plan(
+    s: Session, community_id: int, accounts: dict[str, int], plan: Plan, now: datetime
+) -> list[int]:
+    """Insert the plan's journal entries and their postings (without log indices, which a
+    logged entry must not gain postings after) and set every account's running balance to
+    the sum of its postings; return the entries' ids in plan order."""
+    ids: list[int] = []
+    for first in range(0, len(plan), 5_000):
+        chunk = plan[first : first + 5_000]
+        rows = [
+            {
+                "community_id": community_id,
+                "kind": kind,
+                "value_date": day,
+                "memo": memo,
+                "documents": canonical_bytes({}).decode(),
+                "posted_at": now,
+                "posted_by": None,
+                "idempotency_key": None,
+                "content_sha256": _content_sha256(
+                    kind, day, memo, {}, [PostingLine(a, f) for a, f in lines], None, None
+                ),
+                "reverses_id": None,
+                "is_legacy": False,
+                "legacy_file_sha256": None,
+            }
+            for kind, day, memo, lines in chunk
+        ]
+        chunk_ids = (
+            s.execute(
+                sa.insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
+                rows,
+            )
+            .scalars()
+            .all()
+        )
+        s.execute(
+            sa.insert(Posting),
+            [
+                {
+                    "entry_id": entry_id,
+                    "account_id": accounts[account],
+                    "community_id": community_id,
+                    "value_date": day,
+                    "position": position,
+                    "amount_fen": fen,
+                }
+                for entry_id, (_, day, _, lines) in zip(chunk_ids, chunk, strict=True)
+                for position, (account, fen) in enumerate(lines, start=1)
+            ],
+        )
+        ids.extend(chunk_ids)
+    s.execute(
+        sa.text(
+            "UPDATE ledger_account SET balance_fen = coalesce((SELECT sum(amount_fen) "
+            "FROM posting WHERE posting.account_id = ledger_account.id), 0) "
+            "WHERE community_id = :c"
+        ),
+        {"c": community_id},
+    )
+    return ids
+
+
 def build(rt: Runtime, code: str, units: int, years: int, total_entries: int) -> History:
     """Build the history (see the module docstring) by bulk inserts in one transaction."""
     roll = _community(rt, code, units)
@@ -299,67 +366,15 @@ def build(rt: Runtime, code: str, units: int, years: int, total_entries: int) ->
             "bench.ledger_history_loaded",
             {"entries": len(plan), "postings": sum(len(p[3]) for p in plan)},
         )
-        now = uow.clock.now()
-        postings = 0
-        for start in range(0, len(plan), 5_000):
-            chunk = plan[start : start + 5_000]
-            rows = [
-                {
-                    "community_id": community_id,
-                    "kind": kind,
-                    "value_date": day,
-                    "memo": memo,
-                    "documents": canonical_bytes({}).decode(),
-                    "posted_at": now,
-                    "posted_by": None,
-                    "idempotency_key": None,
-                    "content_sha256": _content_sha256(
-                        kind, day, memo, {}, [PostingLine(a, f) for a, f in lines], None, None
-                    ),
-                    "reverses_id": None,
-                    "is_legacy": False,
-                    "legacy_file_sha256": None,
-                }
-                for kind, day, memo, lines in chunk
-            ]
-            ids = (
-                s.execute(
-                    sa.insert(JournalEntry).returning(
-                        JournalEntry.id, sort_by_parameter_order=True
-                    ),
-                    rows,
-                )
-                .scalars()
-                .all()
-            )
-            posting_rows = [
-                {
-                    "entry_id": entry_id,
-                    "account_id": accounts[account],
-                    "community_id": community_id,
-                    "value_date": day,
-                    "position": position,
-                    "amount_fen": fen,
-                }
-                for entry_id, (_, day, _, lines) in zip(ids, chunk, strict=True)
-                for position, (account, fen) in enumerate(lines, start=1)
-            ]
-            s.execute(sa.insert(Posting), posting_rows)
-            postings += len(posting_rows)
+        ids = insert_plan(s, community_id, accounts, plan, uow.clock.now())
+        postings = sum(len(p[3]) for p in plan)
         s.execute(
             sa.update(JournalEntry)
             .where(JournalEntry.community_id == community_id, JournalEntry.log_index.is_(None))
             .values(log_index=appended.index),
             execution_options={"synchronize_session": False},
         )
-        s.execute(
-            sa.text(
-                "UPDATE ledger_account SET balance_fen = coalesce((SELECT sum(amount_fen) "
-                "FROM posting WHERE posting.account_id = ledger_account.id), 0) "
-                "WHERE community_id = :c"
-            ),
-            {"c": community_id},
-        )
+        del ids  # every entry points at the one log entry of the load
         return postings
 
     postings = rt.run(load)

@@ -32,18 +32,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from fundvote.runtime import Runtime
 from ledger.api import PostingLine
 from ledger.journal import _content_sha256, entry_log_data
-from ledger.models import JournalEntry, LedgerAccount, Posting
+from ledger.models import JournalEntry, LedgerAccount
 from notary import store
-from notary.canonical import canonical_bytes
 from notary.documents import BULK_INLINE_LIMIT, MAX_ENTRY_BYTES
 from notary.envelope import entry_body
 from notary.merkle import completed_nodes, frontier_keys, leaf_hash, tree_root
 from notary.work import UnitOfWork
-from tests.bench.bench_ledger import _community, _plan
+from tests.bench.bench_ledger import Plan, _community, _plan, insert_plan
 
 BATCH = 20_000
 _GATED = ("interest", "draw")
@@ -132,80 +132,26 @@ def load(rt: Runtime, code: str, *, units: int, years: int, journal_entries: int
 
 
 def _insert_journal(
-    s: sa.orm.Session,
+    s: Session,
     community_id: int,
     accounts: dict[str, int],
-    plan: list[tuple[str, date, str, list[tuple[str, int]]]],
+    plan: Plan,
     positions: dict[int, int],
     now: datetime,
 ) -> list[int]:
-    """Insert the plan's journal entries and postings (running balances set at the end);
-    return the entries' ids in plan order."""
+    """Insert the plan's journal entries (``bench_ledger.insert_plan``), then point each at its
+    own log entry; return their ids in plan order."""
+    ids = insert_plan(s, community_id, accounts, plan, now)
     index_of = {k: index for index, k in positions.items()}
-    ids: list[int] = []
-    for first in range(0, len(plan), 5_000):
-        chunk = plan[first : first + 5_000]
-        rows = [
-            {
-                "community_id": community_id,
-                "kind": kind,
-                "value_date": day,
-                "memo": memo,
-                "documents": canonical_bytes({}).decode(),
-                "posted_at": now,
-                "posted_by": None,
-                "idempotency_key": None,
-                "content_sha256": _content_sha256(
-                    kind, day, memo, {}, [PostingLine(a, f) for a, f in lines], None, None
-                ),
-                "reverses_id": None,
-                "is_legacy": False,
-                "legacy_file_sha256": None,
-            }
-            for kind, day, memo, lines in chunk
-        ]
-        chunk_ids = (
-            s.execute(
-                sa.insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
-                rows,
-            )
-            .scalars()
-            .all()
-        )
-        s.execute(
-            sa.insert(Posting),
-            [
-                {
-                    "entry_id": entry_id,
-                    "account_id": accounts[account],
-                    "community_id": community_id,
-                    "value_date": day,
-                    "position": position,
-                    "amount_fen": fen,
-                }
-                for entry_id, (_, day, _, lines) in zip(chunk_ids, chunk, strict=True)
-                for position, (account, fen) in enumerate(lines, start=1)
-            ],
-        )
-        ids.extend(chunk_ids)
-    # Postings first, then the log index: a logged entry takes no more postings (a trigger).
     s.execute(
         sa.update(JournalEntry),
         [{"id": entry_id, "log_index": index_of[k]} for k, entry_id in enumerate(ids)],
-    )
-    s.execute(
-        sa.text(
-            "UPDATE ledger_account SET balance_fen = coalesce((SELECT sum(amount_fen) "
-            "FROM posting WHERE posting.account_id = ledger_account.id), 0) "
-            "WHERE community_id = :c"
-        ),
-        {"c": community_id},
     )
     return ids
 
 
 def _entry_posted(
-    s: sa.orm.Session,
+    s: Session,
     code: str,
     at: datetime,
     entry_id: int,
@@ -241,7 +187,7 @@ def _entry_posted(
 class _LogWriter:
     """Writes leaves and completed subtrees by COPY, keeping only the frontier in memory."""
 
-    def __init__(self, s: sa.orm.Session, log: str, size: int, frontier: bytes) -> None:
+    def __init__(self, s: Session, log: str, size: int, frontier: bytes) -> None:
         self.s, self.log, self.size = s, log, size
         keys = frontier_keys(size)
         self.known = {key: frontier[32 * i : 32 * (i + 1)] for i, key in enumerate(keys)}
