@@ -52,6 +52,15 @@ def canonical_bytes(obj: Any) -> bytes:
     return rfc8785.dumps(obj)
 
 
+def parse_canonical(raw: bytes) -> tuple[Any, bool]:
+    """The JSON value of ``raw`` and whether ``raw`` is exactly its canonical form (what the
+    log, its documents and a bundle's manifest must be). Raises what parsing raises for text
+    that is not JSON (``ValueError``, ``RecursionError``) and what :func:`canonical_bytes`
+    raises for a value that has no canonical form (``TypeError``, ``ValueError``)."""
+    value = json.loads(raw)
+    return value, canonical_bytes(value) == raw
+
+
 def sha256(data: bytes) -> bytes:
     """Return the 32-byte SHA-256 digest of ``data``."""
     return hashlib.sha256(data).digest()

@@ -14,12 +14,11 @@ Pure: the offline verifier uses these functions with only ``cryptography`` and `
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from notary.canonical import canonical_bytes
+from notary.canonical import canonical_bytes, parse_canonical
 from notary.errors import N_, DomainError
 
 DOC_KEY = "$doc"
@@ -90,8 +89,7 @@ def parse_document(sha256_hex: str, body: bytes) -> Any:
     if hashlib.sha256(body).hexdigest() != sha256_hex:
         raise DocumentMismatch(N_("A document does not match its hash."), sha256=sha256_hex)
     try:
-        value = json.loads(body)
-        is_canonical = canonical_bytes(value) == body
+        value, is_canonical = parse_canonical(body)
     except (ValueError, TypeError, RecursionError) as exc:
         raise DocumentMismatch(N_("A document is not JSON."), sha256=sha256_hex) from exc
     if not is_canonical:

@@ -7,7 +7,6 @@ sizes, and the set of documents referenced so far.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 from audit.findings import Finding, StreamCheck
 from audit.verify.frontier import Frontier
 from audit.verify.zipread import BundleZip
-from notary.canonical import canonical_bytes
+from notary.canonical import parse_canonical
 from notary.documents import DocumentMismatch, inline_documents, referenced_documents
 
 ENTRIES = "log/entries.jsonl"
@@ -125,8 +124,7 @@ def _envelope(
     line: bytes, community: str | None, where: str, findings: list[Finding]
 ) -> dict[str, Any] | None:
     try:
-        entry = json.loads(line)
-        canonical = canonical_bytes(entry) == line
+        entry, canonical = parse_canonical(line)
     except (ValueError, TypeError, RecursionError):
         findings.append(Finding("entry", where, "the line is not JSON"))
         return None

@@ -4,7 +4,6 @@ and ``manifest.sig`` a signed note over the manifest's hash by a trusted key."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from audit.findings import Finding
 from audit.verify.trust import Trust, note_signed
 from audit.verify.zipread import BundleZip
-from notary.canonical import canonical_bytes
+from notary.canonical import parse_canonical
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -41,8 +40,7 @@ def check_manifest(bundle: BundleZip, trust: Trust, findings: list[Finding]) -> 
         return None
     _check_signature(bundle, hashlib.sha256(raw).hexdigest(), trust, findings)
     try:
-        doc = json.loads(raw)
-        canonical = canonical_bytes(doc) == raw
+        doc, canonical = parse_canonical(raw)
     except (ValueError, TypeError, RecursionError):
         findings.append(Finding("manifest", MANIFEST, "the manifest is not JSON"))
         return None

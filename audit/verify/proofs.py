@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Iterable, Sequence
 
-from notary.canonical import canonical_bytes
+from notary.canonical import parse_canonical
 from notary.checkpoint import Checkpoint, MalformedCheckpoint, parse_checkpoint
 from notary.keys import MalformedKey, VerifierKey, parse_verifier_key
 from notary.merkle import (
@@ -89,7 +88,7 @@ def check_inclusion(
     problems: list[str] = []
     label = f"entry {index}"
     try:
-        if canonical_bytes(json.loads(entry_bytes)) != entry_bytes:
+        if not parse_canonical(entry_bytes)[1]:
             problems.append(f"{label} is not in canonical JSON form")
     except (ValueError, TypeError):
         problems.append(f"{label} is not canonical JSON")
