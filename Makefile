@@ -41,10 +41,11 @@ run: system-deps $(VENV)/.installed
 	$(BIN)/fundvote demo --if-empty --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/fundvote serve --host 127.0.0.1 --port $(PORT)
 
-# The suite runs on every core (pytest-xdist); each worker has its own database. A serial run:
+# The suite runs on every core (pytest-xdist); each worker has its own database; the tests
+# that read the loaded demo share one worker (tests/conftest.py). A serial run:
 # make test PYTEST_ARGS='-n 0'.
 test: system-deps-test $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test lock-check
 	$(BIN)/ruff check .

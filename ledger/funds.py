@@ -255,16 +255,16 @@ def _active_references(s: Session, community_id: int, references: Sequence[str])
     return found
 
 
-def _units_with_first(s: Session, community_id: int) -> set[int]:
-    return set(
-        s.scalars(
-            sa.select(LedgerDeposit.unit_id).where(
-                LedgerDeposit.community_id == community_id,
-                LedgerDeposit.is_first,
-                _not_reversed(),
-            )
-        )
+def _units_with_first(s: Session, community_id: int, unit_id: int | None = None) -> set[int]:
+    """The units (of the community, or just ``unit_id``) with a first deposit that stands."""
+    query = sa.select(LedgerDeposit.unit_id).where(
+        LedgerDeposit.community_id == community_id,
+        LedgerDeposit.is_first,
+        _not_reversed(),
     )
+    if unit_id is not None:
+        query = query.where(LedgerDeposit.unit_id == unit_id)
+    return set(s.scalars(query))
 
 
 # -- deposits -------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def record_deposit(
             N_("A deposit with the bank reference %(reference)s is already recorded."),
             reference=reference,
         )
-    if is_first and unit_id in _units_with_first(s, community_id):
+    if is_first and _units_with_first(s, community_id, unit_id):
         raise FirstDepositExists(
             N_("Unit %(unit)s already has a first deposit; record this one as a top-up."),
             unit=unit_code,

@@ -6,23 +6,89 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from fundvote import auth
 from fundvote.config import Settings, load_settings
 from fundvote.runtime import Runtime, build_runtime
 from fundvote.schema import load_metadata, upgrade
 from notary.clock import FixedClock
 
+if TYPE_CHECKING:
+    from fundvote.demo import DemoReport
+
 PG_URL = os.environ.get("FUNDVOTE_TEST_DATABASE_URL")
+
+SHIPPED_HASHER = auth._hasher
+"""The password hasher as the service ships it (the suite swaps in a cheap one)."""
 
 requires_postgres = pytest.mark.skipif(
     not PG_URL, reason="set FUNDVOTE_TEST_DATABASE_URL to run PostgreSQL tests"
 )
+
+
+DEMO_MODULES = frozenset(
+    {
+        "tests/cli/test_demo_books_cli.py",
+        "tests/services/audit/test_bundle_demo.py",
+        "tests/services/audit/test_tamper.py",
+        "tests/services/audit/test_verify_ledger_demo.py",
+        "tests/services/demo/test_demo.py",
+    }
+)
+"""The modules whose tests read the loaded demo (``demo_runtime``): ``make test`` runs them
+all on one worker, so the demo is loaded once per run, not once per worker."""
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test that reads the loaded demo must be in one of ``DEMO_MODULES``."""
+    if {"demo_runtime", "loaded_demo"} & set(getattr(item, "fixturenames", ())):
+        module = item.nodeid.split("::", 1)[0]
+        if module not in DEMO_MODULES:
+            raise pytest.UsageError(
+                f"{module} reads the loaded demo: add it to DEMO_MODULES in tests/conftest.py"
+            )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """For ``--dist loadgroup`` (``make test``): xdist's groups, and every test of
+    ``DEMO_MODULES`` in one group, which as the largest is handed out first. (The
+    ``xdist_group`` marker alone cannot do it here: xdist 3.8 writes the group into a node
+    attribute pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class DemoOnOneWorker(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.split("::", 1)[0] in DEMO_MODULES:
+                return "demo"
+            return str(super()._split_scope(nodeid))
+
+    return DemoOnOneWorker(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its cheapest parameters for the in-process tests: at the production
+    parameters every user created and every login costs a tenth of a second or more, and
+    the suite creates thousands. Servers the tests start as processes, and
+    ``test_production_hashes_use_the_recommended_parameters``, keep the real ones."""
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    auth._dummy_hash.cache_clear()
+    try:
+        yield
+    finally:
+        auth._hasher = SHIPPED_HASHER
+        auth._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -78,11 +144,25 @@ def _settings(url: str, tmp: Path) -> Settings:
     )
 
 
+@dataclass(frozen=True)
+class LoadedDemo:
+    """The demo loaded into a database of its own, and what ``load_demo`` reported."""
+
+    runtime: Runtime
+    report: DemoReport
+
+
 @pytest.fixture(scope="session")
-def demo_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    """A runtime over a database of its own in which the demo is loaded, once per test worker
+def demo_runtime(loaded_demo: LoadedDemo) -> Runtime:
+    """A runtime over a database of its own in which the demo is loaded, once per run
     (loading takes half a minute) and shared by the tests that only READ the demo: its bundle,
     its books, its log. A test that writes must load the demo into ``runtime`` instead."""
+    return loaded_demo.runtime
+
+
+@pytest.fixture(scope="session")
+def loaded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedDemo]:
+    """The demo, loaded once per run (see ``demo_runtime``), with its load report."""
     from fundvote.db import make_engine
     from fundvote.demo import load_demo
 
@@ -95,8 +175,9 @@ def demo_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
             _settings(url, tmp), clock=FixedClock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
         )
         try:
-            assert load_demo(rt).loaded
-            yield rt
+            report = load_demo(rt)
+            assert report.loaded
+            yield LoadedDemo(rt, report)
         finally:
             rt.engine.dispose()
 

@@ -16,7 +16,7 @@ from tests.cli.test_ledger_cli import Cli, beancount_balances
 
 @pytest.fixture
 def runtime(demo_runtime: Runtime) -> Runtime:
-    """The demo, loaded once per worker (these commands only read it)."""
+    """The demo, loaded once per run (these commands only read it)."""
     return demo_runtime
 
 

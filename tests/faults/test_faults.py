@@ -1,4 +1,4 @@
-"""The short fault run (PostgreSQL): about 40 owners casting for 30 s through ``fundvote serve``
+"""The short fault run (PostgreSQL): about 40 owners casting for 15 s through ``fundvote serve``
 while two workers are killed and the app's database sessions are terminated once; every
 guarantee of :func:`tests.faults.chaos.check` must hold. Fixed seed."""
 
@@ -13,7 +13,7 @@ from tests.faults.chaos import Plan, run
 
 @requires_postgres
 def test_casts_survive_killed_workers_and_cut_connections(tmp_path: Path) -> None:
-    report = run(Plan(clients=40, seconds=30, kills=2, terminations=1), tmp_path)
+    report = run(Plan(clients=40, seconds=15, kills=2, terminations=1, members=4000), tmp_path)
     print(report.summary())
     assert report.problems == [], report.summary()
     assert report.casts > 100, report.summary()

@@ -22,7 +22,10 @@ from typing import Any
 
 from flask import Flask
 
+from fundvote.app import create_app
 from fundvote.lifecycle import STEPS
+from fundvote.runtime import Runtime
+from tests.http.conftest import TEST_CONFIG
 
 Operation = tuple[str, str]
 
@@ -215,8 +218,10 @@ def test_every_lifecycle_step_of_the_page_has_its_operation() -> None:
     assert set(PAGE_STEPS) == mapped == set(STEPS)
 
 
-def test_the_walk_fails_an_action_left_out(app: Flask) -> None:
-    """The check itself can fail: a POST endpoint added without a row is reported by name."""
+def test_the_walk_fails_an_action_left_out(runtime: Runtime) -> None:
+    """The check itself can fail: a POST endpoint added without a row is reported by name.
+    (On an app of its own: the route added here must not reach the shared one.)"""
+    app = create_app(dict(TEST_CONFIG), runtime=runtime)
 
     @app.post("/c/<code>/something-new")
     def something_new(code: str) -> str:

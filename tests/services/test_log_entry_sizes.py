@@ -22,9 +22,15 @@ from ledger import projects as ledger_projects
 from notary import store
 from notary.documents import MAX_ENTRY_BYTES, is_document_ref
 from tests.bench.roll_csv import roll_csv, roll_rows
+from tests.conftest import PG_URL
 from tests.services.voting.ballot_helpers import at, window
 from voting import api as voting
 from voting.ballots import QuestionDraft
+
+pytestmark = pytest.mark.skipif(
+    bool(PG_URL),
+    reason="an entry's bytes do not depend on the database: run once per CI run, on SQLite",
+)
 
 CODE = "BIG1"
 UNITS = 50_000

@@ -12,6 +12,7 @@ from fundvote import auth
 from fundvote.accounts import AccountEvent, ApiToken, LoginFailure, StaffUser
 from fundvote.runtime import Runtime
 from notary.clock import FixedClock
+from tests.conftest import SHIPPED_HASHER
 from tests.http.conftest import make_community
 
 PASSWORD = "correct horse battery"
@@ -69,6 +70,19 @@ def test_add_user_stores_an_argon2id_hash_and_the_scope(runtime: Runtime, commun
         assert PASSWORD not in user.password_hash
         assert user.created_at == runtime.clock.now()
         assert user.is_active
+
+
+def test_production_hashes_use_the_recommended_parameters(
+    runtime: Runtime, community: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite hashes cheaply (``tests/conftest.py``); the service itself, as it ships,
+    stores argon2id at RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes)."""
+    monkeypatch.setattr(auth, "_hasher", SHIPPED_HASHER)
+    _add(runtime, username="Lin")
+    with runtime.session_factory() as s:
+        stored = s.scalars(select(StaffUser.password_hash)).one()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert _login(runtime).username == "lin"
 
 
 def test_admin_sees_every_community_without_links(runtime: Runtime, community: int) -> None:

@@ -129,6 +129,30 @@ def build(runtime: Runtime, renderers: TemplateRenderers) -> Build:
     return make
 
 
+@dataclass(frozen=True)
+class DemoBundleBuild:
+    """The demo's bundle as ``fundvote bundle demo`` builds it, and the HTML of every PDF in
+    it (a PDF's text is glyph codes; its HTML is where personal data would show)."""
+
+    data: bytes
+    html: tuple[str, ...]
+
+
+@pytest.fixture(scope="session")
+def demo_bundle_build(demo_runtime: Runtime) -> DemoBundleBuild:
+    """Built once per run (printing the demo's PDFs takes half a minute) and shared by the
+    tests that only read it: the personal-data scan and the tamper suite."""
+    from fundvote.bundles import build, period_of
+    from tests.services.audit.pii import rendered_html
+
+    out = io.BytesIO()
+    app = create_app(runtime=demo_runtime)
+    with pytest.MonkeyPatch.context() as patch, rendered_html(patch) as html:
+        with offline_renderers(app, demo_runtime) as renderers:
+            build(demo_runtime, "demo", out, period_of(None, None), renderers)
+        return DemoBundleBuild(out.getvalue(), tuple(html))
+
+
 def members(data: bytes) -> dict[str, bytes]:
     """Every member of a zip by path."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from audit.bundle import Period
 from estate.models import Owner
 from estate.services import phone_purpose
 from fundvote.runtime import Runtime
-from tests.services.audit.conftest import Build, members
-from tests.services.audit.pii import rendered_html
+from tests.services.audit.conftest import DemoBundleBuild, members
 
 
 def _register(rt: Runtime) -> tuple[set[str], set[str]]:
@@ -29,17 +27,16 @@ def _register(rt: Runtime) -> tuple[set[str], set[str]]:
 
 @pytest.fixture
 def runtime(demo_runtime: Runtime) -> Runtime:
-    """The demo, loaded once per worker (building a bundle only reads it)."""
+    """The demo, loaded once per run (building a bundle only reads it)."""
     return demo_runtime
 
 
 def test_the_demo_bundle_holds_no_personal_data(
-    runtime: Runtime, build: Build, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, demo_bundle_build: DemoBundleBuild
 ) -> None:
     names, phones = _register(runtime)
     assert len(names) > 500 and len(phones) > 500
-    with rendered_html(monkeypatch) as html:
-        files = members(build(code="demo", period=Period(None, None))[0])
+    files, html = members(demo_bundle_build.data), demo_bundle_build.html
     assert any(p.endswith("notice.pdf") for p in files) and len(html) >= 3
     texts = [(p, body.decode()) for p, body in files.items() if not p.endswith(".pdf")]
     texts += [(f"html {n}", page) for n, page in enumerate(html)]

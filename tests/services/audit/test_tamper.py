@@ -5,7 +5,6 @@ recomputed), where the content check itself must catch it. The untouched bundle 
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,16 +17,14 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.verify import Report, verify_bundle
-from fundvote.app import create_app
-from fundvote.bundles import build, period_of
 from fundvote.cli import main
 from fundvote.runtime import Runtime
-from fundvote.web.bundle_files import offline_renderers
 from ledger.api import statement_json, unit_statement
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, sign_checkpoint
 from notary.keys import KeyRing
 from notary.merkle import root_of
+from tests.services.audit.conftest import DemoBundleBuild
 from tests.services.audit.reseal import (
     Files,
     checkpoint_of,
@@ -52,15 +49,11 @@ class DemoBundle:
 
 
 @pytest.fixture(scope="module")
-def demo_bundle(demo_runtime: Runtime) -> DemoBundle:
+def demo_bundle(demo_runtime: Runtime, demo_bundle_build: DemoBundleBuild) -> DemoBundle:
     rt = demo_runtime
-    out = io.BytesIO()
-    app = create_app(runtime=rt)
-    with offline_renderers(app, rt) as renderers:
-        build(rt, "demo", out, period_of(None, None), renderers)
     ring = rt.keyring.current()
     statement = rt.query(unit_statement, "demo", "01-0103", date(2026, 1, 1), date(2026, 11, 1))
-    return DemoBundle(out.getvalue(), ring, ring.verifier.text, statement_json(statement))
+    return DemoBundle(demo_bundle_build.data, ring, ring.verifier.text, statement_json(statement))
 
 
 ATTACKER = KeyRing("fundvote.test", Ed25519PrivateKey.from_private_bytes(b"\x09" * 32))

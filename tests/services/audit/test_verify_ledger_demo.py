@@ -96,7 +96,7 @@ def _ledger_files(runtime: Runtime, period_to: date) -> dict[str, bytes]:
 
 @pytest.fixture
 def runtime(demo_runtime: Runtime) -> Runtime:
-    """The demo, loaded once per worker (this module only reads it)."""
+    """The demo, loaded once per run (this module only reads it)."""
     return demo_runtime
 
 

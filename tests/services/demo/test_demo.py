@@ -9,12 +9,14 @@ from fundvote.demo import DEMO_STAFF, demo_exists, load_demo
 from fundvote.demo.ballots import demo_owner_links
 from fundvote.runtime import Runtime
 from notary import store
+from tests.conftest import LoadedDemo
 from voting import ballots
 from voting.models import Ballot, Vote
 
 
-def test_demo_loads_register_staff_and_ballots(runtime: Runtime) -> None:
-    report = load_demo(runtime)
+def test_demo_loads_register_staff_and_ballots(loaded_demo: LoadedDemo) -> None:
+    """The demo as every worker loads it once (``tests/conftest.py``): only read here."""
+    runtime, report = loaded_demo.runtime, loaded_demo.report
     assert report.loaded and report.units == 1296
     assert demo_exists(runtime)
     assert load_demo(runtime).loaded is False  # loading twice changes nothing
