@@ -92,8 +92,9 @@ class DrawChecks:
         shortfall), from the rules."""
         self._outcome: dict[str, Any] = {}
         self.publish_days: int | None = None
-        """The community's ``emergency_publish_days`` once the log states it (a setting
-        change carries it; the creation entry does not)."""
+        """The community's ``emergency_publish_days`` once the log states it (the creation
+        entry carries it, and each setting change; logs written before the creation entry
+        carried it state it only from a change)."""
 
     def settings(self, data: dict[str, Any]) -> None:
         """Note the publication period from ``estate.community_created`` or

@@ -20,6 +20,8 @@ UNIT_KINDS = ("flat", "shop", "parking")
 OWNER_KINDS = ("person", "organisation")
 BINDING_RESULTS = ("plain", "deemed")
 FUND_HOLDERS = ("authority", "assembly")
+EMERGENCY_PUBLISH_DAYS_DEFAULT = 30
+"""Days within which an emergency draw's costs are published, unless the community says."""
 
 # 64-bit ids on PostgreSQL; SQLite only auto-increments a plain INTEGER primary key.
 
@@ -46,7 +48,9 @@ class Community(Base):
     )
     # Days after an emergency draw's record within which its costs and apportionment must be
     # published to the owners (DOMAIN.md §4.6).
-    emergency_publish_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    emergency_publish_days: Mapped[int] = mapped_column(
+        default=EMERGENCY_PUBLISH_DAYS_DEFAULT, server_default=str(EMERGENCY_PUBLISH_DAYS_DEFAULT)
+    )
 
     __table_args__ = (
         sa.CheckConstraint("publicity_days >= 0", name="publicity_days_non_negative"),

@@ -30,7 +30,16 @@ from estate.errors import (
     UnitWithoutOwners,
 )
 from estate.id_numbers import ID_HASH_PURPOSE, id_last4
-from estate.models import BINDING_RESULTS, FUND_HOLDERS, Building, Community, Owner, Unit, UnitOwner
+from estate.models import (
+    BINDING_RESULTS,
+    EMERGENCY_PUBLISH_DAYS_DEFAULT,
+    FUND_HOLDERS,
+    Building,
+    Community,
+    Owner,
+    Unit,
+    UnitOwner,
+)
 from estate.personal import DataCipher
 from estate.quantities import format_hundredths
 from estate.roll import CHINESE_TITLES, REQUIRED_COLUMNS, RollRow, parse_roll
@@ -174,6 +183,7 @@ def create_community(
         deemed_majority_enabled=deemed_majority_enabled,
         binding_result=binding_result,
         fund_holder=fund_holder,
+        emergency_publish_days=EMERGENCY_PUBLISH_DAYS_DEFAULT,
     )
     exists = {"uq_community_code": lambda: CommunityExists(_EXISTS, code=code)}
     with uow.constraint_errors(exists):
@@ -338,6 +348,7 @@ def _settings(c: Community) -> dict[str, Any]:
         "deemed_majority_enabled": c.deemed_majority_enabled,
         "binding_result": c.binding_result,
         "fund_holder": c.fund_holder,
+        "emergency_publish_days": c.emergency_publish_days,
     }
 
 

@@ -58,6 +58,15 @@ def test_create_community_is_logged_and_unique(runtime: Runtime, community: str)
         )
     [entry] = log_entries(runtime, "JB01")
     assert entry["type"] == "estate.community_created"
+    # Every rule in force from the start, so a verifier reading the log alone knows them all,
+    # the emergency publication period included.
+    assert entry["data"]["settings"] == {
+        "publicity_days": 7,
+        "deemed_majority_enabled": False,
+        "binding_result": "plain",
+        "fund_holder": "authority",
+        "emergency_publish_days": 30,
+    }
 
 
 def test_good_import(runtime: Runtime, community: str) -> None:

@@ -493,6 +493,19 @@ def test_an_emergency_deadline_follows_the_community_setting() -> None:
     ]
 
 
+def test_the_creation_entry_states_the_publication_period() -> None:
+    """No setting change needed: the period stated when the community was created holds."""
+    log = emergency_history(published_after=timedelta(days=20), days=30)
+    assert log.entries[0]["type"] == "estate.community_created"
+    log.entries[0]["data"]["settings"] = {"emergency_publish_days": 10}
+    assert [f.what for f in run(log).findings()] == [
+        "emergency e1: its deadline is not 10 days after its record, as the community's "
+        "setting says"
+    ]
+    log.entries[0]["data"]["settings"] = {"emergency_publish_days": 30}
+    assert run(log).findings() == []
+
+
 def test_a_tampered_trial_balance_is_found() -> None:
     log = clean_history()
     files = bundle(log)
