@@ -9,8 +9,11 @@ each question re-tallied from ``roll.json`` and ``board.json`` (``voting.tally``
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -237,6 +240,7 @@ class BallotCheck:
             self._add("roll", path, "its totals are not the ones logged at opening")
         if (len(members), area) != (doc.get("heads"), doc.get("area_centi")):
             self._add("roll", path, "its totals are not the sum of its members")
+        self._check_roll_csv(files, b, doc)
         for index, cast in b.casts:
             on_roll = members.get(str(cast.get("member")))
             weights = cast.get("weights")
@@ -245,6 +249,29 @@ class BallotCheck:
             elif weights != {"heads": on_roll.heads, "area_centi": on_roll.area_centi}:
                 self._add("roll", f"log index {index}", "the vote's weights are not the roll's")
         return members
+
+    def _check_roll_csv(self, files: BundleFiles, b: _Logged, doc: dict[str, Any]) -> None:
+        """``roll.csv`` holds exactly ``roll.json``'s units, in the roll file's columns."""
+        path = f"ballots/{b.ref}/roll.csv"
+        data = files.read(path)
+        if data is None:
+            self._add("roll", path, "missing beside roll.json")
+            return
+        try:
+            expected = roll_csv_rows(doc)
+            found = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error):
+            self._add("roll", path, "not readable as the roll of roll.json")
+            return
+        if found[:1] != [list(ROLL_CSV_HEADER)]:
+            self._add("roll", f"{path}:1", "its header is not the roll file's columns")
+        rows = found[1:]
+        for line, (row, want) in enumerate(zip(rows, expected, strict=False), start=2):
+            if row != want:
+                self._add("roll", f"{path}:{line}", f"not unit {want[0]} as roll.json has it")
+                return
+        if len(rows) != len(expected):
+            self._add("roll", path, f"{len(rows)} units where roll.json has {len(expected)}")
 
     # -- board.json ------------------------------------------------------------------------
 
@@ -434,6 +461,36 @@ class BallotCheck:
 
     def _add(self, check: str, where: str, what: str) -> None:
         self._findings.append(Finding(check, where, what))
+
+
+ROLL_CSV_HEADER = ("unit", "building", "area", "owners", "developer")
+"""The roll file's columns (``estate.roll``), as ``roll.csv`` writes them."""
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def roll_csv_rows(roll: dict[str, Any]) -> list[list[str]]:
+    """The rows ``roll.csv`` must hold for a ``roll.json``: one per unit in code order, the
+    area in hundredths as ``89.37``, the member's key as its owner, ``1`` for the developer's
+    units; a text cell that a spreadsheet would run as a formula starts with ``'``. Written
+    apart from the bundle's writer, so that the two are checked against each other."""
+    rows: list[tuple[str, list[str]]] = []
+    for member in roll["members"]:
+        for unit in member["units"]:
+            code = str(unit["unit"])
+            whole, hundredths = divmod(int(unit["area_centi"]), 100)
+            cells = [
+                _as_text(code),
+                _as_text(str(unit["building"])),
+                f"{whole}.{hundredths:02d}",
+                _as_text(str(member["key"])),
+                "1" if member["developer"] else "",
+            ]
+            rows.append((code, cells))
+    return [cells for _code, cells in sorted(rows, key=lambda row: row[0])]
+
+
+def _as_text(cell: str) -> str:
+    return "'" + cell if _FORMULA.match(cell) else cell
 
 
 def _vote(index: int, cast: dict[str, Any]) -> dict[str, Any]:

@@ -104,6 +104,15 @@ def add_vote(files: Files) -> Files:
     return _put(files, path, board)
 
 
+def roll_csv_area(files: Files) -> Files:
+    path = f"ballots/{_decided(files)}/roll.csv"
+    lines = files[path].decode().split("\r\n")
+    unit, building, area, *rest = lines[1].split(",")
+    whole, hundredths = area.split(".")
+    lines[1] = ",".join([unit, building, f"{int(whole) + 1}.{hundredths}", *rest])
+    return {**files, path: "\r\n".join(lines).encode()}
+
+
 def roll_area(files: Files) -> Files:
     path = f"ballots/{_decided(files)}/roll.json"
     roll = _json(files, path)
@@ -171,6 +180,7 @@ CONTENT: list[tuple[str, Callable[[Files], Files], set[str]]] = [
     ("drop a ballot", drop_vote, {"board", "tally"}),
     ("add a ballot", add_vote, {"board", "tally"}),
     ("change a roll area", roll_area, {"roll"}),
+    ("change a unit's area in roll.csv", roll_csv_area, {"roll"}),
     ("change a posting amount in the books", posting_in_file, {"journal"}),
     ("change a posting amount in the log", posting_in_log, {"journal", "trial-balance"}),
     ("drop an entry", drop_entry, {"log-order"}),

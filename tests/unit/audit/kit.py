@@ -20,6 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from audit.bundle import roll_csv
 from notary.canonical import canonical_bytes
 from notary.checkpoint import Checkpoint, sign_checkpoint
 from notary.documents import document_bytes, document_ref
@@ -179,6 +180,7 @@ def sample_content() -> dict[str, bytes]:
             {"ballot": REF, "title": content["title"], "status": "published", "events": events}
         ),
         f"ballots/{REF}/roll.json": _j(roll),
+        f"ballots/{REF}/roll.csv": roll_csv(roll),
         f"ballots/{REF}/board.json": _j({"ballot": REF, "ballots": board}),
         f"ballots/{REF}/tally.json": _j({"ballot": REF, "questions": tally_items}),
         f"ballots/{REF}/notice.pdf": b"%PDF-1.4 notice\n",
