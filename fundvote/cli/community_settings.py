@@ -4,15 +4,23 @@ community settings``: show them with their history.
 The change is the same use case the settings page and the JSON API perform
 (:func:`fundvote.community_settings.change_community_settings`), on behalf of the staff user
 named by ``--by``: the committee (or an admin) sets the deemed-majority clause, the binding
-result and the publicity period; only a housing authority user sets who holds the fund, with
-``--document-sha256``. Bad input or a refusal exits with status 2 and one line on stderr.
+result, the publicity period and the emergency publication period; only a housing authority
+user sets who holds the fund, with ``--document-sha256``. Bad input or a refusal exits with
+status 2 and one line on stderr.
 """
 
 from __future__ import annotations
 
 import click
 
-from estate.api import MAX_BASIS, PUBLICITY_DAYS_MAX, PUBLICITY_DAYS_MIN, find_community
+from estate.api import (
+    EMERGENCY_PUBLISH_DAYS_MAX,
+    EMERGENCY_PUBLISH_DAYS_MIN,
+    MAX_BASIS,
+    PUBLICITY_DAYS_MAX,
+    PUBLICITY_DAYS_MIN,
+    find_community,
+)
 from fundvote import auth
 from fundvote.cli.common import WholeNumber, cli_runtime, fail, text_argument
 from fundvote.community_settings import change_community_settings, settings_page
@@ -30,6 +38,11 @@ ON_OFF = {"on": True, "off": False}
     "--publicity-days",
     type=WholeNumber(PUBLICITY_DAYS_MIN, PUBLICITY_DAYS_MAX),
     help="Days the published results stay open to objections.",
+)
+@click.option(
+    "--emergency-publish-days",
+    type=WholeNumber(EMERGENCY_PUBLISH_DAYS_MIN, EMERGENCY_PUBLISH_DAYS_MAX),
+    help="Days within which an emergency draw's costs must be published to the owners.",
 )
 @click.option(
     "--fund-holder", type=click.Choice(["authority", "assembly"]), help="Who holds the fund."
@@ -50,6 +63,7 @@ def community_set(
     deemed_majority: str | None,
     binding: str | None,
     publicity_days: int | None,
+    emergency_publish_days: int | None,
     fund_holder: str | None,
     username: str,
     basis: str,
@@ -61,11 +75,12 @@ def community_set(
         deemed_majority is None
         and binding is None
         and publicity_days is None
+        and emergency_publish_days is None
         and fund_holder is None
     ):
         fail(
             "fundvote community set: name a setting: --deemed-majority, --binding, "
-            "--publicity-days or --fund-holder"
+            "--publicity-days, --emergency-publish-days or --fund-holder"
         )
     with cli_runtime() as rt:
         user = rt.query(auth.find_user, username)
@@ -81,6 +96,7 @@ def community_set(
             deemed_majority_enabled=None if deemed_majority is None else ON_OFF[deemed_majority],
             binding_result=binding,
             publicity_days=publicity_days,
+            emergency_publish_days=emergency_publish_days,
             fund_holder=fund_holder,
             document_sha256=document_sha256,
         )

@@ -16,7 +16,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from estate.api import MAX_BASIS, PUBLICITY_DAYS_MAX, PUBLICITY_DAYS_MIN
+from estate.api import (
+    EMERGENCY_PUBLISH_DAYS_MAX,
+    EMERGENCY_PUBLISH_DAYS_MIN,
+    MAX_BASIS,
+    PUBLICITY_DAYS_MAX,
+    PUBLICITY_DAYS_MIN,
+)
 from fundvote.access import current_runtime, require_community, require_staff, staff
 from fundvote.community_settings import (
     change_community_settings,
@@ -40,6 +46,7 @@ def _render(code: str, *, status: int = 200, **extra: Any) -> ResponseReturnValu
         "deemed_majority": "on" if current.deemed_majority_enabled else "off",
         "binding": current.binding_result,
         "publicity_days": str(current.publicity_days),
+        "emergency_publish_days": str(current.emergency_publish_days),
         "basis": "",
     }
     rules_form.update(extra.pop("rules_form", {}))
@@ -55,6 +62,8 @@ def _render(code: str, *, status: int = 200, **extra: Any) -> ResponseReturnValu
         holder_form=holder_form,
         days_min=PUBLICITY_DAYS_MIN,
         days_max=PUBLICITY_DAYS_MAX,
+        emergency_days_min=EMERGENCY_PUBLISH_DAYS_MIN,
+        emergency_days_max=EMERGENCY_PUBLISH_DAYS_MAX,
         max_basis=MAX_BASIS,
         **extra,
     )
@@ -82,6 +91,7 @@ def rules(code: str) -> ResponseReturnValue:
         "deemed_majority": f.get("deemed_majority", ""),
         "binding": f.get("binding", ""),
         "publicity_days": f.get("publicity_days", "").strip()[:10],
+        "emergency_publish_days": f.get("emergency_publish_days", "").strip()[:10],
         "basis": f.get("basis", "")[: MAX_BASIS + 1],
     }
     errors: dict[str, str] = {}
@@ -95,6 +105,19 @@ def rules(code: str) -> ResponseReturnValue:
             "Enter a whole number of days from %(min)s to %(max)s.",
             min=PUBLICITY_DAYS_MIN,
             max=PUBLICITY_DAYS_MAX,
+        )
+    # A form from before the field existed leaves the period as it is.
+    given = "emergency_publish_days" in f
+    emergency_days = parse_int(
+        form["emergency_publish_days"],
+        lo=EMERGENCY_PUBLISH_DAYS_MIN,
+        hi=EMERGENCY_PUBLISH_DAYS_MAX,
+    )
+    if given and emergency_days is None:
+        errors["emergency_publish_days"] = _(
+            "Enter a whole number of days from %(min)s to %(max)s.",
+            min=EMERGENCY_PUBLISH_DAYS_MIN,
+            max=EMERGENCY_PUBLISH_DAYS_MAX,
         )
     basis = _basis(form)
     if basis is None:
@@ -114,6 +137,7 @@ def rules(code: str) -> ResponseReturnValue:
             deemed_majority_enabled=form["deemed_majority"] == "on",
             binding_result=form["binding"],
             publicity_days=days,
+            emergency_publish_days=emergency_days,
         )
     except DomainError as error:
         return _render(

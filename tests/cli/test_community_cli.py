@@ -62,6 +62,22 @@ def test_committee_sets_the_rules(cli: Cli, rt: Runtime) -> None:
     assert shown.exit_code == 0 and "publicity_days: 10" in shown.stdout and "Wang" in shown.stdout
 
 
+def test_committee_sets_the_emergency_publication_period(cli: Cli, rt: Runtime) -> None:
+    result = cli(
+        "community", "set", CODE, "--emergency-publish-days", "20", "--by", "wang",
+        "--basis", "管理规约第15条",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "community C1: emergency_publish_days 30 -> 20"
+    assert rt.query(current_settings, CODE).emergency_publish_days == 20
+    for bad in ("0", "91", "٢٠"):
+        refused = cli(
+            "community", "set", CODE, "--emergency-publish-days", bad, "--by", "wang",
+            "--basis", "x",
+        )  # fmt: skip
+        assert refused.exit_code == 2 and "--emergency-publish-days" in refused.stderr, bad
+
+
 def test_authority_sets_the_fund_holder(cli: Cli, rt: Runtime) -> None:
     result = cli(
         "community", "set", CODE, "--fund-holder", "assembly", "--by", "li",

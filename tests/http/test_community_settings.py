@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from estate.api import current_settings
 from fundvote.auth import issue_token
 from fundvote.runtime import Runtime
 from tests.http.conftest import COMMUNITY_CODE, Login, UserFactory, csrf_token
@@ -77,6 +78,29 @@ def test_bad_values_are_shown_at_their_fields(
     refused = post(client, PAGE + "rules", {**RULES, "deemed_majority": "off"})
     assert refused.status_code == 422
     assert "管理规约第12条" in refused.get_data(as_text=True)  # what was entered is kept
+
+
+def test_the_emergency_publication_period_on_the_page(
+    rt: Runtime, client: FlaskClient, login: Login
+) -> None:
+    """Shown in force, changed with the other rules, refused outside 1-90 at its field; a
+    form without the field leaves it as it is."""
+    login("committee")
+    assert 'name="emergency_publish_days"' in client.get(PAGE).get_data(as_text=True)
+    for bad in ("0", "91", "١٠", ""):
+        refused = post(client, PAGE + "rules", {**RULES, "emergency_publish_days": bad})
+        assert refused.status_code == 422, bad
+        assert 'id="emergency_publish_days-error"' in refused.get_data(as_text=True)
+    assert rt.query(current_settings, "demo").emergency_publish_days == 30
+    done = post(client, PAGE + "rules", {**RULES, "emergency_publish_days": "15"})
+    assert done.status_code == 302
+    assert rt.query(current_settings, "demo").emergency_publish_days == 15
+    again = post(client, PAGE + "rules", {**RULES, "publicity_days": "11"})  # no such field
+    assert again.status_code == 302
+    now = rt.query(current_settings, "demo")
+    assert (now.publicity_days, now.emergency_publish_days) == (11, 15)
+    html = client.get(PAGE, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "应急维修费用公示期限" in html and "15 天" in html
 
 
 def test_roles_on_the_page(rt: Runtime, client: FlaskClient, login: Login) -> None:
