@@ -59,14 +59,7 @@ class Runtime:
             transaction = session.begin()
             session.connection(execution_options={WRITE_OPTION: True})
             try:
-                yield UnitOfWork(
-                    session,
-                    self.clock,
-                    self.keyring,
-                    actor,
-                    is_writable=True,
-                    log_origin_prefix=self.settings.log_origin,
-                )
+                yield self._unit(session, actor, is_writable=True)
             except DomainError as error:
                 if error.is_recorded:
                     transaction.commit()
@@ -93,14 +86,17 @@ class Runtime:
         write lock); on PostgreSQL statements in autocommit (:func:`fundvote.db.read_bind`).
         Closing the session ends it and keeps what was loaded readable."""
         with self.session_factory(bind=self._read_bind) as session:
-            yield UnitOfWork(
-                session,
-                self.clock,
-                self.keyring,
-                actor,
-                is_writable=False,
-                log_origin_prefix=self.settings.log_origin,
-            )
+            yield self._unit(session, actor, is_writable=False)
+
+    def _unit(self, session: Session, actor: int | None, *, is_writable: bool) -> UnitOfWork:
+        return UnitOfWork(
+            session,
+            self.clock,
+            self.keyring,
+            actor,
+            is_writable=is_writable,
+            log_origin_prefix=self.settings.log_origin,
+        )
 
     def run(
         self, step: Callable[Concatenate[UnitOfWork, P], T], /, *args: P.args, **kwargs: P.kwargs

@@ -97,23 +97,7 @@ def check() -> ResponseReturnValue:
         return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
             exc
         )
-    facts = facts_of(result)
-    community, info = _names(facts)
-    consistency = None
-    if info is not None and info.status != "draft":
-        consistency = notice_consistency(result.community, info.notice_tree_size, info.notice_root)
-    return render_template(
-        "verify/result.html",
-        result=result,
-        facts=facts,
-        consistency=consistency,
-        log_code=result.community,
-        problems=PROBLEMS,
-        pending=pending_text(result),
-        community=community,
-        ballot_title=_title(info),
-        **browser_panel(text),
-    )
+    return _result_page(text, facts_of(result), result)
 
 
 def _browser_only(text: str) -> ResponseReturnValue:
@@ -126,15 +110,24 @@ def _browser_only(text: str) -> ResponseReturnValue:
         return render_template("verify/index.html", text=text, error=error_text(exc)), status_for(
             exc
         )
+    return _result_page(text, facts, None)
+
+
+def _result_page(text: str, facts: ReceiptFacts, result: ReceiptCheck | None) -> str:
+    """The result page: the receipt's facts, the server's check and the notice's consistency
+    with the log when the server checked (``result``), and the browser's check of ``text``."""
     community, info = _names(facts)
+    consistency = None
+    if result is not None and info is not None and info.status != "draft":
+        consistency = notice_consistency(facts.community, info.notice_tree_size, info.notice_root)
     return render_template(
         "verify/result.html",
-        result=None,
+        result=result,
         facts=facts,
-        consistency=None,
+        consistency=consistency,
         log_code=facts.community,
         problems=PROBLEMS,
-        pending="",
+        pending=pending_text(result) if result is not None else "",
         community=community,
         ballot_title=_title(info),
         **browser_panel(text),

@@ -346,6 +346,19 @@ def insert_plan(
     return ids
 
 
+def community_accounts(s: Session, code: str) -> tuple[int, dict[str, int]]:
+    """The community's id and its accounts (code -> id), for bulk inserts of its books."""
+    community_id = s.scalar(sa.text("SELECT id FROM community WHERE code = :c"), {"c": code})
+    accounts = dict(
+        s.execute(
+            sa.select(LedgerAccount.code, LedgerAccount.id).where(
+                LedgerAccount.community_id == community_id
+            )
+        ).all()
+    )
+    return int(community_id), accounts
+
+
 def build(rt: Runtime, code: str, units: int, years: int, total_entries: int) -> History:
     """Build the history (see the module docstring) by bulk inserts in one transaction."""
     roll = _community(rt, code, units)
@@ -353,14 +366,7 @@ def build(rt: Runtime, code: str, units: int, years: int, total_entries: int) ->
 
     def load(uow: UnitOfWork) -> int:
         s = uow.session
-        community_id = s.scalar(sa.text("SELECT id FROM community WHERE code = :c"), {"c": code})
-        accounts = dict(
-            s.execute(
-                sa.select(LedgerAccount.code, LedgerAccount.id).where(
-                    LedgerAccount.community_id == community_id
-                )
-            ).all()
-        )
+        community_id, accounts = community_accounts(s, code)
         appended = uow.log(
             code,
             "bench.ledger_history_loaded",

@@ -37,13 +37,13 @@ from sqlalchemy.orm import Session
 from fundvote.runtime import Runtime
 from ledger.api import PostingLine
 from ledger.journal import _content_sha256, entry_log_data
-from ledger.models import JournalEntry, LedgerAccount
+from ledger.models import JournalEntry
 from notary import store
 from notary.documents import BULK_INLINE_LIMIT, MAX_ENTRY_BYTES
 from notary.envelope import entry_body
 from notary.merkle import completed_nodes, frontier_keys, leaf_hash, tree_root
 from notary.work import UnitOfWork
-from tests.bench.bench_ledger import Plan, _community, _plan, insert_plan
+from tests.bench.bench_ledger import Plan, _community, _plan, community_accounts, insert_plan
 
 BATCH = 20_000
 _GATED = ("interest", "draw")
@@ -75,14 +75,7 @@ def load(rt: Runtime, code: str, *, units: int, years: int, journal_entries: int
 
     def write(uow: UnitOfWork) -> tuple[int, int]:
         s = uow.session
-        community_id = s.scalar(sa.text("SELECT id FROM community WHERE code = :c"), {"c": code})
-        accounts = dict(
-            s.execute(
-                sa.select(LedgerAccount.code, LedgerAccount.id).where(
-                    LedgerAccount.community_id == community_id
-                )
-            ).all()
-        )
+        community_id, accounts = community_accounts(s, code)
         owner_refs = [
             r
             for (r,) in s.execute(
