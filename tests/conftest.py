@@ -198,6 +198,11 @@ def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
     rt = build_runtime(settings, clock=clock)
     try:
         yield rt
+        # A connection still checked out here belongs to a session or result nobody closed;
+        # disposing the engine would orphan it and it would be reported, much later, as a
+        # ResourceWarning in whichever test the garbage collector happens to run.
+        leaked = rt.engine.pool.checkedout()  # type: ignore[attr-defined]
+        assert leaked == 0, f"{leaked} database connection(s) still checked out after the test"
     finally:
         _empty_all_tables(rt)
         rt.engine.dispose()

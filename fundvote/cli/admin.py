@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -16,20 +18,27 @@ ACCESS_LOG_FORMAT = '%({fundvote.client}e)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 (behind a trusted proxy, the client's, not the proxy's)."""
 
 
-def _initialised_runtime() -> Runtime:
+@contextmanager
+def _initialised_runtime() -> Iterator[Runtime]:
+    """The runtime from the environment with its schema upgraded, for one command; its
+    connections are closed when the command ends, whatever happens."""
     runtime = build_runtime(load_settings())
-    upgrade(runtime.engine)
-    return runtime
+    try:
+        upgrade(runtime.engine)
+        yield runtime
+    finally:
+        runtime.engine.dispose()
 
 
 @click.command("init")
 def init_command() -> None:
     """Create or upgrade the schema; create the signing and data keys if missing."""
-    runtime = _initialised_runtime()
-    s = runtime.settings
-    click.echo(f"database ready: {runtime.engine.url.render_as_string(hide_password=True)}")
-    click.echo(f"signing key: {s.signing_key_file} (key id {runtime.keyring.active_key_id})")
-    click.echo(f"data key: {s.data_key_file}")
+    with _initialised_runtime() as runtime:
+        s = runtime.settings
+        url = runtime.engine.url.render_as_string(hide_password=True)
+        click.echo(f"database ready: {url}")
+        click.echo(f"signing key: {s.signing_key_file} (key id {runtime.keyring.active_key_id})")
+        click.echo(f"data key: {s.data_key_file}")
 
 
 @click.command("demo")
@@ -45,8 +54,9 @@ def demo_command(if_empty: bool, base_url: str) -> None:
     from fundvote.demo import DEMO_STAFF, load_demo
     from fundvote.demo.ballots import demo_owner_links
 
-    runtime = _initialised_runtime()
-    report = load_demo(runtime)
+    with _initialised_runtime() as runtime:
+        report = load_demo(runtime)
+        links = demo_owner_links(runtime, base_url)
     if report.loaded:
         click.echo(f"demo community loaded: {report.units} units, {report.owners} owners")
     elif not if_empty:
@@ -54,7 +64,6 @@ def demo_command(if_empty: bool, base_url: str) -> None:
     click.echo("staff logins (demo only):")
     for username, role, _name, password in DEMO_STAFF:
         click.echo(f"  {role:<10} {username:<11} password: {password}")
-    links = demo_owner_links(runtime, base_url)
     if links:
         click.echo("owner links to try (open ballot 外墙修缮; demo only):")
         for link in links:
@@ -70,8 +79,8 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web application with gunicorn (the production server)."""
     from gunicorn.app.base import BaseApplication
 
-    runtime = _initialised_runtime()
-    runtime.engine.dispose()
+    with _initialised_runtime():
+        pass
 
     class _App(BaseApplication):
         def load_config(self) -> None:

@@ -45,11 +45,38 @@ class LiveServer:
     runtime: Runtime
 
 
+class _InFlight:
+    """WSGI middleware that counts the requests the application is answering, so the server
+    can wait for them before the test's database goes away: a request the browser still had
+    running would otherwise return its connection to a disposed pool. (A view's units of work
+    end before it returns; no streamed body of ours reads the database.)"""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with self.idle:
+            self.count += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.idle:
+                self.count -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
 def serve(runtime: Runtime, **config: Any) -> Iterator[LiveServer]:
     """Serve the app on ``runtime`` (with Flask ``config`` on top of the test settings) on a
-    loopback port until the generator is closed."""
+    loopback port until the generator is closed; closing waits for requests still running."""
     app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, **config}, runtime=runtime)
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    in_flight = _InFlight(app)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, in_flight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -57,6 +84,8 @@ def serve(runtime: Runtime, **config: Any) -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        server.server_close()
+        assert in_flight.wait_idle(timeout=30), "a request was still running after 30 s"
 
 
 @pytest.fixture

@@ -58,9 +58,15 @@ def texts(locator: Locator) -> list[str]:
     return [t.strip() for t in locator.all_inner_texts()]
 
 
+def stored_ballot(rt: Runtime, ref: str) -> ballots.BallotInfo:
+    """The ballot as stored (not as a page shows it), read in a session closed at once."""
+    with rt.session_factory() as s:
+        return ballots.ballot_in_community(s, CODE, ref)
+
+
 def status_of_db(rt: Runtime, ref: str) -> str:
     """The ballot's status as stored (not as a page shows it)."""
-    return ballots.ballot_in_community(rt.session_factory(), CODE, ref).status
+    return stored_ballot(rt, ref).status
 
 
 @pytest.fixture
@@ -348,7 +354,7 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     assert match, (page.url, page.inner_text("main"))
     ref = match.group(1)
     assert status_of(page) == "draft"
-    info = ballots.ballot_in_community(rt.session_factory(), CODE, ref)
+    info = stored_ballot(rt, ref)
     assert [q.matter for q in info.questions] == ["manager", "other"]
     assert info.opens_at.isoformat() == "2026-11-01T03:00:00+00:00"
 
@@ -367,7 +373,7 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     assert status_of(page) == "open"
     assert guide.locator('[aria-current="step"]').get_attribute("data-step") == "links"
     assert page.locator("dd.mono").count() >= 1  # the roll fingerprint
-    info = ballots.ballot_in_community(rt.session_factory(), CODE, ref)
+    info = stored_ballot(rt, ref)
     assert (info.roll_heads, info.roll_area_centi) == (HEADS, ROLL_AREA)
 
     # Owners vote through the services while the window is open.
@@ -395,7 +401,7 @@ def test_committee_runs_a_ballot_to_its_public_notice(
     assert status_of_db(rt, ref) == "tallied"
     submit(page, "/steps/publish")
     assert status_of(page) == "published"
-    published = ballots.ballot_in_community(rt.session_factory(), CODE, ref)
+    published = stored_ballot(rt, ref)
     size = published.notice_tree_size
     assert size
     with rt.session_factory() as s:  # the log itself, not the ballot's copy of it
