@@ -159,6 +159,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     funds_errors.FirstDepositExists: 409,
     funds_errors.NothingToAllocate: 422,
     funds_errors.PublicIncomeShort: 409,
+    funds_errors.ShortfallNotOwed: 409,
     funds_errors.StatementRejected: 422,
     # ledger: projects, emergencies, draws
     ledger_errors.ProjectNotFound: 404,

@@ -3,7 +3,8 @@ perform it (one use case each; ``ledger.funds`` holds the rules and the postings
 
 This module turns the acting staff user into the facts ``ledger`` takes:
 
-- **deposits, statement imports and interest**: whoever holds the fund (the community
+- **deposits, statement imports, interest and owners' shortfall payments**: whoever holds
+  the fund (the community
   setting ``fund_holder``, read with ``estate.api.current_settings``): an ``authority`` user
   overseeing the community while it is ``"authority"``, the ``committee`` once it is
   ``"assembly"`` (arts. 22-23 of the 2007 measures);
@@ -33,6 +34,7 @@ from ledger.api import (
     record_deposit,
     record_public_income,
     record_public_income_cost,
+    settle_shortfall,
     transfer_public_income,
 )
 
@@ -52,8 +54,8 @@ def holder_role(rt: Runtime, code: str) -> str:
 
 
 def may_record_deposits(rt: Runtime, principal: Principal | None, code: str) -> bool:
-    """Whether ``principal`` holds the community's fund: may record deposits, imports and
-    interest."""
+    """Whether ``principal`` holds the community's fund: may record deposits, imports,
+    interest and what owners pay for shortfalls."""
     if principal is None or principal.role not in DEPOSIT_ROLES:
         return False
     return principal.may_act_for(community_id(rt, code)) and principal.role == holder_role(rt, code)
@@ -83,6 +85,18 @@ def deposit_as(rt: Runtime, principal: Principal, code: str, **fields: Any) -> E
     return rt.run_as(
         principal.user_id,
         record_deposit,
+        community_code=code,
+        may_record=may_record_deposits(rt, principal, code),
+        **fields,
+    )
+
+
+def settle_shortfall_as(rt: Runtime, principal: Principal, code: str, **fields: Any) -> EntryInfo:
+    """Record what an owner paid for shortfalls as ``principal`` (``ledger.settle_shortfall``:
+    every guarantee and refusal; ``FundOperationForbidden`` unless they hold the fund)."""
+    return rt.run_as(
+        principal.user_id,
+        settle_shortfall,
         community_code=code,
         may_record=may_record_deposits(rt, principal, code),
         **fields,

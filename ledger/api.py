@@ -90,6 +90,7 @@ from ledger.funds_errors import (
     FundOperationForbidden,
     NothingToAllocate,
     PublicIncomeShort,
+    ShortfallNotOwed,
     StatementProblem,
     StatementRejected,
     UnitNotInBooks,
@@ -146,6 +147,7 @@ from ledger.projects import (
     unpublished_emergencies,
 )
 from ledger.rounding import largest_remainder, stage_amounts
+from ledger.shortfalls import OwedShortfall, owed_shortfalls, settle_shortfall
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -205,6 +207,7 @@ __all__ = [
     "LegacySummary",
     "NotDrawApprover",
     "NothingToAllocate",
+    "OwedShortfall",
     "PendingDraw",
     "PostedLine",
     "PostingLine",
@@ -219,6 +222,7 @@ __all__ = [
     "PublishedEmergency",
     "ReconciliationReport",
     "SelfApproval",
+    "ShortfallNotOwed",
     "SourceLine",
     "StatementImport",
     "StatementLine",
@@ -258,6 +262,7 @@ __all__ = [
     "open_project_from_decision",
     "open_project_from_emergency",
     "open_unit_account",
+    "owed_shortfalls",
     "parse_date",
     "pending_draws",
     "post_entry",
@@ -276,6 +281,7 @@ __all__ = [
     "reject_draw",
     "report_rows",
     "reverse_entry",
+    "settle_shortfall",
     "split_draw",
     "stage_amounts",
     "top_up_alerts",

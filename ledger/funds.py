@@ -211,14 +211,14 @@ def _not_reversed() -> sa.ColumnElement[bool]:
     return ~sa.exists().where(reversal.reverses_id == LedgerDeposit.entry_id)
 
 
-def _check_amount(amount_fen: int) -> None:
+def check_amount(amount_fen: int) -> None:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
         raise InvalidEntry(N_("The amount is not whole fen."))
     if not 0 < amount_fen <= MAX_AMOUNT_FEN:
         raise InvalidEntry(N_("The amount must be more than zero and within bounds."))
 
 
-def _check_reference(reference: str, *, required: bool) -> str:
+def check_reference(reference: str, *, required: bool) -> str:
     reference = reference.strip()
     if not reference and not required:
         return ""
@@ -297,8 +297,8 @@ def record_deposit(
         )
     s = uow.session
     community_id = _community_id(s, community_code)
-    _check_amount(amount_fen)
-    reference = _check_reference(bank_reference, required=True)
+    check_amount(amount_fen)
+    reference = check_reference(bank_reference, required=True)
     unit_id = s.scalar(
         sa.select(Unit.id).where(Unit.community_id == community_id, Unit.code == unit_code)
     )
@@ -619,12 +619,12 @@ def allocate_interest_entry(
         raise FundOperationForbidden(
             N_("Only whoever holds the fund records the interest it earns.")
         )
-    _check_amount(amount_fen)
+    check_amount(amount_fen)
     check_period(start, end)
     when = value_date or end
     if when < start:
         raise InvalidEntry(N_("The interest cannot be dated before its period starts."))
-    reference = _check_reference(bank_reference, required=False)
+    reference = check_reference(bank_reference, required=False)
     s = uow.session
     community_id = _community_id(s, community_code)
     _serialise(s, community_id, "interest")
@@ -828,6 +828,21 @@ def public_income_summary(uow: UnitOfWork, community_code: str) -> PublicIncomeS
     )
 
 
+def take_public_income(uow: UnitOfWork, community_id: int, amount_fen: int) -> None:
+    """Check that the owners' public-income balance covers ``amount_fen`` about to be taken
+    from it (a cost, a transfer into the fund, money committed to a project), with its bank
+    account's row locked until the commit so the check stays true until the step posts and
+    concurrent takers queue; ``PublicIncomeShort`` otherwise, ``BooksNotOpen`` without the
+    books."""
+    available = _lock_public_income(uow.session, uow, community_id).available_fen
+    if amount_fen > available:
+        raise PublicIncomeShort(
+            N_("Public income holds %(available)s fen, less than the %(amount)s fen asked."),
+            available=available,
+            amount=amount_fen,
+        )
+
+
 def _lock_public_income(s: Session, uow: UnitOfWork, community_id: int) -> PublicIncomeSummary:
     bank_id = s.scalar(
         sa.select(LedgerAccount.id).where(
@@ -872,8 +887,8 @@ def record_public_income(
         )
     if kind not in PUBLIC_INCOME_KINDS:
         raise InvalidEntry(N_("Unknown kind of public income %(kind)s."), kind=str(kind)[:40])
-    _check_amount(amount_fen)
-    reference = _check_reference(bank_reference, required=False)
+    check_amount(amount_fen)
+    reference = check_reference(bank_reference, required=False)
     documents: dict[str, object] = _invoices(invoices)
     if reference:
         documents["bank_reference"] = reference
@@ -912,16 +927,10 @@ def record_public_income_cost(
         raise FundOperationForbidden(
             N_("Only the property manager or the committee records public income.")
         )
-    _check_amount(amount_fen)
-    reference = _check_reference(bank_reference, required=False)
+    check_amount(amount_fen)
+    reference = check_reference(bank_reference, required=False)
     s = uow.session
-    summary = _lock_public_income(s, uow, _community_id(s, community_code))
-    if amount_fen > summary.available_fen:
-        raise PublicIncomeShort(
-            N_("Public income holds %(available)s fen, less than the %(amount)s fen asked."),
-            available=summary.available_fen,
-            amount=amount_fen,
-        )
+    take_public_income(uow, _community_id(s, community_code), amount_fen)
     documents: dict[str, object] = _invoices(invoices)
     if reference:
         documents["bank_reference"] = reference
@@ -966,19 +975,13 @@ def transfer_public_income(
         raise FundOperationForbidden(
             N_("Only the committee transfers public income into the maintenance fund.")
         )
-    _check_amount(amount_fen)
+    check_amount(amount_fen)
     decision = decision.strip()
     if not decision:
         raise InvalidEntry(N_("Cite the committee's decision for the transfer."))
     s = uow.session
     community_id = _community_id(s, community_code)
-    summary = _lock_public_income(s, uow, community_id)
-    if amount_fen > summary.available_fen:
-        raise PublicIncomeShort(
-            N_("Public income holds %(available)s fen, less than the %(amount)s fen asked."),
-            available=summary.available_fen,
-            amount=amount_fen,
-        )
+    take_public_income(uow, community_id, amount_fen)
     areas = dict(
         s.execute(
             sa.select(Unit.code, Unit.area_centi).where(Unit.community_id == community_id)

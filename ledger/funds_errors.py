@@ -15,6 +15,7 @@ __all__ = [
     "FundOperationForbidden",
     "NothingToAllocate",
     "PublicIncomeShort",
+    "ShortfallNotOwed",
     "StatementProblem",
     "StatementRejected",
     "UnitNotInBooks",
@@ -85,3 +86,9 @@ class StatementRejected(DomainError):
             count=n,
         )
         self.problems = problems
+
+
+class ShortfallNotOwed(DomainError):
+    """The unit's owner owes less for shortfalls than the payment recorded (or nothing)."""
+
+    code = "shortfall-not-owed"

@@ -44,6 +44,7 @@ from ledger.errors import (
     ProjectNotFound,
     PublicIncomeNeedsCommunityDecision,
 )
+from ledger.funds import take_public_income
 from ledger.journal import community_row, post_entry
 from ledger.models import JournalEntry
 from ledger.posting_rules import PostingLine
@@ -824,7 +825,8 @@ def receive_funding(
     positive whole fen; the source's receipts never exceed its plan amount
     (``FundingExceedsPlan``, the project row is locked so concurrent receipts queue); the
     public-income bank never overdraws (``InsufficientFunds``); a retry with the same
-    idempotency key returns the first receipt."""
+    idempotency key returns the first receipt; public income never takes more than the owners'
+    public-income balance holds (``PublicIncomeShort``, under its bank account's lock)."""
     s = uow.session
     if source not in SOURCES or source == "maintenance_fund":
         raise InvalidFunding(
@@ -852,6 +854,8 @@ def receive_funding(
         )
         is not None
     )
+    if not is_retry and source == "public_income":
+        take_public_income(uow, community.id, amount_fen)
     if not is_retry and received + amount_fen > plan_amount:
         raise FundingExceedsPlan(
             N_(

@@ -68,8 +68,10 @@ def stage_amounts(
     the apportionment of ``paid_before_fen``). Guarantees: the result sums to
     ``paid_now_fen``; after the last stage each key's cumulative total equals the
     apportionment of the grand total. A share may be negative by a fen when a later stage
-    corrects an earlier rounding (the Alabama paradox of the method)."""
-    if paid_before_fen < 0 or paid_now_fen < 0:
+    corrects an earlier rounding (the Alabama paradox of the method), and so may
+    ``paid_now_fen`` itself when it is such a share split further (a stage's part of one
+    source, apportioned over units); only a negative cumulative total is refused."""
+    if paid_before_fen < 0 or paid_before_fen + paid_now_fen < 0:
         raise InvalidEntry(N_("The amount to split is negative."))
     before = (
         dict(posted_before)

@@ -33,6 +33,7 @@ from fundvote.ledger_funds import (
     deposit_as,
     import_statement_as,
     public_income_as,
+    settle_shortfall_as,
     transfer_as,
 )
 from ledger.api import (
@@ -41,6 +42,7 @@ from ledger.api import (
     RECONCILED_ACCOUNTS,
     EntryInfo,
     StatementRejected,
+    owed_shortfalls,
     public_income_summary,
     reconcile,
     top_up_alerts,
@@ -50,8 +52,8 @@ blp = ApiBlueprint(
     "api_ledger_funds",
     __name__,
     url_prefix=API_PREFIX + "/communities/<code>/ledger",
-    description="The fund's money in: deposits, statements, top-ups, interest, "
-    "reconciliation, public income",
+    description="The fund's money in: deposits, statements, top-ups, shortfalls owed by "
+    "owners, interest, reconciliation, public income",
 )
 
 _DENIED = "Not logged in, or not allowed for this community"
@@ -135,6 +137,22 @@ class TopUpSchema(Schema):
     first_deposit_fen = fields.Integer(required=True)
     floor_fen = fields.Integer(required=True)
     shortfall_fen = fields.Integer(required=True)
+
+
+class OwedShortfallSchema(Schema):
+    unit = fields.String(required=True)
+    owed_fen = fields.Integer(
+        required=True, metadata={"description": "What the unit's owner owes for shortfalls"}
+    )
+
+
+class ShortfallPaymentInSchema(Schema):
+    unit = Text(required=True, min_length=1, max_length=64)
+    amount = Yuan(required=True, metadata=_YUAN)
+    value_date = fields.Date(required=True)
+    bank_reference = Text(required=True, min_length=1, max_length=MAX_REFERENCE, metadata=_REF)
+    memo = Text(load_default="", max_length=500)
+    idempotency_key = Text(load_default=None, allow_none=True, max_length=128)
 
 
 class InterestInSchema(Schema):
@@ -339,6 +357,44 @@ def get_top_ups(code: str) -> list[dict[str, Any]]:
         }
         for a in current_runtime().query(top_up_alerts, code)
     ]
+
+
+@blp.route("/shortfalls", methods=["GET"])
+@blp.response(200, OwedShortfallSchema(many=True))
+@_errors(401, 403, 404)
+@staff(*READ_ROLES)
+def get_shortfalls(code: str) -> list[dict[str, Any]]:
+    """Units whose owner owes something for shortfalls: their share of a draw that their
+    sub-account could not cover (补足), in unit-code order."""
+    require_community(code)
+    return [
+        {"unit": o.unit_code, "owed_fen": o.owed_fen}
+        for o in current_runtime().query(owed_shortfalls, code)
+    ]
+
+
+@blp.route("/shortfalls", methods=["POST"])
+@blp.arguments(ShortfallPaymentInSchema)
+@blp.response(201, EntrySchema)
+@_errors(401, 403, 404, 409, 422)
+@staff(*DEPOSIT_ROLES)
+def post_shortfall_payment(body: dict[str, Any], code: str) -> dict[str, Any]:
+    """Record what an owner paid towards their shortfalls (at most what they owe): the
+    payment settles the contractor payable for them (debit 2201, credit 1202.<unit>). A
+    retry with the same ``idempotency_key`` answers the first entry (``is_replay``)."""
+    require_community(code)
+    entry = settle_shortfall_as(
+        current_runtime(),
+        require_staff(),
+        code,
+        unit_code=body["unit"],
+        amount_fen=body["amount"],
+        value_date=body["value_date"],
+        bank_reference=body["bank_reference"],
+        memo=body["memo"],
+        idempotency_key=body["idempotency_key"],
+    )
+    return _entry(entry)
 
 
 @blp.route("/interest", methods=["POST"])

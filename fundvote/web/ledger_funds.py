@@ -2,7 +2,8 @@
 
 - ``fund``: recent deposits; for whoever holds the fund, a deposit form, a bank statement
   import and the interest form;
-- ``top-ups``: units due a top-up (续筹);
+- ``top-ups``: units due a top-up (续筹), and what owners owe for shortfalls (补足) with, for
+  whoever holds the fund, a form to record what an owner paid;
 - ``reconciliation``: a bank account's book balance against the statement's, and a statement
   file's unmatched lines and entries (reads only);
 - ``public-income``: its totals; forms for income and costs (manager, committee) and the
@@ -39,6 +40,7 @@ from fundvote.ledger_funds import (
     may_record_public_income,
     may_transfer_public_income,
     public_income_as,
+    settle_shortfall_as,
     transfer_as,
 )
 from ledger.api import (
@@ -48,6 +50,7 @@ from ledger.api import (
     StatementRejected,
     deposits,
     is_bank_reference,
+    owed_shortfalls,
     parse_date,
     public_income_summary,
     reconcile,
@@ -301,15 +304,76 @@ def interest(code: str) -> ResponseReturnValue:
 # -- top-ups --------------------------------------------------------------------------------
 
 
+def _top_ups_page(code: str, *, status: int = 200, **extra: Any) -> ResponseReturnValue:
+    community = require_community(code)
+    rt = current_runtime()
+    shortfall_form = {
+        "unit": "",
+        "amount": "",
+        "value_date": rt.clock.now().date().isoformat(),
+        "bank_reference": "",
+        "memo": "",
+    }
+    shortfall_form.update(extra.pop("shortfall_form", {}))
+    html = render_template(
+        "ledger/top_ups.html",
+        community=community,
+        alerts=rt.query(top_up_alerts, code),
+        owed=rt.query(owed_shortfalls, code),
+        may_record=may_record_deposits(rt, require_staff(), code),
+        shortfall_form=shortfall_form,
+        **extra,
+    )
+    return html, status
+
+
 @bp.get("/top-ups")
 @staff(*READ_ROLES)
 def top_ups(code: str) -> ResponseReturnValue:
-    community = require_community(code)
-    return render_template(
-        "ledger/top_ups.html",
-        community=community,
-        alerts=current_runtime().query(top_up_alerts, code),
+    return _top_ups_page(code)
+
+
+@bp.post("/shortfalls")
+@staff(*DEPOSIT_ROLES)
+def shortfall_payment(code: str) -> ResponseReturnValue:
+    form = _form("unit", "amount", "value_date", "bank_reference", "memo")
+    errors: dict[str, str] = {}
+    unit = form["unit"].strip()
+    if not unit or len(unit) > 64:
+        errors["unit"] = _("Enter the unit's code.")
+    amount = _amount_error(form, "amount", errors)
+    when = _date_error(form, "value_date", errors)
+    reference = _reference_error(form, "bank_reference", errors, required=True)
+    memo = _memo_error(form, "memo", errors)
+    if errors:
+        return _top_ups_page(code, status=422, shortfall_form=form, shortfall_errors=errors)
+    assert amount is not None and when is not None
+    try:
+        entry = settle_shortfall_as(
+            current_runtime(),
+            require_staff(),
+            code,
+            unit_code=unit,
+            amount_fen=amount,
+            value_date=when,
+            bank_reference=reference,
+            memo=memo,
+        )
+    except DomainError as error:
+        return _top_ups_page(
+            code, status=status_for(error), shortfall_form=form, shortfall_error=error_text(error)
+        )
+    flash(
+        _(
+            "Payment of %(amount)s yuan by the owner of unit %(unit)s towards shortfalls "
+            "recorded as entry %(number)s.",
+            amount=format_hundredths(amount, grouping=True),
+            unit=unit,
+            number=entry.number,
+        ),
+        "ok",
     )
+    return redirect(url_for("ledger_funds.top_ups", code=code))
 
 
 # -- reconciliation -------------------------------------------------------------------------

@@ -56,6 +56,7 @@ TWINS: dict[str, tuple[Operation, ...]] = {
     "ledger_funds.deposit": (("POST", f"{_LEDGER}/deposits"),),
     "ledger_funds.deposit_import": (("POST", f"{_LEDGER}/deposits/import"),),
     "ledger_funds.interest": (("POST", f"{_LEDGER}/interest"),),
+    "ledger_funds.shortfall_payment": (("POST", f"{_LEDGER}/shortfalls"),),
     "ledger_funds.reconciliation": (("POST", f"{_LEDGER}/reconciliation"),),
     "ledger_funds.public_income_record": (("POST", f"{_LEDGER}/public-income"),),
     "ledger_funds.public_income_transfer": (("POST", f"{_LEDGER}/public-income/transfers"),),

@@ -4,6 +4,7 @@ top-up alerts, interest, reconciliation, public income and its transfer by the c
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,7 +12,15 @@ from flask.testing import FlaskClient
 
 from fundvote.auth import issue_token
 from fundvote.runtime import Runtime
-from ledger.api import balances, open_books
+from notary.work import UnitOfWork
+from ledger.api import (
+    UNIT_RECEIVABLE,
+    PostingLine,
+    balances,
+    open_books,
+    open_unit_account,
+    post_entry,
+)
 from tests.http.conftest import COMMUNITY_CODE, Login, UserFactory, csrf_token
 from tests.http.test_ballot_pages import seed_units
 
@@ -302,3 +311,83 @@ def test_public_income_and_transfer(
     subaccounts = [b for b in rt.query(balances, COMMUNITY_CODE) if b.code.startswith("2101.")]
     assert sum(b.balance_fen for b in subaccounts) == -90_000
     assert all(b.balance_fen < 0 for b in subaccounts)  # every unit, by area
+
+
+# -- shortfalls owed by owners --------------------------------------------------------------
+
+
+@pytest.fixture
+def owing(rt: Runtime, community: int) -> Runtime:
+    """Unit 1-101's owner owes 500 yuan for a shortfall (what a draw leaves when the unit's
+    sub-account cannot cover its share: the draw itself is tested in the services)."""
+    def owe(uow: UnitOfWork) -> None:
+        open_unit_account(uow, community, "1-101", UNIT_RECEIVABLE.kind)
+        post_entry(
+            uow,
+            community_code=COMMUNITY_CODE,
+            kind="draw",
+            value_date=date(2026, 3, 1),
+            lines=[PostingLine("1202.1-101", 50_000), PostingLine("2201", -50_000)],
+        )
+
+    rt.run(owe)
+    return rt
+
+
+PAYMENT = {"unit": "1-101", "amount": "300.00", "value_date": "2026-03-05", "bank_reference": "P1"}
+
+
+def test_the_fund_holder_records_what_an_owner_paid_for_a_shortfall(
+    owing: Runtime, client: FlaskClient, login: Login
+) -> None:
+    login("authority")
+    html = client.get(PAGE + "/top-ups").get_data(as_text=True)
+    assert "1-101" in html and "500.00" in html
+    assert 'action="/c/demo/ledger/shortfalls"' in html
+    too_much = post(client, PAGE + "/shortfalls", {**PAYMENT, "amount": "500.01"})
+    assert too_much.status_code == 409
+    assert "50000" in too_much.get_data(as_text=True)  # what is owed, in the message
+    bad = post(client, PAGE + "/shortfalls", {**PAYMENT, "amount": "-3", "bank_reference": ""})
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert 'id="s_amount-error"' in text and 'id="s_bank_reference-error"' in text
+    assert _balance(owing, "1202.1-101") == 50_000
+    done = post(client, PAGE + "/shortfalls", PAYMENT)
+    assert done.status_code == 302
+    assert _balance(owing, "1202.1-101") == 20_000 and _balance(owing, "2201") == -20_000
+    assert "200.00" in client.get(PAGE + "/top-ups").get_data(as_text=True)
+
+
+def test_only_the_fund_holder_records_shortfall_payments(
+    owing: Runtime, client: FlaskClient, login: Login
+) -> None:
+    login("committee")
+    html = client.get(PAGE + "/top-ups").get_data(as_text=True)
+    assert "500.00" in html and 'action="/c/demo/ledger/shortfalls"' not in html
+    assert post(client, PAGE + "/shortfalls", PAYMENT).status_code == 403
+    assert _balance(owing, "1202.1-101") == 50_000
+
+
+def test_shortfalls_in_the_api(owing: Runtime, client: FlaskClient, headers: Any) -> None:
+    authority = headers("authority")
+    listed = client.get(API + "/shortfalls", headers=headers("auditor"))
+    assert listed.status_code == 200
+    assert listed.get_json() == [{"unit": "1-101", "owed_fen": 50_000}]
+    body = {**PAYMENT, "idempotency_key": "pay-1"}
+    done = client.post(API + "/shortfalls", json=body, headers=authority)
+    assert done.status_code == 201, done.get_json()
+    entry = done.get_json()
+    assert entry["kind"] == "shortfall_settlement" and entry["total_fen"] == 30_000
+    assert entry["documents"] == {"bank_reference": "P1"} and not entry["is_replay"]
+    again = client.post(API + "/shortfalls", json=body, headers=authority).get_json()
+    assert again["is_replay"] and again["number"] == entry["number"]
+    assert _balance(owing, "1202.1-101") == 20_000
+    refused = client.post(
+        API + "/shortfalls", json={**PAYMENT, "amount": "200.01"}, headers=authority
+    )
+    assert refused.status_code == 409
+    assert refused.get_json()["type"] == "urn:fundvote:problem:shortfall-not-owed"
+    bad = client.post(API + "/shortfalls", json={**PAYMENT, "amount": 2.5}, headers=authority)
+    assert bad.status_code == 422
+    committee = headers("committee")
+    assert client.post(API + "/shortfalls", json=PAYMENT, headers=committee).status_code == 403

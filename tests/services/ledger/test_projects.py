@@ -29,6 +29,7 @@ from ledger.api import (
     ProjectExists,
     ProjectInfo,
     PublicIncomeNeedsCommunityDecision,
+    PublicIncomeShort,
     SelfApproval,
     approve_draw,
     balances,
@@ -415,6 +416,36 @@ def test_public_income_moves_from_its_own_account_into_the_project(rt: Runtime) 
     )
     assert _balance(rt, "1002") == 30_000 and _balance(rt, "1003") == 50_000
     assert _balance(rt, "2304") == -50_000 and _balance(rt, "3101") == 50_000
+
+
+def test_public_income_for_a_project_never_exceeds_the_owners_balance(rt: Runtime) -> None:
+    """The public-income bank may hold money that is not the owners' public income (here a
+    payable parked there); a project takes only from the owners' balance."""
+    rt.run_as(
+        1,
+        post_entry,
+        community_code=CODE,
+        kind="adjustment",
+        value_date=DAY,
+        lines=[
+            PostingLine("1002", 80_000),
+            PostingLine("4101", -20_000),
+            PostingLine("2201", -60_000),
+        ],
+    )
+    project = _open(rt, decided(rt, use_plan(100_000, public_income=50_000, subsidy=50_000)))
+    receive = {
+        "community_code": CODE,
+        "project_ref": project.ref,
+        "source": "public_income",
+        "value_date": DAY,
+    }
+    with pytest.raises(PublicIncomeShort) as raised:
+        rt.run_as(MANAGER, receive_funding, amount_fen=50_000, **receive)
+    assert raised.value.params == {"available": 20_000, "amount": 50_000}
+    assert _balance(rt, "1002") == 80_000 and _balance(rt, "2304") == 0
+    rt.run_as(MANAGER, receive_funding, amount_fen=20_000, **receive)
+    assert _balance(rt, "3101") == 20_000 and _balance(rt, "1002") == 60_000
 
 
 def test_a_unit_short_of_its_share_pays_what_it_holds_and_owes_the_rest(rt: Runtime) -> None:

@@ -8,7 +8,7 @@ import itertools
 from collections import defaultdict
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.draw_rules import (
@@ -48,6 +48,20 @@ def _stages(total: int, cuts: list[int]) -> list[int]:
     unit_areas=areas,
     cuts=st.lists(st.integers(0, 10**9), max_size=6),
     holdings=st.lists(st.integers(0, 2_000_000), min_size=12, max_size=12),
+)
+# Stages of 3, 1 and 3 fen of a 3 + 1 + 3 plan: the second stage's maintenance-fund part is
+# -1 fen (it corrects the first stage's rounding), which must be split over the units too.
+@example(
+    plan={
+        "subsidy": 3,
+        "maintenance_fund": 1,
+        "social_capital": 3,
+        "public_income": 0,
+        "owners_direct": 0,
+    },
+    unit_areas={"A": 1, "B": 2},
+    cuts=[3, 4],
+    holdings=[0] * 12,
 )
 def test_any_split_into_stages_ends_at_the_apportionment_of_the_total(
     plan: dict[str, int], unit_areas: dict[str, int], cuts: list[int], holdings: list[int]

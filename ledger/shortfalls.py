@@ -1,0 +1,142 @@
+"""Shortfalls owed by owners (补足, DOMAIN.md section 4.5), and their payment.
+
+A draw charges each unit in scope its share; a sub-account that cannot cover it pays what it
+holds and the rest (the shortfall) stays payable to the contractor (2201) and becomes a
+receivable from the unit's owner (``1202.<unit>``, opened by the draw). This module lists
+what owners owe and records what they pay: the owner's money settles the contractor's
+payable for them, so the entry (``shortfall_settlement``) debits 2201 and credits the
+unit's receivable. The money passes through the fund's bank account in and straight out
+again, which leaves its balance unchanged; the bank reference of the owner's payment is kept
+on the entry for reconciliation.
+
+Who records it is whoever holds the fund (as for deposits): a fact the composition root
+passes in (``may_record``). Never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from estate.models import Unit
+from ledger.chart import UNIT_RECEIVABLE, unit_account_code
+from ledger.draw_rules import CONTRACTOR_PAYABLE
+from ledger.errors import N_, InvalidEntry
+from ledger.funds import check_amount, check_reference
+from ledger.funds_errors import FundOperationForbidden, ShortfallNotOwed, UnitNotInBooks
+from ledger.journal import EntryInfo, community_row, lock_balances, post_entry
+from ledger.models import JournalEntry, LedgerAccount
+from ledger.posting_rules import PostingLine
+from notary.work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class OwedShortfall:
+    """What a unit's owner owes for shortfalls now (the receivable's debit balance)."""
+
+    unit_code: str
+    owed_fen: int
+
+
+def owed_shortfalls(uow: UnitOfWork, community_code: str) -> list[OwedShortfall]:
+    """Every unit whose owner owes something for shortfalls, in ordinal unit-code order
+    (the ledger's unit order). Reads only."""
+    s = uow.session
+    community = community_row(s, community_code)
+    rows = s.execute(
+        sa.select(Unit.code, LedgerAccount.balance_fen)
+        .join(LedgerAccount, LedgerAccount.unit_id == Unit.id)
+        .where(
+            LedgerAccount.community_id == community.id,
+            LedgerAccount.kind == UNIT_RECEIVABLE.kind,
+            LedgerAccount.balance_fen > 0,
+        )
+    ).all()
+    owed = [OwedShortfall(code, int(balance)) for code, balance in rows]
+    return sorted(owed, key=lambda o: o.unit_code)
+
+
+def settle_shortfall(
+    uow: UnitOfWork,
+    *,
+    community_code: str,
+    may_record: bool,
+    unit_code: str,
+    amount_fen: int,
+    value_date: date,
+    bank_reference: str,
+    memo: str = "",
+    idempotency_key: str | None = None,
+) -> EntryInfo:
+    """Record ``amount_fen`` paid by the owner of ``unit_code`` towards what they owe for
+    shortfalls: debit the contractor payable (2201), credit ``1202.<unit>``.
+
+    Guarantees: only whoever holds the fund (``may_record``, else
+    ``FundOperationForbidden``); the unit exists (``UnitNotInBooks``); the amount is positive
+    whole fen and the bank reference well-formed (``InvalidEntry``); the amount is at most
+    what the owner owes (``ShortfallNotOwed``, checked with the receivable's and the
+    payable's rows locked, so concurrent payments cannot both pass); a retry with the same
+    idempotency key returns the first entry. Never commits."""
+    if not may_record:
+        raise FundOperationForbidden(
+            N_("Only whoever holds the fund records what owners pay for shortfalls.")
+        )
+    check_amount(amount_fen)
+    reference = check_reference(bank_reference, required=True)
+    s = uow.session
+    community = community_row(s, community_code)
+    unit_id = s.scalar(
+        sa.select(Unit.id).where(Unit.community_id == community.id, Unit.code == unit_code)
+    )
+    if unit_id is None:
+        raise UnitNotInBooks(
+            N_("There is no unit %(unit)s in this community."), unit=str(unit_code)[:64]
+        )
+    receivable = unit_account_code(UNIT_RECEIVABLE, unit_code)
+    accounts = dict(
+        s.execute(
+            sa.select(LedgerAccount.code, LedgerAccount.id).where(
+                LedgerAccount.community_id == community.id,
+                LedgerAccount.code.in_([receivable, CONTRACTOR_PAYABLE]),
+            )
+        ).all()
+    )
+    if CONTRACTOR_PAYABLE not in accounts:
+        raise InvalidEntry(N_("The books of this community have no contractor payable."))
+    balances = lock_balances(uow, list(accounts.values()))
+    owed = max(balances.get(accounts.get(receivable, -1), 0), 0)
+    payable = max(-balances[accounts[CONTRACTOR_PAYABLE]], 0)
+    is_retry = idempotency_key is not None and _has_key(uow, community.id, idempotency_key)
+    if not is_retry and amount_fen > min(owed, payable):
+        raise ShortfallNotOwed(
+            N_("The owner of unit %(unit)s owes %(owed)s fen, less than the %(amount)s fen paid."),
+            unit=unit_code,
+            owed=min(owed, payable),
+            amount=amount_fen,
+        )
+    return post_entry(
+        uow,
+        community_code=community.code,
+        kind="shortfall_settlement",
+        value_date=value_date,
+        lines=[
+            PostingLine(CONTRACTOR_PAYABLE, amount_fen),
+            PostingLine(receivable, -amount_fen),
+        ],
+        memo=memo,
+        documents={"bank_reference": reference},
+        idempotency_key=idempotency_key,
+    )
+
+
+def _has_key(uow: UnitOfWork, community_id: int, key: str) -> bool:
+    return (
+        uow.session.scalar(
+            sa.select(JournalEntry.id).where(
+                JournalEntry.community_id == community_id, JournalEntry.idempotency_key == key
+            )
+        )
+        is not None
+    )
