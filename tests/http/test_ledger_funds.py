@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 
 from fundvote.auth import issue_token
 from fundvote.runtime import Runtime
-from notary.work import UnitOfWork
 from ledger.api import (
     UNIT_RECEIVABLE,
     PostingLine,
@@ -21,6 +20,7 @@ from ledger.api import (
     open_unit_account,
     post_entry,
 )
+from notary.work import UnitOfWork
 from tests.http.conftest import COMMUNITY_CODE, Login, UserFactory, csrf_token
 from tests.http.test_ballot_pages import seed_units
 
@@ -320,6 +320,7 @@ def test_public_income_and_transfer(
 def owing(rt: Runtime, community: int) -> Runtime:
     """Unit 1-101's owner owes 500 yuan for a shortfall (what a draw leaves when the unit's
     sub-account cannot cover its share: the draw itself is tested in the services)."""
+
     def owe(uow: UnitOfWork) -> None:
         open_unit_account(uow, community, "1-101", UNIT_RECEIVABLE.kind)
         post_entry(

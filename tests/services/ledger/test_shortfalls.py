@@ -114,7 +114,9 @@ def test_the_owing_units_are_listed_in_unit_order(runtime: Runtime, owing: dict[
     assert _balance(runtime, "2201") == -sum(owing.values())
 
 
-def test_a_payment_settles_the_payable_for_the_owner(runtime: Runtime, owing: dict[str, int]) -> None:
+def test_a_payment_settles_the_payable_for_the_owner(
+    runtime: Runtime, owing: dict[str, int]
+) -> None:
     unit, owed = next(iter(owing.items()))
     bank_before = _balance(runtime, "1001")
     entry = _settle(runtime, unit, owed - 100, memo="owner paid at the office")
