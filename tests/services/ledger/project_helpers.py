@@ -9,7 +9,15 @@ from typing import Any
 
 from estate.api import find_community
 from fundvote.runtime import Runtime
-from ledger.api import PostingLine, open_books, post_entry
+from ledger.api import (
+    PostingLine,
+    approve_draw,
+    largest_remainder,
+    open_books,
+    open_project_from_decision,
+    post_entry,
+    record_draw,
+)
 from notary.work import UnitOfWork
 from tests.services.voting.ballot_helpers import CODE, at, draft, make_register, run_to_tallied
 from tests.services.voting.test_publication import VOTES, publish
@@ -100,3 +108,40 @@ def open_ballot_only(rt: Runtime, plan: UsePlan | None = None) -> str:
     )
     rt.run(ballots.open_ballot, ballot_ref=info.ref)
     return info.ref
+
+
+def draw_leaving_shortfalls(rt: Runtime, *, code: str = CODE) -> dict[str, int]:
+    """A community with books (``register_with_books``) whose seven units hold 10,000 yuan
+    each, then an approved draw of 80,000 yuan over them by area: the units whose share is
+    larger than what they hold owe the rest (a receivable ``1202.<unit>``). Returns what
+    each owing unit owes, in unit order."""
+    held, drawn = 1_000_000, 8_000_000
+    register_with_books(rt)
+    fund_everyone(rt, held, code=code)
+    project = rt.run_as(
+        MANAGER,
+        open_project_from_decision,
+        community_code=code,
+        ballot_ref=decided(rt, use_plan(drawn)),
+        position=1,
+    )
+    draw = rt.run_as(
+        MANAGER,
+        record_draw,
+        community_code=code,
+        project_ref=project.ref,
+        amount_fen=drawn,
+        stage="progress",
+        value_date=date(2026, 3, 1),
+    )
+    rt.run_as(
+        AUTHORITY,
+        approve_draw,
+        community_code=code,
+        draw_ref=draw.ref,
+        is_authority=True,
+        is_committee_member=False,
+        committee_size=len(COMMITTEE),
+    )
+    shares = largest_remainder(drawn, sorted(AREAS.items()))
+    return {u: shares[u] - held for u in sorted(AREAS) if shares[u] > held}

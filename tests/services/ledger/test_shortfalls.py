@@ -16,67 +16,22 @@ from ledger.api import (
     InvalidEntry,
     ShortfallNotOwed,
     UnitNotInBooks,
-    approve_draw,
     balances,
     get_entry,
-    largest_remainder,
-    open_project_from_decision,
     owed_shortfalls,
     posted_balances,
-    record_draw,
     settle_shortfall,
 )
 from notary import store
-from tests.services.ledger.project_helpers import (
-    AREAS,
-    AUTHORITY,
-    COMMITTEE,
-    MANAGER,
-    decided,
-    fund_everyone,
-    register_with_books,
-    use_plan,
-)
+from tests.services.ledger.project_helpers import AREAS, AUTHORITY, draw_leaving_shortfalls
 from tests.services.voting.ballot_helpers import CODE
 
 DAY = date(2026, 3, 1)
-HELD = 1_000_000  # what each sub-account holds before the draw
-DRAWN = 8_000_000
 
 
 @pytest.fixture
 def owing(runtime: Runtime) -> dict[str, int]:
-    """A draw of 80,000 yuan over seven units that hold 10,000 yuan each: the units whose
-    share is larger owe the rest. Returns what each unit owes."""
-    register_with_books(runtime)
-    fund_everyone(runtime, HELD)
-    project = runtime.run_as(
-        MANAGER,
-        open_project_from_decision,
-        community_code=CODE,
-        ballot_ref=decided(runtime, use_plan(DRAWN)),
-        position=1,
-    )
-    draw = runtime.run_as(
-        MANAGER,
-        record_draw,
-        community_code=CODE,
-        project_ref=project.ref,
-        amount_fen=DRAWN,
-        stage="progress",
-        value_date=DAY,
-    )
-    runtime.run_as(
-        AUTHORITY,
-        approve_draw,
-        community_code=CODE,
-        draw_ref=draw.ref,
-        is_authority=True,
-        is_committee_member=False,
-        committee_size=len(COMMITTEE),
-    )
-    shares = largest_remainder(DRAWN, sorted(AREAS.items()))
-    return {u: shares[u] - HELD for u in sorted(AREAS) if shares[u] > HELD}
+    return draw_leaving_shortfalls(runtime)
 
 
 def _settle(rt: Runtime, unit: str, fen: int, **kw: Any) -> Any:
