@@ -13,13 +13,16 @@ import sqlalchemy as sa
 from fundvote.runtime import Runtime
 from ledger.api import (
     DrawInfo,
+    ShortfallNotOwed,
     approve_draw,
     balances,
     largest_remainder,
     open_project_from_decision,
+    owed_shortfalls,
     posted_balances,
     project_report,
     record_draw,
+    settle_shortfall,
 )
 from tests.conftest import requires_postgres
 from tests.services.ledger.project_helpers import (
@@ -28,6 +31,7 @@ from tests.services.ledger.project_helpers import (
     MANAGER,
     decided,
     deposit,
+    draw_leaving_shortfalls,
     register_with_books,
     use_plan,
 )
@@ -168,3 +172,28 @@ def test_parallel_retries_with_one_key_record_and_post_once(rt: Runtime) -> None
     with rt.session_factory() as s:
         assert s.scalar(sa.text("SELECT count(*) FROM ledger_draw")) == 1
         assert s.scalar(sa.text("SELECT count(*) FROM journal_entry WHERE kind = 'draw'")) == 1
+
+
+def test_parallel_shortfall_payments_never_settle_more_than_is_owed(runtime: Runtime) -> None:
+    unit, owed = next(iter(draw_leaving_shortfalls(runtime).items()))
+    piece = owed // 10 + 1  # twenty of them are about twice what is owed
+
+    def pay(i: int) -> Any:
+        return runtime.run_as(
+            AUTHORITY,
+            settle_shortfall,
+            community_code=CODE,
+            may_record=True,
+            unit_code=unit,
+            amount_fen=piece,
+            value_date=DAY,
+            bank_reference=f"PAY-{i}",
+        )
+
+    results, errors = _parallel(pay)
+    assert errors and all(isinstance(e, ShortfallNotOwed) for e in errors), errors
+    assert len(results) == owed // piece
+    left = {o.unit_code: o.owed_fen for o in runtime.query(owed_shortfalls, CODE)}
+    assert left.get(unit, 0) == owed - len(results) * piece >= 0
+    running = {b.code: b.balance_fen for b in runtime.query(balances, CODE)}
+    assert running == runtime.query(posted_balances, CODE)
