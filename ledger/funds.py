@@ -218,6 +218,18 @@ def check_amount(amount_fen: int) -> None:
         raise InvalidEntry(N_("The amount must be more than zero and within bounds."))
 
 
+def unit_id_of(s: Session, community_id: int, unit_code: str) -> int:
+    """The id of the community's unit ``unit_code``; ``UnitNotInBooks`` when there is none."""
+    unit_id = s.scalar(
+        sa.select(Unit.id).where(Unit.community_id == community_id, Unit.code == unit_code)
+    )
+    if unit_id is None:
+        raise UnitNotInBooks(
+            N_("There is no unit %(unit)s in this community."), unit=str(unit_code)[:64]
+        )
+    return int(unit_id)
+
+
 def check_reference(reference: str, *, required: bool) -> str:
     reference = reference.strip()
     if not reference and not required:
@@ -299,13 +311,7 @@ def record_deposit(
     community_id = _community_id(s, community_code)
     check_amount(amount_fen)
     reference = check_reference(bank_reference, required=True)
-    unit_id = s.scalar(
-        sa.select(Unit.id).where(Unit.community_id == community_id, Unit.code == unit_code)
-    )
-    if unit_id is None:
-        raise UnitNotInBooks(
-            N_("There is no unit %(unit)s in this community."), unit=str(unit_code)[:64]
-        )
+    unit_id = unit_id_of(s, community_id, unit_code)
     _serialise(s, community_id, "deposits")
     if _active_references(s, community_id, [reference]):
         raise DuplicateBankReference(

@@ -24,8 +24,8 @@ from estate.models import Unit
 from ledger.chart import UNIT_RECEIVABLE, unit_account_code
 from ledger.draw_rules import CONTRACTOR_PAYABLE
 from ledger.errors import N_, InvalidEntry
-from ledger.funds import check_amount, check_reference
-from ledger.funds_errors import FundOperationForbidden, ShortfallNotOwed, UnitNotInBooks
+from ledger.funds import check_amount, check_reference, unit_id_of
+from ledger.funds_errors import FundOperationForbidden, ShortfallNotOwed
 from ledger.journal import EntryInfo, community_row, lock_balances, post_entry
 from ledger.models import JournalEntry, LedgerAccount
 from ledger.posting_rules import PostingLine
@@ -87,13 +87,7 @@ def settle_shortfall(
     reference = check_reference(bank_reference, required=True)
     s = uow.session
     community = community_row(s, community_code)
-    unit_id = s.scalar(
-        sa.select(Unit.id).where(Unit.community_id == community.id, Unit.code == unit_code)
-    )
-    if unit_id is None:
-        raise UnitNotInBooks(
-            N_("There is no unit %(unit)s in this community."), unit=str(unit_code)[:64]
-        )
+    unit_id_of(s, community.id, unit_code)
     receivable = unit_account_code(UNIT_RECEIVABLE, unit_code)
     accounts = dict(
         s.execute(

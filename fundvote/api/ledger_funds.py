@@ -107,15 +107,20 @@ def _entry(entry: EntryInfo) -> dict[str, Any]:
 _REF = {"description": "The bank's reference of the transaction"}
 
 
-class DepositInSchema(Schema):
+class UnitPaymentInSchema(Schema):
+    """What every payment for one unit gives (a deposit, a shortfall paid)."""
+
     unit = Text(required=True, min_length=1, max_length=64)
     amount = Yuan(required=True, metadata=_YUAN)
     value_date = fields.Date(required=True)
     bank_reference = Text(required=True, min_length=1, max_length=MAX_REFERENCE, metadata=_REF)
+    memo = Text(load_default="", max_length=500)
+
+
+class DepositInSchema(UnitPaymentInSchema):
     first = fields.Boolean(
         required=True, metadata={"description": "true: the unit's first deposit; false: a top-up"}
     )
-    memo = Text(load_default="", max_length=500)
 
 
 class StatementUploadSchema(Schema):
@@ -146,12 +151,7 @@ class OwedShortfallSchema(Schema):
     )
 
 
-class ShortfallPaymentInSchema(Schema):
-    unit = Text(required=True, min_length=1, max_length=64)
-    amount = Yuan(required=True, metadata=_YUAN)
-    value_date = fields.Date(required=True)
-    bank_reference = Text(required=True, min_length=1, max_length=MAX_REFERENCE, metadata=_REF)
-    memo = Text(load_default="", max_length=500)
+class ShortfallPaymentInSchema(UnitPaymentInSchema):
     idempotency_key = Text(load_default=None, allow_none=True, max_length=128)
 
 

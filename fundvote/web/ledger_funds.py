@@ -111,6 +111,21 @@ def _memo_error(form: dict[str, str], name: str, errors: dict[str, str]) -> str:
     return text
 
 
+def _unit_payment(
+    form: dict[str, str], errors: dict[str, str]
+) -> tuple[str, int | None, date | None, str, str]:
+    """The fields every payment for one unit has (a deposit, a shortfall paid): the unit,
+    the amount, the value date, the bank reference and the memo, each error in ``errors``."""
+    unit = form["unit"].strip()
+    if not unit or len(unit) > 64:
+        errors["unit"] = _("Enter the unit's code.")
+    amount = _amount_error(form, "amount", errors)
+    when = _date_error(form, "value_date", errors)
+    reference = _reference_error(form, "bank_reference", errors, required=True)
+    memo = _memo_error(form, "memo", errors)
+    return unit, amount, when, reference, memo
+
+
 # -- the fund: deposits, statement import, interest -----------------------------------------
 
 
@@ -163,15 +178,9 @@ def fund(code: str) -> ResponseReturnValue:
 def deposit(code: str) -> ResponseReturnValue:
     form = _form("unit", "amount", "value_date", "bank_reference", "first", "memo")
     errors: dict[str, str] = {}
-    unit = form["unit"].strip()
-    if not unit or len(unit) > 64:
-        errors["unit"] = _("Enter the unit's code.")
-    amount = _amount_error(form, "amount", errors)
-    when = _date_error(form, "value_date", errors)
-    reference = _reference_error(form, "bank_reference", errors, required=True)
+    unit, amount, when, reference, memo = _unit_payment(form, errors)
     if form["first"] not in ("first", "top_up"):
         errors["first"] = _("Choose first deposit or top-up.")
-    memo = _memo_error(form, "memo", errors)
     if errors:
         return _fund_page(code, status=422, deposit_form=form, deposit_errors=errors)
     assert amount is not None and when is not None
@@ -338,13 +347,7 @@ def top_ups(code: str) -> ResponseReturnValue:
 def shortfall_payment(code: str) -> ResponseReturnValue:
     form = _form("unit", "amount", "value_date", "bank_reference", "memo")
     errors: dict[str, str] = {}
-    unit = form["unit"].strip()
-    if not unit or len(unit) > 64:
-        errors["unit"] = _("Enter the unit's code.")
-    amount = _amount_error(form, "amount", errors)
-    when = _date_error(form, "value_date", errors)
-    reference = _reference_error(form, "bank_reference", errors, required=True)
-    memo = _memo_error(form, "memo", errors)
+    unit, amount, when, reference, memo = _unit_payment(form, errors)
     if errors:
         return _top_ups_page(code, status=422, shortfall_form=form, shortfall_errors=errors)
     assert amount is not None and when is not None
