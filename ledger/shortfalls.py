@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from estate.models import Unit
 from ledger.chart import UNIT_RECEIVABLE, unit_account_code
 from ledger.draw_rules import CONTRACTOR_PAYABLE
-from ledger.errors import N_, InvalidEntry
+from ledger.errors import N_, BooksNotOpen
 from ledger.funds import check_amount, check_reference, unit_id_of
 from ledger.funds_errors import FundOperationForbidden, ShortfallNotOwed
 from ledger.journal import EntryInfo, community_row, lock_balances, post_entry
@@ -98,7 +98,7 @@ def settle_shortfall(
         ).all()
     )
     if CONTRACTOR_PAYABLE not in accounts:
-        raise InvalidEntry(N_("The books of this community have no contractor payable."))
+        raise BooksNotOpen(N_("The books of this community are not open."))
     balances = lock_balances(uow, list(accounts.values()))
     owed = max(balances.get(accounts.get(receivable, -1), 0), 0)
     payable = max(-balances[accounts[CONTRACTOR_PAYABLE]], 0)
