@@ -20,7 +20,7 @@ from estate.errors import (
     UndecryptableData,
 )
 from estate.personal import DataCipher, load_cipher, mask_name
-from estate.quantities import format_hundredths, parse_hundredths
+from estate.quantities import Fen, format_hundredths, parse_hundredths
 from estate.roll import REQUIRED_COLUMNS as ROLL_COLUMNS
 from estate.roll import RollProblem, RollRow, format_problem, parse_roll
 from estate.services import (
@@ -80,6 +80,7 @@ __all__ = [
     "CommunityNotFound",
     "CommunitySettings",
     "DataCipher",
+    "Fen",
     "ImportSummary",
     "InvalidSetting",
     "NoSettingChanged",

@@ -61,6 +61,22 @@ def parse_hundredths(text: str, *, signed: bool = False, grouping: bool = False)
     return -magnitude if negative else magnitude
 
 
+class Fen(int):
+    """An amount of money in fen that reads as yuan in messages: ``str(Fen(123456))`` is
+    ``"1,234.56"`` (:func:`format_hundredths` with grouping), so a message's ``%(amount)s
+    yuan`` shows what a person expects; it equals, compares and serialises (JSON, ``repr``)
+    as the plain integer, so code and tests that read the value see fen."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return format_hundredths(int(self), grouping=True)
+
+    def __format__(self, spec: str) -> str:
+        # ``f"{amount}"`` reads as yuan like ``%s``; a numeric spec formats the fen.
+        return str(self) if not spec else int.__format__(self, spec)
+
+
 def format_hundredths(value: int, *, grouping: bool = False) -> str:
     """Render integer hundredths as a decimal with exactly two places.
 

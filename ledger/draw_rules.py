@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from estate.quantities import Fen
 from ledger.errors import N_, DrawExceedsBudget, InvalidDraw
 from ledger.rounding import largest_remainder, stage_amounts
 
@@ -122,11 +123,11 @@ def split_draw(
     if drawn_before_fen + amount_fen > budget:
         raise DrawExceedsBudget(
             N_(
-                "The project's payments would reach %(total)s fen, more than its budget of "
-                "%(budget)s fen."
+                "The project's payments would reach %(total)s yuan, more than its budget of "
+                "%(budget)s yuan."
             ),
-            total=drawn_before_fen + amount_fen,
-            budget=budget,
+            total=Fen(drawn_before_fen + amount_fen),
+            budget=Fen(budget),
         )
     sources = stage_amounts(
         drawn_before_fen,
@@ -171,9 +172,9 @@ def split_retention(
         raise InvalidDraw(N_("The retention must not be negative."))
     if retention_fen > fund + project:
         raise InvalidDraw(
-            N_("The retention of %(retention)s fen exceeds the %(paid)s fen paid out now."),
-            retention=retention_fen,
-            paid=fund + project,
+            N_("The retention of %(retention)s yuan exceeds the %(paid)s yuan paid out now."),
+            retention=Fen(retention_fen),
+            paid=Fen(fund + project),
         )
     parts = largest_remainder(retention_fen, [(FUND_BANK, fund), (PROJECT_BANK, project)])
     return parts[FUND_BANK], parts[PROJECT_BANK]
@@ -189,9 +190,9 @@ def split_release(release_fen: int, held_fund_fen: int, held_project_fen: int) -
     held = held_fund_fen + held_project_fen
     if release_fen > held:
         raise DrawExceedsBudget(
-            N_("The release of %(amount)s fen exceeds the %(held)s fen of retention held."),
-            amount=release_fen,
-            held=held,
+            N_("The release of %(amount)s yuan exceeds the %(held)s yuan of retention held."),
+            amount=Fen(release_fen),
+            held=Fen(held),
         )
     parts = largest_remainder(
         release_fen, [(FUND_BANK, held_fund_fen), (PROJECT_BANK, held_project_fen)]

@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from estate.models import Community
+from estate.quantities import Fen
 from ledger.chart import UNIT_RECEIVABLE, UNIT_SUBACCOUNT, open_unit_account, unit_account_code
 from ledger.draw_rules import (
     DrawSplit,
@@ -268,11 +269,11 @@ def check_gate(uow: UnitOfWork, project: Project, community_code: str, fund_afte
         if fund_after > decision.use_plan.maintenance_fund_fen:
             raise DrawNotCovered(
                 N_(
-                    "The maintenance-fund charges would reach %(total)s fen, more than the "
-                    "%(plan)s fen ballot %(ref)s allows."
+                    "The maintenance-fund charges would reach %(total)s yuan, more than the "
+                    "%(plan)s yuan ballot %(ref)s allows."
                 ),
-                total=fund_after,
-                plan=decision.use_plan.maintenance_fund_fen,
+                total=Fen(fund_after),
+                plan=Fen(decision.use_plan.maintenance_fund_fen),
                 ref=decision.ballot_ref,
             )
     if project.public_income_ballot_ref is not None:
@@ -364,9 +365,9 @@ def _check_against_project(
         held = sum(_retention_held(posted))
         if release > held:
             raise DrawExceedsBudget(
-                N_("The release of %(amount)s fen exceeds the %(held)s fen of retention held."),
-                amount=release,
-                held=held,
+                N_("The release of %(amount)s yuan exceeds the %(held)s yuan of retention held."),
+                amount=Fen(release),
+                held=Fen(held),
             )
         fund_after = sum(
             v for k, v in charged_so_far(s, project.id)[0].items() if k == "maintenance_fund"
@@ -375,11 +376,11 @@ def _check_against_project(
         if drawn + amount > project.budget_fen:
             raise DrawExceedsBudget(
                 N_(
-                    "The project's payments would reach %(total)s fen, more than its budget "
-                    "of %(budget)s fen."
+                    "The project's payments would reach %(total)s yuan, more than its budget "
+                    "of %(budget)s yuan."
                 ),
-                total=drawn + amount,
-                budget=project.budget_fen,
+                total=Fen(drawn + amount),
+                budget=Fen(project.budget_fen),
             )
         fund_after = largest_remainder(drawn + amount, list(plan.items()))["maintenance_fund"]
     check_gate(uow, project, community.code, fund_after)
@@ -816,12 +817,12 @@ def _split(
         if share > available:
             raise FundingNotReceived(
                 N_(
-                    "This payment charges %(share)s fen to %(source)s, but only %(available)s "
-                    "fen of it has been received for the project and not yet spent."
+                    "This payment charges %(share)s yuan to %(source)s, but only %(available)s "
+                    "yuan of it has been received for the project and not yet spent."
                 ),
-                share=share,
+                share=Fen(share),
                 source=source,
-                available=available,
+                available=Fen(available),
             )
     return split
 

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, aliased
 
 from estate.api import UnreadableTable, apportion, read_table
 from estate.models import Unit
+from estate.quantities import Fen
 from ledger.chart import STANDARD_BY_KIND, UNIT_SUBACCOUNT, unit_account_code
 from ledger.errors import N_, BooksNotOpen, InvalidEntry
 from ledger.funds_errors import (
@@ -843,9 +844,9 @@ def take_public_income(uow: UnitOfWork, community_id: int, amount_fen: int) -> N
     available = _lock_public_income(uow.session, uow, community_id).available_fen
     if amount_fen > available:
         raise PublicIncomeShort(
-            N_("Public income holds %(available)s fen, less than the %(amount)s fen asked."),
-            available=available,
-            amount=amount_fen,
+            N_("Public income holds %(available)s yuan, less than the %(amount)s yuan asked."),
+            available=Fen(available),
+            amount=Fen(amount_fen),
         )
 
 

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from estate.models import Community, Unit
+from estate.quantities import Fen
 from ledger.errors import (
     N_,
     AccountNotFound,
@@ -235,12 +236,12 @@ def post_entry(
         ):
             raise InsufficientFunds(
                 N_(
-                    "Account %(account)s holds %(balance)s fen, less than the %(amount)s fen "
+                    "Account %(account)s holds %(balance)s yuan, less than the %(amount)s yuan "
                     "this entry takes from it."
                 ),
                 account=account.code,
-                balance=abs(account.balance_fen),
-                amount=abs(delta),
+                balance=Fen(abs(account.balance_fen)),
+                amount=Fen(abs(delta)),
             )
     now = uow.clock.now()
     documents_json = canonical_bytes(documents).decode()

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from estate.api import BadQuantity, RollProblem, parse_hundredths
 from estate.models import Community, Unit
+from estate.quantities import Fen
 from estate.tables import UnreadableTable, read_table
 from ledger.chart import UNIT_RECEIVABLE, UNIT_SUBACCOUNT, open_unit_account
 from ledger.errors import N_, BooksNotOpen, LegacyImportRejected
@@ -181,11 +182,11 @@ def parse_legacy(
                         "",
                         N_(
                             "entry %(entry)s (first line %(line)s) does not balance: debits "
-                            "exceed credits by %(difference)s fen"
+                            "exceed credits by %(difference)s yuan"
                         ),
                         entry=entry.id,
                         line=entry.first_line,
-                        difference=params["difference"],
+                        difference=Fen(params["difference"]),
                     )
                 elif message.startswith("An entry needs at least two"):
                     problems.add(

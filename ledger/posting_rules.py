@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from estate.quantities import Fen
 from ledger.errors import N_, InvalidEntry, UnbalancedEntry
 
 ENTRY_KINDS: tuple[str, ...] = (
@@ -59,7 +60,7 @@ _KEY = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _UNBALANCED = (
     N_("An entry needs at least two postings."),
-    N_("The postings do not balance: debits exceed credits by %(difference)s fen."),
+    N_("The postings do not balance: debits exceed credits by %(difference)s yuan."),
 )
 
 
@@ -124,7 +125,7 @@ def entry_problems(
             problems.append((N_("Posting %(line)s: no account."), {"line": position}))
         total += amount
     if total != 0 and len(lines) >= 2:
-        problems.append((_UNBALANCED[1], {"difference": total}))
+        problems.append((_UNBALANCED[1], {"difference": Fen(total)}))
     return problems
 
 

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from estate.models import Building, Community, Unit
+from estate.quantities import Fen
 from ledger.draw_rules import SOURCES, funding_lines, unit_order
 from ledger.errors import (
     N_,
@@ -571,11 +572,11 @@ def _public_income_decision(
         raise PublicIncomeNeedsCommunityDecision(
             N_(
                 "Ballot %(ref)s question %(position)s is not a passed community-wide decision "
-                "allowing %(amount)s fen of public income."
+                "allowing %(amount)s yuan of public income."
             ),
             ref=str(ballot_ref)[:32],
             position=position,
-            amount=public_income_fen,
+            amount=Fen(public_income_fen),
         )
     return decision
 
@@ -859,12 +860,12 @@ def receive_funding(
     if not is_retry and received + amount_fen > plan_amount:
         raise FundingExceedsPlan(
             N_(
-                "%(source)s would bring %(total)s fen to the project, more than the plan's "
-                "%(plan)s fen."
+                "%(source)s would bring %(total)s yuan to the project, more than the plan's "
+                "%(plan)s yuan."
             ),
             source=source,
-            total=received + amount_fen,
-            plan=plan_amount,
+            total=Fen(received + amount_fen),
+            plan=Fen(plan_amount),
         )
     entry = post_entry(
         uow,

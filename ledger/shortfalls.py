@@ -21,6 +21,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from estate.models import Unit
+from estate.quantities import Fen
 from ledger.chart import UNIT_RECEIVABLE, unit_account_code
 from ledger.draw_rules import CONTRACTOR_PAYABLE
 from ledger.errors import N_, BooksNotOpen
@@ -105,10 +106,12 @@ def settle_shortfall(
     is_retry = idempotency_key is not None and _has_key(uow, community.id, idempotency_key)
     if not is_retry and amount_fen > min(owed, payable):
         raise ShortfallNotOwed(
-            N_("The owner of unit %(unit)s owes %(owed)s fen, less than the %(amount)s fen paid."),
+            N_(
+                "The owner of unit %(unit)s owes %(owed)s yuan, less than the %(amount)s yuan paid."
+            ),
             unit=unit_code,
-            owed=min(owed, payable),
-            amount=amount_fen,
+            owed=Fen(min(owed, payable)),
+            amount=Fen(amount_fen),
         )
     return post_entry(
         uow,

@@ -259,7 +259,8 @@ def test_legacy_import_posts_each_entry_once(cli: Cli, books: Runtime, tmp_path:
          "legacy.csv:1: credit: the column credit is missing"),
         ("entry,date,memo,account,debit,credit\n"
          "L1,2019-01-02,,1001,1.00,\nL1,2019-01-02,,2101.1-101,,0.99\n",
-         "legacy.csv:2: entry L1 (first line 2) does not balance: debits exceed credits by 1 fen"),
+         "legacy.csv:2: entry L1 (first line 2) does not balance: debits exceed credits by "
+         "0.01 yuan"),
         ("entry,date,memo,account,debit,credit\n"
          "L1,2019-01-02,,1001,1.00,\nL1,2019-01-02,,9999,,1.00\n",
          "legacy.csv:3: account: there is no account 9999 in the books"),
@@ -279,7 +280,7 @@ def test_legacy_import_posts_each_entry_once(cli: Cli, books: Runtime, tmp_path:
          "legacy.csv:2: entry: the entry id must be 1 to 64 letters"),
         ("entry,date,memo,account,debit,credit\n"
          "L1,2019-01-02,,1001,,6.00\nL1,2019-01-02,,5101,6.00,\n",
-         "legacy.csv:2: entry L1 (first line 2): Account 1001 holds 500 fen"),
+         "legacy.csv:2: entry L1 (first line 2): Account 1001 holds 5.00 yuan"),
         ("entry,date,memo,account,debit,credit\n", "legacy.csv:1: the file has no entries"),
         ("entry,date,memo,account,debit,credit\n\"L1,2019-01-02\n",
          "legacy.csv:2: a quoted cell"),

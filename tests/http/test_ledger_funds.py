@@ -347,7 +347,8 @@ def test_the_fund_holder_records_what_an_owner_paid_for_a_shortfall(
     assert 'action="/c/demo/ledger/shortfalls"' in html
     too_much = post(client, PAGE + "/shortfalls", {**PAYMENT, "amount": "500.01"})
     assert too_much.status_code == 409
-    assert "50000" in too_much.get_data(as_text=True)  # what is owed, in the message
+    shown = too_much.get_data(as_text=True)  # what is owed, in yuan, in the message
+    assert "欠缴 500.00 元" in shown or "owes 500.00 yuan" in shown
     bad = post(client, PAGE + "/shortfalls", {**PAYMENT, "amount": "-3", "bank_reference": ""})
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)

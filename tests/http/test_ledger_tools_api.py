@@ -120,12 +120,14 @@ def test_a_bad_file_lists_every_problem_and_writes_nothing(
         {
             "line": 2,
             "field": "",
-            "message": "entry L1 (first line 2) does not balance: debits exceed credits by 1 fen",
+            "message": "entry L1 (first line 2) does not balance: "
+            "debits exceed credits by 0.01 yuan",
         },
         {
             "line": 4,
             "field": "",
-            "message": "entry L2 (first line 4) does not balance: debits exceed credits by 200 fen",
+            "message": "entry L2 (first line 4) does not balance: "
+            "debits exceed credits by 2.00 yuan",
         },
     ]
 

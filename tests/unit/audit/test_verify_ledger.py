@@ -141,7 +141,7 @@ def test_retention_stays_where_it_was_paid_from_and_is_released_from_there() -> 
     draw(log, "d3", 0, *release, stage="retention_release", retention=1_000)
     found = run(log).findings()
     assert [f.check for f in found] == ["coverage", "overdraft"]
-    assert "exceeds the 0 fen of retention held" in found[0].what
+    assert "exceeds the 0.00 yuan of retention held" in found[0].what
     assert found[1].what == "entry 7 overdraws account 1003 by 500 fen"
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from estate.errors import BadQuantity
-from estate.quantities import format_hundredths, parse_hundredths
+from estate.quantities import Fen, format_hundredths, parse_hundredths
 
 
 @pytest.mark.parametrize(
@@ -161,3 +163,15 @@ def test_format(value: int, plain: str, grouped: str) -> None:
 def test_format_refuses_anything_but_int(value: object) -> None:
     with pytest.raises(TypeError):
         format_hundredths(value)  # type: ignore[arg-type]
+
+
+@given(st.integers(-(10**15), 10**15))
+def test_fen_reads_as_yuan_in_messages_and_stays_the_integer(value: int) -> None:
+    fen = Fen(value)
+    assert str(fen) == format_hundredths(value, grouping=True)
+    yuan = format_hundredths(value, grouping=True)
+    assert "%(amount)s yuan" % {"amount": fen} == yuan + " yuan"  # noqa: UP031 (as messages do)
+    assert f"{fen}" == yuan and f"{fen:d}" == str(value)
+    assert fen == value and repr(fen) == repr(value)
+    assert json.dumps({"amount": fen}) == json.dumps({"amount": value})
+    assert parse_hundredths(str(fen), signed=True, grouping=True) == value
