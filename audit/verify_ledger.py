@@ -12,7 +12,9 @@ Fed every log entry in index order (documents inlined), it checks:
   of ``ledger/entries.jsonl`` is the log's entry at its ``log_index``, and the file holds
   every entry of the period;
 - ``overdraft``: no bounded account (a bank account, a unit's sub-account) crosses zero on
-  its natural side at any point in log order;
+  its natural side at any point in log order, and no shortfall paid by an owner settles
+  more than that owner owed (a ``shortfall_settlement`` entry that is not exactly the
+  contractor payable against one unit's receivable is a ``journal`` finding);
 - ``trial-balance`` / ``balance``: the trial balance recomputed by value date up to the
   period's end (``manifest.json``'s ``period.to``) equals ``ledger/trial_balance.csv`` row by
   row, and sums to zero;
@@ -50,6 +52,7 @@ from ledger.chart_spec import (
     UNIT_SUBACCOUNT,
     is_bounded_code,
 )
+from ledger.draw_rules import CONTRACTOR_PAYABLE
 from ledger.funds_rules import allocate_interest, daily_balance_product
 from ledger.posting_rules import PostingLine, entry_problems
 from notary.errors import DomainError
@@ -66,6 +69,7 @@ MANIFEST_FILE = "manifest.json"
 _STANDARD = {spec.code: spec for spec in STANDARD_ACCOUNTS}
 _UNIT_PREFIXES = (UNIT_SUBACCOUNT.code + ".", UNIT_RECEIVABLE.code + ".")
 _SUB = UNIT_SUBACCOUNT.code + "."
+_REC = UNIT_RECEIVABLE.code + "."
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, DomainError)
 
 
@@ -241,6 +245,8 @@ class LedgerCheck:
                 self._transfer(index, number, postings)
             elif kind == "interest":
                 self._interest(index, number, documents, postings)
+            elif kind == "shortfall_settlement":
+                self._settlement(index, number, postings)
         except _MALFORMED as error:  # the entry still moves the balances
             self._report(
                 "apportionment",
@@ -308,6 +314,39 @@ class LedgerCheck:
                 )
             elif natural >= 0:
                 self._overdrawn.discard(code)
+
+    # -- shortfalls paid by owners -----------------------------------------------------
+
+    def _settlement(self, index: int, number: int, postings: tuple[tuple[str, int], ...]) -> None:
+        """A shortfall paid by its owner debits the contractor payable and credits one unit's
+        receivable by the same amount (``ledger.shortfalls``), never more than the owner owed
+        nor than the payable held, as the log's balances stood before it."""
+        debits = [(c, a) for c, a in postings if a > 0]
+        credits = [(c, a) for c, a in postings if a < 0]
+        if (
+            len(postings) != 2
+            or len(debits) != 1
+            or len(credits) != 1
+            or debits[0][0] != CONTRACTOR_PAYABLE
+            or not credits[0][0].startswith(_REC)
+        ):
+            self._report(
+                "journal",
+                index,
+                f"entry {number}: a shortfall settlement must debit {CONTRACTOR_PAYABLE} and "
+                "credit one unit's receivable",
+            )
+            return
+        receivable, paid = credits[0][0], debits[0][1]
+        owed = self.balances[receivable]
+        payable = -self.balances[CONTRACTOR_PAYABLE]
+        if paid > min(owed, payable):
+            self._report(
+                "overdraft",
+                index,
+                f"entry {number} settles {paid} fen on {receivable}, more than the "
+                f"{max(min(owed, payable), 0)} fen owed",
+            )
 
     # -- apportionments the funds make -------------------------------------------------
 

@@ -673,3 +673,22 @@ def test_the_ledger_checks_import_no_database_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_shortfall_is_settled_at_most_once_and_only_against_the_payable() -> None:
+    log = clean_history()
+    # A-01's owner owes 500 fen: its receivable against the contractor payable.
+    log.post("adjustment", "2024-05-01", ("1202.A-01", 500), ("2201", -500))
+    log.post("shortfall_settlement", "2024-05-02", ("2201", 300), ("1202.A-01", -300))
+    assert run(log).findings() == []
+    # 200 fen are left; 300 more settles 100 fen that nobody owed.
+    log.post("shortfall_settlement", "2024-05-03", ("2201", 300), ("1202.A-01", -300))
+    # Money out of the bank is not a settlement.
+    log.post("shortfall_settlement", "2024-05-04", ("2201", 100), ("1001", -100))
+    assert [(f.check, f.what) for f in run(log).findings()] == [
+        ("overdraft", "entry 11 settles 300 fen on 1202.A-01, more than the 200 fen owed"),
+        (
+            "journal",
+            "entry 12: a shortfall settlement must debit 2201 and credit one unit's receivable",
+        ),
+    ]
