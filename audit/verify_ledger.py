@@ -52,7 +52,7 @@ from ledger.chart_spec import (
     UNIT_SUBACCOUNT,
     is_bounded_code,
 )
-from ledger.draw_rules import CONTRACTOR_PAYABLE
+from ledger.draw_rules import CONTRACTOR_PAYABLE, settleable_fen, settlement_lines
 from ledger.funds_rules import allocate_interest, daily_balance_product
 from ledger.posting_rules import PostingLine, entry_problems
 from notary.errors import DomainError
@@ -321,14 +321,10 @@ class LedgerCheck:
         """A shortfall paid by its owner debits the contractor payable and credits one unit's
         receivable by the same amount (``ledger.shortfalls``), never more than the owner owed
         nor than the payable held, as the log's balances stood before it."""
-        debits = [(c, a) for c, a in postings if a > 0]
-        credits = [(c, a) for c, a in postings if a < 0]
-        if (
-            len(postings) != 2
-            or len(debits) != 1
-            or len(credits) != 1
-            or debits[0][0] != CONTRACTOR_PAYABLE
-            or not credits[0][0].startswith(_REC)
+        receivables = [c for c, a in postings if a < 0 and c.startswith(_REC)]
+        paid = sum(a for _, a in postings if a > 0)
+        if len(receivables) != 1 or sorted(postings) != sorted(
+            settlement_lines(receivables[0], paid)
         ):
             self._report(
                 "journal",
@@ -337,15 +333,13 @@ class LedgerCheck:
                 "credit one unit's receivable",
             )
             return
-        receivable, paid = credits[0][0], debits[0][1]
-        owed = self.balances[receivable]
-        payable = -self.balances[CONTRACTOR_PAYABLE]
-        if paid > min(owed, payable):
+        receivable = receivables[0]
+        owed = settleable_fen(self.balances[receivable], self.balances[CONTRACTOR_PAYABLE])
+        if paid > owed:
             self._report(
                 "overdraft",
                 index,
-                f"entry {number} settles {paid} fen on {receivable}, more than the "
-                f"{max(min(owed, payable), 0)} fen owed",
+                f"entry {number} settles {paid} fen on {receivable}, more than the {owed} fen owed",
             )
 
     # -- apportionments the funds make -------------------------------------------------

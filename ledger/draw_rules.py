@@ -239,6 +239,19 @@ def release_lines(fund_part: int, project_part: int) -> list[tuple[str, int]]:
     return [(code, amount) for code, amount in lines if amount != 0]
 
 
+def settleable_fen(receivable_balance_fen: int, payable_balance_fen: int) -> int:
+    """The most a unit's owner can pay towards shortfalls now: what the unit's receivable
+    holds (debits minus credits), and no more than the contractor payable still holds (its
+    credit balance); never negative."""
+    return max(min(receivable_balance_fen, -payable_balance_fen), 0)
+
+
+def settlement_lines(receivable: str, amount_fen: int) -> list[tuple[str, int]]:
+    """The postings of ``amount_fen`` paid by an owner towards shortfalls: debit the
+    contractor payable (2201), credit the unit's receivable (``receivable``, its code)."""
+    return [(CONTRACTOR_PAYABLE, amount_fen), (receivable, -amount_fen)]
+
+
 def funding_lines(source: str, amount_fen: int) -> list[tuple[str, int]]:
     """The postings of ``amount_fen`` of ``source`` received for a project: the money into
     the project bank (1003) against the source's received account; public income moves from

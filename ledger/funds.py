@@ -40,9 +40,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from estate.api import UnreadableTable, apportion, read_table
+from estate.api import Fen, UnreadableTable, apportion, read_table
 from estate.models import Unit
-from estate.quantities import Fen
 from ledger.chart import STANDARD_BY_KIND, UNIT_SUBACCOUNT, unit_account_code
 from ledger.errors import N_, BooksNotOpen, InvalidEntry
 from ledger.funds_errors import (
@@ -67,7 +66,14 @@ from ledger.funds_rules import (
     parse_statement,
     top_up_floor_fen,
 )
-from ledger.journal import EntryInfo, community_row, get_entry, lock_balances, post_entry
+from ledger.journal import (
+    EntryInfo,
+    community_row,
+    entry_under_key,
+    get_entry,
+    lock_balances,
+    post_entry,
+)
 from ledger.models import JournalEntry, LedgerAccount, Posting
 from ledger.posting_rules import MAX_AMOUNT_FEN, PostingLine
 from notary.work import UnitOfWork
@@ -392,11 +398,7 @@ def import_statement(
     digest = hashlib.sha256(data).hexdigest()
     key = f"statement:{digest}"
     _serialise(s, community_id, "deposits")
-    earlier = s.scalar(
-        sa.select(JournalEntry.id).where(
-            JournalEntry.community_id == community_id, JournalEntry.idempotency_key == key
-        )
-    )
+    earlier = entry_under_key(s, community_id, key)
     header, records = _statement_table(data, filename)
     units = unit_codes(uow, community_code)
     if earlier is not None:

@@ -116,6 +116,16 @@ def _content_sha256(
     return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
+def entry_under_key(s: Session, community_id: int, key: str) -> int | None:
+    """The number of the entry posted in the community under idempotency ``key``, if any
+    (a step that checks its own rules first skips them for a retry, which posts nothing)."""
+    return s.scalar(
+        sa.select(JournalEntry.id).where(
+            JournalEntry.community_id == community_id, JournalEntry.idempotency_key == key
+        )
+    )
+
+
 def community_row(s: Session, community_code: str, *, for_update: bool = False) -> Community:
     """The community with that code (``BooksNotOpen`` when there is none); its row locked
     until the commit with ``for_update``. Every ledger step finds its community here."""

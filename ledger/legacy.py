@@ -28,9 +28,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from estate.api import BadQuantity, RollProblem, parse_hundredths
+from estate.api import BadQuantity, Fen, RollProblem, parse_hundredths
 from estate.models import Community, Unit
-from estate.quantities import Fen
 from estate.tables import UnreadableTable, read_table
 from ledger.chart import UNIT_RECEIVABLE, UNIT_SUBACCOUNT, open_unit_account
 from ledger.errors import N_, BooksNotOpen, LegacyImportRejected

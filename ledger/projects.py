@@ -46,8 +46,7 @@ from ledger.errors import (
     PublicIncomeNeedsCommunityDecision,
 )
 from ledger.funds import take_public_income
-from ledger.journal import community_row, post_entry
-from ledger.models import JournalEntry
+from ledger.journal import community_row, entry_under_key, post_entry
 from ledger.posting_rules import PostingLine
 from ledger.project_models import (
     EMERGENCY_CATEGORIES,
@@ -847,13 +846,7 @@ def receive_funding(
     plan_amount = plan_of(project)[source]
     lines = [PostingLine(code, amount) for code, amount in funding_lines(source, amount_fen)]
     is_retry = idempotency_key is not None and (
-        s.scalar(
-            sa.select(JournalEntry.id).where(
-                JournalEntry.community_id == community.id,
-                JournalEntry.idempotency_key == idempotency_key,
-            )
-        )
-        is not None
+        entry_under_key(s, community.id, idempotency_key) is not None
     )
     if not is_retry and source == "public_income":
         take_public_income(uow, community.id, amount_fen)

@@ -23,12 +23,12 @@ import sqlalchemy as sa
 from estate.models import Unit
 from estate.quantities import Fen
 from ledger.chart import UNIT_RECEIVABLE, unit_account_code
-from ledger.draw_rules import CONTRACTOR_PAYABLE
+from ledger.draw_rules import CONTRACTOR_PAYABLE, settleable_fen, settlement_lines
 from ledger.errors import N_, BooksNotOpen
 from ledger.funds import check_amount, check_reference, unit_id_of
 from ledger.funds_errors import FundOperationForbidden, ShortfallNotOwed
-from ledger.journal import EntryInfo, community_row, lock_balances, post_entry
-from ledger.models import JournalEntry, LedgerAccount
+from ledger.journal import EntryInfo, community_row, entry_under_key, lock_balances, post_entry
+from ledger.models import LedgerAccount
 from ledger.posting_rules import PostingLine
 from notary.work import UnitOfWork
 
@@ -101,16 +101,19 @@ def settle_shortfall(
     if CONTRACTOR_PAYABLE not in accounts:
         raise BooksNotOpen(N_("The books of this community are not open."))
     balances = lock_balances(uow, list(accounts.values()))
-    owed = max(balances.get(accounts.get(receivable, -1), 0), 0)
-    payable = max(-balances[accounts[CONTRACTOR_PAYABLE]], 0)
-    is_retry = idempotency_key is not None and _has_key(uow, community.id, idempotency_key)
-    if not is_retry and amount_fen > min(owed, payable):
+    owed = settleable_fen(
+        balances.get(accounts.get(receivable, -1), 0), balances[accounts[CONTRACTOR_PAYABLE]]
+    )
+    is_retry = idempotency_key is not None and (
+        entry_under_key(s, community.id, idempotency_key) is not None
+    )
+    if not is_retry and amount_fen > owed:
         raise ShortfallNotOwed(
             N_(
                 "The owner of unit %(unit)s owes %(owed)s yuan, less than the %(amount)s yuan paid."
             ),
             unit=unit_code,
-            owed=Fen(min(owed, payable)),
+            owed=Fen(owed),
             amount=Fen(amount_fen),
         )
     return post_entry(
@@ -118,22 +121,8 @@ def settle_shortfall(
         community_code=community.code,
         kind="shortfall_settlement",
         value_date=value_date,
-        lines=[
-            PostingLine(CONTRACTOR_PAYABLE, amount_fen),
-            PostingLine(receivable, -amount_fen),
-        ],
+        lines=[PostingLine(code, fen) for code, fen in settlement_lines(receivable, amount_fen)],
         memo=memo,
         documents={"bank_reference": reference},
         idempotency_key=idempotency_key,
-    )
-
-
-def _has_key(uow: UnitOfWork, community_id: int, key: str) -> bool:
-    return (
-        uow.session.scalar(
-            sa.select(JournalEntry.id).where(
-                JournalEntry.community_id == community_id, JournalEntry.idempotency_key == key
-            )
-        )
-        is not None
     )
