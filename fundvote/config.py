@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from fundvote.proxies import BadProxySetting, Network, parse_trusted_proxies
+from notary.errors import N_
 from notary.keys import DEFAULT_KEY_NAME
 
 
@@ -139,7 +140,16 @@ def _secret_key(instance: Path, env: Mapping[str, str]) -> str:
 
 
 class BadSetting(ValueError):
-    """A setting in the environment is not what it must be (its message names it)."""
+    """A setting in the environment is not what it must be.
+
+    ``message`` is an English msgid naming the setting, with named placeholders filled from
+    ``params`` (the command line prints it translated); ``str(error)`` is the English
+    sentence."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
 
 
 _DIGITS = frozenset("0123456789")
@@ -152,7 +162,12 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     if not text:
         return default
     if len(text) > 12 or not set(text) <= _DIGITS or not low <= int(text) <= high:
-        raise BadSetting(f"{name} must be a whole number from {low} to {high}")
+        raise BadSetting(
+            N_("%(name)s must be a whole number from %(low)s to %(high)s"),
+            name=name,
+            low=low,
+            high=high,
+        )
     return int(text)
 
 
@@ -170,14 +185,14 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if text in _NO:
         return False
-    raise BadSetting(f"{name} must be 1 or 0 (on or off)")
+    raise BadSetting(N_("%(name)s must be 1 or 0 (on or off)"), name=name)
 
 
 def _proxies(text: str) -> tuple[Network, ...]:
     try:
         return parse_trusted_proxies(text)
     except BadProxySetting as error:
-        raise BadSetting(str(error)) from None
+        raise BadSetting(error.message, entry=error.entry) from None
 
 
 SMS_SIGNATURE_CHARS = (2, 16)
@@ -197,8 +212,12 @@ def _sms_signature(env: Mapping[str, str]) -> str:
     allowed = all(c.isalnum() or c in " -_." for c in text)
     if not low <= len(text) <= high or not allowed or not text.isprintable():
         raise BadSetting(
-            f"FUNDVOTE_SMS_SIGNATURE must be {low} to {high} letters, digits or CJK "
-            "characters, without brackets (it is sent as 【name】)"
+            N_(
+                "FUNDVOTE_SMS_SIGNATURE must be %(low)s to %(high)s letters, digits or CJK "
+                "characters, without brackets (it is sent as 【name】)"
+            ),
+            low=low,
+            high=high,
         )
     return text
 
@@ -226,8 +245,10 @@ def _log_origin(env: Mapping[str, str]) -> str:
         or text.startswith("/")
     ):
         raise BadSetting(
-            "FUNDVOTE_LOG_ORIGIN must be the log's public URL prefix without a scheme, "
-            "e.g. fundvote.example.org/log (no spaces, no '+', no https://)"
+            N_(
+                "FUNDVOTE_LOG_ORIGIN must be the log's public URL prefix without a scheme, "
+                "e.g. fundvote.example.org/log (no spaces, no '+', no https://)"
+            )
         )
     return text
 

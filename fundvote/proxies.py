@@ -20,6 +20,8 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from notary.errors import N_
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -30,7 +32,14 @@ UNKNOWN = "unknown"
 
 
 class BadProxySetting(ValueError):
-    """``FUNDVOTE_TRUSTED_PROXIES`` names something that is not an address or network."""
+    """``FUNDVOTE_TRUSTED_PROXIES`` names something that is not an address or network;
+    ``entry`` is that something."""
+
+    message = N_("FUNDVOTE_TRUSTED_PROXIES: '%(entry)s' is not an address or network")
+
+    def __init__(self, entry: str) -> None:
+        self.entry = entry
+        super().__init__(self.message % {"entry": entry})
 
 
 def parse_trusted_proxies(text: str) -> tuple[Network, ...]:
@@ -45,9 +54,7 @@ def parse_trusted_proxies(text: str) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
-            raise BadProxySetting(
-                f"FUNDVOTE_TRUSTED_PROXIES: {entry!r} is not an address or network"
-            ) from None
+            raise BadProxySetting(entry) from None
     return tuple(networks)
 
 

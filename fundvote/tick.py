@@ -1,9 +1,10 @@
 """Due work, done by ``fundvote tick`` (run every minute by a systemd timer or cron).
 
-Each task is a function of the runtime that does what has fallen due and returns one line
-saying what it did; a task that fails is logged (with a reference, never a traceback on the
-terminal) and the next task still runs. Later issues add their own due work to
-:data:`TASKS` (purging expired records, sending reminders...).
+Each task is a function of the runtime that does what has fallen due and returns a
+:class:`Summary` of what it did (a msgid and its values, translated by whoever shows it); a
+task that fails is logged (with a reference, never a traceback on the terminal) and the next
+task still runs. Later issues add their own due work to :data:`TASKS` (purging expired
+records, sending reminders...).
 
 - ``finality``: every published ballot that has become final by the rules (publicity period
   over, every objection answered, none upheld: ``voting.finality``) is recorded as final at
@@ -20,21 +21,34 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from fundvote.runtime import Runtime
 from notary.coverage import cover_log, uncovered_logs
+from notary.errors import N_
 from voting import api as voting
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a task did: an English msgid with named placeholders and their values (the
+    command line prints it in the operator's language); ``str()`` is the English sentence."""
+
+    message: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % self.params if self.params else self.message
 
 
 class TaskFailed(RuntimeError):
     """A task did part of its work; what failed is logged."""
 
 
-def sign_due_checkpoints(rt: Runtime) -> str:
+def sign_due_checkpoints(rt: Runtime) -> Summary:
     """Sign a checkpoint of every log that grew since its latest checkpoint, one unit of work
     per log; a log that cannot be checkpointed (``LogCorrupt``...) is logged and the others
     are still done, then ``TaskFailed`` names how many failed."""
@@ -48,10 +62,12 @@ def sign_due_checkpoints(rt: Runtime) -> str:
             failed.append(name)
     if failed:
         raise TaskFailed(f"{len(failed)} of {len(logs)} logs not checkpointed: {', '.join(failed)}")
-    return f"{len(logs)} log{'' if len(logs) == 1 else 's'} checkpointed"
+    if len(logs) == 1:
+        return Summary(N_("%(count)s log checkpointed"), {"count": 1})
+    return Summary(N_("%(count)s logs checkpointed"), {"count": len(logs)})
 
 
-def record_due_finality(rt: Runtime) -> str:
+def record_due_finality(rt: Runtime) -> Summary:
     """Record every ballot that has become final and flag overdue objections once, one unit
     of work per ballot; a ballot that fails is logged and the others are still done, then
     ``TaskFailed`` names how many failed. A ballot another process moved meanwhile
@@ -79,10 +95,13 @@ def record_due_finality(rt: Runtime) -> str:
             failed.append(ref)
     if failed:
         raise TaskFailed(f"{len(failed)} ballots not done: {', '.join(failed)}")
-    return f"{done} ballot{'' if done == 1 else 's'} final, {flagged} flagged"
+    counts = {"count": done, "flagged": flagged}
+    if done == 1:
+        return Summary(N_("%(count)s ballot final, %(flagged)s flagged"), counts)
+    return Summary(N_("%(count)s ballots final, %(flagged)s flagged"), counts)
 
 
-TASKS: tuple[tuple[str, Callable[[Runtime], str]], ...] = (
+TASKS: tuple[tuple[str, Callable[[Runtime], Summary]], ...] = (
     ("finality", record_due_finality),
     ("checkpoints", sign_due_checkpoints),
 )
@@ -94,7 +113,7 @@ class TaskOutcome:
     """What one task did (``summary``), or the reference of its logged failure."""
 
     name: str
-    summary: str
+    summary: Summary
     failure_ref: str | None = None
 
     @property
@@ -113,5 +132,5 @@ def run_tick(rt: Runtime) -> list[TaskOutcome]:
         except Exception:
             ref = secrets.token_hex(4)
             log.exception("tick task %s failed (ref %s)", name, ref)
-            outcomes.append(TaskOutcome(name, "failed", ref))
+            outcomes.append(TaskOutcome(name, Summary(N_("failed")), ref))
     return outcomes

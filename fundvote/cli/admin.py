@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import click
 
 from fundvote.cli.common import WholeNumber
+from fundvote.cli.speech import _
 from fundvote.config import load_settings
 from fundvote.runtime import Runtime, build_runtime
 from fundvote.schema import upgrade
@@ -36,9 +37,15 @@ def init_command() -> None:
     with _initialised_runtime() as runtime:
         s = runtime.settings
         url = runtime.engine.url.render_as_string(hide_password=True)
-        click.echo(f"database ready: {url}")
-        click.echo(f"signing key: {s.signing_key_file} (key id {runtime.keyring.active_key_id})")
-        click.echo(f"data key: {s.data_key_file}")
+        click.echo(_("database ready: %(url)s", url=url))
+        click.echo(
+            _(
+                "signing key: %(path)s (key id %(key)s)",
+                path=s.signing_key_file,
+                key=runtime.keyring.active_key_id,
+            )
+        )
+        click.echo(_("data key: %(path)s", path=s.data_key_file))
 
 
 @click.command("demo")
@@ -58,14 +65,20 @@ def demo_command(if_empty: bool, base_url: str) -> None:
         report = load_demo(runtime)
         links = demo_owner_links(runtime, base_url)
     if report.loaded:
-        click.echo(f"demo community loaded: {report.units} units, {report.owners} owners")
+        click.echo(
+            _(
+                "demo community loaded: %(units)s units, %(owners)s owners",
+                units=report.units,
+                owners=report.owners,
+            )
+        )
     elif not if_empty:
-        click.echo("demo community already present; nothing loaded")
-    click.echo("staff logins (demo only):")
+        click.echo(_("demo community already present; nothing loaded"))
+    click.echo(_("staff logins (demo only):"))
     for username, role, _name, password in DEMO_STAFF:
-        click.echo(f"  {role:<10} {username:<11} password: {password}")
+        click.echo(f"  {role:<10} {username:<11} " + _("password: %(password)s", password=password))
     if links:
-        click.echo("owner links to try (open ballot 外墙修缮; demo only):")
+        click.echo(_("owner links to try (open ballot 外墙修缮; demo only):"))
         for link in links:
             click.echo(f"  {link}")
 
@@ -99,5 +112,6 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
             return create_app()
 
-    click.echo(f"fundvote serving on http://{host}:{port}/")
+    address = f"http://{host}:{port}/"
+    click.echo(_("fundvote serving on %(url)s", url=address))
     _App().run()

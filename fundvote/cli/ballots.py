@@ -11,7 +11,8 @@ import click
 
 from estate.api import find_community
 from fundvote import auth
-from fundvote.cli.common import cli_runtime, fail
+from fundvote.cli.common import cli_runtime, fail, no_such_community
+from fundvote.cli.speech import _
 from fundvote.lifecycle import NEEDS_REASON, STEPS, advance_ballot
 from voting import api as voting
 
@@ -27,7 +28,7 @@ def ballot_list(community: str) -> None:
     """List COMMUNITY's ballots: reference, status, closing time (UTC), title."""
     with cli_runtime() as rt:
         if rt.query(find_community, community) is None:
-            fail(f"fundvote: There is no community {community}.")
+            no_such_community(community)
         items = rt.query(voting.list_ballots, community)
     for info in items:
         closes = info.closes_at.strftime("%Y-%m-%dT%H:%MZ")
@@ -42,15 +43,26 @@ def ballot_list(community: str) -> None:
 def ballot_step(step: str, ref: str, username: str, reason: str) -> None:
     """Take ballot REF one STEP: open, close, cancel, tally, publish, finalize or annul."""
     if step in NEEDS_REASON and not reason.strip():
-        fail(f"fundvote ballot step {step}: --reason is required")
+        fail(_("fundvote ballot step %(step)s: --reason is required", step=step))
     with cli_runtime() as rt:
         user = rt.query(auth.find_user, username)
         if user is None or user.role not in ("committee", "admin"):
-            fail(f"fundvote ballot step: {username} is not an active committee member or admin")
+            fail(
+                _(
+                    "fundvote ballot step: %(user)s is not an active committee member or admin",
+                    user=username,
+                )
+            )
         info = rt.query(voting.ballot_by_ref, ref)
         community = rt.query(find_community, info.community_code)
         if community is None or not user.may_act_for(community.id):
-            fail(f"fundvote ballot step: {username} does not act for {info.community_code}")
+            fail(
+                _(
+                    "fundvote ballot step: %(user)s does not act for %(code)s",
+                    user=username,
+                    code=info.community_code,
+                )
+            )
         advance_ballot(rt, step, ballot_ref=ref, actor=user.user_id, reason=reason)
         info = rt.query(voting.ballot_by_ref, ref)
-    click.echo(f"ballot {info.ref}: {info.status}")
+    click.echo(_("ballot %(ref)s: %(status)s", ref=info.ref, status=info.status))

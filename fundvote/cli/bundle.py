@@ -16,6 +16,7 @@ import click
 
 from fundvote.bundles import build, period_of
 from fundvote.cli.common import cli_runtime, fail, text_argument
+from fundvote.cli.speech import _
 
 
 @click.command("bundle")
@@ -39,18 +40,18 @@ def bundle_command(
     code = text_argument(community, what="fundvote bundle: COMMUNITY", limit=64)
     out = Path(text_argument(out_path, what="fundvote bundle: --out", limit=4096))
     if out.is_dir():
-        fail(f"{out}: is a directory, not a zip file to write")
+        fail(_("%(path)s: is a directory, not a zip file to write", path=out))
     if not out.parent.is_dir():
-        fail(f"{out}: the directory {out.parent} does not exist")
+        fail(_("%(path)s: the directory %(folder)s does not exist", path=out, folder=out.parent))
     period = period_of(start, end)
     previous = None
     if previous_path is not None:
         try:
             previous = Path(previous_path).open("rb")  # noqa: SIM115 (closed below)
         except FileNotFoundError:
-            fail(f"{previous_path}: no such file")
+            fail(_("%(path)s: no such file", path=previous_path))
         except IsADirectoryError:
-            fail(f"{previous_path}: is a directory, not a bundle")
+            fail(_("%(path)s: is a directory, not a bundle", path=previous_path))
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     tmp = Path(tmp_name)
     try:
@@ -65,8 +66,14 @@ def bundle_command(
         if previous is not None:
             previous.close()
     click.echo(
-        f"{out}: {code}, checkpoint of {summary.size} entries; "
-        f"{summary.counts.get('ballots', 0)} ballots, "
-        f"{summary.counts.get('journal_entries', 0)} journal entries; "
-        f"fingerprint (SHA-256 of manifest.json) {summary.manifest_sha256}"
+        _(
+            "%(path)s: %(code)s, checkpoint of %(size)s entries; %(ballots)s ballots, "
+            "%(entries)s journal entries; fingerprint (SHA-256 of manifest.json) %(sha256)s",
+            path=out,
+            code=code,
+            size=summary.size,
+            ballots=summary.counts.get("ballots", 0),
+            entries=summary.counts.get("journal_entries", 0),
+            sha256=summary.manifest_sha256,
+        )
     )

@@ -30,16 +30,22 @@ from typing import Any, NoReturn
 
 import click
 
-from estate.api import RollProblem, RollRow, format_problem
+from estate.api import RollProblem, RollRow
+from fundvote.cli.speech import _, error_line, problem_line
 from fundvote.config import BadSetting, load_settings
 from fundvote.runtime import Runtime, build_runtime
-from notary.api import DomainError
+from notary.api import N_, DomainError
 
 BAD_INPUT = 2
 """Exit status for bad input: one line on stderr naming the file and line, or the argument."""
 UNEXPECTED = 1
 """Exit status for an unexpected failure: one line with a reference; details in the log file."""
 LOG_FILE_NAME = "fundvote-cli.log"
+ROLL_FILE = N_("roll file")
+"""What :func:`read_file` calls a file by default (the kinds are msgids: ``N_(...)``)."""
+LEGACY_FILE = N_("legacy file")
+STATEMENT_FILE = N_("statement file")
+BALLOTS_FILE = N_("ballots file")
 _BAD_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
@@ -47,6 +53,11 @@ def fail(message: str) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with status 2."""
     click.echo(" ".join(message.split("\n")), err=True)
     sys.exit(BAD_INPUT)
+
+
+def no_such_community(code: str) -> NoReturn:
+    """Fail with one line: there is no community ``code``."""
+    fail("fundvote: " + _("There is no community %(code)s.", code=code))
 
 
 def unexpected(error: BaseException, command: str) -> NoReturn:
@@ -72,13 +83,22 @@ def unexpected(error: BaseException, command: str) -> NoReturn:
             reference,
             "".join(frames).rstrip("\n"),
         )
-        tail = f"; details in {where}"
+        line = _(
+            "%(command)s: unexpected error %(kind)s, reference %(reference)s; details in %(path)s",
+            command=command,
+            kind=type(error).__name__,
+            reference=reference,
+            path=where,
+        )
     except OSError:
-        tail = " (the log file could not be written)"
-    click.echo(
-        f"{command}: unexpected error {type(error).__name__}, reference {reference}{tail}",
-        err=True,
-    )
+        line = _(
+            "%(command)s: unexpected error %(kind)s, reference %(reference)s (the log file "
+            "could not be written)",
+            command=command,
+            kind=type(error).__name__,
+            reference=reference,
+        )
+    click.echo(line, err=True)
     sys.exit(UNEXPECTED)
 
 
@@ -90,7 +110,7 @@ def refuse(error: DomainError, command: str = "fundvote") -> NoReturn:
 
     if status_for(error) == 500:
         unexpected(error, command)
-    fail(f"fundvote: {error.text}")
+    fail(f"fundvote: {error_line(error)}")
 
 
 def _log_file() -> Path:
@@ -138,7 +158,11 @@ class FundvoteGroup(click.Group):
         for position, arg in enumerate(args, start=1):
             if _BAD_TEXT.search(arg):
                 fail(
-                    f"fundvote: argument {position} holds a control character or is not valid UTF-8"
+                    _(
+                        "fundvote: argument %(position)s holds a control character or is not "
+                        "valid UTF-8",
+                        position=position,
+                    )
                 )
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
@@ -159,12 +183,18 @@ class FundvoteGroup(click.Group):
         except DomainError as error:
             refuse(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
         except BadSetting as error:
-            fail(str(error))
+            fail(_(error.message, **error.params))
         except OSError as error:
             if error.filename is None:  # a socket or the like: not a path someone gave
                 unexpected(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
             # A path from an argument or a setting that is a directory, missing, forbidden...
-            fail(f"{error.filename}: cannot be used ({error.strerror or type(error).__name__})")
+            fail(
+                _(
+                    "%(path)s: cannot be used (%(reason)s)",
+                    path=error.filename,
+                    reason=error.strerror or type(error).__name__,
+                )
+            )
         except Exception as error:
             unexpected(error, " ".join(["fundvote", ctx.invoked_subcommand or ""]).strip())
 
@@ -187,10 +217,28 @@ class WholeNumber(click.ParamType):
         else:
             text = str(value).strip()
         if not (text.isascii() and text.isdigit()) or len(text) > len(str(self.high)):
-            self.fail(f"'{value}' is not a whole number from {self.low} to {self.high}", param, ctx)
+            self.fail(
+                _(
+                    "'%(value)s' is not a whole number from %(low)s to %(high)s",
+                    value=value,
+                    low=self.low,
+                    high=self.high,
+                ),
+                param,
+                ctx,
+            )
         number = int(text)
         if not self.low <= number <= self.high:
-            self.fail(f"{number} is not from {self.low} to {self.high}", param, ctx)
+            self.fail(
+                _(
+                    "%(value)s is not from %(low)s to %(high)s",
+                    value=number,
+                    low=self.low,
+                    high=self.high,
+                ),
+                param,
+                ctx,
+            )
         return number
 
 
@@ -199,30 +247,46 @@ def text_argument(value: str, *, what: str, limit: int, required: bool = True) -
     anything else fails with one line naming ``what``."""
     text = value.strip()
     if required and not text:
-        fail(f"{what}: must not be empty")
+        fail(_("%(what)s: must not be empty", what=what))
     if len(text) > limit:
-        fail(f"{what}: longer than {limit} characters")
+        fail(_("%(what)s: longer than %(limit)s characters", what=what, limit=limit))
     return text
 
 
-def read_file(path_text: str, what: str = "roll file") -> bytes:
-    """The bytes of ``path_text``; a missing or unreadable file fails with one line."""
+def read_file(path_text: str, what: str = ROLL_FILE) -> bytes:
+    """The bytes of ``path_text``; a missing or unreadable file fails with one line.
+    ``what`` names the kind of file, an msgid (:data:`ROLL_FILE`...)."""
     path = Path(path_text)
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        fail(f"{path_text}: no such file")
+        fail(_("%(path)s: no such file", path=path_text))
     except IsADirectoryError:
-        fail(f"{path_text}: is a directory, not a {what}")
+        fail(_("%(path)s: is a directory, not a %(what)s", path=path_text, what=_(what)))
     except OSError as exc:
-        fail(f"{path_text}: cannot be read ({exc.strerror})")
+        fail(_("%(path)s: cannot be read (%(reason)s)", path=path_text, reason=exc.strerror))
 
 
 def one_line(problems: Sequence[RollProblem]) -> str:
     """The first problem, then how many more there are: ``f:3: area: ... (and 2 more problems)``."""
-    first = format_problem(problems[0])
-    more = len(problems) - 1
-    return first if not more else f"{first} (and {more} more problem{'s' if more > 1 else ''})"
+    return with_more(problem_line(problems[0]), len(problems) - 1)
+
+
+def with_more(first: str, more: int) -> str:
+    """``first``, then how many ``more`` problems there are (nothing when none)."""
+    if not more:
+        return first
+    if more == 1:
+        return _("%(first)s (and 1 more problem)", first=first)
+    return _("%(first)s (and %(count)s more problems)", first=first, count=more)
+
+
+def reject(lines: Sequence[str], more: int = 0) -> NoReturn:
+    """A rejected file (nothing imported): every line but the last on stderr, then fail with
+    the last, how many ``more`` problems were not shown, and that nothing was imported."""
+    for line in lines[:-1]:
+        click.echo(line, err=True)
+    fail(_("%(problem)s (rejected, nothing imported)", problem=with_more(lines[-1], more)))
 
 
 def scope_rows(
@@ -236,13 +300,32 @@ def scope_rows(
         return rows
     wanted = [b.strip() for b in buildings.split(",")]
     if not any(wanted) or not all(wanted):
-        fail(f"fundvote {command}: --scope-buildings: '{buildings}' has an empty building code")
+        fail(
+            _(
+                "fundvote %(command)s: --scope-buildings: '%(value)s' has an empty building code",
+                command=command,
+                value=buildings,
+            )
+        )
     known = {r.building for r in rows}
     unknown = [b for b in wanted if b not in known]
     if unknown:
+        if len(unknown) == 1:
+            fail(
+                _(
+                    "%(file)s: --scope-buildings: building '%(building)s' is not in the roll",
+                    file=filename,
+                    building=unknown[0],
+                )
+            )
         fail(
-            f"{filename}: --scope-buildings: building '{unknown[0]}' is not in the roll"
-            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+            _(
+                "%(file)s: --scope-buildings: building '%(building)s' is not in the roll "
+                "(and %(count)s more)",
+                file=filename,
+                building=unknown[0],
+                count=len(unknown) - 1,
+            )
         )
     return [r for r in rows if r.building in set(wanted)]
 

@@ -22,7 +22,8 @@ from estate.api import (
     find_community,
 )
 from fundvote import auth
-from fundvote.cli.common import WholeNumber, cli_runtime, fail, text_argument
+from fundvote.cli.common import WholeNumber, cli_runtime, fail, no_such_community, text_argument
+from fundvote.cli.speech import _
 from fundvote.community_settings import change_community_settings, settings_page
 
 ON_OFF = {"on": True, "off": False}
@@ -79,15 +80,17 @@ def community_set(
         and fund_holder is None
     ):
         fail(
-            "fundvote community set: name a setting: --deemed-majority, --binding, "
-            "--publicity-days, --emergency-publish-days or --fund-holder"
+            _(
+                "fundvote community set: name a setting: --deemed-majority, --binding, "
+                "--publicity-days, --emergency-publish-days or --fund-holder"
+            )
         )
     with cli_runtime() as rt:
         user = rt.query(auth.find_user, username)
         if user is None:
-            fail(f"fundvote community set: {username} is not an active staff user")
+            fail(_("fundvote community set: %(user)s is not an active staff user", user=username))
         if rt.query(find_community, code) is None:
-            fail(f"fundvote: There is no community {code}.")
+            no_such_community(code)
         change = change_community_settings(
             rt,
             user,
@@ -102,9 +105,15 @@ def community_set(
         )
     for name in sorted(change.new):
         click.echo(
-            f"community {code}: {name} {_shown(change.old[name])} -> {_shown(change.new[name])}"
+            _(
+                "community %(code)s: %(name)s %(old)s -> %(new)s",
+                code=code,
+                name=name,
+                old=_shown(change.old[name]),
+                new=_shown(change.new[name]),
+            )
         )
-    click.echo(f"logged at index {change.log_index}")
+    click.echo(_("logged at index %(index)s", index=change.log_index))
 
 
 @click.command("settings")
@@ -113,7 +122,7 @@ def community_settings(code: str) -> None:
     """Show community CODE's voting settings and their history, newest first."""
     with cli_runtime() as rt:
         if rt.query(find_community, code) is None:
-            fail(f"fundvote: There is no community {code}.")
+            no_such_community(code)
         page = rt.query(settings_page, code)
     for name, value in page.settings.as_dict().items():
         click.echo(f"{name}: {_shown(value)}")
@@ -122,7 +131,8 @@ def community_settings(code: str) -> None:
             f"{k} {_shown(line.old[k])} -> {_shown(line.new[k])}" for k in sorted(line.new)
         )
         at = line.changed_at.strftime("%Y-%m-%dT%H:%MZ")
-        click.echo(f"{at}  {line.actor_name}  {changes}  (log index {line.log_index})")
+        where = _("(log index %(index)s)", index=line.log_index)
+        click.echo(f"{at}  {line.actor_name}  {changes}  {where}")
 
 
 def _shown(value: object) -> str:

@@ -11,6 +11,7 @@ import json
 
 import click
 
+from fundvote.cli.speech import _, error_line
 from fundvote.config import load_settings
 from notary.api import DomainError, KeyRecord, load_keyring, rotate_key
 
@@ -35,7 +36,7 @@ def show_command(as_json: bool) -> None:
     try:
         records = load_keyring(path, create=False, name=settings.key_name).public_keys()
     except DomainError as exc:
-        raise KeyProblem(f"{path}: {exc.text}") from exc
+        raise KeyProblem(f"{path}: {error_line(exc)}") from exc
     _print(records, as_json)
 
 
@@ -48,11 +49,13 @@ def rotate_command(as_json: bool) -> None:
     try:
         records = rotate_key(path, name=settings.key_name).public_keys()
     except DomainError as exc:
-        raise KeyProblem(f"{path}: {exc.text}") from exc
+        raise KeyProblem(f"{path}: {error_line(exc)}") from exc
     if not as_json:
         click.echo(
-            f"new signing key {records[0].key_id}; running servers sign with it from their"
-            " next request"
+            _(
+                "new signing key %(key)s; running servers sign with it from their next request",
+                key=records[0].key_id,
+            )
         )
     _print(records, as_json)
 

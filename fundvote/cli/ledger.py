@@ -24,9 +24,10 @@ from pathlib import Path
 
 import click
 
-from estate.api import find_community, format_hundredths, format_problem
+from estate.api import find_community, format_hundredths
 from fundvote import auth
-from fundvote.cli.common import cli_runtime, fail, one_line, read_file, text_table
+from fundvote.cli.common import LEGACY_FILE, cli_runtime, fail, read_file, reject, text_table
+from fundvote.cli.speech import _, problem_line
 from fundvote.roles import LEGACY_IMPORT_ROLES
 from ledger.api import (
     LegacyImportRejected,
@@ -71,7 +72,8 @@ def balances_command(community: str, to: datetime | None, as_json: bool) -> None
     table = [
         [b.code, b.name_zh, b.type, format_hundredths(b.balance_fen, grouping=True)] for b in rows
     ]
-    click.echo(text_table(["code", "name", "type", "balance (yuan)"], table, right={3}))
+    header = [_("code"), _("name"), _("type"), _("balance (yuan)")]
+    click.echo(text_table(header, table, right={3}))
 
 
 @ledger_group.command("export-beancount")
@@ -82,7 +84,7 @@ def export_beancount_command(community: str, out: str, to: datetime | None) -> N
     """Write COMMUNITY's books to --out as a Beancount 3 file."""
     target = Path(out)
     if target.is_dir():
-        fail(f"{out}: is a directory, not a file")
+        fail(_("%(path)s: is a directory, not a file", path=out))
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with cli_runtime() as rt, temporary.open("w", encoding="utf-8", newline="\n") as fh:
@@ -91,9 +93,15 @@ def export_beancount_command(community: str, out: str, to: datetime | None) -> N
     finally:
         temporary.unlink(missing_ok=True)
     click.echo(
-        f"{out}: {summary.accounts} accounts, {summary.entries} entries up to "
-        f"{summary.end_date.isoformat()}, balances asserted on "
-        f"{summary.balance_date.isoformat()}"
+        _(
+            "%(path)s: %(accounts)s accounts, %(entries)s entries up to %(end)s, balances "
+            "asserted on %(day)s",
+            path=out,
+            accounts=summary.accounts,
+            entries=summary.entries,
+            end=summary.end_date.isoformat(),
+            day=summary.balance_date.isoformat(),
+        )
     )
 
 
@@ -108,20 +116,27 @@ def export_beancount_command(community: str, out: str, to: datetime | None) -> N
 )
 def import_command(community: str, file: str, username: str | None, all_problems: bool) -> None:
     """Import legacy entries from FILE (entry,date,memo,account,debit,credit) into COMMUNITY."""
-    data = read_file(file, "legacy file")
+    data = read_file(file, LEGACY_FILE)
     with cli_runtime() as rt:
         actor = None
         if username is not None:
             user = rt.query(auth.find_user, username)
             if user is None:
-                fail(f"fundvote ledger import: {username} is not an active staff user")
+                fail(
+                    _("fundvote ledger import: %(user)s is not an active staff user", user=username)
+                )
             found = rt.query(find_community, community)
             if found is not None and not (
                 user.role in LEGACY_IMPORT_ROLES and user.may_act_for(found.id)
             ):
                 fail(
-                    f"fundvote ledger import: {username} may not import entries into {community}"
-                    f" (roles: {', '.join(LEGACY_IMPORT_ROLES)}, within their communities)"
+                    _(
+                        "fundvote ledger import: %(user)s may not import entries into %(code)s "
+                        "(roles: %(roles)s, within their communities)",
+                        user=username,
+                        code=community,
+                        roles=", ".join(LEGACY_IMPORT_ROLES),
+                    )
                 )
             actor = user.user_id
         try:
@@ -130,16 +145,28 @@ def import_command(community: str, file: str, username: str | None, all_problems
             )
         except LegacyImportRejected as exc:
             if all_problems:
-                for problem in exc.problems[:-1]:
-                    click.echo(format_problem(problem), err=True)
-                fail(f"{format_problem(exc.problems[-1])} (rejected, nothing imported)")
-            fail(f"{one_line(exc.problems)} (rejected, nothing imported)")
-    span = (
-        f" from {summary.first_date.isoformat()} to {summary.last_date.isoformat()}"
-        if summary.first_date and summary.last_date
-        else ""
-    )
-    click.echo(
-        f"{file}: {summary.entries} legacy entries{span}: {summary.posted} posted, "
-        f"{summary.already} already in the books; file SHA-256 {summary.file_sha256}"
-    )
+                reject([problem_line(p) for p in exc.problems])
+            reject([problem_line(exc.problems[0])], len(exc.problems) - 1)
+    if summary.first_date and summary.last_date:
+        line = _(
+            "%(path)s: %(entries)s legacy entries from %(first)s to %(last)s: %(posted)s "
+            "posted, %(already)s already in the books; file SHA-256 %(sha256)s",
+            first=summary.first_date.isoformat(),
+            last=summary.last_date.isoformat(),
+            path=file,
+            entries=summary.entries,
+            posted=summary.posted,
+            already=summary.already,
+            sha256=summary.file_sha256,
+        )
+    else:
+        line = _(
+            "%(path)s: %(entries)s legacy entries: %(posted)s posted, %(already)s already "
+            "in the books; file SHA-256 %(sha256)s",
+            path=file,
+            entries=summary.entries,
+            posted=summary.posted,
+            already=summary.already,
+            sha256=summary.file_sha256,
+        )
+    click.echo(line)

@@ -17,14 +17,22 @@ import click
 
 from estate.api import find_community, format_hundredths
 from fundvote import auth
-from fundvote.cli.common import cli_runtime, fail, read_file
+from fundvote.cli.common import (
+    STATEMENT_FILE,
+    cli_runtime,
+    fail,
+    no_such_community,
+    read_file,
+    reject,
+)
+from fundvote.cli.speech import _
 from fundvote.ledger_funds import import_statement_as
 from ledger.api import StatementProblem, StatementRejected
 
 
 def _problem(file: str, p: StatementProblem) -> str:
-    where = f"line {p.line}" + (f", {p.field}" if p.field else "")
-    return f"{file}: {where}: {p.message % p.params if p.params else p.message}"
+    where = _("line %(line)s", line=p.line) + (f", {p.field}" if p.field else "")
+    return f"{file}: {where}: {_(p.message, **p.params)}"
 
 
 @click.command("deposit-import")
@@ -35,29 +43,44 @@ def _problem(file: str, p: StatementProblem) -> str:
 def deposit_import_command(code: str, file: str, username: str, all_problems: bool) -> None:
     """Import FILE (CSV or XLSX: date,unit,amount,reference) as deposits into CODE's
     sub-accounts: every row or none, one entry for the file."""
-    data = read_file(file, "statement file")
+    data = read_file(file, STATEMENT_FILE)
     with cli_runtime() as rt:
         user = rt.query(auth.find_user, username)
         if user is None:
-            fail(f"fundvote ledger deposit-import: {username} is not an active staff user")
+            fail(
+                _(
+                    "fundvote ledger deposit-import: %(user)s is not an active staff user",
+                    user=username,
+                )
+            )
         if rt.query(find_community, code) is None:
-            fail(f"fundvote: There is no community {code}.")
+            no_such_community(code)
         try:
             done = import_statement_as(rt, user, code, data=data, filename=file)
         except StatementRejected as exc:
             shown = exc.problems if all_problems else exc.problems[:1]
-            for problem in shown[:-1]:
-                click.echo(_problem(file, problem), err=True)
-            more = len(exc.problems) - len(shown)
-            suffix = f" (and {more} more)" if more else ""
-            fail(f"{_problem(file, shown[-1])}{suffix} (rejected, nothing imported)")
+            reject([_problem(file, p) for p in shown], len(exc.problems) - len(shown))
     if done.is_replay:
-        click.echo(f"{file}: imported before as entry {done.entry.number}; nothing new was posted")
+        click.echo(
+            _(
+                "%(path)s: imported before as entry %(entry)s; nothing new was posted",
+                path=file,
+                entry=done.entry.number,
+            )
+        )
         return
     click.echo(
-        f"{file}: {done.rows} deposits ({done.first_deposits} first), "
-        f"{format_hundredths(done.total_fen)} yuan, entry {done.entry.number}, "
-        f"log entry {done.entry.log_index}, sha256 {done.statement_sha256}"
+        _(
+            "%(path)s: %(rows)s deposits (%(first)s first), %(total)s yuan, entry %(entry)s, "
+            "log entry %(index)s, sha256 %(sha256)s",
+            path=file,
+            rows=done.rows,
+            first=done.first_deposits,
+            total=format_hundredths(done.total_fen),
+            entry=done.entry.number,
+            index=done.entry.log_index,
+            sha256=done.statement_sha256,
+        )
     )
 
 

@@ -15,6 +15,7 @@ import sys
 import click
 
 from fundvote.cli.common import cli_runtime
+from fundvote.cli.speech import _
 from fundvote.integrity import verify_logs
 
 
@@ -33,10 +34,22 @@ def verify_command(community: str | None) -> None:
     with cli_runtime() as rt:
         reports = rt.query(verify_logs, community=community)
     for report in reports:
-        state = "clean" if report.is_clean else f"{len(report.differences)} differences"
+        state = (
+            _("clean")
+            if report.is_clean
+            else _("%(count)s differences", count=len(report.differences))
+        )
         click.echo(
-            f"{report.log}: {report.entries} entries, {report.checkpoints} checkpoints, "
-            f"{report.ballots} ballots, {report.journal_entries} journal entries: {state}"
+            _(
+                "%(log)s: %(entries)s entries, %(checkpoints)s checkpoints, %(ballots)s "
+                "ballots, %(journal)s journal entries: %(state)s",
+                log=report.log,
+                entries=report.entries,
+                checkpoints=report.checkpoints,
+                ballots=report.ballots,
+                journal=report.journal_entries,
+                state=state,
+            )
         )
     differences = [d for report in reports for d in report.differences]
     for difference in differences:

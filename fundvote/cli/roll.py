@@ -20,7 +20,6 @@ from estate.api import (
     RollRow,
     apportion,
     format_hundredths,
-    format_problem,
     parse_hundredths,
     parse_roll,
 )
@@ -28,8 +27,9 @@ from fundvote.cli.common import cli_runtime as _runtime
 from fundvote.cli.common import fail as _fail
 from fundvote.cli.common import one_line as _one_line
 from fundvote.cli.common import read_file as _read
-from fundvote.cli.common import scope_rows, text_argument
+from fundvote.cli.common import reject, scope_rows, text_argument
 from fundvote.cli.common import text_table as _table
+from fundvote.cli.speech import _, error_line, problem_line
 
 MAX_AMOUNT_FEN = 10**14
 """Largest ``--amount``: 1,000,000,000,000.00 yuan."""
@@ -39,15 +39,22 @@ MAX_ADDRESS_CHARS = 400
 
 def _parse_amount(text: str | None) -> int:
     if text is None:
-        _fail("fundvote apportion: --amount is required (yuan, e.g. --amount 12345.67)")
+        _fail(_("fundvote apportion: --amount is required (yuan, e.g. --amount 12345.67)"))
     try:
         amount = parse_hundredths(text)
     except BadQuantity as exc:
-        _fail(f"fundvote apportion: --amount: {exc.text} (expected yuan like 12345.67)")
+        _fail(
+            _(
+                "fundvote apportion: --amount: %(problem)s (expected yuan like 12345.67)",
+                problem=error_line(exc),
+            )
+        )
     if amount > MAX_AMOUNT_FEN:
         _fail(
-            "fundvote apportion: --amount: larger than "
-            f"{format_hundredths(MAX_AMOUNT_FEN, grouping=True)} yuan"
+            _(
+                "fundvote apportion: --amount: larger than %(most)s yuan",
+                most=format_hundredths(MAX_AMOUNT_FEN, grouping=True),
+            )
         )
     return amount
 
@@ -92,9 +99,16 @@ def apportion_command(
         for r in in_scope
     ]
     total_area = sum(r.area_centi for r in in_scope)
-    body.append(["total", "", format_hundredths(total_area), format_hundredths(amount_fen)])
-    click.echo(_table(["unit", "building", "area m²", "share yuan"], body, right={2, 3}))
-    click.echo(f"{len(in_scope)} units; method: {METHOD}, ties to the smaller unit code")
+    body.append([_("total"), "", format_hundredths(total_area), format_hundredths(amount_fen)])
+    header = [_("unit"), _("building"), _("area m²"), _("share yuan")]
+    click.echo(_table(header, body, right={2, 3}))
+    click.echo(
+        _(
+            "%(count)s units; method: %(method)s, ties to the smaller unit code",
+            count=len(in_scope),
+            method=METHOD,
+        )
+    )
 
 
 @click.group("community")
@@ -116,7 +130,7 @@ def community_add(code: str, name: str, address: str) -> None:
     )
     with _runtime() as rt:
         info = rt.run(create_community_with_books, code=code, name=name, address=address)
-    click.echo(f"community {info.code} created: {info.name}")
+    click.echo(_("community %(code)s created: %(name)s", code=info.code, name=info.name))
 
 
 @click.group("roll")
@@ -148,15 +162,23 @@ def roll_import(code: str, file: str, all_problems: bool) -> None:
             )
         except RollRejected as exc:
             if all_problems:
-                for problem in exc.problems[:-1]:
-                    click.echo(format_problem(problem), err=True)
-                _fail(f"{format_problem(exc.problems[-1])} (rejected, nothing imported)")
-            _fail(f"{_one_line(exc.problems)} (rejected, nothing imported)")
+                reject([problem_line(p) for p in exc.problems])
+            reject([problem_line(exc.problems[0])], len(exc.problems) - 1)
     click.echo(
-        f"{file}: imported into {code}: units {s.units_created} new, {s.units_updated} changed,"
-        f" {s.units_unchanged} unchanged; owners {s.owners_created} new,"
-        f" {s.owners_updated} changed; buildings {s.buildings_created} new;"
-        f" log entry {s.log_index}"
+        _(
+            "%(path)s: imported into %(code)s: units %(units_new)s new, %(units_changed)s "
+            "changed, %(units_same)s unchanged; owners %(owners_new)s new, %(owners_changed)s "
+            "changed; buildings %(buildings_new)s new; log entry %(index)s",
+            path=file,
+            code=code,
+            units_new=s.units_created,
+            units_changed=s.units_updated,
+            units_same=s.units_unchanged,
+            owners_new=s.owners_created,
+            owners_changed=s.owners_updated,
+            buildings_new=s.buildings_created,
+            index=s.log_index,
+        )
     )
 
 
@@ -180,5 +202,8 @@ def roll_export(code: str, fmt: str | None, output: str | None) -> None:
     try:
         Path(output).write_bytes(data)
     except OSError as exc:
-        _fail(f"{output}: cannot be written ({exc.strerror})")
-    click.echo(f"{output}: {fmt} roll of {code} written", err=True)
+        _fail(_("%(path)s: cannot be written (%(reason)s)", path=output, reason=exc.strerror))
+    click.echo(
+        _("%(path)s: %(format)s roll of %(code)s written", path=output, format=fmt, code=code),
+        err=True,
+    )

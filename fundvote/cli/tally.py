@@ -19,7 +19,8 @@ import json
 import click
 
 from estate.api import format_hundredths, parse_roll
-from fundvote.cli.common import fail, one_line, read_file, scope_rows, text_table
+from fundvote.cli.common import BALLOTS_FILE, fail, one_line, read_file, scope_rows, text_table
+from fundvote.cli.speech import _, error_line
 from notary.api import DomainError
 from voting.api import (
     MATTER_KEYS,
@@ -78,12 +79,12 @@ def tally_command(
     try:
         check_scope(the_matter, is_whole_community=whole)
     except DomainError as exc:
-        fail(f"fundvote tally: --scope-buildings: {exc.text}")
+        fail(f"fundvote tally: --scope-buildings: {error_line(exc)}")
     try:
         members = group_members(holdings_from_roll(in_scope))
     except DomainError as exc:
-        fail(f"{roll}: {exc.text}")
-    ballot_rows, problems = parse_ballot_rows(read_file(ballots, "ballots file"), ballots)
+        fail(f"{roll}: {error_line(exc)}")
+    ballot_rows, problems = parse_ballot_rows(read_file(ballots, BALLOTS_FILE), ballots)
     if problems:
         fail(one_line(problems))
     cast, problems = resolve_ballots(
@@ -94,7 +95,7 @@ def tally_command(
     try:
         result = tally(members, cast, the_matter, deemed_majority=deemed_majority)
     except DomainError as exc:  # not reachable after the checks above; never a traceback
-        fail(f"{ballots}: {exc.text}")
+        fail(f"{ballots}: {error_line(exc)}")
     if as_json:
         click.echo(json.dumps(_json(result), ensure_ascii=False, indent=2))
     else:
@@ -108,11 +109,16 @@ def tally_command(
 
 def _matter(key: str | None) -> Matter:
     if key is None:
-        fail("fundvote tally: --matter is required (one of: " + ", ".join(MATTER_KEYS) + ")")
+        fail(
+            _(
+                "fundvote tally: --matter is required (one of: %(matters)s)",
+                matters=", ".join(MATTER_KEYS),
+            )
+        )
     try:
         return matter_by_key(key)
     except MatterUnknown as exc:
-        fail(f"fundvote tally: --matter: {exc.text}")
+        fail(f"fundvote tally: --matter: {error_line(exc)}")
 
 
 def _figure(f: Figure) -> dict[str, object]:

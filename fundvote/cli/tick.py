@@ -7,6 +7,7 @@ import sys
 import click
 
 from fundvote.cli.common import cli_runtime
+from fundvote.cli.speech import _
 from fundvote.tick import run_tick
 
 
@@ -20,8 +21,16 @@ def tick_command() -> None:
         outcomes = run_tick(rt)
     for outcome in outcomes:
         if outcome.is_ok:
-            click.echo(f"{outcome.name}: {outcome.summary}")
+            said = _(outcome.summary.message, **outcome.summary.params)
+            click.echo(f"{outcome.name}: {said}")
         else:
-            click.echo(f"{outcome.name}: failed (reference {outcome.failure_ref})", err=True)
+            click.echo(
+                _(
+                    "%(task)s: failed (reference %(reference)s)",
+                    task=outcome.name,
+                    reference=outcome.failure_ref,
+                ),
+                err=True,
+            )
     if not all(o.is_ok for o in outcomes):
         sys.exit(1)

@@ -18,6 +18,7 @@ import click
 
 from fundvote import auth
 from fundvote.auth import ROLES
+from fundvote.cli.speech import _, error_line
 from fundvote.config import load_settings
 from fundvote.runtime import Runtime, build_runtime
 from notary.api import DomainError
@@ -81,14 +82,14 @@ def add_command(
 ) -> None:
     """Add a staff user."""
     if role not in ROLES:
-        _fail(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        _fail(_("unknown role '%(role)s': use one of %(roles)s", role=role, roles=", ".join(ROLES)))
     if role == "admin" and communities:
-        _fail("an admin sees every community: drop --community")
+        _fail(_("an admin sees every community: drop --community"))
     if password_stdin:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True, err=True)
     try:
         auth.check_password_policy(password)
         with _runtime() as rt:
@@ -101,8 +102,8 @@ def add_command(
                 display_name=display_name,
             )
     except DomainError as error:
-        _fail(error.text)
-    click.echo(f"added {principal.username} ({principal.role})")
+        _fail(error_line(error))
+    click.echo(_("added %(user)s (%(role)s)", user=principal.username, role=principal.role))
 
 
 @user_group.command("token", cls=_Command)
@@ -119,11 +120,16 @@ def token_command(username: str, label: str) -> None:
                 days=rt.settings.token_days,
             )
     except DomainError as error:
-        _fail(error.text)
+        _fail(error_line(error))
     click.echo(issued.secret)
     click.echo(
-        f"token {issued.token_id} for {username}: store it now, it is not shown again; "
-        f"it expires {_utc(issued.expires_at)}",
+        _(
+            "token %(token)s for %(user)s: store it now, it is not shown again; it expires "
+            "%(expires)s",
+            token=issued.token_id,
+            user=username,
+            expires=_utc(issued.expires_at),
+        ),
         err=True,
     )
 
@@ -141,7 +147,7 @@ def tokens_command(username: str) -> None:
         with _runtime() as rt:
             tokens = rt.query(auth.list_tokens, username=username)
     except DomainError as error:
-        _fail(error.text)
+        _fail(error_line(error))
     for t in tokens:
         state = "revoked" if t.revoked_at else ("valid" if t.is_valid else "expired")
         click.echo(
@@ -159,8 +165,10 @@ def revoke_token_command(username: str, token_id: int) -> None:
         with _runtime() as rt:
             rt.run(auth.revoke_token, token_id=token_id, username=username, via="cli")
     except DomainError as error:
-        _fail(error.text)
-    click.echo(f"token {token_id} of {username.strip().lower()} revoked")
+        _fail(error_line(error))
+    click.echo(
+        _("token %(token)s of %(user)s revoked", token=token_id, user=username.strip().lower())
+    )
 
 
 def _set_active(username: str, is_active: bool) -> None:
@@ -168,8 +176,9 @@ def _set_active(username: str, is_active: bool) -> None:
         with _runtime() as rt:
             rt.run(auth.set_user_active, username=username, is_active=is_active, via="cli")
     except DomainError as error:
-        _fail(error.text)
-    click.echo(f"{username.strip().lower()} {'enabled' if is_active else 'disabled'}")
+        _fail(error_line(error))
+    user = username.strip().lower()
+    click.echo(_("%(user)s enabled", user=user) if is_active else _("%(user)s disabled", user=user))
 
 
 @user_group.command("disable", cls=_Command)
@@ -203,16 +212,18 @@ def reset_password_command(username: str, password_stdin: bool) -> None:
         with _runtime() as rt:
             new = rt.run(auth.reset_password, username=username, password=password, via="cli")
     except DomainError as error:
-        _fail(error.text)
+        _fail(error_line(error))
     if password is None:
         click.echo(new)
         click.echo(
-            f"new password for {username.strip().lower()}: give it in private, "
-            "it is not shown again",
+            _(
+                "new password for %(user)s: give it in private, it is not shown again",
+                user=username.strip().lower(),
+            ),
             err=True,
         )
     else:
-        click.echo(f"password of {username.strip().lower()} replaced", err=True)
+        click.echo(_("password of %(user)s replaced", user=username.strip().lower()), err=True)
 
 
 @user_group.command("unlock", cls=_Command)
@@ -223,8 +234,14 @@ def unlock_command(username: str) -> None:
         with _runtime() as rt:
             locked = rt.run(auth.unlock_user, username=username, via="cli")
     except DomainError as error:
-        _fail(error.text)
-    click.echo(f"{username.strip().lower()}: {locked} locked address(es) unlocked")
+        _fail(error_line(error))
+    click.echo(
+        _(
+            "%(user)s: %(count)s locked address(es) unlocked",
+            user=username.strip().lower(),
+            count=locked,
+        )
+    )
 
 
 @user_group.command("list", cls=_Command)

@@ -60,6 +60,7 @@ class Site:
                 "FUNDVOTE_DATABASE_URL": url,
                 "FUNDVOTE_INSTANCE_PATH": str(instance),
                 "FUNDVOTE_SECRET_KEY": secrets.token_urlsafe(32),
+                "FUNDVOTE_LANG": "en",  # the harness reads some of the CLI's output
             }
             cli = Cli(env)
             cli.run("init")

@@ -21,6 +21,7 @@ def cli(runtime: Runtime):  # type: ignore[no-untyped-def]
         "FUNDVOTE_DATA_KEY_FILE": str(s.data_key_file),
         "FUNDVOTE_SIGNING_KEY_FILE": str(s.signing_key_file),
         "FUNDVOTE_LOG_ORIGIN": s.log_origin,
+        "FUNDVOTE_LANG": "en",  # what the tests read; a test of Chinese output overrides it
     }
 
     def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:

@@ -148,6 +148,7 @@ def test_real_process_from_another_directory(tmp_path: Path) -> None:
         "unit,building,area,owners,developer\nA,1,1,o1,\nA,1,oops,,\n", encoding="utf-8"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDVOTE_")}
+    env["FUNDVOTE_LANG"] = "en"  # the messages below are the English ones
     proc = subprocess.run(
         [str(fundvote), "apportion", "roll.csv", "--amount", "10"],
         cwd=work,

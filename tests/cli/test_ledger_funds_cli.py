@@ -59,7 +59,7 @@ def test_deposit_import(rt: Runtime, cli: Cli, tmp_path: Path) -> None:
     bad.write_text("date,unit,amount,reference\n2026-01-02,9-9,1,R3\n2026-01-32,1-101,1,R4\n")
     rejected = cli("ledger", "deposit-import", CODE, str(bad), "--by", "li")
     assert rejected.exit_code == 2
-    assert "line 2, unit" in rejected.output and "(and 1 more)" in rejected.output
+    assert "line 2, unit" in rejected.output and "(and 1 more problem)" in rejected.output
     every = cli("ledger", "deposit-import", CODE, str(bad), "--by", "li", "--all-problems")
     assert "line 3, date" in every.output
     missing = cli("ledger", "deposit-import", CODE, str(tmp_path / "none.csv"), "--by", "li")

@@ -324,6 +324,7 @@ def test_real_process_from_another_directory(tmp_path: Path) -> None:
     (work / "ballots.csv").write_text(BALLOTS, encoding="utf-8")
     (work / "twice.csv").write_text("unit,choice\n2-101,agree\n3-101,agree\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDVOTE_")}
+    env["FUNDVOTE_LANG"] = "en"  # the messages below are the English ones
 
     def call(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -136,14 +136,14 @@ def test_reads_final_without_a_click_then_tick_records_it(rt: Runtime) -> None:
     assert [b.status for b in rt.query(voting.list_ballots, CODE)] == ["final"]
     assert "voting.ballot_final" not in [e["type"] for e in log(rt)]  # nothing written yet
 
-    assert record_due_finality(rt) == "1 ballot final, 0 flagged"
+    assert str(record_due_finality(rt)) == "1 ballot final, 0 flagged"
     stored = read(rt, info.ref)
     assert stored.status == stored.recorded_status == "final"
     assert stored.final_at == answered_at  # the moment it became final, not the tick's
     last = log(rt)[-1]
     assert last["type"] == "voting.ballot_final"
     assert last["data"]["by"] is None and last["data"]["objections"] == 1
-    assert record_due_finality(rt) == "0 ballots final, 0 flagged"
+    assert str(record_due_finality(rt)) == "0 ballots final, 0 flagged"
 
 
 def test_final_at_is_the_period_end_without_late_answers(rt: Runtime) -> None:
@@ -157,7 +157,7 @@ def test_not_final_during_the_period(rt: Runtime) -> None:
     info = published(rt)
     rt.clock.advance(days=7, seconds=-1)
     assert read(rt, info.ref).status == "published"
-    assert record_due_finality(rt) == "0 ballots final, 0 flagged"
+    assert str(record_due_finality(rt)) == "0 ballots final, 0 flagged"
 
 
 def test_an_upheld_objection_keeps_it_published_for_annulment(rt: Runtime) -> None:
@@ -165,7 +165,7 @@ def test_an_upheld_objection_keeps_it_published_for_annulment(rt: Runtime) -> No
     answer(rt, info.ref, lodge(rt, info.ref), upheld=True)
     rt.clock.advance(days=30)
     assert read(rt, info.ref).status == "published"
-    assert record_due_finality(rt) == "0 ballots final, 0 flagged"
+    assert str(record_due_finality(rt)) == "0 ballots final, 0 flagged"
     with pytest.raises(ObjectionUpheld):
         rt.run(ballots.finalize_ballot, ballot_ref=info.ref)
     annulled = rt.run(ballots.annul_ballot, ballot_ref=info.ref, reason="计票有误")
@@ -181,8 +181,8 @@ def test_overdue_objections_are_flagged_once_and_listed(rt: Runtime) -> None:
     (o,) = rt.query(voting.overdue_objections)
     assert (o.ballot_ref, o.unanswered, o.flagged_at) == (info.ref, 2, None)
     assert rt.query(voting.overdue_objections, [o_id + 10_000 for o_id in range(1)]) == []
-    assert record_due_finality(rt) == "0 ballots final, 1 flagged"
-    assert record_due_finality(rt) == "0 ballots final, 0 flagged"
+    assert str(record_due_finality(rt)) == "0 ballots final, 1 flagged"
+    assert str(record_due_finality(rt)) == "0 ballots final, 0 flagged"
     flags = [e for e in log(rt) if e["type"] == "voting.objections_overdue"]
     assert len(flags) == 1 and flags[0]["data"]["unanswered"] == 2
     (o,) = rt.query(voting.overdue_objections)

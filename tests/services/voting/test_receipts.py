@@ -98,7 +98,7 @@ def test_the_tick_covers_the_receipt_and_a_second_check_reuses_the_checkpoint(
     runtime: Runtime,
 ) -> None:
     receipt = cast_two(runtime)
-    assert sign_due_checkpoints(runtime) == "1 log checkpointed"
+    assert str(sign_due_checkpoints(runtime)) == "1 log checkpointed"
     result = check(runtime, receipt.text)
     assert result.is_valid, result.problems
     assert result.is_signature_valid and result.is_entry_found
@@ -108,7 +108,7 @@ def test_the_tick_covers_the_receipt_and_a_second_check_reuses_the_checkpoint(
         cp = store.latest_checkpoint(s, CODE)
         assert cp is not None and cp.size == store.tree_size(s, CODE)
     assert result.checkpoint_size == cp.size
-    assert sign_due_checkpoints(runtime) == "0 logs checkpointed"
+    assert str(sign_due_checkpoints(runtime)) == "0 logs checkpointed"
     # Bytes, a BOM and surrounding spaces are fine.
     again = check(runtime, b"\xef\xbb\xbf  " + receipt.text.encode() + b"\n")
     assert again.is_valid and again.checkpoint_size == cp.size
