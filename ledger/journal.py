@@ -45,12 +45,14 @@ from ledger.errors import (
     InsufficientFunds,
     InvalidEntry,
 )
+from ledger.journal_rows import ENTRY_TABLE, community_id_of, lock_entry_accounts, write_entry
 from ledger.models import JournalEntry, LedgerAccount, Posting
 from ledger.posting_rules import (
     PostingLine,
     check_entry,
 )
 from notary.canonical import canonical_bytes
+from notary.store import Appended, RowWrite
 from notary.work import UnitOfWork
 
 ENTRY_EVENT = "ledger.entry_posted"
@@ -154,10 +156,10 @@ def _advisory_lock(s: Session, community_id: int, key: str) -> None:
     if s.get_bind().dialect.name != "postgresql":
         return  # SQLite: one writer at a time already
     digest = hashlib.sha256(f"ledger-idempotency:{community_id}:{key}".encode()).digest()
-    s.execute(
-        sa.text("SELECT pg_advisory_xact_lock(:k)"),
-        {"k": int.from_bytes(digest[:8], "big", signed=True)},
-    )
+    s.execute(_ADVISORY_LOCK, {"k": int.from_bytes(digest[:8], "big", signed=True)})
+
+
+_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(:k)")
 
 
 def lock_balances(uow: UnitOfWork, account_ids: Sequence[int]) -> dict[int, int]:
@@ -199,18 +201,13 @@ def post_entry(
     s = uow.session
     documents = dict(documents or {})
     check_entry(kind, value_date, memo, documents, lines, idempotency_key, legacy_file_sha256)
-    community = community_row(s, community_code)
+    # What the caller added through the ORM is written first (the statements below are Core).
+    s.flush()
     content = _content_sha256(
         kind, value_date, memo, documents, lines, reverses, legacy_file_sha256
     )
     if idempotency_key is not None:
-        _advisory_lock(s, community.id, idempotency_key)
-        earlier = s.scalar(
-            sa.select(JournalEntry).where(
-                JournalEntry.community_id == community.id,
-                JournalEntry.idempotency_key == idempotency_key,
-            )
-        )
+        earlier = _earlier_entry(s, community_code, idempotency_key)
         if earlier is not None:
             if earlier.content_sha256 != content:
                 raise IdempotencyConflict(
@@ -221,15 +218,17 @@ def post_entry(
                     key=idempotency_key,
                     number=earlier.id,
                 )
-            return _info(s, community.code, earlier, is_replay=True)
+            return _info(s, community_code, earlier, is_replay=True)
     codes = {line.account for line in lines}
     deltas: dict[str, int] = defaultdict(int)
     for line in lines:
         deltas[line.account] += line.amount_fen
-    # One statement finds the accounts, locks the rows this entry changes (in id order, so
-    # concurrent posters cannot deadlock; SQLite has one writer anyway) and reads what the
-    # returned entry shows.
-    accounts = _locked_accounts(s, community.id, codes)
+    # One statement finds the community and the accounts, locks the rows this entry changes
+    # (in id order, so concurrent posters cannot deadlock; SQLite has one writer anyway) and
+    # reads what the returned entry shows.
+    community_id, accounts = lock_entry_accounts(s, community_code, codes)
+    if community_id is None:
+        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
     for line in lines:
         if line.account not in accounts:
             raise AccountNotFound(
@@ -255,42 +254,33 @@ def post_entry(
             )
     now = uow.clock.now()
     documents_json = canonical_bytes(documents).decode()
-    entry_id = s.execute(
-        sa.insert(JournalEntry)
-        .values(
-            community_id=community.id,
-            kind=kind,
-            value_date=value_date,
-            memo=memo,
-            documents=documents_json,
-            posted_at=now,
-            posted_by=uow.actor,
-            idempotency_key=idempotency_key,
-            content_sha256=content,
-            reverses_id=reverses,
-            is_legacy=legacy_file_sha256 is not None,
-            legacy_file_sha256=legacy_file_sha256,
-        )
-        .returning(JournalEntry.id)
-    ).scalar_one()
-    s.execute(
-        sa.insert(Posting),
-        [
-            {
-                "entry_id": entry_id,
-                "account_id": accounts[line.account].id,
-                "community_id": community.id,
-                "value_date": value_date,
-                "position": position,
-                "amount_fen": line.amount_fen,
-            }
-            for position, line in enumerate(lines, start=1)
-        ],
-    )
+    header = {
+        "community_id": community_id,
+        "kind": kind,
+        "value_date": value_date,
+        "memo": memo,
+        "documents": documents_json,
+        "posted_at": now,
+        "posted_by": uow.actor,
+        "idempotency_key": idempotency_key,
+        "content_sha256": content,
+        "reverses_id": reverses,
+        "is_legacy": legacy_file_sha256 is not None,
+        "legacy_file_sha256": legacy_file_sha256,
+    }
     with uow.constraint_errors(_NAMED_ERRORS):
-        _add_to_balances(s, {accounts[c].id: d for c, d in deltas.items() if d})
+        entry_id = write_entry(
+            s,
+            header,
+            [(accounts[line.account].id, line.amount_fen) for line in lines],
+            {accounts[c].id: d for c, d in deltas.items() if d},
+        )
+
+    def logged_at(appended: Appended) -> RowWrite:
+        return RowWrite(ENTRY_TABLE, {"log_index": appended.index}, key={"id": entry_id})
+
     appended = uow.log(
-        community.code,
+        community_code,
         ENTRY_EVENT,
         entry_log_data(
             entry_id,
@@ -305,15 +295,12 @@ def post_entry(
             content,
         ),
         bulk=("postings",),
-    )
-    s.execute(
-        sa.update(JournalEntry).where(JournalEntry.id == entry_id).values(log_index=appended.index),
-        execution_options={"synchronize_session": False},
+        together=logged_at,
     )
     # What was written, read back from memory: a new entry is reversed by nothing yet.
     return EntryInfo(
         number=entry_id,
-        community_code=community.code,
+        community_code=community_code,
         kind=kind,
         value_date=value_date,
         memo=memo,
@@ -339,66 +326,18 @@ def post_entry(
     )
 
 
-@dataclass(frozen=True)
-class _Account:
-    id: int
-    code: str
-    is_bounded: bool
-    normal_side: str
-    balance_fen: int
-    name_zh: str
-    name_en: str
-    unit_code: str | None
-
-
-_CASE_LIMIT = 200
-"""Up to this many accounts change in one UPDATE (a CASE on the id); more, one per account."""
-
-
-def _locked_accounts(s: Session, community_id: int, codes: set[str]) -> dict[str, _Account]:
-    query = (
-        sa.select(
-            LedgerAccount.id,
-            LedgerAccount.code,
-            LedgerAccount.is_bounded,
-            LedgerAccount.normal_side,
-            LedgerAccount.balance_fen,
-            LedgerAccount.name_zh,
-            LedgerAccount.name_en,
-            Unit.code.label("unit_code"),
+def _earlier_entry(s: Session, community_code: str, key: str) -> JournalEntry | None:
+    """The entry posted in the community under idempotency ``key``, if any (``BooksNotOpen``
+    when there is no such community). On PostgreSQL a transaction-scoped advisory lock on the
+    key is taken first, so concurrent retries wait here and one of them posts."""
+    found = community_id_of(s, community_code)
+    if found is None:
+        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
+    _advisory_lock(s, found, key)
+    return s.scalar(
+        sa.select(JournalEntry).where(
+            JournalEntry.community_id == found, JournalEntry.idempotency_key == key
         )
-        .outerjoin(Unit, Unit.id == LedgerAccount.unit_id)
-        .where(LedgerAccount.community_id == community_id)
-        .order_by(LedgerAccount.id)
-        .with_for_update(of=LedgerAccount)
-    )
-    if len(codes) <= 500:
-        query = query.where(LedgerAccount.code.in_(sorted(codes)))
-    return {row.code: _Account(*row) for row in s.execute(query) if row.code in codes}
-
-
-def _add_to_balances(s: Session, deltas: Mapping[int, int]) -> None:
-    """Add ``deltas`` (account id -> fen) to the running balances: one statement for an
-    ordinary entry, one per account for a very wide one (interest over every unit)."""
-    if not deltas:
-        return
-    table = sa.table("ledger_account", sa.column("id"), sa.column("balance_fen"))
-    if len(deltas) <= _CASE_LIMIT:
-        change = sa.case(
-            {account_id: sa.literal(delta, sa.BigInteger) for account_id, delta in deltas.items()},
-            value=table.c.id,
-        )
-        s.execute(
-            sa.update(table)
-            .where(table.c.id.in_(sorted(deltas)))
-            .values(balance_fen=table.c.balance_fen + change)
-        )
-        return
-    s.connection().execute(
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("account_id"))
-        .values(balance_fen=table.c.balance_fen + sa.bindparam("delta")),
-        [{"account_id": i, "delta": d} for i, d in sorted(deltas.items())],
     )
 
 

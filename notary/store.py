@@ -22,12 +22,14 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Insert,
     LargeBinary,
     SmallInteger,
     String,
     Table,
     Text,
     TextClause,
+    Update,
     bindparam,
     insert,
     select,
@@ -267,8 +269,18 @@ def append(session: Session, log: str, entry: Mapping[str, Any]) -> Appended:
     return append_body(session, log, canonical_bytes(entry))
 
 
-Together = Callable[[Appended], tuple[Table, Mapping[str, Any]]]
-"""Builds, from where an entry landed, one row (table and values) written with the entry."""
+@dataclass(frozen=True)
+class RowWrite:
+    """One row written in the same statement as a log entry: inserted with ``values``, or,
+    with ``key`` (column -> value, its primary key), that existing row updated to ``values``."""
+
+    table: Table
+    values: Mapping[str, Any]
+    key: Mapping[str, Any] = field(default_factory=dict)
+
+
+Together = Callable[[Appended], RowWrite]
+"""Builds, from where an entry landed, the one row written with the entry."""
 
 
 FINAL_WRITE = "fundvote_final_write"
@@ -286,11 +298,13 @@ def append_body(
     """Append an entry given as its canonical JSON bytes (already checked for personal data,
     e.g. by :func:`notary.envelope.entry_body`); otherwise as :func:`append`.
 
-    ``together`` names one more row to insert in the same statement as the entry, built from
-    the entry's index and leaf hash (a vote and its receipt): the log's lock is held from the
-    read of the head to the commit, so the fewer round trips in between, the more appends a
-    log takes per second. On PostgreSQL the entry, its tree nodes, the new head and that row
-    are written by one statement; on SQLite (one writer at a time anyway) by several.
+    ``together`` names one more row to write in the same statement as the entry, built from
+    the entry's index and leaf hash (:class:`RowWrite`): a row to insert (a vote and its
+    receipt) or one to update (a journal entry records its ``log_index``). The log's lock is
+    held from the read of the head to the commit, so the fewer round trips in between, the
+    more appends a log takes per second. On PostgreSQL the entry, its tree nodes, the new head
+    and that row are written by one statement; on SQLite (one writer at a time anyway) by
+    several.
 
     With ``is_last_write`` (the caller writes nothing more in this transaction) that
     PostgreSQL statement is not sent here: it is left in ``session.info[FINAL_WRITE]`` as
@@ -330,9 +344,11 @@ def append_body(
         params["hashes"] = [n.hash for n in nodes]
         statement = _pg_append(None)
         if extra is not None:
-            table, values = extra
-            params.update({f"row_{k}": v for k, v in values.items()})
-            statement = _pg_append(table, tuple(sorted(values)))
+            params.update({f"row_{k}": v for k, v in extra.values.items()})
+            params.update({f"key_{k}": v for k, v in extra.key.items()})
+            statement = _pg_append(
+                extra.table, tuple(sorted(extra.values)), tuple(sorted(extra.key))
+            )
         if is_last_write:
             session.info[FINAL_WRITE] = (_PSYCOPG_SQL[statement.text], params)
         else:
@@ -348,26 +364,40 @@ def append_body(
     )
     session.execute(_UPDATE_HEAD, params)
     if extra is not None:
-        table, values = extra
-        session.execute(insert(table), dict(values))
+        session.execute(_row_write(extra))
     return appended
 
 
-_PG_APPENDS: dict[tuple[str, tuple[str, ...]], TextClause] = {}
+def _row_write(row: RowWrite) -> Insert | Update:
+    """The Core statement that writes ``row`` on its own (SQLite)."""
+    if not row.key:
+        return insert(row.table).values(dict(row.values))
+    where = [row.table.c[name] == value for name, value in row.key.items()]
+    return update(row.table).where(*where).values(dict(row.values))
+
+
+_PG_APPENDS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], TextClause] = {}
 _PSYCOPG_SQL: dict[str, str] = {}  # the same statements in psycopg's %(name)s style
 
 
-def _pg_append(table: Table | None, columns: tuple[str, ...] = ()) -> TextClause:
+def _pg_append(
+    table: Table | None, columns: tuple[str, ...] = (), key: tuple[str, ...] = ()
+) -> TextClause:
     """The one PostgreSQL statement that writes an entry, its completed nodes, the new head and
-    optionally one more row (data-modifying CTEs: all or nothing, one round trip)."""
-    key = ("" if table is None else table.name, columns)
-    statement = _PG_APPENDS.get(key)
+    optionally one more row: inserted with ``columns``, or with ``key`` updated (data-modifying
+    CTEs: all or nothing, one round trip)."""
+    cache_key = ("" if table is None else table.name, columns, key)
+    statement = _PG_APPENDS.get(cache_key)
     if statement is None:
         final = "SELECT 1"
-        if table is not None:
+        # Names from our own metadata, never from input; values are bound parameters.
+        if table is not None and key:
+            sets = ", ".join(f"{c} = :row_{c}" for c in columns)
+            where = " AND ".join(f"{c} = :key_{c}" for c in key)
+            final = f"UPDATE {table.name} SET {sets} WHERE {where}"  # noqa: S608
+        elif table is not None:
             names = ", ".join(columns)
             values = ", ".join(f":row_{c}" for c in columns)
-            # Names from our own metadata, never from input; values are bound parameters.
             final = f"INSERT INTO {table.name} ({names}) VALUES ({values})"  # noqa: S608
         statement = text(
             "WITH entry AS (INSERT INTO log_entry (log, idx, leaf_hash, body)"  # noqa: S608
@@ -379,7 +409,7 @@ def _pg_append(table: Table | None, columns: tuple[str, ...] = ()) -> TextClause
             " head AS (UPDATE log_head SET size = :new_size, root = :new_root,"
             " frontier = :new_frontier WHERE log = :head_log) " + final
         )
-        _PG_APPENDS[key] = statement
+        _PG_APPENDS[cache_key] = statement
         _PSYCOPG_SQL[statement.text] = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement.text)
     return statement
 

@@ -92,7 +92,8 @@ class UnitOfWork:
         refused (``notary.store.EntryTooLarge``). It gets the next index of that log and is
         gone if the unit of work rolls back. Takes the log's lock until the commit, so call it
         as the last step that writes; a row that needs the entry's index (a vote and its
-        receipt) is written by ``together`` in the same statement.
+        receipt, or a journal entry's ``log_index``) is written by ``together`` in the same
+        statement.
         """
         prepared = self.prepare_entry(community, event, data, bulk=bulk)
         return self.append(prepared, together=together)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from estate.models import Community
 from estate.quantities import format_hundredths
 from notary.envelope import format_time
-from notary.store import Appended
+from notary.store import Appended, RowWrite
 from notary.work import UnitOfWork
 from voting.errors import (
     N_,
@@ -484,21 +484,24 @@ def record_vote(
     )
     signed: list[Receipt] = []
 
-    def vote_row(appended: Appended) -> tuple[sa.Table, dict[str, Any]]:
+    def vote_row(appended: Appended) -> RowWrite:
         receipt = draft.sign(appended.index, uow.keyring)
         signed.append(receipt)
-        return _VOTE_T, {
-            "ballot_id": poll.ballot_id,
-            "member_id": voter.member_id,
-            "channel": channel,
-            "choices": json.dumps(choice_map, sort_keys=True),
-            "tracker": tracker,
-            "proxy_id": proxy_id,
-            "cast_at": now,
-            "log_index": appended.index,
-            "leaf_hash": appended.leaf_hash.hex(),
-            "receipt": receipt.text,
-        }
+        return RowWrite(
+            _VOTE_T,
+            {
+                "ballot_id": poll.ballot_id,
+                "member_id": voter.member_id,
+                "channel": channel,
+                "choices": json.dumps(choice_map, sort_keys=True),
+                "tracker": tracker,
+                "proxy_id": proxy_id,
+                "cast_at": now,
+                "log_index": appended.index,
+                "leaf_hash": appended.leaf_hash.hex(),
+                "receipt": receipt.text,
+            },
+        )
 
     with uow.constraint_errors(_ONE_VOTE):
         uow.append(entry, together=vote_row, is_last_write=is_last_write)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from fundvote.runtime import Runtime
+from ledger import journal, journal_rows
 from ledger.api import (
     AccountNotFound,
     AlreadyReversed,
@@ -117,6 +119,31 @@ def test_a_correction_is_a_reversal_posted_once(books: Runtime, post: Post) -> N
             value_date=date(2026, 1, 6),
             memo="again",
         )
+
+
+def test_the_database_refusals_are_named_errors(
+    books: Runtime, post: Post, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the checks before writing would catch, the database refuses anyway (a race that
+    slipped past them): a second reversal of an entry, an overdraft of a bounded account."""
+    first = post(("1001", 500), ("2101.1-101", -500))
+    post(("1001", 900), ("2101.1-102", -900))
+    post(("2101.1-101", 500), ("1001", -500), kind="reversal", reverses=first.number)
+    with pytest.raises(AlreadyReversed):
+        post(("2101.1-102", 500), ("1001", -500), kind="reversal", reverses=first.number)
+
+    def unbounded(*args: Any) -> Any:
+        found, accounts = journal_rows.lock_entry_accounts(*args)
+        return found, {c: replace(a, is_bounded=False) for c, a in accounts.items()}
+
+    monkeypatch.setattr(journal, "lock_entry_accounts", unbounded)
+    # Refused by ck_ledger_account_not_overdrawn (the migration stored it under a longer
+    # name than the one the ledger maps to InsufficientFunds, so it may surface unnamed).
+    with pytest.raises((InsufficientFunds, sa.exc.IntegrityError)):
+        post(("2101.1-101", 1), ("1001", -1), kind="draw")
+    assert _balance(books, "2101.1-101") == 0
+    with books.session_factory() as s:
+        assert s.scalar(sa.text("SELECT count(*) FROM journal_entry")) == 3
 
 
 def test_balances_at_a_date_sum_postings_up_to_that_day(books: Runtime, post: Post) -> None:

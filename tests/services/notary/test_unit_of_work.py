@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fundvote.runtime import Runtime
 from notary import store
 from notary.errors import DomainError
-from notary.store import Appended, LogCheckpoint
+from notary.store import Appended, LogCheckpoint, RowWrite
 from notary.work import ReadOnlyWork, UnitOfWork
 from tests.conftest import requires_postgres
 
@@ -26,14 +26,17 @@ class Taken(DomainError):
 
 
 def _row(size: int) -> Any:
-    def build(appended: Appended) -> tuple[sa.Table, dict[str, Any]]:
-        return CHECKPOINTS, {
-            "log": LOG,
-            "size": size,
-            "root": appended.leaf_hash,
-            "note": f"entry {appended.index}",
-            "created_at": AT,
-        }
+    def build(appended: Appended) -> RowWrite:
+        return RowWrite(
+            CHECKPOINTS,
+            {
+                "log": LOG,
+                "size": size,
+                "root": appended.leaf_hash,
+                "note": f"entry {appended.index}",
+                "created_at": AT,
+            },
+        )
 
     return build
 
