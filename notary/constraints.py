@@ -22,22 +22,34 @@ from notary.errors import DomainError
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<cols>[\w.]+(?:, [\w.]+)*)")
 _SQLITE_INDEX = re.compile(r"UNIQUE constraint failed: index '(?P<name>\w+)'")
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (?P<name>\w+)")
+# The ledger's first migrations named CHECK constraints in full ("ck_posting_amount_not_zero")
+# under a metadata whose convention adds the prefix again, so the databases hold
+# "ck_posting_ck_posting_amount_not_zero"; the name the code knows is the inner one.
+_DOUBLED = re.compile(r"(?P<prefix>(?:ck|uq|fk|pk|ix)_\w+?_)(?P=prefix)")
+
+
+def _as_named(name: str) -> str:
+    """``name`` with a doubled convention prefix taken off (see :data:`_DOUBLED`)."""
+    match = _DOUBLED.match(name)
+    return name[len(match.group("prefix")) :] if match else name
 
 
 def broken_constraint(error: Exception, metadata: MetaData) -> str | None:
     """The name of the constraint ``error`` (SQLAlchemy's ``IntegrityError`` or the driver's
     own) reports, or None when it names none we know (a foreign key or NOT NULL failure on
-    SQLite, which carry no name)."""
+    SQLite, which carry no name). A name stored with its convention prefix twice
+    (``ck_posting_ck_posting_amount_not_zero``) is reported as the code knows it
+    (``ck_posting_amount_not_zero``)."""
     orig = error.orig if isinstance(error, IntegrityError) else error
     diag = getattr(orig, "diag", None)
     name = getattr(diag, "constraint_name", None)
     if name:
-        return str(name)
+        return _as_named(str(name))
     text = str(orig)
     for pattern in (_SQLITE_INDEX, _SQLITE_CHECK):
         match = pattern.search(text)
         if match:
-            return match.group("name")
+            return _as_named(match.group("name"))
     match = _SQLITE_UNIQUE.search(text)
     if match is None:
         return None
