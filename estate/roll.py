@@ -138,10 +138,12 @@ class RollRow:
         return f"RollRow(line={self.line}, unit={self.unit!r})"
 
 
-def format_problem(p: RollProblem) -> str:
-    """One line: ``roll.csv:5: area: '12.345' has more than two decimals``."""
+def format_problem(p: RollProblem, text: str | None = None) -> str:
+    """One line: ``roll.csv:5: area: '12.345' has more than two decimals``; ``text`` is the
+    message shown (default: the English :attr:`RollProblem.text`; a caller passes it
+    translated)."""
     where = f" {p.field}:" if p.field else ""
-    return f"{p.file}:{p.line}:{where} {p.text}"
+    return f"{p.file}:{p.line}:{where} {p.text if text is None else text}"
 
 
 def normalise_phone(text: str) -> str | None:

@@ -136,8 +136,12 @@ def community_row(s: Session, community_code: str, *, for_update: bool = False) 
         query = query.with_for_update()
     community = s.scalar(query)
     if community is None:
-        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
+        raise _no_books(community_code)
     return community
+
+
+def _no_books(community_code: str) -> BooksNotOpen:
+    return BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
 
 
 def entry_row(s: Session, community_id: int, number: int) -> JournalEntry:
@@ -228,7 +232,7 @@ def post_entry(
     # reads what the returned entry shows.
     community_id, accounts = lock_entry_accounts(s, community_code, codes)
     if community_id is None:
-        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
+        raise _no_books(community_code)
     for line in lines:
         if line.account not in accounts:
             raise AccountNotFound(
@@ -332,7 +336,7 @@ def _earlier_entry(s: Session, community_code: str, key: str) -> JournalEntry | 
     key is taken first, so concurrent retries wait here and one of them posts."""
     found = community_id_of(s, community_code)
     if found is None:
-        raise BooksNotOpen(N_("There is no community %(code)s."), code=community_code)
+        raise _no_books(community_code)
     _advisory_lock(s, found, key)
     return s.scalar(
         sa.select(JournalEntry).where(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-from estate.api import RollProblem
+from estate.api import RollProblem, format_problem
 from notary.api import DomainError
 
 LANG_ENV = "FUNDVOTE_LANG"
@@ -68,8 +68,6 @@ def error_line(error: DomainError) -> str:
 
 
 def problem_line(problem: RollProblem) -> str:
-    """One problem of a rejected file as ``file:line: field: message`` (file name, line and
-    field as they are, the message translated): :func:`estate.api.format_problem` in the
-    command line's language."""
-    where = f" {problem.field}:" if problem.field else ""
-    return f"{problem.file}:{problem.line}:{where} {_(problem.message, **problem.params)}"
+    """One problem of a rejected file as :func:`estate.api.format_problem` lays it out
+    (``file:line: field: message``), its message in the command line's language."""
+    return format_problem(problem, _(problem.message, **problem.params))
