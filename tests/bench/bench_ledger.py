@@ -4,7 +4,9 @@
   ``ledger.post_entry``, each in its own unit of work with its log append and a durable
   commit, beside python-accounting (PyPI, the ``bench`` extra) posting the same entries as
   journal entries through SQLAlchemy on its own database of the same server, each committed
-  (entries per second; the ratio is the figure the issue asks >= 25 of);
+  (entries per second; the ratio is the figure the issue asks >= 25 of), and ``post_cpu``:
+  the CPU an entry costs each side, in its process and in its PostgreSQL backend
+  (:mod:`tests.bench.cpu`);
 - ``ledger_balances`` (``ledger-balances``): every balance of a 2,000-unit community with ten
   years of history at the last day (``ledger.balances(to=...)``: one aggregate over every
   posting) and ``ledger_balances_running`` (the running balances), each beside a bare
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -55,7 +58,8 @@ from ledger.journal import _content_sha256
 from ledger.models import JournalEntry, LedgerAccount, Posting
 from notary.canonical import canonical_bytes
 from notary.work import UnitOfWork
-from tests.bench import pg
+from tests.bench import cpu, pg
+from tests.bench.cpu import CpuUse
 from tests.bench.results import Results
 from tests.bench.site import Site
 from tests.bench.sizes import Sizes
@@ -142,7 +146,7 @@ def _post_ours(rt: Runtime, entries: list[tuple[str, int]]) -> float:
 
 def _post_python_accounting(
     site: Site, units: list[tuple[str, int]], entries: list[tuple[str, int]]
-) -> float:
+) -> tuple[float, CpuUse]:
     """python-accounting posting the same entries on its own database of the same server, in
     a child process (it registers SQLAlchemy event listeners on every session of the process
     it is imported into): see :mod:`tests.bench.pyacc_child`."""
@@ -169,7 +173,8 @@ def _post_python_accounting(
     )
     if done.returncode != 0:
         raise RuntimeError(f"python-accounting failed: {done.stderr.strip()[-2000:]}")
-    return float(done.stdout.strip().splitlines()[-1])
+    took = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(took["seconds"]), CpuUse(float(took["app_ms"]), float(took["postgres_ms"]))
 
 
 def run_post(site: Site, sizes: Sizes, results: Results) -> None:
@@ -177,8 +182,12 @@ def run_post(site: Site, sizes: Sizes, results: Results) -> None:
     rt = _runtime(site)
     units = _community(rt, POSTS_COMMUNITY, 100)
     entries = _entries_to_post(units, sizes.ledger_posts)
-    ours = _post_ours(rt, entries)
-    theirs = _post_python_accounting(site, units, entries)
+    ours, our_cpu = cpu.measure(
+        lambda: [os.getpid()],
+        rt.engine.url.render_as_string(hide_password=False),
+        lambda: _post_ours(rt, entries),
+    )
+    theirs, their_cpu = _post_python_accounting(site, units, entries)
     got = {b.code: b.balance_fen for b in rt.query(balances, POSTS_COMMUNITY)}
     if got["1001"] != sum(fen for _, fen in entries):
         results.warn("post_entry's bank balance is not the sum of the deposits")
@@ -189,6 +198,14 @@ def run_post(site: Site, sizes: Sizes, results: Results) -> None:
         "entries/s",
         n / theirs,
         f"{n:,} single entries, each committed with its log append; baseline: python-accounting",
+    )
+    results.add(
+        "post_cpu",
+        our_cpu.per(n).total_ms,
+        "ms",
+        their_cpu.per(n).total_ms,
+        f"CPU an entry costs: {our_cpu.per(n).describe()}; "
+        f"python-accounting: {their_cpu.per(n).describe()}",
     )
 
 

@@ -41,6 +41,19 @@ def drop_database(url: str) -> None:
     engine.dispose()
 
 
+def backend_pids(url: str) -> list[int]:
+    """The process ids of the server's backends connected to the database of ``url`` (the
+    server runs on this machine: the benchmarks read their CPU from ``/proc``)."""
+    name = url.rsplit("/", 1)[1]
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        pids = conn.scalars(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+        ).all()
+    engine.dispose()
+    return [int(p) for p in pids]
+
+
 def server_facts() -> dict[str, str]:
     """The server's version and the settings that decide durability of a commit."""
     engine = _admin_engine()

@@ -70,8 +70,13 @@ def test_http_benchmarks_write_every_figure(tmp_path: Path) -> None:
         "cast_throughput",
         "cast_p50",
         "cast_p99",
+        "cast_cpu",
+        "cast_refused_cpu",
         "tally",
     } <= set(data)
+    # Each side's requests cost some CPU, counted from /proc (app and PostgreSQL).
+    assert data["cast_cpu"]["value"] > 0
+    assert data["cast_cpu"]["baseline"] > 0
 
 
 @requires_postgres
@@ -83,11 +88,14 @@ def test_ledger_benchmarks_write_every_figure(tmp_path: Path) -> None:
     data = _run(tmp_path, "ledger-post", "ledger-balances", "beancount")
     assert set(data) == {
         "post_vs_python_accounting",
+        "post_cpu",
         "ledger_balances",
         "ledger_balances_running",
         "beancount_export",
     }
     assert data["post_vs_python_accounting"]["unit"] == "entries/s"
+    assert data["post_cpu"]["unit"] == "ms"
+    assert data["post_cpu"]["baseline"] > 0
 
 
 @requires_postgres
