@@ -45,7 +45,12 @@ class Summary:
 
 
 class TaskFailed(RuntimeError):
-    """A task did part of its work; what failed is logged."""
+    """A task did part of its work; what failed is logged. ``summary`` says how much failed
+    (its ``str()``, the English sentence, is the exception's message)."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__(str(summary))
+        self.summary = summary
 
 
 def sign_due_checkpoints(rt: Runtime) -> Summary:
@@ -61,7 +66,12 @@ def sign_due_checkpoints(rt: Runtime) -> Summary:
             log.exception("tick: the checkpoint of log %s failed", name)
             failed.append(name)
     if failed:
-        raise TaskFailed(f"{len(failed)} of {len(logs)} logs not checkpointed: {', '.join(failed)}")
+        raise TaskFailed(
+            Summary(
+                N_("%(failed)s of %(count)s logs not checkpointed: %(names)s"),
+                {"failed": len(failed), "count": len(logs), "names": ", ".join(failed)},
+            )
+        )
     if len(logs) == 1:
         return Summary(N_("%(count)s log checkpointed"), {"count": 1})
     return Summary(N_("%(count)s logs checkpointed"), {"count": len(logs)})
@@ -94,7 +104,12 @@ def record_due_finality(rt: Runtime) -> Summary:
             log.exception("tick: flagging the overdue objections of ballot %s failed", ref)
             failed.append(ref)
     if failed:
-        raise TaskFailed(f"{len(failed)} ballots not done: {', '.join(failed)}")
+        raise TaskFailed(
+            Summary(
+                N_("%(failed)s ballots not done: %(refs)s"),
+                {"failed": len(failed), "refs": ", ".join(failed)},
+            )
+        )
     counts = {"count": done, "flagged": flagged}
     if done == 1:
         return Summary(N_("%(count)s ballot final, %(flagged)s flagged"), counts)

@@ -21,6 +21,11 @@ class KeyProblem(click.ClickException):
 
     exit_code = 2
 
+    @classmethod
+    def of(cls, path: object, error: DomainError) -> KeyProblem:
+        """``<path>: <the error's message>``, in the command line's language."""
+        return cls(_("%(field)s: %(problem)s", field=path, problem=error_line(error)))
+
 
 @click.group("keys")
 def keys_group() -> None:
@@ -36,7 +41,7 @@ def show_command(as_json: bool) -> None:
     try:
         records = load_keyring(path, create=False, name=settings.key_name).public_keys()
     except DomainError as exc:
-        raise KeyProblem(f"{path}: {error_line(exc)}") from exc
+        raise KeyProblem.of(path, exc) from exc
     _print(records, as_json)
 
 
@@ -49,7 +54,7 @@ def rotate_command(as_json: bool) -> None:
     try:
         records = rotate_key(path, name=settings.key_name).public_keys()
     except DomainError as exc:
-        raise KeyProblem(f"{path}: {error_line(exc)}") from exc
+        raise KeyProblem.of(path, exc) from exc
     if not as_json:
         click.echo(
             _(

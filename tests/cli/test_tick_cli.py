@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 import sqlalchemy as sa
 from click.testing import Result
 
 from fundvote.runtime import Runtime
+from fundvote.tick import TaskFailed, sign_due_checkpoints
 from notary import store
 from tests.services.voting.owner_helpers import (
     issue_all,
@@ -66,6 +68,11 @@ def test_a_log_that_cannot_be_checkpointed_fails_the_task_not_the_others(
     assert result.stderr.startswith("checkpoints: failed (reference ")
     assert "Traceback" not in result.output
     assert covered(runtime, "JB02") and not covered(runtime, "JB01")
+    # The task's failure says how much failed, as a msgid with its values.
+    with pytest.raises(TaskFailed) as failed:
+        sign_due_checkpoints(runtime)
+    assert str(failed.value) == "1 of 1 logs not checkpointed: JB01"
+    assert failed.value.summary.params == {"failed": 1, "count": 1, "names": "JB01"}
 
 
 def test_tick_records_a_ballot_that_became_final(cli: Cli, runtime: Runtime) -> None:
