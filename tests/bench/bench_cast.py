@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.bench import cpu, load
+from tests.bench import cpu, load, servers
 from tests.bench.client import token_of, write_roll
 from tests.bench.results import Results
 from tests.bench.roll_csv import roll_csv, roll_rows
@@ -53,21 +53,19 @@ def run(site: Site, sizes: Sizes, results: Results) -> None:
     # Warm both sides alike (workers' imports, connection pools), then measure.
     load.run(bare.server.base, bare_reqs[:warm], 2 * conns, conns, cap)
     load.run(fv.server.base, cast_reqs[:warm], 2 * conns, conns, cap)
-    base, base_cpu = cpu.measure(
-        lambda: cpu.group_pids(bare.server.process.pid),
-        bare.database_url,
-        lambda: load.run(bare.server.base, bare_reqs[warm : warm + n + conns], n, conns, cap),
-    )
-    cast, cast_cpu = cpu.measure(
-        lambda: cpu.group_pids(fv.server.process.pid),
-        fv.database_url,
-        lambda: load.run(fv.server.base, cast_reqs[warm : warm + n + conns], n, conns, cap),
-    )
-    refused, refused_cpu = cpu.measure(
-        lambda: cpu.group_pids(fv.server.process.pid),
-        fv.database_url,
-        lambda: load.run(fv.server.base, refused_reqs[: n + conns], n, conns, cap),
-    )
+
+    def measured(
+        server: servers.Server, database_url: str, reqs: list[load.Request]
+    ) -> tuple[load.LoadResult, cpu.CpuUse]:
+        return cpu.measure(
+            lambda: cpu.group_pids(server.process.pid),
+            database_url,
+            lambda: load.run(server.base, reqs, n, conns, cap),
+        )
+
+    base, base_cpu = measured(bare.server, bare.database_url, bare_reqs[warm : warm + n + conns])
+    cast, cast_cpu = measured(fv.server, fv.database_url, cast_reqs[warm : warm + n + conns])
+    refused, refused_cpu = measured(fv.server, fv.database_url, refused_reqs[: n + conns])
 
     for what, r in (("cast", cast), ("bare insert", base)):
         if r.failures:

@@ -25,9 +25,13 @@ def create_database(label: str) -> str:
     return f"{SERVER}/{name}"
 
 
+def _database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
 def drop_database(url: str) -> None:
     """Drop the database of ``url``, ending its remaining sessions first."""
-    name = url.rsplit("/", 1)[1]
+    name = _database_name(url)
     engine = _admin_engine()
     with engine.connect() as conn:
         conn.execute(
@@ -44,7 +48,7 @@ def drop_database(url: str) -> None:
 def backend_pids(url: str) -> list[int]:
     """The process ids of the server's backends connected to the database of ``url`` (the
     server runs on this machine: the benchmarks read their CPU from ``/proc``)."""
-    name = url.rsplit("/", 1)[1]
+    name = _database_name(url)
     engine = _admin_engine()
     with engine.connect() as conn:
         pids = conn.scalars(
